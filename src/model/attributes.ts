@@ -1,0 +1,95 @@
+/**
+ * Every span attribute key kubestitch writes. OTel semantic-convention `k8s.*` keys where they
+ * exist; our own under `kubestitch.`. Nothing else in the code base spells an attribute key.
+ */
+export const ATTR = {
+  serviceName: 'service.name',
+  serviceVersion: 'service.version',
+  enduserId: 'enduser.id',
+
+  clusterName: 'k8s.cluster.name',
+  namespaceName: 'k8s.namespace.name',
+  nodeName: 'k8s.node.name',
+  nodeUid: 'k8s.node.uid',
+  podName: 'k8s.pod.name',
+  podUid: 'k8s.pod.uid',
+  containerName: 'k8s.container.name',
+  containerImage: 'container.image.name',
+  deploymentName: 'k8s.deployment.name',
+  deploymentUid: 'k8s.deployment.uid',
+  replicasetName: 'k8s.replicaset.name',
+  replicasetUid: 'k8s.replicaset.uid',
+  statefulsetName: 'k8s.statefulset.name',
+  statefulsetUid: 'k8s.statefulset.uid',
+  daemonsetName: 'k8s.daemonset.name',
+  daemonsetUid: 'k8s.daemonset.uid',
+  jobName: 'k8s.job.name',
+  jobUid: 'k8s.job.uid',
+  cronjobName: 'k8s.cronjob.name',
+  cronjobUid: 'k8s.cronjob.uid',
+  controllerName: 'k8s.controller.name',
+
+  // kubestitch's own keys.
+  operation: 'kubestitch.operation',
+  outcome: 'kubestitch.outcome',
+  objectKind: 'kubestitch.object.kind',
+  objectGroup: 'kubestitch.object.group',
+  objectResource: 'kubestitch.object.resource',
+  objectName: 'kubestitch.object.name',
+  objectUid: 'kubestitch.object.uid',
+  revision: 'kubestitch.revision',
+  generation: 'kubestitch.generation',
+  replicasFrom: 'kubestitch.replicas.from',
+  replicasTo: 'kubestitch.replicas.to',
+  conditionType: 'kubestitch.condition.type',
+  conditionStatus: 'kubestitch.condition.status',
+  conditionReason: 'kubestitch.condition.reason',
+  windowStart: 'kubestitch.window.start',
+  retries: 'kubestitch.job.failed_pods',
+  restartCount: 'kubestitch.container.restart_count',
+  imageCached: 'kubestitch.image.cached',
+
+  // Span-event attributes for Kubernetes Events (DESIGN §3.4).
+  eventReason: 'k8s.event.reason',
+  eventType: 'k8s.event.type',
+  eventNote: 'k8s.event.note',
+  eventReportingController: 'k8s.event.reporting_controller',
+  eventReportingInstance: 'k8s.event.reporting_instance',
+  eventAction: 'k8s.event.action',
+  eventCount: 'k8s.event.count',
+  eventLastTime: 'k8s.event.last_time',
+  eventRegarding: 'k8s.event.regarding',
+  eventFieldPath: 'k8s.event.regarding.field_path',
+
+  // Object-change span events.
+  changeType: 'kubestitch.change.type',
+} as const;
+
+/** Names kubestitch's own operation spans carry in `kubestitch.operation`. */
+export const OPERATION = {
+  deploymentRollout: 'deployment.rollout',
+  deploymentScale: 'deployment.scale',
+  deploymentUpdate: 'deployment.update',
+  replicasetScale: 'replicaset.scale',
+  statefulsetRollout: 'statefulset.rollout',
+  statefulsetScale: 'statefulset.scale',
+  daemonsetRollout: 'daemonset.rollout',
+  jobRun: 'job.run',
+  podStartup: 'pod.startup',
+  podTermination: 'pod.termination',
+  podPhase: 'pod.phase',
+  nodeCondition: 'node.condition',
+  activityWindow: 'object.activity',
+} as const;
+
+/** Values of `kubestitch.outcome`. */
+export const OUTCOME = {
+  ok: 'ok',
+  failed: 'failed',
+  unfinished: 'unfinished',
+  superseded: 'superseded',
+  deleted: 'deleted',
+  progressDeadlineExceeded: 'progress-deadline-exceeded',
+  completed: 'completed',
+} as const;
+export type Outcome = (typeof OUTCOME)[keyof typeof OUTCOME];
