@@ -158,17 +158,23 @@ export function describeKvStoreContract(name: string, open: () => Promise<StoreF
       });
 
       it('reads a snapshot: writes after the walk started are not seen', async () => {
-        const seen: string[] = [];
-        for await (const [key] of store.iterate()) {
-          if (key === 'a')
+        const seen: Array<readonly [string, KvValue]> = [];
+        for await (const entry of store.iterate()) {
+          if (entry[0] === 'a') {
             await store.batch([
               { type: 'put', key: 'c2', value: 'x' },
+              { type: 'put', key: 'd', value: 'changed' },
               { type: 'del', key: 'e' },
             ]);
-          seen.push(key);
+          }
+          seen.push(entry);
         }
-        expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
-        expect(await keysOf(store)).toEqual(['a', 'b', 'c', 'c2', 'd']);
+        expect(seen).toEqual(['a', 'b', 'c', 'd', 'e'].map((key) => [key, `v:${key}`]));
+        expect(await collect(store, { gte: 'c' })).toEqual([
+          ['c', 'v:c'],
+          ['c2', 'x'],
+          ['d', 'changed'],
+        ]);
       });
 
       it('can be abandoned with break', async () => {
