@@ -1,0 +1,153 @@
+/**
+ * OTLP/JSON encoding of one batch as one line: an ExportTraceServiceRequest exactly as the
+ * OpenTelemetry Collector's file exporter writes it (proto3 JSON mapping as amended by the OTLP
+ * spec: lowerCamelCase names, hex ids, int64 as decimal strings, enums as integers, fields in
+ * .proto declaration order, zero values omitted, `status` always present).
+ *
+ * Why not otlp-transformer's JsonTraceSerializer: it writes `intValue` as a JSON number, emits
+ * zero-valued counters, and works from SDK ReadableSpans keyed by Resource identity. This encoder
+ * is small and byte-deterministic.
+ */
+import type {
+  AttrValue,
+  Attributes,
+  SpanData,
+  SpanEventData,
+  SpanLinkData,
+} from '../model/span.js';
+import {
+  INSTRUMENTATION_SCOPE_NAME,
+  OTLP_SPAN_FLAGS,
+  OTLP_SPAN_KIND,
+  OTLP_STATUS_CODE,
+  assertEncodable,
+  canonicalAttributesKey,
+  msToUnixNanos,
+  sortedAttributeEntries,
+} from './otlp-common.js';
+
+export { decodeOtlpJsonLine, OtlpJsonDecodeError } from './otlp-json-decode.js';
+
+/** Options for encodeOtlpJson. */
+export interface OtlpJsonOptions {
+  /** kubestitch's version, written as the instrumentation scope version; omitted when absent. */
+  readonly scopeVersion?: string;
+}
+
+type JsonAnyValue =
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: string }
+  | { doubleValue: number | string }
+  | { arrayValue: { values?: JsonAnyValue[] } };
+
+interface JsonKeyValue {
+  key: string;
+  value: JsonAnyValue;
+}
+
+interface ResourceGroup {
+  readonly attributes: Attributes;
+  readonly spans: SpanData[];
+}
+
+/**
+ * Encodes a batch as ONE line (no trailing newline) of OTLP/JSON. Spans are grouped into
+ * resourceSpans by identical resource attributes, in order of first appearance, with one
+ * scopeSpans each; span order within a group is kept. Attributes are written in key order, so the
+ * output is byte-identical for equal input. An empty batch encodes as `{"resourceSpans":[]}`.
+ * Throws a RangeError if a span has an invalid id or time (see assertEncodable).
+ */
+export function encodeOtlpJson(spans: readonly SpanData[], options: OtlpJsonOptions = {}): string {
+  const scope =
+    options.scopeVersion === undefined
+      ? { name: INSTRUMENTATION_SCOPE_NAME }
+      : { name: INSTRUMENTATION_SCOPE_NAME, version: options.scopeVersion };
+  const resourceSpans = groupByResource(spans).map((group) => ({
+    resource: withOptional({}, 'attributes', encodeAttributes(group.attributes)),
+    scopeSpans: [{ scope, spans: group.spans.map(encodeSpan) }],
+  }));
+  return JSON.stringify({ resourceSpans });
+}
+
+function groupByResource(spans: readonly SpanData[]): ResourceGroup[] {
+  const groups = new Map<string, ResourceGroup>();
+  for (const span of spans) {
+    assertEncodable(span);
+    const key = canonicalAttributesKey(span.resource.attributes);
+    const group = groups.get(key);
+    if (group === undefined) {
+      groups.set(key, { attributes: span.resource.attributes, spans: [span] });
+    } else {
+      group.spans.push(span);
+    }
+  }
+  return [...groups.values()];
+}
+
+function encodeSpan(span: SpanData): object {
+  const out: Record<string, unknown> = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+  };
+  if (span.parentSpanId !== undefined) out['parentSpanId'] = span.parentSpanId;
+  out['flags'] = OTLP_SPAN_FLAGS;
+  out['name'] = span.name;
+  out['kind'] = OTLP_SPAN_KIND[span.kind];
+  out['startTimeUnixNano'] = msToUnixNanos(span.startMs).toString();
+  out['endTimeUnixNano'] = msToUnixNanos(span.endMs).toString();
+  withOptional(out, 'attributes', encodeAttributes(span.attributes));
+  withOptional(out, 'events', span.events.map(encodeEvent));
+  withOptional(out, 'links', span.links.map(encodeLink));
+  const status: Record<string, unknown> = {};
+  if (span.status.code === 'error' && span.status.message !== '') {
+    status['message'] = span.status.message;
+  }
+  if (span.status.code !== 'unset') status['code'] = OTLP_STATUS_CODE[span.status.code];
+  out['status'] = status;
+  return out;
+}
+
+function encodeEvent(event: SpanEventData): object {
+  const out = {
+    timeUnixNano: msToUnixNanos(event.timeMs).toString(),
+    name: event.name,
+  };
+  return withOptional(out, 'attributes', encodeAttributes(event.attributes));
+}
+
+function encodeLink(link: SpanLinkData): object {
+  const out: Record<string, unknown> = {
+    traceId: link.traceId,
+    spanId: link.spanId,
+  };
+  withOptional(out, 'attributes', encodeAttributes(link.attributes));
+  out['flags'] = OTLP_SPAN_FLAGS;
+  return out;
+}
+
+function encodeAttributes(attributes: Attributes): JsonKeyValue[] {
+  return sortedAttributeEntries(attributes).map(([key, value]) => ({
+    key,
+    value: encodeAnyValue(value),
+  }));
+}
+
+/** Integral numbers within int64's exact JS range become intValue; everything else doubleValue. */
+function encodeAnyValue(value: AttrValue): JsonAnyValue {
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return { intValue: String(value) };
+    // proto3 JSON spells non-finite doubles as strings; JSON.stringify would write null.
+    return { doubleValue: Number.isFinite(value) ? value : String(value) };
+  }
+  const values = value.map((item): JsonAnyValue => ({ stringValue: item }));
+  return { arrayValue: values.length === 0 ? {} : { values } };
+}
+
+/** Sets `key` only for a non-empty list: proto3 JSON omits empty repeated fields. */
+function withOptional<T extends object>(target: T, key: string, list: readonly unknown[]): T {
+  if (list.length > 0) Object.assign(target, { [key]: list });
+  return target;
+}
