@@ -8,9 +8,4 @@ export type { WriteBatcherOptions, WriteBatcherStats } from './write-batcher.js'
 export { openLevelStore } from './level-store.js';
 export { MemoryStore } from './memory-store.js';
 export { WriteBatcher, WriteBatcherFullError } from './write-batcher.js';
-export {
-  SchemaMismatchError,
-  StoreClosedError,
-  StoreLockedError,
-  StoreOpenError,
-} from './errors.js';
+export { SchemaMismatchError, StoreClosedError, StoreLockedError, StoreOpenError } from './errors.js';

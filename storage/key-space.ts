@@ -158,16 +158,16 @@ export function assertKvOp(op: KvOp): void {
 
 function assertValue(value: unknown): void {
   if (value instanceof Uint8Array) return;
-  if (typeof value !== 'string')
-    throw new TypeError('storage: value must be a string or Uint8Array');
+  if (typeof value !== 'string') throw new TypeError('storage: value must be a string or Uint8Array');
   if (LONE_SURROGATE.test(value)) throw new TypeError('storage: value contains a lone surrogate');
 }
 
 function assertNamespaceName(name: unknown): void {
+  // U+0000/U+0001 are the namespace separators themselves, so they are exactly what to look for.
+  // eslint-disable-next-line no-control-regex
   if (typeof name !== 'string' || name === '' || /[\u0000\u0001]/.test(name)) {
     throw new TypeError(
-      'storage: namespace name must be a non-empty string without U+0000/U+0001, got ' +
-        JSON.stringify(name),
+      'storage: namespace name must be a non-empty string without U+0000/U+0001, got ' + JSON.stringify(name),
     );
   }
   assertKey(name, 'namespace name');

@@ -4,12 +4,7 @@ import type { KvOp, KvStore, KvValue } from './kv-store.js';
 import type { RawKv, RawRange } from './key-space.js';
 import { KeySpaceView, META_PREFIX } from './key-space.js';
 import { decodeValue, encodeValue } from './value-codec.js';
-import {
-  SchemaMismatchError,
-  StoreClosedError,
-  StoreLockedError,
-  StoreOpenError,
-} from './errors.js';
+import { SchemaMismatchError, StoreClosedError, StoreLockedError, StoreOpenError } from './errors.js';
 
 /** The slice of a pino logger the store uses (a `logger.child({ mod: 'storage' })` fits). */
 export interface StorageLogger {
@@ -129,9 +124,7 @@ async function checkSchema(db: Db, location: string, expected: number): Promise<
 // Level reports a held LOCK as LEVEL_DATABASE_NOT_OPEN with the LEVEL_LOCKED error as its cause.
 function isLockedError(error: unknown): boolean {
   const cause = error instanceof Error ? error.cause : undefined;
-  return (
-    typeof cause === 'object' && cause !== null && 'code' in cause && cause.code === 'LEVEL_LOCKED'
-  );
+  return typeof cause === 'object' && cause !== null && 'code' in cause && cause.code === 'LEVEL_LOCKED';
 }
 
 /** `RawKv` over one open LevelDB handle. Keys are UTF-8; values carry a type tag (value-codec). */

@@ -58,9 +58,7 @@ class MemoryBackend implements RawKv {
     const start = this.#lowerBound(range.gte);
     const end = Math.max(start, this.#lowerBound(range.lt));
     const count = Math.min(end - start, range.limit);
-    const keys = range.reverse
-      ? this.#keys.slice(end - count, end).reverse()
-      : this.#keys.slice(start, start + count);
+    const keys = range.reverse ? this.#keys.slice(end - count, end).reverse() : this.#keys.slice(start, start + count);
     return keys.flatMap((key) => {
       const value = this.#values.get(key);
       return value === undefined ? [] : [[key, value] as const];

@@ -90,10 +90,7 @@ export class WriteBatcher {
     this.#maxBatchOps = positiveInteger('maxBatchOps', options.maxBatchOps ?? 1000);
     this.#maxBatchBytes = positiveInteger('maxBatchBytes', options.maxBatchBytes ?? 1 << 20);
     this.#lingerMs = Math.max(0, options.lingerMs ?? 0);
-    this.#maxQueuedOps = positiveInteger(
-      'maxQueuedOps',
-      options.maxQueuedOps ?? 10 * this.#maxBatchOps,
-    );
+    this.#maxQueuedOps = positiveInteger('maxQueuedOps', options.maxQueuedOps ?? 10 * this.#maxBatchOps);
   }
 
   /** Queues a put; see the class comment for when it resolves and how it fails. */

@@ -37,9 +37,7 @@ export class FanOutSink implements SpanSink {
 
   /** Shuts every sink down (each once), even if some fail to. Idempotent; never rejects. */
   shutdown(): Promise<void> {
-    this.#shutdown ??= Promise.allSettled(this.#sinks.map((sink) => sink.shutdown())).then(
-      () => undefined,
-    );
+    this.#shutdown ??= Promise.allSettled(this.#sinks.map((sink) => sink.shutdown())).then(() => undefined);
     return this.#shutdown;
   }
 }
@@ -60,9 +58,7 @@ export function worstOf(results: readonly ExportResult[]): ExportResult {
   }
   if (worst.status === 'ok') return worst;
   const status = worst.status;
-  const peers = results.filter(
-    (r): r is Exclude<ExportResult, { status: 'ok' }> => r.status === status,
-  );
+  const peers = results.filter((r): r is Exclude<ExportResult, { status: 'ok' }> => r.status === status);
   if (peers.length === 1) return worst;
   const error = new AggregateError(
     peers.map((r) => r.error),

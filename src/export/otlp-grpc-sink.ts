@@ -77,9 +77,7 @@ export class OtlpGrpcSink implements SpanSink {
     this.#exporter = new OTLPTraceExporter({
       url: options.url,
       // Explicit, so OTEL_EXPORTER_OTLP_INSECURE cannot flip what the URL scheme says.
-      credentials: options.url.startsWith('http://')
-        ? credentials.createInsecure()
-        : credentials.createSsl(),
+      credentials: options.url.startsWith('http://') ? credentials.createInsecure() : credentials.createSsl(),
       metadata,
       timeoutMillis: this.#timeoutMillis,
       // One above ours, so the exporter's own "Concurrent export limit reached" never fires.
@@ -94,9 +92,7 @@ export class OtlpGrpcSink implements SpanSink {
     }
     if (spans.length === 0) return Promise.resolve({ status: 'ok' });
     if (this.#inFlight >= this.#maxInFlight) {
-      return Promise.resolve(
-        this.#retryable(new Error(`${this.#maxInFlight} OTLP exports already in flight`)),
-      );
+      return Promise.resolve(this.#retryable(new Error(`${this.#maxInFlight} OTLP exports already in flight`)));
     }
     let readable: ReadableSpan[];
     try {

@@ -32,14 +32,7 @@ export class OtlpJsonDecodeError extends Error {
 
 type JsonObject = Record<string, unknown>;
 
-const KINDS: readonly SpanKind[] = [
-  'internal',
-  'internal',
-  'server',
-  'client',
-  'producer',
-  'consumer',
-];
+const KINDS: readonly SpanKind[] = ['internal', 'internal', 'server', 'client', 'producer', 'consumer'];
 const KIND_NAMES = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS_NAMES = ['UNSET', 'OK', 'ERROR'];
 
@@ -61,10 +54,7 @@ export function decodeOtlpJsonLine(line: string): SpanData[] {
     const rsPath = `resourceSpans[${i}]`;
     const resourceSpans = asObject(rs, rsPath);
     const resource = asObject(resourceSpans['resource'] ?? {}, `${rsPath}.resource`);
-    const resourceAttributes = decodeAttributes(
-      resource['attributes'],
-      `${rsPath}.resource.attributes`,
-    );
+    const resourceAttributes = decodeAttributes(resource['attributes'], `${rsPath}.resource.attributes`);
     asArray(resourceSpans['scopeSpans'], `${rsPath}.scopeSpans`).forEach((ss, j) => {
       const ssPath = `${rsPath}.scopeSpans[${j}]`;
       asArray(asObject(ss, ssPath)['spans'], `${ssPath}.spans`).forEach((s, k) => {
@@ -82,9 +72,7 @@ function decodeSpan(value: unknown, path: string, resourceAttributes: Attributes
   const parentRaw = span['parentSpanId'];
   // Old Collectors write "" for a root span.
   const parentSpanId =
-    parentRaw === undefined || parentRaw === ''
-      ? undefined
-      : decodeId(parentRaw, `${path}.parentSpanId`, 'span');
+    parentRaw === undefined || parentRaw === '' ? undefined : decodeId(parentRaw, `${path}.parentSpanId`, 'span');
   const data: SpanData = {
     traceId,
     spanId,
@@ -94,12 +82,8 @@ function decodeSpan(value: unknown, path: string, resourceAttributes: Attributes
     endMs: decodeTime(span['endTimeUnixNano'], `${path}.endTimeUnixNano`),
     resource: { attributes: resourceAttributes },
     attributes: decodeAttributes(span['attributes'], `${path}.attributes`),
-    events: asArray(span['events'], `${path}.events`).map((e, i) =>
-      decodeEvent(e, `${path}.events[${i}]`),
-    ),
-    links: asArray(span['links'], `${path}.links`).map((l, i) =>
-      decodeLink(l, `${path}.links[${i}]`),
-    ),
+    events: asArray(span['events'], `${path}.events`).map((e, i) => decodeEvent(e, `${path}.events[${i}]`)),
+    links: asArray(span['links'], `${path}.links`).map((l, i) => decodeLink(l, `${path}.links[${i}]`)),
     status: decodeStatus(span['status'], `${path}.status`),
   };
   return parentSpanId === undefined ? data : { ...data, parentSpanId };
@@ -141,22 +125,12 @@ function decodeKind(value: unknown, path: string): SpanKind {
   return kind;
 }
 
-function decodeEnum(
-  value: unknown,
-  path: string,
-  names: readonly string[],
-  prefix: string,
-): number {
+function decodeEnum(value: unknown, path: string, names: readonly string[], prefix: string): number {
   if (value === undefined) return 0;
   if (typeof value === 'string') {
     const index = names.indexOf(value.startsWith(prefix) ? value.slice(prefix.length) : '');
     if (index >= 0) return index;
-  } else if (
-    typeof value === 'number' &&
-    Number.isInteger(value) &&
-    value >= 0 &&
-    value < names.length
-  ) {
+  } else if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < names.length) {
     return value;
   }
   throw new OtlpJsonDecodeError(path, `unknown enum value ${JSON.stringify(value)}`);
@@ -166,10 +140,7 @@ function decodeId(value: unknown, path: string, kind: 'trace' | 'span'): string 
   const id = asString(value, path).toLowerCase();
   if (!(kind === 'trace' ? isTraceId(id) : isSpanId(id))) {
     const chars = kind === 'trace' ? 32 : 16;
-    throw new OtlpJsonDecodeError(
-      path,
-      `expected ${chars} hex chars, not all zero; got ${JSON.stringify(value)}`,
-    );
+    throw new OtlpJsonDecodeError(path, `expected ${chars} hex chars, not all zero; got ${JSON.stringify(value)}`);
   }
   return id;
 }
@@ -181,10 +152,7 @@ function decodeTime(value: unknown, path: string): number {
 function decodeUint64(value: unknown, path: string): bigint {
   if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  throw new OtlpJsonDecodeError(
-    path,
-    `expected a non-negative int64 (decimal string), got ${JSON.stringify(value)}`,
-  );
+  throw new OtlpJsonDecodeError(path, `expected a non-negative int64 (decimal string), got ${JSON.stringify(value)}`);
 }
 
 function decodeAttributes(value: unknown, path: string): Attributes {
@@ -201,8 +169,7 @@ function decodeAnyValue(value: unknown, path: string): AttrValue {
   const any = asObject(value, path);
   if ('stringValue' in any) return asString(any['stringValue'], `${path}.stringValue`);
   if ('boolValue' in any) {
-    if (typeof any['boolValue'] !== 'boolean')
-      throw new OtlpJsonDecodeError(`${path}.boolValue`, 'expected a boolean');
+    if (typeof any['boolValue'] !== 'boolean') throw new OtlpJsonDecodeError(`${path}.boolValue`, 'expected a boolean');
     return any['boolValue'];
   }
   if ('intValue' in any) return decodeInt64(any['intValue'], `${path}.intValue`);
@@ -212,10 +179,7 @@ function decodeAnyValue(value: unknown, path: string): AttrValue {
     return asArray(array['values'], `${path}.arrayValue.values`).map((item, i) => {
       const decoded = decodeAnyValue(item, `${path}.arrayValue.values[${i}]`);
       if (typeof decoded !== 'string') {
-        throw new OtlpJsonDecodeError(
-          `${path}.arrayValue.values[${i}]`,
-          'only string arrays are supported',
-        );
+        throw new OtlpJsonDecodeError(`${path}.arrayValue.values[${i}]`, 'only string arrays are supported');
       }
       return decoded;
     });

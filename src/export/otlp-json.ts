@@ -8,13 +8,7 @@
  * zero-valued counters, and works from SDK ReadableSpans keyed by Resource identity. This encoder
  * is small and byte-deterministic.
  */
-import type {
-  AttrValue,
-  Attributes,
-  SpanData,
-  SpanEventData,
-  SpanLinkData,
-} from '../model/span.js';
+import type { AttrValue, Attributes, SpanData, SpanEventData, SpanLinkData } from '../model/span.js';
 import {
   INSTRUMENTATION_SCOPE_NAME,
   OTLP_SPAN_FLAGS,

@@ -7,9 +7,7 @@ export type Attributes = Readonly<Record<string, AttrValue>>;
 
 export type SpanKind = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
 export type SpanStatus =
-  | { readonly code: 'unset' }
-  | { readonly code: 'ok' }
-  | { readonly code: 'error'; readonly message: string };
+  { readonly code: 'unset' } | { readonly code: 'ok' } | { readonly code: 'error'; readonly message: string };
 
 export interface SpanEventData {
   readonly name: string;

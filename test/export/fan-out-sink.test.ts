@@ -33,9 +33,7 @@ describe('FanOutSink', () => {
 
     it('answers failed when any sink failed, even if others are retryable', async () => {
       const failing = capture({ status: 'failed', error: new Error('disk full') });
-      const result = await new FanOutSink([capture(retryable(100, 'x')), failing]).write(
-        sampleTrace(),
-      );
+      const result = await new FanOutSink([capture(retryable(100, 'x')), failing]).write(sampleTrace());
       expect(result).toMatchObject({ status: 'failed', error: { message: 'disk full' } });
     });
 

@@ -2,11 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeOtlpJsonLine,
-  encodeOtlpJson,
-  OtlpJsonDecodeError,
-} from '../../src/export/otlp-json.js';
+import { decodeOtlpJsonLine, encodeOtlpJson, OtlpJsonDecodeError } from '../../src/export/otlp-json.js';
 import type { SpanData } from '../../src/model/span.js';
 import { OTLP_PROTO_ROOT, TRACE_SERVICE_PROTO } from '../support/otlp-grpc-receiver.js';
 import { CHILD_ID, GRANDCHILD_ID, ROOT_ID, TRACE_ID, sampleTrace } from './sample-trace.js';
@@ -74,9 +70,10 @@ describe('encodeOtlpJson', () => {
     const request = JSON.parse(encodeOtlpJson(sampleTrace())) as {
       resourceSpans: { resource: { attributes: Json[] }; scopeSpans: { spans: Json[] }[] }[];
     };
-    expect(
-      request.resourceSpans.map((rs) => rs.scopeSpans[0]?.spans.map((s) => s['spanId'])),
-    ).toEqual([[ROOT_ID, CHILD_ID], [GRANDCHILD_ID]]);
+    expect(request.resourceSpans.map((rs) => rs.scopeSpans[0]?.spans.map((s) => s['spanId']))).toEqual([
+      [ROOT_ID, CHILD_ID],
+      [GRANDCHILD_ID],
+    ]);
     expect(request.resourceSpans[1]?.resource.attributes).toContainEqual({
       key: 'service.name',
       value: { stringValue: 'kubelet' },
@@ -103,26 +100,19 @@ describe('encodeOtlpJson', () => {
 
   it('produces a message the OTLP protobuf schema accepts field for field', async () => {
     const root = new protobuf.Root();
-    root.resolvePath = (_origin, target) =>
-      isAbsolute(target) ? target : join(OTLP_PROTO_ROOT, target);
+    root.resolvePath = (_origin, target) => (isAbsolute(target) ? target : join(OTLP_PROTO_ROOT, target));
     await root.load(join(OTLP_PROTO_ROOT, TRACE_SERVICE_PROTO));
-    const Request = root.lookupType(
-      'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
-    );
+    const Request = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
     const json = JSON.parse(encodeOtlpJson(sampleTrace(), { scopeVersion: '0.1.0' })) as unknown;
 
-    const message = Request.fromObject(
-      mapIds(json, (hex) => Buffer.from(String(hex), 'hex')) as Json,
-    );
+    const message = Request.fromObject(mapIds(json, (hex) => Buffer.from(String(hex), 'hex')) as Json);
     expect(Request.verify(message)).toBeNull();
     const decoded = Request.decode(Request.encode(message).finish());
     const back = Request.toObject(decoded, { longs: String, enums: Number });
     // fromObject drops unknown field names silently, so equality shows every field is real.
-    expect(
-      mapIds(back, (bytes) =>
-        bytes instanceof Uint8Array ? Buffer.from(bytes).toString('hex') : bytes,
-      ),
-    ).toEqual(json);
+    expect(mapIds(back, (bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes).toString('hex') : bytes))).toEqual(
+      json,
+    );
   });
 });
 
@@ -175,9 +165,7 @@ describe('decodeOtlpJsonLine', () => {
   it('throws OtlpJsonDecodeError naming the bad field', () => {
     const line = encodeOtlpJson(sampleTrace()).replace(`"spanId":"${CHILD_ID}"`, '"spanId":"abc"');
     expect(() => decodeOtlpJsonLine(line)).toThrow(OtlpJsonDecodeError);
-    expect(() => decodeOtlpJsonLine(line)).toThrow(
-      'resourceSpans[0].scopeSpans[0].spans[1].spanId',
-    );
+    expect(() => decodeOtlpJsonLine(line)).toThrow('resourceSpans[0].scopeSpans[0].spans[1].spanId');
   });
 
   it('throws OtlpJsonDecodeError for text that is not JSON', () => {
@@ -185,10 +173,7 @@ describe('decodeOtlpJsonLine', () => {
   });
 
   it('throws OtlpJsonDecodeError for attribute values SpanData cannot hold', () => {
-    const line = encodeOtlpJson(sampleTrace()).replace(
-      '{"stringValue":"shop"}',
-      '{"kvlistValue":{"values":[]}}',
-    );
+    const line = encodeOtlpJson(sampleTrace()).replace('{"stringValue":"shop"}', '{"kvlistValue":{"values":[]}}');
     expect(() => decodeOtlpJsonLine(line)).toThrow(/unsupported AnyValue/);
   });
 });

@@ -1,11 +1,6 @@
 import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import {
-  ConversionScope,
-  msToHrTime,
-  toReadableSpan,
-  toReadableSpans,
-} from '../../src/export/readable-span.js';
+import { ConversionScope, msToHrTime, toReadableSpan, toReadableSpans } from '../../src/export/readable-span.js';
 import {
   CHILD_ID,
   GRANDCHILD_ID,
@@ -81,9 +76,7 @@ describe('toReadableSpan', () => {
   it('throws a RangeError for a span whose time is not a number', () => {
     const [root] = sampleTrace();
     if (root === undefined) throw new Error('empty sample');
-    expect(() => toReadableSpan({ ...root, endMs: Number.NaN }, new ConversionScope())).toThrow(
-      RangeError,
-    );
+    expect(() => toReadableSpan({ ...root, endMs: Number.NaN }, new ConversionScope())).toThrow(RangeError);
   });
 });
 

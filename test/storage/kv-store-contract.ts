@@ -8,10 +8,7 @@ export interface StoreFixture {
   cleanup(): Promise<void>;
 }
 
-export async function collect(
-  store: KvStore,
-  options?: KvIterateOptions,
-): Promise<Array<readonly [string, KvValue]>> {
+export async function collect(store: KvStore, options?: KvIterateOptions): Promise<Array<readonly [string, KvValue]>> {
   const out: Array<readonly [string, KvValue]> = [];
   for await (const entry of store.iterate(options)) out.push(entry);
   return out;
@@ -93,9 +90,7 @@ export function describeKvStoreContract(name: string, open: () => Promise<StoreF
             { type: 'put', key: 'bad', value: 'lone \uD800 surrogate' },
           ]),
         ).rejects.toThrow(TypeError);
-        await expect(store.batch([{ type: 'put', key: '\uDC00', value: 'x' }])).rejects.toThrow(
-          /lone surrogate/,
-        );
+        await expect(store.batch([{ type: 'put', key: '\uDC00', value: 'x' }])).rejects.toThrow(/lone surrogate/);
         expect(await collect(store)).toEqual([]);
       });
 
@@ -120,17 +115,7 @@ export function describeKvStoreContract(name: string, open: () => Promise<StoreF
       it('orders keys by UTF-8 bytes, as LevelDB does', async () => {
         // JS `<` puts the surrogate pair of U+1F600 before U+E000; UTF-8 puts it after.
         await putAll(store, ['\u{1F600}', '\uE000', 'é', 'aa']);
-        expect(await keysOf(store)).toEqual([
-          'a',
-          'aa',
-          'b',
-          'c',
-          'd',
-          'e',
-          'é',
-          '\uE000',
-          '\u{1F600}',
-        ]);
+        expect(await keysOf(store)).toEqual(['a', 'aa', 'b', 'c', 'd', 'e', 'é', '\uE000', '\u{1F600}']);
       });
 
       it('honours gte (inclusive) and lt (exclusive)', async () => {
@@ -243,9 +228,7 @@ export function describeKvStoreContract(name: string, open: () => Promise<StoreF
         await first;
         await expect(store.close()).resolves.toBeUndefined();
         await expect(store.get('k')).rejects.toBeInstanceOf(StoreClosedError);
-        await expect(store.batch([{ type: 'put', key: 'k', value: 'x' }])).rejects.toBeInstanceOf(
-          StoreClosedError,
-        );
+        await expect(store.batch([{ type: 'put', key: 'k', value: 'x' }])).rejects.toBeInstanceOf(StoreClosedError);
         await expect(collect(store)).rejects.toBeInstanceOf(StoreClosedError);
         await expect(view.get('k')).rejects.toBeInstanceOf(StoreClosedError);
       });

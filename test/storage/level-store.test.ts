@@ -7,12 +7,7 @@ import { Level } from 'level';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KvStore, StorageLogger } from '../../storage/index.js';
-import {
-  SchemaMismatchError,
-  StoreClosedError,
-  StoreLockedError,
-  openLevelStore,
-} from '../../storage/index.js';
+import { SchemaMismatchError, StoreClosedError, StoreLockedError, openLevelStore } from '../../storage/index.js';
 import { collect, describeKvStoreContract } from './kv-store-contract.js';
 
 async function tempDir(): Promise<string> {
@@ -50,9 +45,7 @@ function startChild(dir: string): { firstLine: Promise<string>; stop(): Promise<
       text += chunk;
       if (text.includes('\n')) resolve(text.trim());
     });
-    child.on('exit', () =>
-      reject(new Error(`child exited without a line (got ${JSON.stringify(text)})`)),
-    );
+    child.on('exit', () => reject(new Error(`child exited without a line (got ${JSON.stringify(text)})`)));
   });
   return {
     firstLine,
@@ -122,10 +115,7 @@ describe('openLevelStore', () => {
       await (await openStore(1, logger)).close();
       await openStore(1, logger);
       const opened = lines.filter((line) => line.message === 'storage opened');
-      expect(opened.map((line) => line.context)).toMatchObject([
-        { created: true },
-        { created: false },
-      ]);
+      expect(opened.map((line) => line.context)).toMatchObject([{ created: true }, { created: false }]);
     });
 
     it('accepts a pino logger', async () => {
@@ -205,9 +195,7 @@ describe('openLevelStore', () => {
     it('rejects writes and reads after close instead of losing them silently', async () => {
       const store = await openStore();
       await store.close();
-      await expect(store.batch([{ type: 'put', key: 'k', value: 'v' }])).rejects.toBeInstanceOf(
-        StoreClosedError,
-      );
+      await expect(store.batch([{ type: 'put', key: 'k', value: 'v' }])).rejects.toBeInstanceOf(StoreClosedError);
       await expect(store.get('k')).rejects.toBeInstanceOf(StoreClosedError);
     });
 

@@ -1,11 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { KvIterateOptions, KvOp, KvStore, KvValue } from '../../storage/index.js';
-import {
-  MemoryStore,
-  StoreClosedError,
-  WriteBatcher,
-  WriteBatcherFullError,
-} from '../../storage/index.js';
+import { MemoryStore, StoreClosedError, WriteBatcher, WriteBatcherFullError } from '../../storage/index.js';
 
 /** A MemoryStore that records every batch and can hold batches until released or failed. */
 class RecordingStore implements KvStore {
@@ -98,12 +93,7 @@ describe('WriteBatcher', () => {
         batcher.put('big', new Uint8Array(500)),
         batcher.put('d', 'x'),
       ]);
-      expect(store.batches.map((batch) => batch.map((op) => op.key))).toEqual([
-        ['a', 'b'],
-        ['c'],
-        ['big'],
-        ['d'],
-      ]);
+      expect(store.batches.map((batch) => batch.map((op) => op.key))).toEqual([['a', 'b'], ['c'], ['big'], ['d']]);
     });
 
     it('resolves only after the store batch holding it has resolved', async () => {
@@ -193,22 +183,15 @@ describe('WriteBatcher', () => {
       ]);
     });
 
-    it.each([0, 60_000])(
-      'does not keep the process alive while waiting (lingerMs %i)',
-      async (lingerMs) => {
-        const batcher = new WriteBatcher(new RecordingStore(), { lingerMs });
-        const before = process
-          .getActiveResourcesInfo()
-          .filter((r) => r === 'Timeout' || r === 'Immediate');
-        const write = batcher.put('k', 'v');
-        const during = process
-          .getActiveResourcesInfo()
-          .filter((r) => r === 'Timeout' || r === 'Immediate');
-        expect(during).toEqual(before);
-        await batcher.close();
-        await write;
-      },
-    );
+    it.each([0, 60_000])('does not keep the process alive while waiting (lingerMs %i)', async (lingerMs) => {
+      const batcher = new WriteBatcher(new RecordingStore(), { lingerMs });
+      const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate');
+      const write = batcher.put('k', 'v');
+      const during = process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate');
+      expect(during).toEqual(before);
+      await batcher.close();
+      await write;
+    });
   });
 
   describe('flush', () => {

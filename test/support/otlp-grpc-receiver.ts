@@ -11,9 +11,7 @@ import * as protoLoader from '@grpc/proto-loader';
 const SERVICE = 'opentelemetry.proto.collector.trace.v1.TraceService';
 
 /** Directory holding `opentelemetry/proto/...` (mockotlpserver has no exports map, so this resolves). */
-export const OTLP_PROTO_ROOT = dirname(
-  createRequire(import.meta.url).resolve('@elastic/mockotlpserver/package.json'),
-);
+export const OTLP_PROTO_ROOT = dirname(createRequire(import.meta.url).resolve('@elastic/mockotlpserver/package.json'));
 export const TRACE_SERVICE_PROTO = 'opentelemetry/proto/collector/trace/v1/trace_service.proto';
 
 /** A decoded attribute value (int64 as number, arrays as arrays). */
@@ -125,10 +123,7 @@ export class OtlpGrpcReceiver {
     this.#server = undefined;
   }
 
-  #handleExport = (
-    call: grpc.ServerUnaryCall<Obj, Obj>,
-    callback: grpc.sendUnaryData<Obj>,
-  ): void => {
+  #handleExport = (call: grpc.ServerUnaryCall<Obj, Obj>, callback: grpc.sendUnaryData<Obj>): void => {
     const { code, delayMs = 0 } = this.#behavior;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);

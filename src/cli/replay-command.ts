@@ -1,0 +1,79 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CaptureSink } from '../export/capture-sink.js';
+import { FanOutSink } from '../export/fan-out-sink.js';
+import { OtlpGrpcSink } from '../export/otlp-grpc-sink.js';
+import { OtlpJsonFileSink } from '../export/otlp-json-file-sink.js';
+import type { SpanSink } from '../export/sink.js';
+import { replayDirectory } from '../replay.js';
+import { RecordingError } from '../sources/recording/read-recording.js';
+import { packageVersion } from '../version.js';
+import type { CliIo } from './main.js';
+
+export interface ReplayCommandOptions {
+  readonly dir: string;
+  readonly cluster: string;
+  readonly out?: string;
+  readonly otlpEndpoint?: string;
+}
+
+// Enough malformed lines to see the pattern; the rest are counted.
+const MAX_PROBLEMS_SHOWN = 20;
+
+/** `kubestitch replay`: resolves to the exit status and reports on `io`; never throws. */
+export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo): Promise<number> {
+  const scopeVersion = packageVersion();
+  const sinks: SpanSink[] = [];
+  if (options.out !== undefined) {
+    // A replay writes a complete file: start it empty rather than appending to an old run.
+    try {
+      await mkdir(dirname(options.out), { recursive: true });
+      await writeFile(options.out, '');
+    } catch (err: unknown) {
+      io.err(`kubestitch replay: cannot write ${options.out}: ${message(err)}\n`);
+      return 1;
+    }
+    sinks.push(new OtlpJsonFileSink({ path: options.out, scopeVersion }));
+  }
+  if (options.otlpEndpoint !== undefined) sinks.push(new OtlpGrpcSink({ url: options.otlpEndpoint, scopeVersion }));
+  if (sinks.length === 0) {
+    io.err('kubestitch replay: no output given (--out FILE and/or --otlp-endpoint URL); spans are counted only\n');
+    sinks.push(new CaptureSink());
+  }
+  const sink = sinks.length === 1 && sinks[0] !== undefined ? sinks[0] : new FanOutSink(sinks);
+  try {
+    const summary = await replayDirectory(options.dir, sink, { cluster: options.cluster });
+    const { recording } = summary;
+    io.err(
+      `kubestitch replay: ${recording.records.length} records from ${recording.filesRead.join(', ') || 'no usable file'}\n`,
+    );
+    for (const f of recording.skippedFiles) io.err(`  ${f.file}: skipped (${f.reason})\n`);
+    for (const p of recording.problems.slice(0, MAX_PROBLEMS_SHOWN)) io.err(`  ${p.file}:${p.line}: ${p.reason}\n`);
+    if (recording.problems.length > MAX_PROBLEMS_SHOWN) {
+      io.err(`  … and ${recording.problems.length - MAX_PROBLEMS_SHOWN} more malformed lines\n`);
+    }
+    if (recording.problems.length > 0) io.err(`  ${recording.problems.length} malformed lines skipped\n`);
+    const where = [options.out, options.otlpEndpoint].filter((x) => x !== undefined).join(' and ');
+    io.err(
+      `kubestitch replay: ${summary.spans} spans in ${summary.traces} traces${where !== '' ? ` → ${where}` : ''}\n`,
+    );
+    if (summary.exportFailures.length > 0) {
+      io.err(
+        `kubestitch replay: ${summary.exportFailures.length} batches failed to export: ${summary.exportFailures[0] ?? ''}\n`,
+      );
+      return 1;
+    }
+    return 0;
+  } catch (err: unknown) {
+    io.err(
+      `kubestitch replay: ${err instanceof RecordingError ? err.message : `unexpected failure: ${message(err)}`}\n`,
+    );
+    return 1;
+  } finally {
+    await sink.shutdown();
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,148 @@
+import type { JsonObject } from '../model/kube-json.js';
+import type { WatchType } from '../model/records.js';
+import { type SlimObject, slimOf } from './slim.js';
+
+/** What one watch record changed in the graph. */
+export interface GraphChange {
+  /** The slim object before this record; undefined on first sight. */
+  readonly prev: SlimObject | undefined;
+  /** The slim object after this record (on DELETED, the final state). */
+  readonly next: SlimObject;
+  readonly deleted: boolean;
+  /** True when a different uid held this name before (delete + recreate). */
+  readonly replacedUid: string | undefined;
+  /** Children seen before this owner, now linked to it (pending links resolved). */
+  readonly adopted: readonly SlimObject[];
+}
+
+export interface OwnerGraphOptions {
+  /** How long a deleted object stays resolvable (late Events, late children). */
+  readonly tombstoneTtlMs: number;
+}
+
+interface Tombstone {
+  readonly slim: SlimObject;
+  readonly expiresMs: number;
+}
+
+/**
+ * The owner-reference graph over slim projections (pure: no I/O, time passed in). Objects are
+ * keyed by uid; a name index resolves Events that carry no uid. Children whose controller has not
+ * been seen yet wait in a pending set and are handed back when it arrives.
+ */
+export class OwnerGraph {
+  readonly #live = new Map<string, SlimObject>();
+  readonly #byName = new Map<string, string>();
+  readonly #tombstones = new Map<string, Tombstone>();
+  readonly #pendingChildren = new Map<string, Set<string>>();
+  readonly #tombstoneTtlMs: number;
+
+  constructor(options: OwnerGraphOptions) {
+    this.#tombstoneTtlMs = options.tombstoneTtlMs;
+  }
+
+  /** Number of live objects. */
+  get size(): number {
+    return this.#live.size;
+  }
+
+  /**
+   * Applies one watch record. Objects without a uid are keyed by their name (recordings made by
+   * hand may lack uids). Never throws.
+   */
+  apply(type: WatchType, object: JsonObject, nowMs: number): GraphChange {
+    const slim = withUid(slimOf(object));
+    const nameKey = nameKeyOf(slim.kind, slim.namespace, slim.name);
+    const prev = this.#live.get(slim.uid) ?? this.#tombstones.get(slim.uid)?.slim;
+    const holder = this.#byName.get(nameKey);
+    const replacedUid = holder !== undefined && holder !== slim.uid ? holder : undefined;
+    if (replacedUid !== undefined) this.#bury(replacedUid, nowMs);
+    if (type === 'DELETED') {
+      this.#live.set(slim.uid, slim);
+      this.#bury(slim.uid, nowMs);
+      return { prev, next: slim, deleted: true, replacedUid, adopted: [] };
+    }
+    this.#tombstones.delete(slim.uid);
+    this.#live.set(slim.uid, slim);
+    this.#byName.set(nameKey, slim.uid);
+    this.#trackPending(slim);
+    return { prev, next: slim, deleted: false, replacedUid, adopted: this.#adopt(slim.uid) };
+  }
+
+  /** A live object or a tombstone by uid. */
+  get(uid: string): SlimObject | undefined {
+    return this.#live.get(uid) ?? this.#tombstones.get(uid)?.slim;
+  }
+
+  /** Resolves kind/namespace/name to the current (or most recently deleted) object. */
+  findByName(kind: string, namespace: string, name: string): SlimObject | undefined {
+    const uid = this.#byName.get(nameKeyOf(kind, namespace, name));
+    return uid === undefined ? undefined : this.get(uid);
+  }
+
+  /** The controller chain above `slim`, nearest first (ReplicaSet, then Deployment). Cycle-safe. */
+  ownerChain(slim: SlimObject): SlimObject[] {
+    const out: SlimObject[] = [];
+    const seen = new Set<string>([slim.uid]);
+    let link = slim.controller;
+    while (link !== undefined && !seen.has(link.uid)) {
+      seen.add(link.uid);
+      const owner = this.get(link.uid);
+      if (owner === undefined) break;
+      out.push(owner);
+      link = owner.controller;
+    }
+    return out;
+  }
+
+  /** Forgets tombstones past their TTL; returns how many were dropped. */
+  sweep(nowMs: number): number {
+    let dropped = 0;
+    for (const [uid, t] of this.#tombstones) {
+      if (t.expiresMs > nowMs) continue;
+      this.#tombstones.delete(uid);
+      this.#pendingChildren.delete(uid);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  #bury(uid: string, nowMs: number): void {
+    const slim = this.#live.get(uid);
+    if (slim === undefined) return;
+    this.#live.delete(uid);
+    const nameKey = nameKeyOf(slim.kind, slim.namespace, slim.name);
+    if (this.#byName.get(nameKey) === uid) this.#byName.delete(nameKey);
+    // Keep the name resolvable to the tombstone until something reuses it.
+    if (!this.#byName.has(nameKey)) this.#byName.set(nameKey, uid);
+    this.#tombstones.set(uid, { slim, expiresMs: nowMs + this.#tombstoneTtlMs });
+  }
+
+  #trackPending(slim: SlimObject): void {
+    const owner = slim.controller;
+    if (owner === undefined || this.get(owner.uid) !== undefined) return;
+    let set = this.#pendingChildren.get(owner.uid);
+    if (set === undefined) this.#pendingChildren.set(owner.uid, (set = new Set()));
+    set.add(slim.uid);
+  }
+
+  #adopt(uid: string): SlimObject[] {
+    const pending = this.#pendingChildren.get(uid);
+    if (pending === undefined) return [];
+    this.#pendingChildren.delete(uid);
+    const out: SlimObject[] = [];
+    for (const child of [...pending].sort()) {
+      const slim = this.get(child);
+      if (slim !== undefined) out.push(slim);
+    }
+    return out;
+  }
+}
+
+function nameKeyOf(kind: string, namespace: string, name: string): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+function withUid(slim: SlimObject): SlimObject {
+  return slim.uid !== '' ? slim : { ...slim, uid: `name:${nameKeyOf(slim.kind, slim.namespace, slim.name)}` };
+}

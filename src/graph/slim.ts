@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import { arr, bool, field, isObject, num, obj, parseTimeMs, str } from '../model/kube-json.js';
+import type { JsonObject } from '../model/kube-json.js';
+import { kindInfo } from '../model/object-ref.js';
+
+/** A condition as synth needs it. */
+export interface SlimCondition {
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+  readonly lastTransitionMs: number | undefined;
+}
+
+export interface SlimContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly init: boolean;
+}
+
+export interface SlimContainerStatus {
+  readonly name: string;
+  readonly init: boolean;
+  readonly ready: boolean;
+  readonly restartCount: number;
+  readonly state: 'waiting' | 'running' | 'terminated' | 'unknown';
+  readonly reason: string;
+  readonly startedMs: number | undefined;
+  readonly finishedMs: number | undefined;
+  readonly exitCode: number | undefined;
+}
+
+export interface OwnerLink {
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
+/**
+ * The slim projection of an object: what graph and synth need, never the full object, so memory
+ * stays bounded in big clusters. Numbers are undefined when the object does not carry them.
+ */
+export interface SlimObject {
+  readonly kind: string;
+  readonly group: string;
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  readonly generation: number | undefined;
+  readonly observedGeneration: number | undefined;
+  readonly controller: OwnerLink | undefined;
+  readonly creationMs: number | undefined;
+  readonly deletionMs: number | undefined;
+  readonly deletionGraceS: number | undefined;
+  /** Hash of spec.template (workloads): a change means a rollout, not a scale. */
+  readonly templateHash: string | undefined;
+  readonly revision: string | undefined;
+  readonly specReplicas: number | undefined;
+  /** Selected status counters by their Kubernetes names (replicas, readyReplicas, …). */
+  readonly counts: Readonly<Record<string, number>>;
+  readonly currentRevision: string | undefined;
+  readonly updateRevision: string | undefined;
+  readonly conditions: Readonly<Record<string, SlimCondition>>;
+  // Pods.
+  readonly nodeName: string | undefined;
+  readonly phase: string | undefined;
+  readonly containers: readonly SlimContainer[];
+  readonly containerStatuses: readonly SlimContainerStatus[];
+}
+
+const STATUS_COUNTS = [
+  'replicas',
+  'readyReplicas',
+  'availableReplicas',
+  'updatedReplicas',
+  'unavailableReplicas',
+  'currentReplicas',
+  'currentNumberScheduled',
+  'desiredNumberScheduled',
+  'numberReady',
+  'numberAvailable',
+  'numberUnavailable',
+  'updatedNumberScheduled',
+  'numberMisscheduled',
+  'active',
+  'succeeded',
+  'failed',
+] as const;
+
+const TEMPLATE_KINDS: ReadonlySet<string> = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job']);
+
+/**
+ * Projects a full object onto its slim form. Missing fields become undefined/empty; never throws.
+ * The caller guarantees `metadata.name` and `kind` exist (the sources check both).
+ */
+export function slimOf(object: JsonObject): SlimObject {
+  const kind = str(object, 'kind') ?? '';
+  const info = kindInfo(kind, str(object, 'apiVersion'));
+  const template = field(object, 'spec', 'template');
+  return {
+    kind,
+    group: info.group,
+    resource: info.resource,
+    namespace: str(object, 'metadata', 'namespace') ?? '',
+    name: str(object, 'metadata', 'name') ?? '',
+    uid: str(object, 'metadata', 'uid') ?? '',
+    resourceVersion: str(object, 'metadata', 'resourceVersion') ?? '',
+    generation: num(object, 'metadata', 'generation'),
+    observedGeneration: num(object, 'status', 'observedGeneration'),
+    controller: controllerOf(object),
+    creationMs: parseTimeMs(field(object, 'metadata', 'creationTimestamp')),
+    deletionMs: parseTimeMs(field(object, 'metadata', 'deletionTimestamp')),
+    deletionGraceS: num(object, 'metadata', 'deletionGracePeriodSeconds'),
+    templateHash: TEMPLATE_KINDS.has(kind) && isObject(template) ? hashTemplate(template) : undefined,
+    revision:
+      str(object, 'metadata', 'annotations', 'deployment.kubernetes.io/revision') ??
+      str(object, 'metadata', 'labels', 'controller-revision-hash'),
+    specReplicas: num(object, 'spec', 'replicas'),
+    counts: countsOf(object),
+    currentRevision: str(object, 'status', 'currentRevision'),
+    updateRevision: str(object, 'status', 'updateRevision'),
+    conditions: conditionsOf(object),
+    nodeName: str(object, 'spec', 'nodeName'),
+    phase: str(object, 'status', 'phase'),
+    containers: kind === 'Pod' ? containersOf(object) : [],
+    containerStatuses: kind === 'Pod' ? containerStatusesOf(object) : [],
+  };
+}
+
+function controllerOf(object: JsonObject): OwnerLink | undefined {
+  for (const ref of arr(object, 'metadata', 'ownerReferences')) {
+    if (bool(ref, 'controller') !== true) continue;
+    const uid = str(ref, 'uid');
+    if (uid === undefined) continue;
+    return { kind: str(ref, 'kind') ?? '', name: str(ref, 'name') ?? '', uid };
+  }
+  return undefined;
+}
+
+function countsOf(object: JsonObject): Record<string, number> {
+  const out: Record<string, number> = {};
+  const status = obj(object, 'status');
+  if (status === undefined) return out;
+  for (const key of STATUS_COUNTS) {
+    const v = num(status, key);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+function conditionsOf(object: JsonObject): Record<string, SlimCondition> {
+  const out: Record<string, SlimCondition> = {};
+  for (const c of arr(object, 'status', 'conditions')) {
+    const type = str(c, 'type');
+    if (type === undefined) continue;
+    out[type] = {
+      status: str(c, 'status') ?? 'Unknown',
+      reason: str(c, 'reason') ?? '',
+      message: str(c, 'message') ?? '',
+      lastTransitionMs: parseTimeMs(field(c, 'lastTransitionTime')),
+    };
+  }
+  return out;
+}
+
+function containersOf(object: JsonObject): SlimContainer[] {
+  const out: SlimContainer[] = [];
+  for (const [key, init] of [
+    ['initContainers', true],
+    ['containers', false],
+  ] as const) {
+    for (const c of arr(object, 'spec', key)) {
+      out.push({ name: str(c, 'name') ?? '', image: str(c, 'image') ?? '', init });
+    }
+  }
+  return out;
+}
+
+function containerStatusesOf(object: JsonObject): SlimContainerStatus[] {
+  const out: SlimContainerStatus[] = [];
+  for (const [key, init] of [
+    ['initContainerStatuses', true],
+    ['containerStatuses', false],
+  ] as const) {
+    for (const cs of arr(object, 'status', key)) out.push(containerStatusOf(cs, init));
+  }
+  return out;
+}
+
+function containerStatusOf(cs: unknown, init: boolean): SlimContainerStatus {
+  const state = obj(cs, 'state') ?? {};
+  const which = isObject(state['running'])
+    ? 'running'
+    : isObject(state['terminated'])
+      ? 'terminated'
+      : isObject(state['waiting'])
+        ? 'waiting'
+        : 'unknown';
+  const detail = which === 'unknown' ? undefined : obj(state, which);
+  return {
+    name: str(cs, 'name') ?? '',
+    init,
+    ready: bool(cs, 'ready') ?? false,
+    restartCount: num(cs, 'restartCount') ?? 0,
+    state: which,
+    reason: str(detail, 'reason') ?? '',
+    startedMs: parseTimeMs(field(detail, 'startedAt')),
+    finishedMs: parseTimeMs(field(detail, 'finishedAt')),
+    exitCode: num(detail, 'exitCode'),
+  };
+}
+
+function hashTemplate(template: JsonObject): string {
+  // pod-template-hash and controller-revision-hash labels are stamped by controllers into RS/pod
+  // templates; they must not make an RS look like it had a template change.
+  return createHash('sha256').update(canonicalJson(template, true)).digest('hex').slice(0, 16);
+}
+
+const CONTROLLER_LABELS: ReadonlySet<string> = new Set(['pod-template-hash', 'controller-revision-hash']);
+
+function canonicalJson(value: unknown, top = false): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+  if (!isObject(value)) return JSON.stringify(value) ?? 'null';
+  const keys = Object.keys(value).sort();
+  const parts: string[] = [];
+  for (const k of keys) {
+    let v = value[k];
+    if (top && k === 'metadata' && isObject(v)) v = withoutControllerLabels(v);
+    parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+function withoutControllerLabels(metadata: JsonObject): JsonObject {
+  const labels = obj(metadata, 'labels');
+  if (labels === undefined) return metadata;
+  const kept: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(labels)) if (!CONTROLLER_LABELS.has(k)) kept[k] = v;
+  return { ...metadata, labels: kept };
+}

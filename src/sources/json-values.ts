@@ -1,0 +1,103 @@
+/** One JSON value found in a text file, or why the text at `line` is not one. */
+export type JsonValueResult =
+  | { readonly ok: true; readonly value: unknown; readonly line: number; readonly raw: string }
+  | { readonly ok: false; readonly reason: string; readonly line: number };
+
+/**
+ * Splits a file into JSON values. Accepts both JSON lines (one compact value per line, the
+ * Collector / audit-log shape) and a stream of pretty-printed values (what `kubectl get --watch
+ * -o json` prints). Malformed input is reported per value with its 1-based start line and the
+ * scan goes on; this function never throws.
+ */
+export function* splitJsonValues(text: string): Generator<JsonValueResult> {
+  const lines = text.split('\n');
+  const firstLine = lines.find((l) => l.trim() !== '');
+  if (firstLine === undefined) return;
+  if (parses(firstLine)) {
+    yield* perLine(lines);
+  } else {
+    yield* concatenated(text);
+  }
+}
+
+function parses(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function* perLine(lines: readonly string[]): Generator<JsonValueResult> {
+  for (let i = 0; i < lines.length; i++) {
+    const raw = (lines[i] ?? '').trim();
+    if (raw === '') continue;
+    yield parseOne(raw, i + 1);
+  }
+}
+
+function parseOne(raw: string, line: number): JsonValueResult {
+  try {
+    return { ok: true, value: JSON.parse(raw) as unknown, line, raw };
+  } catch (err: unknown) {
+    return { ok: false, reason: `invalid JSON: ${err instanceof Error ? err.message : String(err)}`, line };
+  }
+}
+
+// Scans for balanced {…}/[…] values, honouring strings and escapes, so multi-line values work.
+function* concatenated(text: string): Generator<JsonValueResult> {
+  let i = 0;
+  let line = 1;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+      i++;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c !== '{' && c !== '[') {
+      const eol = text.indexOf('\n', i);
+      yield { ok: false, reason: 'not a JSON object or array', line };
+      i = eol < 0 ? n : eol;
+      continue;
+    }
+    const startLine = line;
+    const end = matchingClose(text, i);
+    if (end.index < 0) {
+      yield { ok: false, reason: 'unterminated JSON value (file truncated?)', line: startLine };
+      return;
+    }
+    const raw = text.slice(i, end.index + 1);
+    yield parseOne(raw, startLine);
+    line += end.newlines;
+    i = end.index + 1;
+  }
+}
+
+function matchingClose(text: string, start: number): { index: number; newlines: number } {
+  let depth = 0;
+  let inString = false;
+  let newlines = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') newlines++;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return { index: i, newlines };
+    }
+  }
+  return { index: -1, newlines };
+}

@@ -1,0 +1,186 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { arr, isObject, parseTimeMs, str } from '../../model/kube-json.js';
+import type { JsonObject } from '../../model/kube-json.js';
+import type { IngestRecord, RecordOrigin, WatchType } from '../../model/records.js';
+import { normalizeEvent } from '../event-normalize.js';
+import { splitJsonValues } from '../json-values.js';
+import { redactObject } from '../redact.js';
+import { estimateWriteTimeMs, numericResourceVersion } from './object-time.js';
+import { compareRecords, type RankedRecord } from './record-order.js';
+
+/** A line that could not be used, reported as `file:line: reason`. */
+export interface RecordingProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface RecordingContents {
+  /** Records in processing order (see compareRecords). */
+  readonly records: readonly IngestRecord[];
+  readonly problems: readonly RecordingProblem[];
+  /** Files present but not (yet) used, with why. */
+  readonly skippedFiles: readonly { readonly file: string; readonly reason: string }[];
+  readonly filesRead: readonly string[];
+}
+
+/** The recording directory itself is unusable: missing, unreadable, or holding no known file. */
+export class RecordingError extends Error {
+  override readonly name = 'RecordingError';
+}
+
+const OBJECT_FILES = ['watch.jsonl', 'events.jsonl'] as const;
+const LATER_FILES: Readonly<Record<string, string>> = {
+  'audit.log': 'audit logs are not processed by this version yet',
+  'spans.jsonl': 'real-span stitching is not available in this version yet',
+};
+
+/**
+ * Reads a recording directory (DESIGN §2) into records sorted in processing order. Malformed
+ * lines are collected as problems and skipped. Throws RecordingError when the directory cannot be
+ * read or contains none of the known files; never throws for bad content.
+ */
+export async function readRecording(dir: string): Promise<RecordingContents> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err: unknown) {
+    throw new RecordingError(`cannot read recording directory ${dir}: ${errMessage(err)}`);
+  }
+  const skippedFiles = entries
+    .filter((f) => LATER_FILES[f] !== undefined)
+    .map((file) => ({ file, reason: LATER_FILES[file] ?? '' }));
+  const usable = OBJECT_FILES.filter((f) => entries.includes(f));
+  if (usable.length === 0) {
+    const known = [...OBJECT_FILES, ...Object.keys(LATER_FILES)].join(', ');
+    if (skippedFiles.length > 0) return { records: [], problems: [], skippedFiles, filesRead: [] };
+    throw new RecordingError(`recording directory ${dir} holds none of: ${known}`);
+  }
+  const problems: RecordingProblem[] = [];
+  const ranked: RankedRecord[] = [];
+  for (const file of usable) {
+    let text: string;
+    try {
+      text = await readFile(join(dir, file), 'utf8');
+    } catch (err: unknown) {
+      throw new RecordingError(`cannot read ${join(dir, file)}: ${errMessage(err)}`);
+    }
+    parseFile(file, text, ranked, problems);
+  }
+  assignEstimatedTimes(ranked);
+  ranked.sort(compareRecords);
+  return { records: ranked.map((r) => r.record), problems, skippedFiles, filesRead: usable };
+}
+
+function parseFile(file: string, text: string, out: RankedRecord[], problems: RecordingProblem[]): void {
+  for (const v of splitJsonValues(text)) {
+    if (!v.ok) {
+      problems.push({ file, line: v.line, reason: v.reason });
+      continue;
+    }
+    const origin = { file, line: v.line };
+    const result = toRecords(v.value, origin);
+    if (typeof result === 'string') problems.push({ file, line: v.line, reason: result });
+    else for (const record of result) out.push({ record, raw: v.raw });
+  }
+}
+
+const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+
+/** One JSON value → records: a watch event, a bare object, or a List of objects. */
+function toRecords(value: unknown, origin: RecordOrigin): IngestRecord[] | string {
+  if (!isObject(value)) return 'not a JSON object';
+  const type = str(value, 'type');
+  const inner = value['object'];
+  if (type !== undefined && isObject(inner)) {
+    if (type === 'BOOKMARK') return [];
+    if (!WATCH_TYPES.has(type)) return `unsupported watch event type ${JSON.stringify(type)}`;
+    const ts = value['ts'];
+    const tsMs = ts === undefined ? undefined : parseTimeMs(ts);
+    if (ts !== undefined && tsMs === undefined) return `unparseable ts ${JSON.stringify(ts)}`;
+    const rec = objectToRecord(type as WatchType, inner, tsMs, origin);
+    return typeof rec === 'string' ? rec : [rec];
+  }
+  const kind = str(value, 'kind') ?? '';
+  if (kind.endsWith('List') && Array.isArray(value['items'])) {
+    const out: IngestRecord[] = [];
+    for (const item of arr(value, 'items')) {
+      if (!isObject(item)) return 'List item is not an object';
+      // List items omit kind; it is the list kind minus "List".
+      const full = str(item, 'kind') === undefined ? { ...item, kind: kind.slice(0, -4) } : item;
+      const rec = objectToRecord('ADDED', full, undefined, origin);
+      if (typeof rec === 'string') return rec;
+      out.push(rec);
+    }
+    return out;
+  }
+  if (kind !== '' && isObject(value['metadata'])) {
+    const rec = objectToRecord('ADDED', value, undefined, origin);
+    return typeof rec === 'string' ? rec : [rec];
+  }
+  return 'neither a watch event ({type, object}), a Kubernetes object nor a List';
+}
+
+function objectToRecord(
+  type: WatchType,
+  object: JsonObject,
+  tsMs: number | undefined,
+  origin: RecordOrigin,
+): IngestRecord | string {
+  const kind = str(object, 'kind');
+  if (kind === undefined || kind === '') return 'object has no kind';
+  if (str(object, 'metadata', 'name') === undefined) return 'object has no metadata.name';
+  if (kind === 'Event') {
+    const event = normalizeEvent(object);
+    if (typeof event === 'string') return event;
+    const timeMs = tsMs ?? event.lastMs;
+    return { source: 'event', type, event, timeMs, timeEstimated: tsMs === undefined, origin };
+  }
+  if (tsMs === undefined && estimateWriteTimeMs(object) === undefined) {
+    return 'object has no ts and no timestamp of its own to order it by';
+  }
+  // Secret data and ConfigMap values are dropped at the door (DESIGN §3.5 invariant 5).
+  return {
+    source: 'object',
+    type,
+    object: redactObject(object),
+    timeMs: tsMs ?? 0,
+    timeEstimated: tsMs === undefined,
+    origin,
+  };
+}
+
+/**
+ * Gives ts-less object records a time: in resourceVersion order (the etcd write order), the
+ * object's own latest timestamp, never earlier than the record before it.
+ */
+function assignEstimatedTimes(ranked: RankedRecord[]): void {
+  const pending = ranked
+    .map((r, index) => ({ r, index }))
+    .filter(({ r }) => r.record.source === 'object' && r.record.timeEstimated);
+  pending.sort(
+    (a, b) =>
+      rvOrInf(a.r.record) - rvOrInf(b.r.record) ||
+      (estimate(a.r.record) ?? 0) - (estimate(b.r.record) ?? 0) ||
+      (a.r.raw < b.r.raw ? -1 : a.r.raw > b.r.raw ? 1 : 0),
+  );
+  let floor = -Infinity;
+  for (const { r, index } of pending) {
+    const t = Math.max(estimate(r.record) ?? floor, floor);
+    floor = t;
+    ranked[index] = { record: { ...r.record, timeMs: t }, raw: r.raw };
+  }
+}
+
+function estimate(r: IngestRecord): number | undefined {
+  return r.source === 'object' ? estimateWriteTimeMs(r.object) : r.timeMs;
+}
+
+function rvOrInf(r: IngestRecord): number {
+  return r.source === 'object' ? (numericResourceVersion(r.object) ?? Number.MAX_SAFE_INTEGER) : 0;
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

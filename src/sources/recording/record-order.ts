@@ -1,0 +1,52 @@
+import { str } from '../../model/kube-json.js';
+import type { IngestRecord, WatchType } from '../../model/records.js';
+import { numericResourceVersion } from './object-time.js';
+
+// Owners sort before what they own when times tie (second-precision timestamps tie often), so a
+// child never arrives before a parent created in the same instant.
+const KIND_RANK: Readonly<Record<string, number>> = {
+  Namespace: 0,
+  Node: 0,
+  CronJob: 1,
+  Deployment: 2,
+  StatefulSet: 3,
+  DaemonSet: 3,
+  Job: 3,
+  ReplicaSet: 4,
+  Pod: 5,
+};
+const OTHER_KIND_RANK = 6;
+const EVENT_RANK = 7;
+const TYPE_RANK: Readonly<Record<WatchType, number>> = { ADDED: 0, MODIFIED: 1, DELETED: 2 };
+
+/** A record plus the raw text it was parsed from, the last tie-breaker of the total order. */
+export interface RankedRecord {
+  readonly record: IngestRecord;
+  readonly raw: string;
+}
+
+/**
+ * Compares two records in processing order: time, then owner-before-owned, then resourceVersion,
+ * then watch type, then raw text. The order is total, so any permutation of the input lines sorts
+ * to the same sequence (DESIGN §3.5 invariant 4).
+ */
+export function compareRecords(a: RankedRecord, b: RankedRecord): number {
+  const ra = a.record;
+  const rb = b.record;
+  return (
+    ra.timeMs - rb.timeMs ||
+    rank(ra) - rank(rb) ||
+    rvOf(ra) - rvOf(rb) ||
+    TYPE_RANK[ra.type] - TYPE_RANK[rb.type] ||
+    (a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : 0)
+  );
+}
+
+function rank(r: IngestRecord): number {
+  if (r.source === 'event') return EVENT_RANK;
+  return KIND_RANK[str(r.object, 'kind') ?? ''] ?? OTHER_KIND_RANK;
+}
+
+function rvOf(r: IngestRecord): number {
+  return r.source === 'object' ? (numericResourceVersion(r.object) ?? 0) : 0;
+}

@@ -1,0 +1,27 @@
+import type { OwnerGraph } from '../graph/owner-graph.js';
+import type { SlimObject } from '../graph/slim.js';
+import type { AttrValue } from '../model/span.js';
+import type { ActivityWindows } from './activity-windows.js';
+import type { OperationIndex } from './operation-index.js';
+import type { SpanTree } from './span-tree.js';
+
+/** What every tracker shares; built once by the Synthesizer. */
+export interface SynthContext {
+  readonly cluster: string;
+  readonly tree: SpanTree;
+  readonly graph: OwnerGraph;
+  readonly ops: OperationIndex;
+  readonly windows: ActivityWindows;
+  /** Semconv attributes of the object and its controller chain. */
+  attrsOf(slim: SlimObject): Record<string, AttrValue>;
+}
+
+/**
+ * Refines a second-precision object timestamp with the record's receive time: the true instant
+ * lies in [objectMs, objectMs + 1 s) and no later than the receive time. Without an object time
+ * the receive time is used.
+ */
+export function refineTime(objectMs: number | undefined, recordMs: number): number {
+  if (objectMs === undefined) return recordMs;
+  return Math.min(Math.max(recordMs, objectMs), objectMs + 999);
+}

@@ -1,0 +1,78 @@
+import type { GraphChange } from '../graph/owner-graph.js';
+import type { SlimObject } from '../graph/slim.js';
+import { ATTR, OPERATION, OUTCOME, type Outcome } from '../model/attributes.js';
+import type { SpanStatus } from '../model/span.js';
+import { controllerActor } from './actors.js';
+import { type SynthContext, refineTime } from './context.js';
+import type { PendingSpan } from './pending-span.js';
+
+const ACTOR = controllerActor('job-controller');
+
+/**
+ * Job run (DESIGN §3.2): from creation to the Complete (OK) or Failed (ERROR) condition. A Job
+ * created by a CronJob carries k8s.cronjob.* through its owner chain; its pods nest under it.
+ */
+export class JobTracker {
+  readonly #ctx: SynthContext;
+  readonly #open = new Map<string, PendingSpan>();
+
+  constructor(ctx: SynthContext) {
+    this.#ctx = ctx;
+  }
+
+  onChange(change: GraphChange, recordMs: number): void {
+    const { prev, next } = change;
+    if (prev === undefined && !change.deleted && finished(next) === undefined) {
+      this.#start(next, refineTime(next.creationMs, recordMs));
+    }
+    const span = this.#open.get(next.uid);
+    if (span === undefined) return;
+    span.attributes[ATTR.retries] = next.counts['failed'] ?? 0;
+    const end = finished(next);
+    if (end !== undefined) {
+      this.#end(next.uid, refineTime(end.atMs, recordMs), end.outcome, end.status);
+    } else if (change.deleted) {
+      this.#end(next.uid, recordMs, OUTCOME.deleted, undefined);
+    }
+  }
+
+  #start(job: SlimObject, startMs: number): void {
+    const span = this.#ctx.tree.open({
+      key: `${job.uid}/run`,
+      name: 'Job run',
+      startMs,
+      resource: ACTOR,
+      attributes: { ...this.#ctx.attrsOf(job), [ATTR.operation]: OPERATION.jobRun },
+    });
+    this.#open.set(job.uid, span);
+    this.#ctx.ops.register(job.uid, span);
+  }
+
+  #end(uid: string, atMs: number, outcome: Outcome, status: SpanStatus | undefined): void {
+    const span = this.#open.get(uid);
+    this.#open.delete(uid);
+    if (span !== undefined) this.#ctx.tree.close(span, atMs, { outcome, ...(status !== undefined ? { status } : {}) });
+  }
+
+  /** Ends every running Job as unfinished (end of a replay). */
+  flush(atMs: number): void {
+    for (const uid of [...this.#open.keys()]) this.#end(uid, atMs, OUTCOME.unfinished, undefined);
+  }
+}
+
+function finished(job: SlimObject): { atMs: number | undefined; outcome: Outcome; status: SpanStatus } | undefined {
+  const complete = job.conditions['Complete'];
+  if (complete?.status === 'True') {
+    return { atMs: complete.lastTransitionMs, outcome: OUTCOME.completed, status: { code: 'ok' } };
+  }
+  const failed = job.conditions['Failed'];
+  if (failed?.status === 'True') {
+    const message = [failed.reason, failed.message].filter((s) => s !== '').join(': ');
+    return {
+      atMs: failed.lastTransitionMs,
+      outcome: OUTCOME.failed,
+      status: { code: 'error', message: message === '' ? 'Job failed' : message },
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,85 @@
+import type { GraphChange } from '../graph/owner-graph.js';
+import type { SlimCondition, SlimObject } from '../graph/slim.js';
+import { ATTR, OPERATION, OUTCOME } from '../model/attributes.js';
+import { controllerActor, kubeletActor } from './actors.js';
+import { type SynthContext, refineTime } from './context.js';
+import type { PendingSpan } from './pending-span.js';
+
+// Condition types tracked, with the status that is the healthy one.
+const HEALTHY: Readonly<Record<string, string>> = {
+  Ready: 'True',
+  MemoryPressure: 'False',
+  DiskPressure: 'False',
+  PIDPressure: 'False',
+  NetworkUnavailable: 'False',
+};
+
+/**
+ * Node condition changes (DESIGN §3.2): each unhealthy period (Ready≠True, a pressure condition
+ * True) is a span from its transition to the next one. Heartbeat-only updates change nothing.
+ */
+export class NodeTracker {
+  readonly #ctx: SynthContext;
+  readonly #open = new Map<string, PendingSpan>();
+
+  constructor(ctx: SynthContext) {
+    this.#ctx = ctx;
+  }
+
+  onChange(change: GraphChange, recordMs: number): void {
+    const { prev, next } = change;
+    for (const [type, healthy] of Object.entries(HEALTHY)) {
+      const before = prev?.conditions[type];
+      const after = next.conditions[type];
+      if (after === undefined || (before !== undefined && before.status === after.status)) continue;
+      const key = `${next.uid}/${type}`;
+      const atMs = refineTime(after.lastTransitionMs, recordMs);
+      const current = this.#open.get(key);
+      if (current !== undefined) {
+        this.#open.delete(key);
+        this.#ctx.tree.close(current, atMs, { outcome: OUTCOME.ok });
+      }
+      if (after.status !== healthy) this.#openPeriod(next, type, after, atMs);
+    }
+    if (change.deleted) this.#closeNode(next.uid, recordMs);
+  }
+
+  #openPeriod(node: SlimObject, type: string, c: SlimCondition, atMs: number): void {
+    const name = type === 'Ready' ? 'Node NotReady' : `Node ${type}`;
+    // Ready=Unknown is set by the node lifecycle controller when the kubelet goes silent.
+    const actor =
+      c.reason === 'NodeStatusUnknown' ? controllerActor('node-lifecycle-controller') : kubeletActor(node.name);
+    const span = this.#ctx.tree.open({
+      key: `${node.uid}/${type}/${atMs}`,
+      name,
+      startMs: atMs,
+      resource: actor,
+      attributes: {
+        ...this.#ctx.attrsOf(node),
+        [ATTR.operation]: OPERATION.nodeCondition,
+        [ATTR.conditionType]: type,
+        [ATTR.conditionStatus]: c.status,
+        [ATTR.conditionReason]: c.reason,
+      },
+    });
+    span.status = { code: 'error', message: c.message === '' ? `${type}=${c.status}` : c.message };
+    this.#open.set(`${node.uid}/${type}`, span);
+    this.#ctx.ops.register(node.uid, span);
+  }
+
+  #closeNode(uid: string, atMs: number): void {
+    for (const [key, span] of [...this.#open]) {
+      if (!key.startsWith(`${uid}/`)) continue;
+      this.#open.delete(key);
+      this.#ctx.tree.close(span, atMs, { outcome: OUTCOME.deleted });
+    }
+  }
+
+  /** Ends every unhealthy period as unfinished (end of a replay). */
+  flush(atMs: number): void {
+    for (const [key, span] of [...this.#open]) {
+      this.#open.delete(key);
+      this.#ctx.tree.close(span, atMs, { outcome: OUTCOME.unfinished });
+    }
+  }
+}

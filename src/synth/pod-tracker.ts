@@ -1,0 +1,213 @@
+import type { GraphChange } from '../graph/owner-graph.js';
+import type { SlimObject } from '../graph/slim.js';
+import { ATTR, OPERATION, OUTCOME, type Outcome } from '../model/attributes.js';
+import type { KubeEvent } from '../model/records.js';
+import type { SpanStatus } from '../model/span.js';
+import { SCHEDULER_ACTOR, kubeletActor } from './actors.js';
+import { type SynthContext, refineTime } from './context.js';
+import type { PendingSpan } from './pending-span.js';
+import { PodStartupFacts } from './pod-startup-facts.js';
+import { renderStartupPhases } from './pod-startup-render.js';
+
+interface Startup {
+  span: PendingSpan;
+  readonly facts: PodStartupFacts;
+  readonly events: Map<string, KubeEvent>;
+}
+
+/**
+ * Pod startup (creation → Ready, with phases) and pod termination (deletion requested → object
+ * gone), nested under the owner's open operation, linked to the node's activity.
+ */
+export class PodTracker {
+  readonly #ctx: SynthContext;
+  readonly #startups = new Map<string, Startup>();
+  readonly #terminations = new Map<string, PendingSpan>();
+
+  constructor(ctx: SynthContext) {
+    this.#ctx = ctx;
+  }
+
+  onChange(change: GraphChange, recordMs: number): void {
+    const { prev, next } = change;
+    if (prev === undefined && next.deletionMs === undefined && !change.deleted && !isStarted(next)) {
+      this.#startStartup(next, refineTime(next.creationMs, recordMs));
+    }
+    const startup = this.#startups.get(next.uid);
+    if (startup !== undefined) {
+      startup.facts.observe(next, recordMs);
+      this.#checkStartupEnd(next, startup, recordMs);
+    }
+    if (next.deletionMs !== undefined && prev?.deletionMs === undefined) this.#startTermination(next, recordMs);
+    if (change.deleted) this.#onDeleted(next, recordMs);
+  }
+
+  /** Takes an Event regarding a pod when a startup or termination of it is open. */
+  onEvent(pod: SlimObject, event: KubeEvent): boolean {
+    const startup = this.#startups.get(pod.uid);
+    if (startup !== undefined) {
+      startup.events.set(event.key, event);
+      return true;
+    }
+    const termination = this.#terminations.get(pod.uid);
+    if (termination !== undefined) {
+      this.#ctx.tree.addKubeEvent(termination, event);
+      return true;
+    }
+    return false;
+  }
+
+  /** Moves startups of pods whose owner arrived late under the owner's open operation. */
+  onAdopted(children: readonly SlimObject[]): void {
+    for (const pod of children) {
+      const s = this.#startups.get(pod.uid);
+      if (s === undefined || s.span.parent !== undefined || pod.controller === undefined) continue;
+      const parent = this.#ctx.ops.current(pod.controller.uid);
+      if (parent === undefined) continue;
+      // Nothing of the startup has been emitted yet (phases are drawn at its end), so it can be reopened.
+      s.span = this.#openStartupSpan(pod, s.span.startMs, parent);
+    }
+  }
+
+  #startStartup(pod: SlimObject, startMs: number): void {
+    const parent = pod.controller === undefined ? undefined : this.#ctx.ops.current(pod.controller.uid);
+    const span = this.#openStartupSpan(pod, startMs, parent);
+    this.#startups.set(pod.uid, { span, facts: new PodStartupFacts(startMs), events: new Map() });
+  }
+
+  #openStartupSpan(pod: SlimObject, startMs: number, parent: PendingSpan | undefined): PendingSpan {
+    return this.#ctx.tree.open({
+      key: `${pod.uid}/startup`,
+      name: 'pod startup',
+      startMs,
+      parent,
+      resource: SCHEDULER_ACTOR,
+      attributes: { ...this.#ctx.attrsOf(pod), [ATTR.operation]: OPERATION.podStartup },
+    });
+  }
+
+  #checkStartupEnd(pod: SlimObject, s: Startup, recordMs: number): void {
+    if (s.facts.readyMs !== undefined) {
+      this.#endStartup(pod.uid, s.facts.readyMs, OUTCOME.ok, { code: 'ok' });
+    } else if (pod.phase === 'Succeeded') {
+      this.#endStartup(pod.uid, recordMs, OUTCOME.completed, { code: 'ok' });
+    } else if (pod.phase === 'Failed') {
+      this.#endStartup(pod.uid, recordMs, OUTCOME.failed, { code: 'error', message: failureMessage(pod) });
+    }
+  }
+
+  #endStartup(uid: string, endMs: number, outcome: Outcome, status: SpanStatus | undefined): void {
+    const s = this.#startups.get(uid);
+    if (s === undefined) return;
+    this.#startups.delete(uid);
+    const { span, facts } = s;
+    if (facts.nodeName !== undefined) this.#linkNode(span, facts.nodeName, facts.scheduledMs ?? endMs);
+    span.attributes[ATTR.restartCount] = facts.restartCount;
+    if (facts.nodeName !== undefined) span.attributes[ATTR.nodeName] = facts.nodeName;
+    // The kubelet owns a scheduled pod's startup; an unscheduled one is stuck in the scheduler.
+    const owner = facts.nodeName !== undefined ? kubeletActor(facts.nodeName) : SCHEDULER_ACTOR;
+    span.resource = { ...span.resource, ...owner };
+    renderStartupPhases(this.#ctx.tree, span, facts, [...s.events.values()], endMs);
+    this.#ctx.tree.close(span, endMs, { outcome, ...(status !== undefined ? { status } : {}) });
+  }
+
+  #linkNode(span: PendingSpan, nodeName: string, atMs: number): void {
+    const node = this.#ctx.graph.findByName('Node', '', nodeName);
+    const subject =
+      node !== undefined
+        ? { id: node.uid, kind: 'Node', attributes: this.#ctx.attrsOf(node) }
+        : {
+            id: `Node//${nodeName}`,
+            kind: 'Node',
+            attributes: { [ATTR.nodeName]: nodeName, [ATTR.objectKind]: 'Node', [ATTR.objectName]: nodeName },
+          };
+    const window = this.#ctx.windows.windowFor(subject, atMs, kubeletActor(nodeName));
+    this.#ctx.tree.addEvent(window, {
+      name: 'pod scheduled',
+      timeMs: atMs,
+      attributes: {
+        [ATTR.podName]: String(span.attributes[ATTR.podName] ?? ''),
+        [ATTR.namespaceName]: String(span.attributes[ATTR.namespaceName] ?? ''),
+      },
+    });
+    this.#ctx.tree.addLink(span, {
+      traceId: window.traceId,
+      spanId: window.spanId,
+      attributes: { 'kubestitch.link.relation': 'node' },
+    });
+  }
+
+  #startTermination(pod: SlimObject, recordMs: number): void {
+    const deletion = pod.deletionMs;
+    if (deletion === undefined || this.#terminations.has(pod.uid)) return;
+    const requestedMs = refineTime(deletion - (pod.deletionGraceS ?? 0) * 1000, recordMs);
+    this.#endStartup(pod.uid, requestedMs, OUTCOME.deleted, {
+      code: 'error',
+      message: 'pod deleted before it became ready',
+    });
+    const parent = pod.controller === undefined ? undefined : this.#ctx.ops.current(pod.controller.uid);
+    const span = this.#ctx.tree.open({
+      key: `${pod.uid}/termination`,
+      name: 'pod termination',
+      startMs: requestedMs,
+      parent,
+      resource: kubeletActor(pod.nodeName),
+      attributes: {
+        ...this.#ctx.attrsOf(pod),
+        [ATTR.operation]: OPERATION.podTermination,
+        'kubestitch.termination.grace_period_s': pod.deletionGraceS ?? 0,
+      },
+    });
+    this.#terminations.set(pod.uid, span);
+  }
+
+  #onDeleted(pod: SlimObject, recordMs: number): void {
+    this.#endStartup(pod.uid, recordMs, OUTCOME.deleted, {
+      code: 'error',
+      message: 'pod deleted before it became ready',
+    });
+    if (!this.#terminations.has(pod.uid)) this.#startTermination(pod, recordMs);
+    const span = this.#terminations.get(pod.uid);
+    this.#terminations.delete(pod.uid);
+    if (span !== undefined) {
+      this.#ctx.tree.close(span, recordMs, { outcome: OUTCOME.ok, status: { code: 'ok' } });
+      return;
+    }
+    // Deleted without a graceful phase (force delete, or never scheduled): an instant fact.
+    const target = pod.controller === undefined ? undefined : this.#ctx.ops.current(pod.controller.uid);
+    const event = {
+      name: 'pod deleted',
+      timeMs: recordMs,
+      attributes: { [ATTR.podName]: pod.name, [ATTR.podUid]: pod.uid },
+    };
+    if (target !== undefined) this.#ctx.tree.addEvent(target, event);
+    else
+      this.#ctx.windows.addEvent(
+        { id: pod.uid, kind: 'Pod', attributes: this.#ctx.attrsOf(pod) },
+        event,
+        kubeletActor(pod.nodeName),
+      );
+  }
+
+  /** Ends open startups and terminations as unfinished (end of a replay). */
+  flush(atMs: number): void {
+    for (const uid of [...this.#startups.keys()].sort()) this.#endStartup(uid, atMs, OUTCOME.unfinished, undefined);
+    for (const [uid, span] of [...this.#terminations].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      this.#terminations.delete(uid);
+      this.#ctx.tree.close(span, atMs, { outcome: OUTCOME.unfinished });
+    }
+  }
+}
+
+function isStarted(pod: SlimObject): boolean {
+  return pod.conditions['Ready']?.status === 'True' || pod.phase === 'Succeeded' || pod.phase === 'Failed';
+}
+
+function failureMessage(pod: SlimObject): string {
+  for (const cs of pod.containerStatuses) {
+    if (cs.state === 'terminated' && (cs.exitCode ?? 0) !== 0) {
+      return `container ${cs.name} exited with code ${cs.exitCode ?? '?'}${cs.reason !== '' ? ` (${cs.reason})` : ''}`;
+    }
+  }
+  return 'pod failed';
+}

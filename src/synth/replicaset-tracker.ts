@@ -1,0 +1,118 @@
+import type { GraphChange } from '../graph/owner-graph.js';
+import type { SlimObject } from '../graph/slim.js';
+import { ATTR, OPERATION, OUTCOME } from '../model/attributes.js';
+import { controllerActor } from './actors.js';
+import { type SynthContext, refineTime } from './context.js';
+import type { PendingSpan } from './pending-span.js';
+
+interface ScaleOp {
+  readonly span: PendingSpan;
+  readonly up: boolean;
+}
+
+const ACTOR = controllerActor('replicaset-controller');
+
+/**
+ * ReplicaSet scale up/down (DESIGN §3.2). Consecutive steps in one direction under an open
+ * rollout are one operation ("scaled 0→3"), settled between steps and closed with the rollout;
+ * a change of direction starts a new one. Pods created or deleted meanwhile nest under it.
+ */
+export class ReplicaSetTracker {
+  readonly #ctx: SynthContext;
+  readonly #ops = new Map<string, ScaleOp>();
+
+  constructor(ctx: SynthContext) {
+    this.#ctx = ctx;
+  }
+
+  onChange(change: GraphChange, recordMs: number): void {
+    const { prev, next } = change;
+    if (change.deleted) {
+      this.#end(next.uid, recordMs, OUTCOME.deleted);
+      return;
+    }
+    const want = next.specReplicas ?? 1;
+    if (prev === undefined) {
+      const have = next.counts['replicas'] ?? 0;
+      if (have !== want) this.#step(next, have, want, refineTime(next.creationMs, recordMs));
+    } else if (prev.specReplicas !== next.specReplicas) {
+      this.#step(next, prev.specReplicas ?? 1, want, recordMs);
+    }
+    this.#checkSettled(next, recordMs);
+  }
+
+  #step(rs: SlimObject, from: number, to: number, atMs: number): void {
+    const up = to > from;
+    const current = this.#ops.get(rs.uid);
+    if (current !== undefined && current.span.isOpen && current.up === up) {
+      current.span.attributes[ATTR.replicasTo] = to;
+      current.span.name = `ReplicaSet scale ${up ? 'up' : 'down'}`;
+      this.#ctx.tree.unsettle(current.span);
+      return;
+    }
+    this.#end(rs.uid, atMs, OUTCOME.superseded);
+    const parent = rs.controller === undefined ? undefined : this.#ctx.ops.current(rs.controller.uid);
+    const span = this.#ctx.tree.open({
+      key: `${rs.uid}/scale/${atMs}`,
+      name: `ReplicaSet scale ${up ? 'up' : 'down'}`,
+      startMs: atMs,
+      resource: ACTOR,
+      parent,
+      attributes: {
+        ...this.#ctx.attrsOf(rs),
+        [ATTR.operation]: OPERATION.replicasetScale,
+        [ATTR.replicasFrom]: from,
+        [ATTR.replicasTo]: to,
+        ...(rs.revision !== undefined ? { [ATTR.revision]: rs.revision } : {}),
+      },
+    });
+    this.#ops.set(rs.uid, { span, up });
+    this.#ctx.ops.register(rs.uid, span);
+  }
+
+  #checkSettled(rs: SlimObject, recordMs: number): void {
+    const op = this.#ops.get(rs.uid);
+    if (op === undefined) return;
+    if (!op.span.isOpen) {
+      this.#ops.delete(rs.uid); // closed with its rollout
+      return;
+    }
+    const want = rs.specReplicas ?? 1;
+    const caughtUp = rs.generation === undefined || (rs.observedGeneration ?? 0) >= rs.generation;
+    const c = rs.counts;
+    const settled =
+      caughtUp &&
+      (c['replicas'] ?? 0) === want &&
+      (!op.up || ((c['readyReplicas'] ?? 0) >= want && (c['availableReplicas'] ?? 0) >= want));
+    if (!settled) return;
+    const parent = op.span.parent;
+    if (parent !== undefined && parent.isOpen) {
+      // The rollout may take this ReplicaSet further in the same direction; close with it.
+      if (op.span.settledAtMs === undefined) this.#ctx.tree.settle(op.span, recordMs);
+    } else {
+      this.#ctx.tree.close(op.span, recordMs, { outcome: OUTCOME.ok, status: { code: 'ok' } });
+      this.#ops.delete(rs.uid);
+    }
+  }
+
+  #end(
+    uid: string,
+    atMs: number,
+    outcome: typeof OUTCOME.deleted | typeof OUTCOME.superseded | typeof OUTCOME.unfinished,
+  ): void {
+    const op = this.#ops.get(uid);
+    this.#ops.delete(uid);
+    if (op === undefined || !op.span.isOpen) return;
+    const settledAt = op.span.settledAtMs;
+    if (settledAt !== undefined) {
+      this.#ctx.tree.close(op.span, settledAt, { outcome: OUTCOME.ok, status: { code: 'ok' } });
+    } else {
+      this.#ctx.tree.close(op.span, atMs, { outcome });
+    }
+  }
+
+  /** Ends every open scale as unfinished (end of a replay). */
+  flush(atMs: number): void {
+    for (const uid of [...this.#ops.keys()]) this.#end(uid, atMs, OUTCOME.unfinished);
+  }
+}

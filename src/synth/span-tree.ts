@@ -1,0 +1,193 @@
+import { ATTR, type Outcome } from '../model/attributes.js';
+import { spanIdFor, traceIdFor } from '../model/ids.js';
+import type { KubeEvent } from '../model/records.js';
+import type {
+  AttrValue,
+  Attributes,
+  SpanData,
+  SpanEventData,
+  SpanKind,
+  SpanLinkData,
+  SpanStatus,
+} from '../model/span.js';
+import { kubeEventToSpanEvent } from './kube-event-span-event.js';
+import { PendingSpan } from './pending-span.js';
+
+export interface OpenSpanSpec {
+  /** Unique, deterministic key; the span id derives from it, the trace id from the root's key. */
+  readonly key: string;
+  readonly name: string;
+  readonly startMs: number;
+  /** Actor attributes (service.name, k8s.controller.name, k8s.node.name); the cluster is added. */
+  readonly resource: Attributes;
+  readonly attributes: Record<string, AttrValue>;
+  /** Must be open; a closed or emitted parent makes this span a root (callers link instead). */
+  readonly parent?: PendingSpan | undefined;
+  readonly kind?: SpanKind;
+}
+
+export interface CloseSpec {
+  readonly outcome: Outcome;
+  readonly status?: SpanStatus;
+}
+
+/** Marks a root span whose data gave it no measurable length (see emit). */
+const INSTANT_ROOT_MS = 1;
+
+/**
+ * Builds the span forest. Guarantees DESIGN §3.5 structurally: a parent is emitted only after all
+ * its children, its interval grows to cover theirs; a span that would last zero time becomes a
+ * span event on its parent; ids are derived from keys. Pure: no I/O, no clock.
+ */
+export class SpanTree {
+  readonly #cluster: string;
+  readonly #clusterResource: Attributes;
+  #batch: SpanData[] = [];
+  #emittedCount = 0;
+
+  constructor(cluster: string) {
+    this.#cluster = cluster;
+    this.#clusterResource = { [ATTR.clusterName]: cluster };
+  }
+
+  get emittedCount(): number {
+    return this.#emittedCount;
+  }
+
+  /** Opens a span; when the parent is not open, the span starts a trace of its own. */
+  open(spec: OpenSpanSpec): PendingSpan {
+    const parent = spec.parent !== undefined && spec.parent.isOpen ? spec.parent : undefined;
+    const span = new PendingSpan({
+      key: spec.key,
+      traceId: parent?.traceId ?? traceIdFor(this.#cluster, spec.key),
+      spanId: spanIdFor(this.#cluster, spec.key),
+      parent,
+      kind: spec.kind ?? 'internal',
+      name: spec.name,
+      startMs: spec.startMs,
+      resource: { ...spec.resource, ...this.#clusterResource },
+      attributes: spec.attributes,
+    });
+    if (parent !== undefined) {
+      parent.openChildren.add(span);
+      for (let p: PendingSpan | undefined = parent; p !== undefined; p = p.parent) {
+        if (p.startMs > span.startMs) p.startMs = span.startMs;
+      }
+    }
+    return span;
+  }
+
+  /** Records a Kubernetes Event; a repeat of the same Event object replaces the earlier count. */
+  addKubeEvent(span: PendingSpan, event: KubeEvent): void {
+    if (span.state === 'emitted') return;
+    span.kubeEvents.set(event.key, event);
+  }
+
+  addEvent(span: PendingSpan, event: SpanEventData): void {
+    if (span.state !== 'emitted') span.events.push(event);
+  }
+
+  addLink(span: PendingSpan, link: SpanLinkData): void {
+    if (span.state === 'emitted') return;
+    if (span.links.some((l) => l.spanId === link.spanId && l.traceId === link.traceId)) return;
+    span.links.push(link);
+  }
+
+  /** The operation reached its goal at `atMs` but stays open for a continuation. */
+  settle(span: PendingSpan, atMs: number): void {
+    if (span.isOpen) span.settledAtMs = atMs;
+  }
+
+  unsettle(span: PendingSpan): void {
+    span.settledAtMs = undefined;
+  }
+
+  /**
+   * Ends a span's own work at `endMs`. It is emitted as soon as all its children are emitted;
+   * settled children are closed at their settle time. Closing twice is a no-op.
+   */
+  close(span: PendingSpan, endMs: number, spec: CloseSpec): void {
+    if (!span.isOpen) return;
+    span.state = 'closing';
+    span.endMs = Math.max(endMs, span.startMs);
+    span.attributes[ATTR.outcome] = spec.outcome;
+    if (spec.status !== undefined) span.status = spec.status;
+    for (const child of [...span.openChildren]) {
+      if (child.isOpen && child.settledAtMs !== undefined) {
+        this.close(child, child.settledAtMs, { outcome: 'ok', status: { code: 'ok' } });
+      }
+    }
+    this.#maybeEmit(span);
+  }
+
+  /** Takes the spans emitted since the last call, in emission order. */
+  takeBatch(): SpanData[] {
+    const out = this.#batch;
+    this.#batch = [];
+    return out;
+  }
+
+  #maybeEmit(span: PendingSpan): void {
+    if (span.state !== 'closing' || span.openChildren.size > 0) return;
+    span.state = 'emitted';
+    const parent = span.parent;
+    const endMs = Math.max(span.endMs ?? span.startMs, span.childMaxEndMs);
+    if (endMs <= span.startMs && parent !== undefined && parent.state !== 'emitted') {
+      this.#foldIntoParent(span, parent);
+    } else {
+      this.#emit(span, endMs);
+    }
+    if (parent !== undefined) {
+      parent.openChildren.delete(span);
+      if (endMs > parent.childMaxEndMs) parent.childMaxEndMs = endMs;
+      this.#maybeEmit(parent);
+    }
+  }
+
+  // An instantaneous fact is a span event, not a zero-length span (DESIGN §3.5 invariant 2).
+  #foldIntoParent(span: PendingSpan, parent: PendingSpan): void {
+    parent.events.push({ name: span.name, timeMs: span.startMs, attributes: { ...span.attributes } });
+    for (const e of span.events) parent.events.push(e);
+    for (const [k, e] of span.kubeEvents) parent.kubeEvents.set(k, e);
+  }
+
+  #emit(span: PendingSpan, endMs: number): void {
+    const instant = endMs <= span.startMs;
+    const attributes = instant ? { ...span.attributes, 'kubestitch.instant': true } : span.attributes;
+    const events = [...span.events, ...[...span.kubeEvents.values()].map(kubeEventToSpanEvent)];
+    events.sort(compareEvents);
+    const data: SpanData = {
+      traceId: span.traceId,
+      spanId: span.spanId,
+      ...(span.parent !== undefined ? { parentSpanId: span.parent.spanId } : {}),
+      name: span.name,
+      kind: span.kind,
+      startMs: span.startMs,
+      endMs: instant ? span.startMs + INSTANT_ROOT_MS : endMs,
+      resource: { attributes: span.resource },
+      attributes: sortedAttributes(attributes),
+      events,
+      links: [...span.links].sort((a, b) => (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0)),
+      status: span.status,
+    };
+    this.#batch.push(data);
+    this.#emittedCount++;
+  }
+}
+
+function compareEvents(a: SpanEventData, b: SpanEventData): number {
+  if (a.timeMs !== b.timeMs) return a.timeMs - b.timeMs;
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  const sa = JSON.stringify(sortedAttributes(a.attributes));
+  const sb = JSON.stringify(sortedAttributes(b.attributes));
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+function sortedAttributes(attrs: Attributes): Attributes {
+  const out: Record<string, AttrValue> = {};
+  for (const k of Object.keys(attrs).sort()) {
+    const v = attrs[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}

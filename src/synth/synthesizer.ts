@@ -1,0 +1,187 @@
+import { OwnerGraph } from '../graph/owner-graph.js';
+import type { SlimObject } from '../graph/slim.js';
+import { ATTR } from '../model/attributes.js';
+import { kindInfo } from '../model/object-ref.js';
+import type { EventRecord, IngestRecord, ObjectRecord } from '../model/records.js';
+import type { AttrValue, SpanData } from '../model/span.js';
+import { ActivityWindows, type WindowSubject } from './activity-windows.js';
+import { KUBESTITCH_ACTOR, eventActor } from './actors.js';
+import type { SynthContext } from './context.js';
+import { JobTracker } from './job-tracker.js';
+import { NodeTracker } from './node-tracker.js';
+import { objectAttributes } from './object-attributes.js';
+import { OperationIndex } from './operation-index.js';
+import { PodTracker } from './pod-tracker.js';
+import { ReplicaSetTracker } from './replicaset-tracker.js';
+import { SpanTree } from './span-tree.js';
+import { WorkloadTracker } from './workload-tracker.js';
+import { DAEMONSET_RULES, DEPLOYMENT_RULES, STATEFULSET_RULES } from './workload-rules.js';
+
+export interface SynthesizerOptions {
+  readonly cluster: string;
+  /** Length of an object activity window (DESIGN §3.2); default 30 min. */
+  readonly windowMs?: number;
+  /** How long deleted objects stay resolvable for late Events; default 10 min. */
+  readonly tombstoneTtlMs?: number;
+}
+
+/** Counters a caller reports or exports as metrics. */
+export interface SynthStats {
+  objectRecords: number;
+  eventRecords: number;
+  spansEmitted: number;
+}
+
+// Kinds with their own operations; everything else is covered by activity windows.
+const OPERATION_KINDS: ReadonlySet<string> = new Set([
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'Pod',
+  'Node',
+]);
+
+/**
+ * The synth stage (DESIGN §1): records in, finished spans out. Pure — no I/O, and time comes only
+ * from the records — so a recording replayed twice gives byte-identical spans. Records must be
+ * fed in processing order (see readRecording). A record it cannot use is counted, never thrown.
+ */
+export class Synthesizer {
+  readonly stats: SynthStats = { objectRecords: 0, eventRecords: 0, spansEmitted: 0 };
+  readonly #ctx: SynthContext;
+  readonly #workloads: ReadonlyMap<string, WorkloadTracker>;
+  readonly #replicaSets: ReplicaSetTracker;
+  readonly #jobs: JobTracker;
+  readonly #pods: PodTracker;
+  readonly #nodes: NodeTracker;
+  #lastMs = -Infinity;
+
+  constructor(options: SynthesizerOptions) {
+    const tree = new SpanTree(options.cluster);
+    const graph = new OwnerGraph({ tombstoneTtlMs: options.tombstoneTtlMs ?? 10 * 60_000 });
+    this.#ctx = {
+      cluster: options.cluster,
+      tree,
+      graph,
+      ops: new OperationIndex(),
+      windows: new ActivityWindows(tree, options.windowMs ?? 30 * 60_000),
+      attrsOf: (slim) => objectAttributes(slim, graph.ownerChain(slim)),
+    };
+    this.#workloads = new Map([
+      ['Deployment', new WorkloadTracker(this.#ctx, DEPLOYMENT_RULES)],
+      ['StatefulSet', new WorkloadTracker(this.#ctx, STATEFULSET_RULES)],
+      ['DaemonSet', new WorkloadTracker(this.#ctx, DAEMONSET_RULES)],
+    ]);
+    this.#replicaSets = new ReplicaSetTracker(this.#ctx);
+    this.#jobs = new JobTracker(this.#ctx);
+    this.#pods = new PodTracker(this.#ctx);
+    this.#nodes = new NodeTracker(this.#ctx);
+  }
+
+  /** Number of live objects in the graph. */
+  get graphSize(): number {
+    return this.#ctx.graph.size;
+  }
+
+  /** Processes one record; returns the spans it completed (possibly none). */
+  process(record: IngestRecord): SpanData[] {
+    const t = Math.max(record.timeMs, this.#lastMs);
+    this.#lastMs = t;
+    this.#ctx.windows.advance(t);
+    if (record.source === 'object') this.#onObject(record, t);
+    else this.#onEvent(record, t);
+    this.#ctx.graph.sweep(t);
+    return this.#take();
+  }
+
+  /**
+   * Ends everything still open at `atMs` (default: the last record's time) with
+   * `kubestitch.outcome=unfinished`, closes activity windows at their end, and returns the spans.
+   */
+  flush(atMs: number = this.#lastMs): SpanData[] {
+    const t = Number.isFinite(atMs) ? atMs : 0;
+    this.#pods.flush(t);
+    this.#replicaSets.flush(t);
+    this.#jobs.flush(t);
+    for (const w of this.#workloads.values()) w.flush(t);
+    this.#nodes.flush(t);
+    this.#ctx.windows.closeAll();
+    return this.#take();
+  }
+
+  #take(): SpanData[] {
+    const batch = this.#ctx.tree.takeBatch();
+    this.stats.spansEmitted += batch.length;
+    return batch;
+  }
+
+  #onObject(record: ObjectRecord, t: number): void {
+    this.stats.objectRecords++;
+    const change = this.#ctx.graph.apply(record.type, record.object, t);
+    const kind = change.next.kind;
+    const workload = this.#workloads.get(kind);
+    if (workload !== undefined) workload.onChange(change, t);
+    else if (kind === 'ReplicaSet') this.#replicaSets.onChange(change, t);
+    else if (kind === 'Job') this.#jobs.onChange(change, t);
+    else if (kind === 'Pod') this.#pods.onChange(change, t);
+    else if (kind === 'Node') this.#nodes.onChange(change, t);
+    if (change.adopted.length > 0) this.#pods.onAdopted(change.adopted.filter((c) => c.kind === 'Pod'));
+    if (!OPERATION_KINDS.has(kind)) this.#recordActivity(change.next, record, t, change.prev === undefined);
+  }
+
+  // Changes of kinds without operations (Services, ConfigMaps, CRDs…) land in their window.
+  #recordActivity(slim: SlimObject, record: ObjectRecord, t: number, firstSight: boolean): void {
+    const type = record.type === 'ADDED' && !firstSight ? 'MODIFIED' : record.type;
+    if (type === 'ADDED' && slim.creationMs !== undefined && slim.creationMs < t - 60_000) return; // initial list, not a change
+    const name = type === 'ADDED' ? 'created' : type === 'DELETED' ? 'deleted' : 'updated';
+    this.#ctx.windows.addEvent(
+      this.#subjectOf(slim),
+      {
+        name,
+        timeMs: t,
+        attributes: { [ATTR.changeType]: type, 'kubestitch.object.resource_version': slim.resourceVersion },
+      },
+      KUBESTITCH_ACTOR,
+    );
+  }
+
+  #onEvent(record: EventRecord, t: number): void {
+    this.stats.eventRecords++;
+    const ev = record.event;
+    const r = ev.regarding;
+    const slim =
+      (r.uid !== '' ? this.#ctx.graph.get(r.uid) : undefined) ??
+      this.#ctx.graph.findByName(r.kind, r.namespace, r.name);
+    if (slim !== undefined) {
+      if (slim.kind === 'Pod' && this.#pods.onEvent(slim, ev)) return;
+      const op = this.#ctx.ops.current(slim.uid);
+      if (op !== undefined) {
+        this.#ctx.tree.addKubeEvent(op, ev);
+        return;
+      }
+    }
+    const subject = slim !== undefined ? this.#subjectOf(slim) : regardingSubject(r);
+    this.#ctx.windows.addKubeEvent(subject, ev, t, eventActor(ev));
+  }
+
+  #subjectOf(slim: SlimObject): WindowSubject {
+    return { id: slim.uid, kind: slim.kind, attributes: this.#ctx.attrsOf(slim) };
+  }
+}
+
+function regardingSubject(r: EventRecord['event']['regarding']): WindowSubject {
+  const info = kindInfo(r.kind, r.apiVersion);
+  const attributes: Record<string, AttrValue> = { [ATTR.objectKind]: r.kind, [ATTR.objectName]: r.name };
+  if (r.namespace !== '') attributes[ATTR.namespaceName] = r.namespace;
+  if (r.uid !== '') attributes[ATTR.objectUid] = r.uid;
+  if (info.group !== '') attributes[ATTR.objectGroup] = info.group;
+  if (r.kind === 'Pod') attributes[ATTR.podName] = r.name;
+  if (r.kind === 'Node') attributes[ATTR.nodeName] = r.name;
+  return {
+    id: r.uid !== '' ? r.uid : `${r.kind}/${r.namespace}/${r.name}`,
+    kind: r.kind === '' ? 'Object' : r.kind,
+    attributes,
+  };
+}

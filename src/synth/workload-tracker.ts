@@ -1,0 +1,124 @@
+import type { GraphChange } from '../graph/owner-graph.js';
+import type { SlimObject } from '../graph/slim.js';
+import { ATTR, OUTCOME, type Outcome } from '../model/attributes.js';
+import type { AttrValue } from '../model/span.js';
+import { controllerActor } from './actors.js';
+import { type SynthContext, refineTime } from './context.js';
+import type { PendingSpan } from './pending-span.js';
+import type { WorkloadRules } from './workload-rules.js';
+
+interface WorkloadState {
+  op: PendingSpan | undefined;
+  opIsRollout: boolean;
+}
+
+/**
+ * Deployment / StatefulSet / DaemonSet operations: a template change starts a rollout, any other
+ * generation bump a scale (or update); each ends when the workload settles, fails, is superseded
+ * by a newer change, or is deleted. ReplicaSet and pod operations nest under the open one.
+ */
+export class WorkloadTracker {
+  readonly #ctx: SynthContext;
+  readonly #rules: WorkloadRules;
+  readonly #state = new Map<string, WorkloadState>();
+
+  constructor(ctx: SynthContext, rules: WorkloadRules) {
+    this.#ctx = ctx;
+    this.#rules = rules;
+  }
+
+  onChange(change: GraphChange, recordMs: number): void {
+    const { prev, next } = change;
+    let st = this.#state.get(next.uid);
+    if (st === undefined) this.#state.set(next.uid, (st = { op: undefined, opIsRollout: false }));
+    if (change.deleted) {
+      this.#end(st, recordMs, OUTCOME.deleted, undefined);
+      this.#state.delete(next.uid);
+      return;
+    }
+    if (prev === undefined) {
+      if (!this.#rules.isSettled(next)) this.#open(st, next, refineTime(next.creationMs, recordMs), true, undefined);
+    } else if ((next.generation ?? 0) > (prev.generation ?? 0)) {
+      this.#onSpecChange(st, prev, next, recordMs);
+    }
+    this.#progress(st, next, recordMs);
+  }
+
+  #onSpecChange(st: WorkloadState, prev: SlimObject, next: SlimObject, recordMs: number): void {
+    const rollout = next.templateHash !== prev.templateHash;
+    const replicasChanged = next.specReplicas !== prev.specReplicas;
+    if (!rollout && st.op !== undefined && st.opIsRollout) {
+      // A scale during a rollout is part of the rollout's story, not a new trace.
+      if (replicasChanged) {
+        this.#ctx.tree.addEvent(st.op, {
+          name: 'replicas changed',
+          timeMs: recordMs,
+          attributes: { [ATTR.replicasFrom]: prev.specReplicas ?? 0, [ATTR.replicasTo]: next.specReplicas ?? 0 },
+        });
+      }
+      return;
+    }
+    this.#end(st, recordMs, OUTCOME.superseded, undefined);
+    this.#open(st, next, recordMs, rollout, replicasChanged ? prev : undefined);
+  }
+
+  #open(st: WorkloadState, s: SlimObject, startMs: number, rollout: boolean, scaledFrom: SlimObject | undefined): void {
+    const r = this.#rules;
+    const scale = !rollout && scaledFrom !== undefined && r.scaleOperation !== undefined;
+    const attributes: Record<string, AttrValue> = {
+      ...this.#ctx.attrsOf(s),
+      [ATTR.operation]: rollout
+        ? r.rolloutOperation
+        : scale
+          ? (r.scaleOperation ?? '')
+          : `${r.kind.toLowerCase()}.update`,
+      [ATTR.generation]: s.generation ?? 0,
+    };
+    if (scale && scaledFrom !== undefined) {
+      attributes[ATTR.replicasFrom] = scaledFrom.specReplicas ?? 0;
+      attributes[ATTR.replicasTo] = s.specReplicas ?? 0;
+    }
+    const verb = rollout ? 'rollout' : scale ? 'scale' : 'update';
+    const op = this.#ctx.tree.open({
+      key: `${s.uid}/${verb}/${s.generation ?? 0}/${startMs}`,
+      name: `${r.kind} ${verb}`,
+      startMs,
+      resource: controllerActor(r.controller),
+      attributes,
+    });
+    st.op = op;
+    st.opIsRollout = rollout;
+    this.#ctx.ops.register(s.uid, op);
+  }
+
+  #progress(st: WorkloadState, s: SlimObject, recordMs: number): void {
+    const op = st.op;
+    if (op === undefined || !op.isOpen) return;
+    const revision = s.revision;
+    if (revision !== undefined && st.opIsRollout) op.attributes[ATTR.revision] = revision;
+    const failure = this.#rules.failure(s);
+    if (failure !== undefined) {
+      this.#end(st, recordMs, OUTCOME.progressDeadlineExceeded, failure);
+    } else if (this.#rules.isSettled(s)) {
+      this.#end(st, recordMs, OUTCOME.ok, undefined);
+    }
+  }
+
+  #end(st: WorkloadState, atMs: number, outcome: Outcome, error: string | undefined): void {
+    const op = st.op;
+    st.op = undefined;
+    if (op === undefined || !op.isOpen) return;
+    const status =
+      error !== undefined
+        ? { code: 'error' as const, message: error }
+        : outcome === OUTCOME.ok
+          ? { code: 'ok' as const }
+          : undefined;
+    this.#ctx.tree.close(op, atMs, { outcome, ...(status !== undefined ? { status } : {}) });
+  }
+
+  /** Ends every open operation as unfinished (end of a replay). */
+  flush(atMs: number): void {
+    for (const st of this.#state.values()) this.#end(st, atMs, OUTCOME.unfinished, undefined);
+  }
+}

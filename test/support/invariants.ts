@@ -1,0 +1,47 @@
+import type { SpanData } from '../../src/model/span.js';
+
+/**
+ * Checks DESIGN §3.5 on a set of exported spans and returns every violation as text (empty when
+ * all hold): parents cover children, no zero-length span, k8s.cluster.name everywhere, well-formed
+ * unique ids, children in their parent's trace, links that point at exported spans, and none of
+ * `forbidden` (secret values) anywhere in the output.
+ */
+export function checkInvariants(spans: readonly SpanData[], forbidden: readonly string[] = []): string[] {
+  const problems: string[] = [];
+  const byId = new Map<string, SpanData>();
+  for (const s of spans) {
+    const id = `${s.traceId}/${s.spanId}`;
+    if (byId.has(id)) problems.push(`duplicate span ${id} (${s.name})`);
+    byId.set(id, s);
+    if (!/^[0-9a-f]{32}$/.test(s.traceId) || /^0+$/.test(s.traceId)) problems.push(`bad trace id ${s.traceId}`);
+    if (!/^[0-9a-f]{16}$/.test(s.spanId) || /^0+$/.test(s.spanId)) problems.push(`bad span id ${s.spanId}`);
+    if (!(s.endMs > s.startMs)) problems.push(`${s.name} ${s.spanId}: zero or negative duration`);
+    const cluster = s.resource.attributes['k8s.cluster.name'] ?? s.attributes['k8s.cluster.name'];
+    if (typeof cluster !== 'string' || cluster === '') problems.push(`${s.name} ${s.spanId}: no k8s.cluster.name`);
+  }
+  const spanIds = new Set(spans.map((s) => s.spanId));
+  for (const s of spans) {
+    if (s.parentSpanId !== undefined) {
+      const parent = byId.get(`${s.traceId}/${s.parentSpanId}`);
+      if (parent === undefined) {
+        problems.push(
+          `${s.name} ${s.spanId}: parent ${s.parentSpanId} not in trace ${s.traceId}${spanIds.has(s.parentSpanId) ? ' (it is in another trace)' : ''}`,
+        );
+      } else if (s.startMs < parent.startMs || s.endMs > parent.endMs) {
+        problems.push(
+          `${s.name} ${s.spanId} [${s.startMs}, ${s.endMs}] sticks out of parent ${parent.name} [${parent.startMs}, ${parent.endMs}]`,
+        );
+      }
+    }
+    for (const l of s.links) {
+      if (!byId.has(`${l.traceId}/${l.spanId}`))
+        problems.push(`${s.name} ${s.spanId}: link to missing span ${l.traceId}/${l.spanId}`);
+    }
+  }
+  if (forbidden.length > 0) {
+    const text = JSON.stringify(spans);
+    for (const f of forbidden)
+      if (text.includes(f)) problems.push(`forbidden value present in output: ${f.slice(0, 12)}…`);
+  }
+  return problems;
+}
