@@ -1,0 +1,93 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
+
+function capture(): { io: { out: (t: string) => void; err: (t: string) => void }; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    io: { out: (t) => (out += t), err: (t) => (err += t) },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+const POD = {
+  type: 'ADDED',
+  ts: '2026-03-01T10:00:00.100Z',
+  object: {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'ns', uid: 'u1', resourceVersion: '5', creationTimestamp: '2026-03-01T10:00:00Z' },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    status: { phase: 'Pending' },
+  },
+};
+
+describe('main', () => {
+  describe('--help and --version', () => {
+    it('prints usage naming the replay command', async () => {
+      const c = capture();
+      expect(await main(['--help'], c.io)).toBe(0);
+      expect(c.out()).toContain('kubestitch replay <dir>');
+    });
+
+    it('prints the package version', async () => {
+      const c = capture();
+      expect(await main(['--version'], c.io)).toBe(0);
+      expect(c.out()).toMatch(/^kubestitch \d+\.\d+\.\d+/);
+    });
+
+    it('exits 2 on an unknown command or flag', async () => {
+      expect(await main(['frobnicate'], capture().io)).toBe(2);
+      expect(await main(['replay', 'x', '--bogus'], capture().io)).toBe(2);
+      expect(await main(['replay'], capture().io)).toBe(2);
+    });
+  });
+
+  describe('replay', () => {
+    it('exits 1 with a clear message for a missing directory', async () => {
+      const c = capture();
+      expect(await main(['replay', '/nonexistent/recording'], c.io)).toBe(1);
+      expect(c.err()).toContain('cannot read recording directory /nonexistent/recording');
+    });
+
+    it('exits 1 for a directory with no recording file in it', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ks-cli-'));
+      const c = capture();
+      expect(await main(['replay', dir], c.io)).toBe(1);
+      expect(c.err()).toContain('holds none of: watch.jsonl, events.jsonl');
+    });
+
+    it('reports malformed lines as file:line, skips them, and still writes the traces', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ks-cli-'));
+      await writeFile(join(dir, 'watch.jsonl'), `${JSON.stringify(POD)}\n{"type":"ADDED","object":\nnot json at all\n`);
+      await writeFile(join(dir, 'audit.log'), '');
+      const out = join(dir, 'out', 'spans.jsonl');
+      const c = capture();
+      expect(await main(['replay', dir, '--out', out, '--cluster', 'prod-eu'], c.io)).toBe(0);
+      expect(c.err()).toContain('watch.jsonl:2: invalid JSON');
+      expect(c.err()).toContain('watch.jsonl:3: invalid JSON');
+      expect(c.err()).toContain('audit.log: skipped');
+      expect(c.err()).toContain('2 malformed lines skipped');
+      const lines = (await readFile(out, 'utf8')).trim().split('\n');
+      const spans = lines.flatMap((l) => decodeOtlpJsonLine(l));
+      const startup = spans.find((s) => s.name === 'pod startup');
+      expect(startup?.attributes['kubestitch.outcome']).toBe('unfinished');
+      expect(startup?.resource.attributes['k8s.cluster.name']).toBe('prod-eu');
+    });
+
+    it('replaces an existing --out file instead of appending to it', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ks-cli-'));
+      await writeFile(join(dir, 'watch.jsonl'), `${JSON.stringify(POD)}\n`);
+      const out = join(dir, 'spans.jsonl');
+      expect(await main(['replay', dir, '--out', out], capture().io)).toBe(0);
+      const first = await readFile(out, 'utf8');
+      expect(await main(['replay', dir, '--out', out], capture().io)).toBe(0);
+      expect(await readFile(out, 'utf8')).toBe(first);
+    });
+  });
+});
