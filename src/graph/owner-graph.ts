@@ -13,6 +13,11 @@ export interface GraphChange {
   readonly replacedUid: string | undefined;
   /** Children seen before this owner, now linked to it (pending links resolved). */
   readonly adopted: readonly SlimObject[];
+  /**
+   * The same version was applied before (an audit responseObject and the watch event of one write,
+   * or a repeated DELETED): nothing changed, and trackers must not act on it again.
+   */
+  readonly duplicate: boolean;
 }
 
 export interface OwnerGraphOptions {
@@ -54,19 +59,26 @@ export class OwnerGraph {
     const slim = withUid(slimOf(object));
     const nameKey = nameKeyOf(slim.kind, slim.namespace, slim.name);
     const prev = this.#live.get(slim.uid) ?? this.#tombstones.get(slim.uid)?.slim;
+    const buried = this.#tombstones.has(slim.uid);
+    if (
+      prev !== undefined &&
+      (buried || (prev.resourceVersion !== '' && prev.resourceVersion === slim.resourceVersion && type !== 'DELETED'))
+    ) {
+      return { prev, next: prev, deleted: buried, replacedUid: undefined, adopted: [], duplicate: true };
+    }
     const holder = this.#byName.get(nameKey);
     const replacedUid = holder !== undefined && holder !== slim.uid ? holder : undefined;
     if (replacedUid !== undefined) this.#bury(replacedUid, nowMs);
     if (type === 'DELETED') {
       this.#live.set(slim.uid, slim);
       this.#bury(slim.uid, nowMs);
-      return { prev, next: slim, deleted: true, replacedUid, adopted: [] };
+      return { prev, next: slim, deleted: true, replacedUid, adopted: [], duplicate: false };
     }
     this.#tombstones.delete(slim.uid);
     this.#live.set(slim.uid, slim);
     this.#byName.set(nameKey, slim.uid);
     this.#trackPending(slim);
-    return { prev, next: slim, deleted: false, replacedUid, adopted: this.#adopt(slim.uid) };
+    return { prev, next: slim, deleted: false, replacedUid, adopted: this.#adopt(slim.uid), duplicate: false };
   }
 
   /** A live object or a tombstone by uid. */

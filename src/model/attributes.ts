@@ -61,6 +61,20 @@ export const ATTR = {
   eventRegarding: 'k8s.event.regarding',
   eventFieldPath: 'k8s.event.regarding.field_path',
 
+  // Audited requests (DESIGN §3.3). `audit-id` is the key kube-apiserver's own spans use.
+  auditId: 'audit-id',
+  auditVerb: 'k8s.audit.verb',
+  auditStage: 'k8s.audit.stage',
+  auditLevel: 'k8s.audit.level',
+  auditUser: 'k8s.audit.user',
+  auditGroups: 'k8s.audit.groups',
+  auditImpersonator: 'k8s.audit.impersonator',
+  auditSourceIps: 'k8s.audit.source_ips',
+  userAgent: 'user_agent.original',
+  urlPath: 'url.path',
+  httpStatusCode: 'http.response.status_code',
+  objectSubresource: 'kubestitch.object.subresource',
+
   // Object-change span events.
   changeType: 'kubestitch.change.type',
 } as const;

@@ -60,8 +60,10 @@ export function parseTimeMs(value: unknown): number | undefined {
 
 /** Formats epoch ms as RFC 3339 with microseconds, the precision Kubernetes uses for MicroTime. */
 export function formatTimeMs(ms: number): string {
-  const whole = Math.floor(ms);
-  const micros = Math.round((ms - whole) * 1000);
+  // Round once, on the whole value: rounding only the fraction turned .9996 into "1000" µs.
+  const totalMicros = Math.round(ms * 1000);
+  const whole = Math.floor(totalMicros / 1000);
+  const micros = totalMicros - whole * 1000;
   const iso = new Date(whole).toISOString(); // …sss Z
   return `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
 }

@@ -85,3 +85,18 @@ export function kindInfo(kind: string, apiVersion?: string): KindInfo {
 export function refKey(ref: Pick<ObjectRef, 'group' | 'resource' | 'namespace' | 'name'>): string {
   return `${ref.group}/${ref.resource}/${ref.namespace}/${ref.name}`;
 }
+
+/**
+ * The kind of a group/resource pair for the kinds kubestitch knows (audit objectRefs name the
+ * resource, Events and the graph the kind). Undefined for unknown resources (CRDs).
+ */
+export function kindOfResource(group: string, resource: string): string | undefined {
+  let byResourceOnly: string | undefined;
+  for (const [kind, info] of Object.entries(KNOWN_KINDS)) {
+    if (info.resource !== resource) continue;
+    if (info.group === group) return kind;
+    // Old group names (extensions/v1beta1 Deployments) still name the same kind.
+    byResourceOnly ??= kind;
+  }
+  return byResourceOnly;
+}

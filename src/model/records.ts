@@ -63,5 +63,49 @@ export interface EventRecord {
   readonly origin: RecordOrigin;
 }
 
-/** Everything the pipeline consumes, in one union; audit and spans join it in their issues. */
-export type IngestRecord = ObjectRecord | EventRecord;
+/** The objectRef of an audit event. '' where the event leaves a field out. */
+export interface AuditObjectRef {
+  readonly resource: string;
+  readonly subresource: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly apiGroup: string;
+  readonly apiVersion: string;
+  readonly resourceVersion: string;
+}
+
+/** One apiserver audit event (`audit.k8s.io/v1` Event), normalized; bodies never kept for spans. */
+export interface AuditEntry {
+  readonly auditId: string;
+  readonly stage: string;
+  readonly level: string;
+  readonly verb: string;
+  readonly requestUri: string;
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly impersonatedUser: string | undefined;
+  readonly userAgent: string;
+  readonly sourceIps: readonly string[];
+  readonly objectRef: AuditObjectRef | undefined;
+  readonly code: number | undefined;
+  readonly responseReason: string;
+  readonly receivedMs: number;
+  readonly stageMs: number;
+  /** The stored object (RequestResponse level), redacted; used only to build the graph. */
+  readonly responseObject: JsonObject | undefined;
+  /** pods/binding: the node the pod was bound to. */
+  readonly bindingTarget: string | undefined;
+}
+
+export interface AuditRecord {
+  readonly source: 'audit';
+  readonly audit: AuditEntry;
+  /** The request's completion time (stageTimestamp). */
+  readonly timeMs: number;
+  readonly timeEstimated: false;
+  readonly origin: RecordOrigin;
+}
+
+/** Everything the pipeline consumes, in one union; real spans join it with stitching. */
+export type IngestRecord = ObjectRecord | EventRecord | AuditRecord;

@@ -41,8 +41,15 @@ function parseOne(raw: string, line: number): JsonValueResult {
   try {
     return { ok: true, value: JSON.parse(raw) as unknown, line, raw };
   } catch (err: unknown) {
-    return { ok: false, reason: `invalid JSON: ${err instanceof Error ? err.message : String(err)}`, line };
+    return { ok: false, reason: `invalid JSON: ${describeParseError(err)}`, line };
   }
+}
+
+// V8 quotes a slice of the input in its "… is not valid JSON" messages. That slice may be Secret
+// data, and these reasons are printed (DESIGN §3.5 invariant 5), so keep only the kind of error.
+function describeParseError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return /is not valid JSON$/.test(message) ? 'unexpected token' : message;
 }
 
 // Scans for balanced {…}/[…] values, honouring strings and escapes, so multi-line values work.
@@ -71,13 +78,32 @@ function* concatenated(text: string): Generator<JsonValueResult> {
     const end = matchingClose(text, i);
     if (end.index < 0) {
       yield { ok: false, reason: 'unterminated JSON value (file truncated?)', line: startLine };
-      return;
+      // A cut-off value must not swallow the rest of the file: resume at the next line that starts
+      // a value (top-level values begin in column 0, in JSON lines and in kubectl's pretty output).
+      const next = nextLineStartingValue(text, i);
+      if (next < 0) return;
+      line += countNewlines(text, i, next);
+      i = next;
+      continue;
     }
     const raw = text.slice(i, end.index + 1);
     yield parseOne(raw, startLine);
     line += end.newlines;
     i = end.index + 1;
   }
+}
+
+function nextLineStartingValue(text: string, from: number): number {
+  const re = /\n[{[]/g;
+  re.lastIndex = from;
+  const m = re.exec(text);
+  return m === null ? -1 : m.index + 1;
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (text[i] === '\n') n++;
+  return n;
 }
 
 function matchingClose(text: string, start: number): { index: number; newlines: number } {

@@ -45,7 +45,7 @@ export class JobTracker {
       attributes: { ...this.#ctx.attrsOf(job), [ATTR.operation]: OPERATION.jobRun },
     });
     this.#open.set(job.uid, span);
-    this.#ctx.ops.register(job.uid, span);
+    this.#ctx.ops.register(job.uid, span, (at) => this.#end(job.uid, at, OUTCOME.unfinished, undefined));
   }
 
   #end(uid: string, atMs: number, outcome: Outcome, status: SpanStatus | undefined): void {

@@ -63,8 +63,12 @@ export class NodeTracker {
       },
     });
     span.status = { code: 'error', message: c.message === '' ? `${type}=${c.status}` : c.message };
-    this.#open.set(`${node.uid}/${type}`, span);
-    this.#ctx.ops.register(node.uid, span);
+    const key = `${node.uid}/${type}`;
+    this.#open.set(key, span);
+    this.#ctx.ops.register(node.uid, span, (at) => {
+      this.#open.delete(key);
+      this.#ctx.tree.close(span, at, { outcome: OUTCOME.unfinished });
+    });
   }
 
   #closeNode(uid: string, atMs: number): void {

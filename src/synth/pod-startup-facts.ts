@@ -22,6 +22,8 @@ export class PodStartupFacts {
   readonly createdMs: number;
   nodeName: string | undefined;
   scheduledMs: number | undefined;
+  /** Completion of the scheduler's pods/binding request (µs precision, from audit). */
+  bindingMs: number | undefined;
   readyMs: number | undefined;
   readonly containers = new Map<string, ContainerFacts>();
 
@@ -63,6 +65,11 @@ export class PodStartupFacts {
         f.exitCode = cs.exitCode;
       }
     }
+  }
+
+  /** When the pod was bound to its node: the audited binding if seen, else the PodScheduled condition. */
+  get boundMs(): number | undefined {
+    return this.bindingMs ?? this.scheduledMs;
   }
 
   /** Sum of container restarts seen. */

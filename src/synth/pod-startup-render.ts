@@ -1,7 +1,8 @@
 import { ATTR, OPERATION } from '../model/attributes.js';
-import type { KubeEvent } from '../model/records.js';
+import type { AuditEntry, KubeEvent } from '../model/records.js';
 import type { AttrValue, SpanStatus } from '../model/span.js';
 import { SCHEDULER_ACTOR, kubeletActor } from './actors.js';
+import { emitAuditSpan } from './audit-span.js';
 import type { PendingSpan } from './pending-span.js';
 import { type Placement, placeEvent, pulledDurationMs } from './pod-event-placement.js';
 import type { ContainerFacts, PodStartupFacts } from './pod-startup-facts.js';
@@ -28,6 +29,7 @@ export function renderStartupPhases(
   startup: PendingSpan,
   facts: PodStartupFacts,
   events: readonly KubeEvent[],
+  audits: readonly AuditEntry[],
   endMs: number,
 ): void {
   const byContainer = eventsByPlacement(events);
@@ -50,6 +52,11 @@ export function renderStartupPhases(
     const target = spans.get(phaseKeyOf(startup.key, placeEvent(ev))) ?? startup;
     tree.addKubeEvent(target, ev);
   }
+  for (const a of audits) {
+    const bind = a.objectRef?.subresource === 'binding';
+    const target = bind ? spans.get(phaseKeyOf(startup.key, { phase: 'schedule' })) : undefined;
+    emitAuditSpan(tree, a, target ?? startup, podIdentity(startup));
+  }
   for (const p of phases) {
     const span = spans.get(p.key);
     if (span !== undefined) tree.close(span, Math.min(p.endMs, endMs), { outcome: 'ok' });
@@ -64,7 +71,7 @@ function planPhases(
 ): Phase[] {
   const key = startup.key;
   const phases: Phase[] = [];
-  const schedEnd = facts.scheduledMs ?? endMs;
+  const schedEnd = facts.boundMs ?? endMs;
   phases.push({
     key: phaseKeyOf(key, { phase: 'schedule' }),
     name: 'schedule',
@@ -72,9 +79,9 @@ function planPhases(
     endMs: schedEnd,
     actor: 'scheduler',
     attributes: {},
-    ...(facts.scheduledMs === undefined ? { status: { code: 'error', message: 'pod was not scheduled' } } : {}),
+    ...(facts.boundMs === undefined ? { status: { code: 'error', message: 'pod was not scheduled' } } : {}),
   });
-  if (facts.scheduledMs === undefined) return phases;
+  if (facts.boundMs === undefined) return phases;
   let cursor = schedEnd;
   const regular: ContainerFacts[] = [];
   for (const c of facts.containers.values()) {

@@ -1,9 +1,10 @@
 import type { GraphChange } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OPERATION, OUTCOME, type Outcome } from '../model/attributes.js';
-import type { KubeEvent } from '../model/records.js';
+import type { AuditEntry, KubeEvent } from '../model/records.js';
 import type { SpanStatus } from '../model/span.js';
 import { SCHEDULER_ACTOR, kubeletActor } from './actors.js';
+import { emitAuditSpan } from './audit-span.js';
 import { type SynthContext, refineTime } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 import { PodStartupFacts } from './pod-startup-facts.js';
@@ -13,6 +14,7 @@ interface Startup {
   span: PendingSpan;
   readonly facts: PodStartupFacts;
   readonly events: Map<string, KubeEvent>;
+  readonly audits: AuditEntry[];
 }
 
 /**
@@ -57,6 +59,29 @@ export class PodTracker {
     return false;
   }
 
+  /**
+   * Takes an audited write to a pod while its startup or termination is open: pods/binding goes
+   * under the schedule phase, other writes (kubelet status patches) under the startup, writes
+   * during termination (deletes, final status) under the termination. Creates are left to the
+   * owner's operation. Returns false when nothing of the pod is open.
+   */
+  onAudit(pod: SlimObject, entry: AuditEntry): boolean {
+    if (entry.verb === 'create' && entry.objectRef?.subresource !== 'binding') return false;
+    const startup = this.#startups.get(pod.uid);
+    if (startup !== undefined) {
+      startup.audits.push(entry);
+      if (entry.bindingTarget !== undefined) startup.facts.nodeName ??= entry.bindingTarget;
+      if (entry.objectRef?.subresource === 'binding' && startup.facts.bindingMs === undefined) {
+        startup.facts.bindingMs = entry.stageMs;
+      }
+      return true;
+    }
+    const termination = this.#terminations.get(pod.uid);
+    if (termination === undefined) return false;
+    emitAuditSpan(this.#ctx.tree, entry, termination, {});
+    return true;
+  }
+
   /** Moves startups of pods whose owner arrived late under the owner's open operation. */
   onAdopted(children: readonly SlimObject[]): void {
     for (const pod of children) {
@@ -66,13 +91,15 @@ export class PodTracker {
       if (parent === undefined) continue;
       // Nothing of the startup has been emitted yet (phases are drawn at its end), so it can be reopened.
       s.span = this.#openStartupSpan(pod, s.span.startMs, parent);
+      this.#ctx.ops.register(pod.uid, s.span, (at) => this.#endStartup(pod.uid, at, OUTCOME.unfinished, undefined));
     }
   }
 
   #startStartup(pod: SlimObject, startMs: number): void {
     const parent = pod.controller === undefined ? undefined : this.#ctx.ops.current(pod.controller.uid);
     const span = this.#openStartupSpan(pod, startMs, parent);
-    this.#startups.set(pod.uid, { span, facts: new PodStartupFacts(startMs), events: new Map() });
+    this.#startups.set(pod.uid, { span, facts: new PodStartupFacts(startMs), events: new Map(), audits: [] });
+    this.#ctx.ops.register(pod.uid, span, (at) => this.#endStartup(pod.uid, at, OUTCOME.unfinished, undefined));
   }
 
   #openStartupSpan(pod: SlimObject, startMs: number, parent: PendingSpan | undefined): PendingSpan {
@@ -101,13 +128,13 @@ export class PodTracker {
     if (s === undefined) return;
     this.#startups.delete(uid);
     const { span, facts } = s;
-    if (facts.nodeName !== undefined) this.#linkNode(span, facts.nodeName, facts.scheduledMs ?? endMs);
+    if (facts.nodeName !== undefined) this.#linkNode(span, facts.nodeName, facts.boundMs ?? endMs);
     span.attributes[ATTR.restartCount] = facts.restartCount;
     if (facts.nodeName !== undefined) span.attributes[ATTR.nodeName] = facts.nodeName;
     // The kubelet owns a scheduled pod's startup; an unscheduled one is stuck in the scheduler.
     const owner = facts.nodeName !== undefined ? kubeletActor(facts.nodeName) : SCHEDULER_ACTOR;
     span.resource = { ...span.resource, ...owner };
-    renderStartupPhases(this.#ctx.tree, span, facts, [...s.events.values()], endMs);
+    renderStartupPhases(this.#ctx.tree, span, facts, [...s.events.values()], s.audits, endMs);
     this.#ctx.tree.close(span, endMs, { outcome, ...(status !== undefined ? { status } : {}) });
   }
 
@@ -159,6 +186,10 @@ export class PodTracker {
       },
     });
     this.#terminations.set(pod.uid, span);
+    this.#ctx.ops.register(pod.uid, span, (at) => {
+      this.#terminations.delete(pod.uid);
+      this.#ctx.tree.close(span, at, { outcome: OUTCOME.unfinished });
+    });
   }
 
   #onDeleted(pod: SlimObject, recordMs: number): void {

@@ -67,7 +67,7 @@ export class ReplicaSetTracker {
       },
     });
     this.#ops.set(rs.uid, { span, up });
-    this.#ctx.ops.register(rs.uid, span);
+    this.#ctx.ops.register(rs.uid, span, (at) => this.#end(rs.uid, at, OUTCOME.unfinished));
   }
 
   #checkSettled(rs: SlimObject, recordMs: number): void {

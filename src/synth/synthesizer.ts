@@ -1,11 +1,14 @@
 import { OwnerGraph } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
 import { ATTR } from '../model/attributes.js';
-import { kindInfo } from '../model/object-ref.js';
-import type { EventRecord, IngestRecord, ObjectRecord } from '../model/records.js';
+import { kindInfo, kindOfResource } from '../model/object-ref.js';
+import type { JsonObject } from '../model/kube-json.js';
+import { str } from '../model/kube-json.js';
+import type { AuditEntry, EventRecord, IngestRecord, ObjectRecord, WatchType } from '../model/records.js';
 import type { AttrValue, SpanData } from '../model/span.js';
 import { ActivityWindows, type WindowSubject } from './activity-windows.js';
 import { KUBESTITCH_ACTOR, eventActor } from './actors.js';
+import { AuditTracker, type AuditStats } from './audit-tracker.js';
 import type { SynthContext } from './context.js';
 import { JobTracker } from './job-tracker.js';
 import { NodeTracker } from './node-tracker.js';
@@ -23,12 +26,17 @@ export interface SynthesizerOptions {
   readonly windowMs?: number;
   /** How long deleted objects stay resolvable for late Events; default 10 min. */
   readonly tombstoneTtlMs?: number;
+  /** An operation open longer than this ends as unfinished (close_reason max-age); default 1 h. */
+  readonly maxOperationMs?: number;
 }
 
 /** Counters a caller reports or exports as metrics. */
 export interface SynthStats {
   objectRecords: number;
   eventRecords: number;
+  auditRecords: number;
+  /** Object versions seen twice (audit responseObject + watch of one write); applied once. */
+  duplicateObjects: number;
   spansEmitted: number;
 }
 
@@ -49,13 +57,20 @@ const OPERATION_KINDS: ReadonlySet<string> = new Set([
  * fed in processing order (see readRecording). A record it cannot use is counted, never thrown.
  */
 export class Synthesizer {
-  readonly stats: SynthStats = { objectRecords: 0, eventRecords: 0, spansEmitted: 0 };
+  readonly stats: SynthStats = {
+    objectRecords: 0,
+    eventRecords: 0,
+    auditRecords: 0,
+    duplicateObjects: 0,
+    spansEmitted: 0,
+  };
   readonly #ctx: SynthContext;
   readonly #workloads: ReadonlyMap<string, WorkloadTracker>;
   readonly #replicaSets: ReplicaSetTracker;
   readonly #jobs: JobTracker;
   readonly #pods: PodTracker;
   readonly #nodes: NodeTracker;
+  readonly #audit: AuditTracker;
   #lastMs = -Infinity;
 
   constructor(options: SynthesizerOptions) {
@@ -65,7 +80,7 @@ export class Synthesizer {
       cluster: options.cluster,
       tree,
       graph,
-      ops: new OperationIndex(),
+      ops: new OperationIndex(options.maxOperationMs ?? 60 * 60_000),
       windows: new ActivityWindows(tree, options.windowMs ?? 30 * 60_000),
       attrsOf: (slim) => objectAttributes(slim, graph.ownerChain(slim)),
     };
@@ -78,6 +93,7 @@ export class Synthesizer {
     this.#jobs = new JobTracker(this.#ctx);
     this.#pods = new PodTracker(this.#ctx);
     this.#nodes = new NodeTracker(this.#ctx);
+    this.#audit = new AuditTracker(this.#ctx, this.#pods);
   }
 
   /** Number of live objects in the graph. */
@@ -90,7 +106,9 @@ export class Synthesizer {
     const t = Math.max(record.timeMs, this.#lastMs);
     this.#lastMs = t;
     this.#ctx.windows.advance(t);
+    this.#ctx.ops.expire(t);
     if (record.source === 'object') this.#onObject(record, t);
+    else if (record.source === 'audit') this.#onAudit(record.audit, t);
     else this.#onEvent(record, t);
     this.#ctx.graph.sweep(t);
     return this.#take();
@@ -119,7 +137,44 @@ export class Synthesizer {
 
   #onObject(record: ObjectRecord, t: number): void {
     this.stats.objectRecords++;
-    const change = this.#ctx.graph.apply(record.type, record.object, t);
+    this.#applyObject(record.type, record.object, t);
+  }
+
+  /** Audit stats (spans, duplicates, skipped stages and reads). */
+  get auditStats(): Readonly<AuditStats> {
+    return this.#audit.stats;
+  }
+
+  #onAudit(entry: AuditEntry, t: number): void {
+    this.stats.auditRecords++;
+    if (!this.#audit.accept(entry)) return;
+    let subject: SlimObject | undefined;
+    const body = entry.responseObject;
+    // With RequestResponse audit the stored object feeds the graph, so audit alone is enough.
+    if (body !== undefined && (entry.code ?? 200) < 400) {
+      const gone = entry.verb === 'delete' && str(body, 'metadata', 'deletionTimestamp') === undefined;
+      subject = this.#applyObject(entry.verb === 'create' ? 'ADDED' : gone ? 'DELETED' : 'MODIFIED', body, t);
+    }
+    this.#audit.place(entry, subject ?? this.#resolveAuditObject(entry));
+  }
+
+  #resolveAuditObject(entry: AuditEntry): SlimObject | undefined {
+    const ref = entry.objectRef;
+    if (ref === undefined) return undefined;
+    const byUid = ref.uid !== '' ? this.#ctx.graph.get(ref.uid) : undefined;
+    if (byUid !== undefined) return byUid;
+    const kind = kindOfResource(ref.apiGroup, ref.resource);
+    return kind === undefined || ref.name === ''
+      ? undefined
+      : this.#ctx.graph.findByName(kind, ref.namespace, ref.name);
+  }
+
+  #applyObject(type: WatchType, object: JsonObject, t: number): SlimObject {
+    const change = this.#ctx.graph.apply(type, object, t);
+    if (change.duplicate) {
+      this.stats.duplicateObjects++;
+      return change.next;
+    }
     const kind = change.next.kind;
     const workload = this.#workloads.get(kind);
     if (workload !== undefined) workload.onChange(change, t);
@@ -128,12 +183,13 @@ export class Synthesizer {
     else if (kind === 'Pod') this.#pods.onChange(change, t);
     else if (kind === 'Node') this.#nodes.onChange(change, t);
     if (change.adopted.length > 0) this.#pods.onAdopted(change.adopted.filter((c) => c.kind === 'Pod'));
-    if (!OPERATION_KINDS.has(kind)) this.#recordActivity(change.next, record, t, change.prev === undefined);
+    if (!OPERATION_KINDS.has(kind)) this.#recordActivity(change.next, type, t, change.prev === undefined);
+    return change.next;
   }
 
   // Changes of kinds without operations (Services, ConfigMaps, CRDs…) land in their window.
-  #recordActivity(slim: SlimObject, record: ObjectRecord, t: number, firstSight: boolean): void {
-    const type = record.type === 'ADDED' && !firstSight ? 'MODIFIED' : record.type;
+  #recordActivity(slim: SlimObject, watchType: WatchType, t: number, firstSight: boolean): void {
+    const type = watchType === 'ADDED' && !firstSight ? 'MODIFIED' : watchType;
     if (type === 'ADDED' && slim.creationMs !== undefined && slim.creationMs < t - 60_000) return; // initial list, not a change
     const name = type === 'ADDED' ? 'created' : type === 'DELETED' ? 'deleted' : 'updated';
     this.#ctx.windows.addEvent(

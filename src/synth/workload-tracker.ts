@@ -88,7 +88,7 @@ export class WorkloadTracker {
     });
     st.op = op;
     st.opIsRollout = rollout;
-    this.#ctx.ops.register(s.uid, op);
+    this.#ctx.ops.register(s.uid, op, (at) => this.#end(st, at, OUTCOME.unfinished, undefined));
   }
 
   #progress(st: WorkloadState, s: SlimObject, recordMs: number): void {

@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
 
-function capture(): { io: { out: (t: string) => void; err: (t: string) => void }; out: () => string; err: () => string } {
+function capture(): {
+  io: { out: (t: string) => void; err: (t: string) => void };
+  out: () => string;
+  err: () => string;
+} {
   let out = '';
   let err = '';
   return {
@@ -21,7 +25,13 @@ const POD = {
   object: {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: 'p', namespace: 'ns', uid: 'u1', resourceVersion: '5', creationTimestamp: '2026-03-01T10:00:00Z' },
+    metadata: {
+      name: 'p',
+      namespace: 'ns',
+      uid: 'u1',
+      resourceVersion: '5',
+      creationTimestamp: '2026-03-01T10:00:00Z',
+    },
     spec: { containers: [{ name: 'c', image: 'busybox' }] },
     status: { phase: 'Pending' },
   },

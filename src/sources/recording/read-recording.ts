@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { arr, isObject, parseTimeMs, str } from '../../model/kube-json.js';
 import type { JsonObject } from '../../model/kube-json.js';
 import type { IngestRecord, RecordOrigin, WatchType } from '../../model/records.js';
+import { parseAuditEvent } from '../audit/parse-audit.js';
 import { normalizeEvent } from '../event-normalize.js';
 import { splitJsonValues } from '../json-values.js';
 import { redactObject } from '../redact.js';
@@ -30,9 +31,8 @@ export class RecordingError extends Error {
   override readonly name = 'RecordingError';
 }
 
-const OBJECT_FILES = ['watch.jsonl', 'events.jsonl'] as const;
+const OBJECT_FILES = ['watch.jsonl', 'events.jsonl', 'audit.log'] as const;
 const LATER_FILES: Readonly<Record<string, string>> = {
-  'audit.log': 'audit logs are not processed by this version yet',
   'spans.jsonl': 'real-span stitching is not available in this version yet',
 };
 
@@ -66,7 +66,8 @@ export async function readRecording(dir: string): Promise<RecordingContents> {
     } catch (err: unknown) {
       throw new RecordingError(`cannot read ${join(dir, file)}: ${errMessage(err)}`);
     }
-    parseFile(file, text, ranked, problems);
+    if (file === 'audit.log') parseAuditFile(file, text, ranked, problems);
+    else parseFile(file, text, ranked, problems);
   }
   assignEstimatedTimes(ranked);
   ranked.sort(compareRecords);
@@ -83,6 +84,32 @@ function parseFile(file: string, text: string, out: RankedRecord[], problems: Re
     const result = toRecords(v.value, origin);
     if (typeof result === 'string') problems.push({ file, line: v.line, reason: result });
     else for (const record of result) out.push({ record, raw: v.raw });
+  }
+}
+
+function parseAuditFile(file: string, text: string, out: RankedRecord[], problems: RecordingProblem[]): void {
+  for (const v of splitJsonValues(text)) {
+    if (!v.ok) {
+      problems.push({ file, line: v.line, reason: v.reason });
+      continue;
+    }
+    // An EventList (a saved webhook batch) is accepted as well as one Event per line.
+    const items = isObject(v.value) && str(v.value, 'kind') === 'EventList' ? arr(v.value, 'items') : [v.value];
+    for (const item of items) {
+      const audit = isObject(item) ? parseAuditEvent(item) : 'not a JSON object';
+      if (typeof audit === 'string') {
+        problems.push({ file, line: v.line, reason: audit });
+        continue;
+      }
+      const record = {
+        source: 'audit',
+        audit,
+        timeMs: audit.stageMs,
+        timeEstimated: false,
+        origin: { file, line: v.line },
+      } as const;
+      out.push({ record, raw: v.raw });
+    }
   }
 }
 

@@ -17,6 +17,8 @@ const KIND_RANK: Readonly<Record<string, number>> = {
 };
 const OTHER_KIND_RANK = 6;
 const EVENT_RANK = 7;
+// An audited request causes the watch change stamped the same instant.
+const AUDIT_RANK = -1;
 const TYPE_RANK: Readonly<Record<WatchType, number>> = { ADDED: 0, MODIFIED: 1, DELETED: 2 };
 
 /** A record plus the raw text it was parsed from, the last tie-breaker of the total order. */
@@ -37,13 +39,18 @@ export function compareRecords(a: RankedRecord, b: RankedRecord): number {
     ra.timeMs - rb.timeMs ||
     rank(ra) - rank(rb) ||
     rvOf(ra) - rvOf(rb) ||
-    TYPE_RANK[ra.type] - TYPE_RANK[rb.type] ||
+    typeRank(ra) - typeRank(rb) ||
     (a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : 0)
   );
 }
 
+function typeRank(r: IngestRecord): number {
+  return r.source === 'audit' ? 0 : TYPE_RANK[r.type];
+}
+
 function rank(r: IngestRecord): number {
   if (r.source === 'event') return EVENT_RANK;
+  if (r.source === 'audit') return AUDIT_RANK;
   return KIND_RANK[str(r.object, 'kind') ?? ''] ?? OTHER_KIND_RANK;
 }
 

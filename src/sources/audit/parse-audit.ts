@@ -1,0 +1,84 @@
+import { arr, isObject, num, obj, parseTimeMs, str } from '../../model/kube-json.js';
+import type { JsonObject } from '../../model/kube-json.js';
+import type { AuditEntry } from '../../model/records.js';
+import { redactObject } from '../redact.js';
+
+const AUDIT_API_VERSIONS: ReadonlySet<string> = new Set(['audit.k8s.io/v1', 'audit.k8s.io/v1beta1']);
+// Resources whose bodies are confidential or user data: never kept, not even slimmed.
+const BODYLESS_RESOURCES: ReadonlySet<string> = new Set([
+  'secrets',
+  'configmaps',
+  'tokenreviews',
+  'subjectaccessreviews',
+]);
+
+/**
+ * Normalizes one `audit.k8s.io/v1` (or v1beta1, or apiVersion-less) audit Event. Old events
+ * without requestReceivedTimestamp/stageTimestamp use `timestamp`. Request bodies are dropped;
+ * the response object is kept (redacted) only for graph building, never for spans. Returns an
+ * error string instead of throwing for anything that is not a usable audit event.
+ */
+export function parseAuditEvent(ev: JsonObject): AuditEntry | string {
+  const apiVersion = str(ev, 'apiVersion');
+  if (apiVersion !== undefined && !AUDIT_API_VERSIONS.has(apiVersion))
+    return `not an audit event (apiVersion ${apiVersion})`;
+  if (str(ev, 'kind') !== undefined && str(ev, 'kind') !== 'Event')
+    return `not an audit Event (kind ${str(ev, 'kind') ?? ''})`;
+  const auditId = str(ev, 'auditID');
+  if (auditId === undefined || auditId === '') return 'audit event has no auditID';
+  const stage = str(ev, 'stage');
+  if (stage === undefined) return 'audit event has no stage';
+  const verb = str(ev, 'verb') ?? '';
+  const legacy = parseTimeMs(str(ev, 'timestamp')) ?? parseTimeMs(str(ev, 'metadata', 'creationTimestamp'));
+  const receivedMs = parseTimeMs(str(ev, 'requestReceivedTimestamp')) ?? legacy;
+  const stageMs = parseTimeMs(str(ev, 'stageTimestamp')) ?? legacy ?? receivedMs;
+  if (receivedMs === undefined || stageMs === undefined) return 'audit event has no timestamp';
+  const ref = obj(ev, 'objectRef');
+  const resource = str(ref, 'resource') ?? '';
+  const impersonated = obj(ev, 'impersonatedUser');
+  return {
+    auditId,
+    stage,
+    level: str(ev, 'level') ?? '',
+    verb,
+    requestUri: str(ev, 'requestURI') ?? '',
+    user: str(ev, 'user', 'username') ?? '',
+    groups: strings(arr(ev, 'user', 'groups')),
+    impersonatedUser: str(impersonated, 'username'),
+    userAgent: str(ev, 'userAgent') ?? '',
+    sourceIps: strings(arr(ev, 'sourceIPs')),
+    objectRef:
+      ref === undefined
+        ? undefined
+        : {
+            resource,
+            subresource: str(ref, 'subresource') ?? '',
+            namespace: str(ref, 'namespace') ?? '',
+            name: str(ref, 'name') ?? '',
+            uid: str(ref, 'uid') ?? '',
+            apiGroup: str(ref, 'apiGroup') ?? '',
+            apiVersion: str(ref, 'apiVersion') ?? '',
+            resourceVersion: str(ref, 'resourceVersion') ?? '',
+          },
+    code: num(ev, 'responseStatus', 'code'),
+    responseReason: str(ev, 'responseStatus', 'reason') ?? '',
+    receivedMs,
+    stageMs: Math.max(stageMs, receivedMs),
+    responseObject: BODYLESS_RESOURCES.has(resource) ? undefined : bodyObject(ev['responseObject']),
+    bindingTarget:
+      resource === 'pods' && str(ref, 'subresource') === 'binding'
+        ? str(ev, 'requestObject', 'target', 'name')
+        : undefined,
+  };
+}
+
+// Only a real object (with kind and metadata) can feed the graph; Status answers cannot.
+function bodyObject(value: unknown): JsonObject | undefined {
+  if (!isObject(value) || str(value, 'kind') === undefined || str(value, 'kind') === 'Status') return undefined;
+  if (!isObject(value['metadata'])) return undefined;
+  return redactObject(value);
+}
+
+function strings(values: readonly unknown[]): string[] {
+  return values.filter((v): v is string => typeof v === 'string');
+}

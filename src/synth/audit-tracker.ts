@@ -1,0 +1,93 @@
+import type { SlimObject } from '../graph/slim.js';
+import { kindOfResource } from '../model/object-ref.js';
+import type { AuditEntry } from '../model/records.js';
+import { KUBESTITCH_ACTOR } from './actors.js';
+import { MUTATING_VERBS, emitAuditSpan } from './audit-span.js';
+import type { SynthContext } from './context.js';
+import type { PendingSpan } from './pending-span.js';
+import type { PodTracker } from './pod-tracker.js';
+
+/** Counters of what happened to audit events, for the replay summary and /metrics. */
+export interface AuditStats {
+  spans: number;
+  duplicates: number;
+  skippedStage: number;
+  skippedRead: number;
+}
+
+// Remembered auditID/stage pairs; webhook redeliveries arrive within seconds, so this is ample.
+const DEDUPE_CAPACITY = 200_000;
+
+/**
+ * Audited requests as pseudo-spans (DESIGN §3.3), placed under the operation they belong to:
+ * pods/binding and kubelet status writes inside the pod startup, controller pod creates under the
+ * ReplicaSet (or Job, StatefulSet…) operation of the pod's owner, deployment-controller
+ * ReplicaSet writes under the rollout, anything else under the object's open operation or its
+ * activity window. Only ResponseComplete/Panic stages of mutating verbs; deduped by auditID+stage.
+ */
+export class AuditTracker {
+  readonly stats: AuditStats = { spans: 0, duplicates: 0, skippedStage: 0, skippedRead: 0 };
+  readonly #ctx: SynthContext;
+  readonly #pods: PodTracker;
+  readonly #seen = new Set<string>();
+
+  constructor(ctx: SynthContext, pods: PodTracker) {
+    this.#ctx = ctx;
+    this.#pods = pods;
+  }
+
+  /** True when the entry should become a span (stage, verb, not seen before); counts the rest. */
+  accept(entry: AuditEntry): boolean {
+    if (entry.stage !== 'ResponseComplete' && entry.stage !== 'Panic') {
+      this.stats.skippedStage++;
+      return false;
+    }
+    if (!MUTATING_VERBS.has(entry.verb)) {
+      this.stats.skippedRead++;
+      return false;
+    }
+    const key = `${entry.auditId}/${entry.stage}`;
+    if (this.#seen.has(key)) {
+      this.stats.duplicates++;
+      return false;
+    }
+    this.#seen.add(key);
+    if (this.#seen.size > DEDUPE_CAPACITY) {
+      const oldest = this.#seen.values().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
+    }
+    return true;
+  }
+
+  /** Emits the span of an accepted entry; `subject` is the object it wrote, when known. */
+  place(entry: AuditEntry, subject: SlimObject | undefined): void {
+    this.stats.spans++;
+    const ref = entry.objectRef;
+    if (subject?.kind === 'Pod' && this.#pods.onAudit(subject, entry)) return;
+    const parent = this.#parentFor(entry, subject);
+    if (parent !== undefined) {
+      emitAuditSpan(this.#ctx.tree, entry, parent, {});
+      return;
+    }
+    const windowSubject =
+      subject !== undefined
+        ? { id: subject.uid, kind: subject.kind, attributes: this.#ctx.attrsOf(subject) }
+        : {
+            id: `${ref?.apiGroup ?? ''}/${ref?.resource ?? ''}/${ref?.namespace ?? ''}/${ref?.name ?? ''}`,
+            kind: kindOfResource(ref?.apiGroup ?? '', ref?.resource ?? '') ?? (ref?.resource || 'Request'),
+            attributes: {},
+          };
+    const window = this.#ctx.windows.windowFor(windowSubject, entry.receivedMs, KUBESTITCH_ACTOR);
+    emitAuditSpan(this.#ctx.tree, entry, window, {});
+  }
+
+  #parentFor(entry: AuditEntry, subject: SlimObject | undefined): PendingSpan | undefined {
+    if (subject === undefined) return undefined;
+    // A controller creating or deleting what it owns acts inside its own operation.
+    if (subject.controller !== undefined && (entry.verb === 'create' || subject.kind === 'ReplicaSet')) {
+      const ownerOp = this.#ctx.ops.current(subject.controller.uid);
+      if (ownerOp !== undefined) return ownerOp;
+    }
+    return this.#ctx.ops.current(subject.uid);
+  }
+}
