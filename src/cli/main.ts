@@ -9,8 +9,8 @@ Usage:
   kubestitch --help | --version
 
 Commands:
-  replay <dir>   Read a recording directory (watch.jsonl, events.jsonl; audit.log and
-                 spans.jsonl are reported and skipped in this version) and export the traces.
+  replay <dir>   Read a recording directory (watch.jsonl, events.jsonl, audit.log; spans.jsonl
+                 is reported and skipped in this version) and export the traces.
 
 Options:
   --out FILE            Write OTLP/JSON lines (Collector file-exporter format); replaces FILE.

@@ -1,7 +1,7 @@
 import { ATTR } from '../model/attributes.js';
 import { kindOfResource } from '../model/object-ref.js';
 import type { AuditEntry } from '../model/records.js';
-import type { AttrValue } from '../model/span.js';
+import type { AttrValue, SpanEventData } from '../model/span.js';
 import { auditActor } from './audit-actor.js';
 import type { PendingSpan } from './pending-span.js';
 import type { SpanTree } from './span-tree.js';
@@ -26,6 +26,7 @@ export function emitAuditSpan(
   entry: AuditEntry,
   parent: PendingSpan | undefined,
   extra: Record<string, AttrValue>,
+  diff?: SpanEventData,
 ): PendingSpan {
   const span = tree.open({
     key: `audit/${entry.auditId}`,
@@ -36,6 +37,7 @@ export function emitAuditSpan(
     resource: auditActor(entry),
     attributes: { ...extra, ...auditAttributes(entry) },
   });
+  if (diff !== undefined) tree.addEvent(span, diff);
   const code = entry.code;
   const failed = code !== undefined && code >= 400;
   tree.close(span, entry.stageMs, {

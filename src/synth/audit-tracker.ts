@@ -1,6 +1,7 @@
 import type { SlimObject } from '../graph/slim.js';
 import { kindOfResource } from '../model/object-ref.js';
 import type { AuditEntry } from '../model/records.js';
+import type { SpanEventData } from '../model/span.js';
 import { KUBESTITCH_ACTOR } from './actors.js';
 import { MUTATING_VERBS, emitAuditSpan } from './audit-span.js';
 import type { SynthContext } from './context.js';
@@ -60,13 +61,13 @@ export class AuditTracker {
   }
 
   /** Emits the span of an accepted entry; `subject` is the object it wrote, when known. */
-  place(entry: AuditEntry, subject: SlimObject | undefined): void {
+  place(entry: AuditEntry, subject: SlimObject | undefined, diff: SpanEventData | undefined): void {
     this.stats.spans++;
     const ref = entry.objectRef;
-    if (subject?.kind === 'Pod' && this.#pods.onAudit(subject, entry)) return;
+    if (subject?.kind === 'Pod' && this.#pods.onAudit(subject, entry, diff)) return;
     const parent = this.#parentFor(entry, subject);
     if (parent !== undefined) {
-      emitAuditSpan(this.#ctx.tree, entry, parent, {});
+      emitAuditSpan(this.#ctx.tree, entry, parent, {}, diff);
       return;
     }
     const windowSubject =
@@ -78,7 +79,7 @@ export class AuditTracker {
             attributes: {},
           };
     const window = this.#ctx.windows.windowFor(windowSubject, entry.receivedMs, KUBESTITCH_ACTOR);
-    emitAuditSpan(this.#ctx.tree, entry, window, {});
+    emitAuditSpan(this.#ctx.tree, entry, window, {}, diff);
   }
 
   #parentFor(entry: AuditEntry, subject: SlimObject | undefined): PendingSpan | undefined {

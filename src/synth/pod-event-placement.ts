@@ -55,7 +55,9 @@ function isPullEvent(event: KubeEvent): boolean {
     case 'Pulled':
       return !isImageAlreadyPresent(event);
     case 'Failed':
-      return /pull|image/i.test(event.note);
+      // Only image errors: "image" alone also matches kubelet's config errors such as
+      // "Error: container has runAsNonRoot and image will run as root", which are not pulls.
+      return /pull|ImageInspectError|InvalidImageName|inspect image/i.test(event.note);
     case 'BackOff':
       return event.note.startsWith('Back-off pulling image');
     default:

@@ -1,12 +1,18 @@
 import { ATTR, OPERATION } from '../model/attributes.js';
 import type { AuditEntry, KubeEvent } from '../model/records.js';
-import type { AttrValue, SpanStatus } from '../model/span.js';
+import type { AttrValue, SpanEventData, SpanStatus } from '../model/span.js';
 import { SCHEDULER_ACTOR, kubeletActor } from './actors.js';
 import { emitAuditSpan } from './audit-span.js';
 import type { PendingSpan } from './pending-span.js';
 import { type Placement, placeEvent, pulledDurationMs } from './pod-event-placement.js';
 import type { ContainerFacts, PodStartupFacts } from './pod-startup-facts.js';
 import type { SpanTree } from './span-tree.js';
+
+/** An audited write to the pod, kept until the startup is drawn, with the diff it made. */
+export interface PlacedAudit {
+  readonly entry: AuditEntry;
+  readonly diff: SpanEventData | undefined;
+}
 
 interface Phase {
   readonly key: string;
@@ -29,7 +35,7 @@ export function renderStartupPhases(
   startup: PendingSpan,
   facts: PodStartupFacts,
   events: readonly KubeEvent[],
-  audits: readonly AuditEntry[],
+  audits: readonly PlacedAudit[],
   endMs: number,
 ): void {
   const byContainer = eventsByPlacement(events);
@@ -52,10 +58,10 @@ export function renderStartupPhases(
     const target = spans.get(phaseKeyOf(startup.key, placeEvent(ev))) ?? startup;
     tree.addKubeEvent(target, ev);
   }
-  for (const a of audits) {
-    const bind = a.objectRef?.subresource === 'binding';
+  for (const { entry, diff } of audits) {
+    const bind = entry.objectRef?.subresource === 'binding';
     const target = bind ? spans.get(phaseKeyOf(startup.key, { phase: 'schedule' })) : undefined;
-    emitAuditSpan(tree, a, target ?? startup, podIdentity(startup));
+    emitAuditSpan(tree, entry, target ?? startup, podIdentity(startup), diff);
   }
   for (const p of phases) {
     const span = spans.get(p.key);

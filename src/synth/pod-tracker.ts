@@ -2,19 +2,19 @@ import type { GraphChange } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OPERATION, OUTCOME, type Outcome } from '../model/attributes.js';
 import type { AuditEntry, KubeEvent } from '../model/records.js';
-import type { SpanStatus } from '../model/span.js';
+import type { SpanEventData, SpanStatus } from '../model/span.js';
 import { SCHEDULER_ACTOR, kubeletActor } from './actors.js';
 import { emitAuditSpan } from './audit-span.js';
 import { type SynthContext, refineTime } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 import { PodStartupFacts } from './pod-startup-facts.js';
-import { renderStartupPhases } from './pod-startup-render.js';
+import { type PlacedAudit, renderStartupPhases } from './pod-startup-render.js';
 
 interface Startup {
   span: PendingSpan;
   readonly facts: PodStartupFacts;
   readonly events: Map<string, KubeEvent>;
-  readonly audits: AuditEntry[];
+  readonly audits: PlacedAudit[];
 }
 
 /**
@@ -65,11 +65,11 @@ export class PodTracker {
    * during termination (deletes, final status) under the termination. Creates are left to the
    * owner's operation. Returns false when nothing of the pod is open.
    */
-  onAudit(pod: SlimObject, entry: AuditEntry): boolean {
+  onAudit(pod: SlimObject, entry: AuditEntry, diff: SpanEventData | undefined): boolean {
     if (entry.verb === 'create' && entry.objectRef?.subresource !== 'binding') return false;
     const startup = this.#startups.get(pod.uid);
     if (startup !== undefined) {
-      startup.audits.push(entry);
+      startup.audits.push({ entry, diff });
       if (entry.bindingTarget !== undefined) startup.facts.nodeName ??= entry.bindingTarget;
       if (entry.objectRef?.subresource === 'binding' && startup.facts.bindingMs === undefined) {
         startup.facts.bindingMs = entry.stageMs;
@@ -78,7 +78,7 @@ export class PodTracker {
     }
     const termination = this.#terminations.get(pod.uid);
     if (termination === undefined) return false;
-    emitAuditSpan(this.#ctx.tree, entry, termination, {});
+    emitAuditSpan(this.#ctx.tree, entry, termination, {}, diff);
     return true;
   }
 

@@ -5,7 +5,9 @@ import { kindInfo, kindOfResource } from '../model/object-ref.js';
 import type { JsonObject } from '../model/kube-json.js';
 import { str } from '../model/kube-json.js';
 import type { AuditEntry, EventRecord, IngestRecord, ObjectRecord, WatchType } from '../model/records.js';
-import type { AttrValue, SpanData } from '../model/span.js';
+import type { AttrValue, SpanData, SpanEventData } from '../model/span.js';
+import { ObjectVersions } from './object-versions.js';
+import type { PendingSpan } from './pending-span.js';
 import { ActivityWindows, type WindowSubject } from './activity-windows.js';
 import { KUBESTITCH_ACTOR, eventActor } from './actors.js';
 import { AuditTracker, type AuditStats } from './audit-tracker.js';
@@ -26,6 +28,8 @@ export interface SynthesizerOptions {
   readonly windowMs?: number;
   /** How long deleted objects stay resolvable for late Events; default 10 min. */
   readonly tombstoneTtlMs?: number;
+  /** How many recent object versions are kept for field diffs; default 10 000. */
+  readonly diffCacheObjects?: number;
   /** An operation open longer than this ends as unfinished (close_reason max-age); default 1 h. */
   readonly maxOperationMs?: number;
 }
@@ -71,6 +75,8 @@ export class Synthesizer {
   readonly #pods: PodTracker;
   readonly #nodes: NodeTracker;
   readonly #audit: AuditTracker;
+  readonly #versions: ObjectVersions;
+  #opBeforeChange: PendingSpan | undefined;
   #lastMs = -Infinity;
 
   constructor(options: SynthesizerOptions) {
@@ -94,6 +100,7 @@ export class Synthesizer {
     this.#pods = new PodTracker(this.#ctx);
     this.#nodes = new NodeTracker(this.#ctx);
     this.#audit = new AuditTracker(this.#ctx, this.#pods);
+    this.#versions = new ObjectVersions(options.diffCacheObjects ?? 10_000);
   }
 
   /** Number of live objects in the graph. */
@@ -137,7 +144,17 @@ export class Synthesizer {
 
   #onObject(record: ObjectRecord, t: number): void {
     this.stats.objectRecords++;
-    this.#applyObject(record.type, record.object, t);
+    const { slim, diff } = this.#applyObject(record.type, record.object, t);
+    if (diff !== undefined && OPERATION_KINDS.has(slim.kind)) this.#attachDiff(slim, diff);
+  }
+
+  // A watched update's diff goes on the object's operation (the one it just ended, too) or window.
+  #attachDiff(slim: SlimObject, diff: SpanEventData): void {
+    const before = this.#opBeforeChange;
+    const op =
+      this.#ctx.ops.current(slim.uid) ?? (before !== undefined && before.state !== 'emitted' ? before : undefined);
+    if (op !== undefined) this.#ctx.tree.addEvent(op, diff);
+    else this.#ctx.windows.addEvent(this.#subjectOf(slim), diff, KUBESTITCH_ACTOR);
   }
 
   /** Audit stats (spans, duplicates, skipped stages and reads). */
@@ -149,13 +166,17 @@ export class Synthesizer {
     this.stats.auditRecords++;
     if (!this.#audit.accept(entry)) return;
     let subject: SlimObject | undefined;
+    let diff: SpanEventData | undefined;
     const body = entry.responseObject;
     // With RequestResponse audit the stored object feeds the graph, so audit alone is enough.
     if (body !== undefined && (entry.code ?? 200) < 400) {
       const gone = entry.verb === 'delete' && str(body, 'metadata', 'deletionTimestamp') === undefined;
-      subject = this.#applyObject(entry.verb === 'create' ? 'ADDED' : gone ? 'DELETED' : 'MODIFIED', body, t);
+      const applied = this.#applyObject(entry.verb === 'create' ? 'ADDED' : gone ? 'DELETED' : 'MODIFIED', body, t);
+      subject = applied.slim;
+      diff = applied.diff;
     }
-    this.#audit.place(entry, subject ?? this.#resolveAuditObject(entry));
+    // The diff is joined to its request by the response's resourceVersion (DESIGN §3.4).
+    this.#audit.place(entry, subject ?? this.#resolveAuditObject(entry), diff);
   }
 
   #resolveAuditObject(entry: AuditEntry): SlimObject | undefined {
@@ -169,12 +190,14 @@ export class Synthesizer {
       : this.#ctx.graph.findByName(kind, ref.namespace, ref.name);
   }
 
-  #applyObject(type: WatchType, object: JsonObject, t: number): SlimObject {
+  #applyObject(type: WatchType, object: JsonObject, t: number): { slim: SlimObject; diff: SpanEventData | undefined } {
     const change = this.#ctx.graph.apply(type, object, t);
     if (change.duplicate) {
       this.stats.duplicateObjects++;
-      return change.next;
+      return { slim: change.next, diff: undefined };
     }
+    const diff = this.#versions.update(change.next.uid, object, t, change.deleted);
+    this.#opBeforeChange = this.#ctx.ops.current(change.next.uid);
     const kind = change.next.kind;
     const workload = this.#workloads.get(kind);
     if (workload !== undefined) workload.onChange(change, t);
@@ -183,12 +206,18 @@ export class Synthesizer {
     else if (kind === 'Pod') this.#pods.onChange(change, t);
     else if (kind === 'Node') this.#nodes.onChange(change, t);
     if (change.adopted.length > 0) this.#pods.onAdopted(change.adopted.filter((c) => c.kind === 'Pod'));
-    if (!OPERATION_KINDS.has(kind)) this.#recordActivity(change.next, type, t, change.prev === undefined);
-    return change.next;
+    if (!OPERATION_KINDS.has(kind)) this.#recordActivity(change.next, type, t, change.prev === undefined, diff);
+    return { slim: change.next, diff };
   }
 
   // Changes of kinds without operations (Services, ConfigMaps, CRDs…) land in their window.
-  #recordActivity(slim: SlimObject, watchType: WatchType, t: number, firstSight: boolean): void {
+  #recordActivity(
+    slim: SlimObject,
+    watchType: WatchType,
+    t: number,
+    firstSight: boolean,
+    diff: SpanEventData | undefined,
+  ): void {
     const type = watchType === 'ADDED' && !firstSight ? 'MODIFIED' : watchType;
     if (type === 'ADDED' && slim.creationMs !== undefined && slim.creationMs < t - 60_000) return; // initial list, not a change
     const name = type === 'ADDED' ? 'created' : type === 'DELETED' ? 'deleted' : 'updated';
@@ -197,7 +226,11 @@ export class Synthesizer {
       {
         name,
         timeMs: t,
-        attributes: { [ATTR.changeType]: type, 'kubestitch.object.resource_version': slim.resourceVersion },
+        attributes: {
+          ...diff?.attributes,
+          [ATTR.changeType]: type,
+          'kubestitch.object.resource_version': slim.resourceVersion,
+        },
       },
       KUBESTITCH_ACTOR,
     );
