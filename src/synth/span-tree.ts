@@ -45,8 +45,12 @@ export class SpanTree {
   #batch: SpanData[] = [];
   #emittedCount = 0;
 
-  constructor(cluster: string) {
+  readonly #onOpen: ((span: PendingSpan) => void) | undefined;
+
+  /** `onOpen` sees every span as it opens (ids final), e.g. to index stitching anchors. */
+  constructor(cluster: string, onOpen?: (span: PendingSpan) => void) {
     this.#cluster = cluster;
+    this.#onOpen = onOpen;
     this.#clusterResource = { [ATTR.clusterName]: cluster };
   }
 
@@ -74,6 +78,7 @@ export class SpanTree {
         if (p.startMs > span.startMs) p.startMs = span.startMs;
       }
     }
+    this.#onOpen?.(span);
     return span;
   }
 

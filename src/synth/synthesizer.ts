@@ -7,6 +7,7 @@ import { str } from '../model/kube-json.js';
 import type { AuditEntry, EventRecord, IngestRecord, ObjectRecord, WatchType } from '../model/records.js';
 import type { AttrValue, SpanData, SpanEventData } from '../model/span.js';
 import { ObjectVersions } from './object-versions.js';
+import { type StitchAnchor, anchorOf } from './stitch-anchor.js';
 import type { PendingSpan } from './pending-span.js';
 import { ActivityWindows, type WindowSubject } from './activity-windows.js';
 import { KUBESTITCH_ACTOR, eventActor } from './actors.js';
@@ -28,6 +29,8 @@ export interface SynthesizerOptions {
   readonly windowMs?: number;
   /** How long deleted objects stay resolvable for late Events; default 10 min. */
   readonly tombstoneTtlMs?: number;
+  /** Called for every span real spans can be stitched to, when it opens (ids are final then). */
+  readonly onAnchor?: (anchor: StitchAnchor) => void;
   /** How many recent object versions are kept for field diffs; default 10 000. */
   readonly diffCacheObjects?: number;
   /** An operation open longer than this ends as unfinished (close_reason max-age); default 1 h. */
@@ -80,7 +83,16 @@ export class Synthesizer {
   #lastMs = -Infinity;
 
   constructor(options: SynthesizerOptions) {
-    const tree = new SpanTree(options.cluster);
+    const onAnchor = options.onAnchor;
+    const tree = new SpanTree(
+      options.cluster,
+      onAnchor === undefined
+        ? undefined
+        : (span) => {
+            const anchor = anchorOf(span);
+            if (anchor !== undefined) onAnchor(anchor);
+          },
+    );
     const graph = new OwnerGraph({ tombstoneTtlMs: options.tombstoneTtlMs ?? 10 * 60_000 });
     this.#ctx = {
       cluster: options.cluster,
