@@ -5,7 +5,7 @@ import { kindInfo, kindOfResource } from '../model/object-ref.js';
 import type { JsonObject } from '../model/kube-json.js';
 import { str } from '../model/kube-json.js';
 import type { AuditEntry, EventRecord, IngestRecord, ObjectRecord, WatchType } from '../model/records.js';
-import type { AttrValue, SpanData, SpanEventData } from '../model/span.js';
+import type { AttrValue, SpanData, SpanEventData, SpanLinkData } from '../model/span.js';
 import { ObjectVersions } from './object-versions.js';
 import { type StitchAnchor, anchorOf } from './stitch-anchor.js';
 import type { PendingSpan } from './pending-span.js';
@@ -29,8 +29,12 @@ export interface SynthesizerOptions {
   readonly windowMs?: number;
   /** How long deleted objects stay resolvable for late Events; default 10 min. */
   readonly tombstoneTtlMs?: number;
-  /** Called for every span real spans can be stitched to, when it opens (ids are final then). */
-  readonly onAnchor?: (anchor: StitchAnchor) => void;
+  /**
+   * Called for every span real spans can be stitched to, when it opens (its ids are final then).
+   * Links it returns (to real spans that arrived first and were forwarded unchanged, DESIGN §4)
+   * are added to that span.
+   */
+  readonly onAnchor?: (anchor: StitchAnchor) => readonly SpanLinkData[] | undefined;
   /** How many recent object versions are kept for field diffs; default 10 000. */
   readonly diffCacheObjects?: number;
   /** An operation open longer than this ends as unfinished (close_reason max-age); default 1 h. */
@@ -90,7 +94,8 @@ export class Synthesizer {
         ? undefined
         : (span) => {
             const anchor = anchorOf(span);
-            if (anchor !== undefined) onAnchor(anchor);
+            if (anchor === undefined) return;
+            for (const link of onAnchor(anchor) ?? []) tree.addLink(span, link);
           },
     );
     const graph = new OwnerGraph({ tombstoneTtlMs: options.tombstoneTtlMs ?? 10 * 60_000 });
