@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { isObject, str } from '../../src/model/kube-json.js';
+import type { JsonObject } from '../../src/model/kube-json.js';
+import { redactObject } from '../../src/sources/redact.js';
+import { CORPUS, readCorpusJson, readCorpusText } from '../support/corpus.js';
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The ConfigMap in Falco's audit fixture (response body of a real create), values included. */
+async function realConfigMap(): Promise<JsonObject> {
+  const text = await readCorpusText(`${CORPUS.falco}create_configmap_sensitive_values.json`);
+  const first = JSON.parse(text.split('\n')[0] ?? '') as unknown;
+  const cm = isObject(first) ? first['responseObject'] : undefined;
+  if (!isObject(cm)) throw new Error('fixture has no responseObject');
+  return cm;
+}
+
+const secret: JsonObject = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  type: 'Opaque',
+  metadata: {
+    name: 'db-credentials',
+    namespace: 'shop',
+    uid: 's-1',
+    resourceVersion: '42',
+    annotations: {
+      [LAST_APPLIED]: '{"apiVersion":"v1","kind":"Secret","stringData":{"password":"hunter2"}}',
+      team: 'payments',
+    },
+  },
+  data: { password: 'aHVudGVyMg==' },
+  stringData: { password: 'hunter2' },
+};
+
+describe('redactObject', () => {
+  describe('Secret', () => {
+    it('drops data, stringData and the last-applied annotation and keeps the rest', () => {
+      const out = redactObject(secret);
+      expect(JSON.stringify(out)).not.toMatch(/hunter2|aHVudGVyMg/);
+      expect(out).toEqual({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: {
+          name: 'db-credentials',
+          namespace: 'shop',
+          uid: 's-1',
+          resourceVersion: '42',
+          annotations: { team: 'payments' },
+        },
+      });
+    });
+
+    it('leaves the input object untouched', () => {
+      const before = JSON.stringify(secret);
+      redactObject(secret);
+      expect(JSON.stringify(secret)).toBe(before);
+    });
+  });
+
+  describe('ConfigMap', () => {
+    it('drops the values of a real ConfigMap and keeps its metadata', async () => {
+      const cm = await realConfigMap();
+      expect(JSON.stringify(cm)).toContain('aws_secret_access_key');
+      const out = redactObject(cm);
+      expect(JSON.stringify(out)).not.toContain('aws_secret_access_key');
+      expect(out['data']).toBeUndefined();
+      expect(out['metadata']).toEqual(cm['metadata']);
+    });
+
+    it('drops binaryData', () => {
+      const out = redactObject({ kind: 'ConfigMap', metadata: { name: 'bin' }, binaryData: { blob: 'AAEC' } });
+      expect(out).toEqual({ kind: 'ConfigMap', metadata: { name: 'bin' } });
+    });
+  });
+
+  describe('last-applied-configuration', () => {
+    it('drops the annotation from a real Deployment, where it embeds the whole manifest', async () => {
+      const dp = await readCorpusJson(`${CORPUS.k9s}dp.json`);
+      expect(str(dp, 'metadata', 'annotations', LAST_APPLIED)).toBeDefined();
+      const out = redactObject(dp);
+      expect(str(out, 'metadata', 'annotations', LAST_APPLIED)).toBeUndefined();
+      expect(str(out, 'metadata', 'annotations', 'deployment.kubernetes.io/revision')).toBe('1');
+      expect(out['spec']).toEqual(dp['spec']);
+      expect(str(out, 'metadata', 'uid')).toBe(str(dp, 'metadata', 'uid'));
+    });
+  });
+
+  describe('objects with nothing to remove', () => {
+    it('returns the very same object', async () => {
+      const pod = await readCorpusJson(`${CORPUS.k9s}p1.json`);
+      expect(redactObject(pod)).toBe(pod);
+    });
+
+    it('keeps a data field on kinds that are not Secret or ConfigMap', () => {
+      const custom = { kind: 'Widget', metadata: { name: 'w' }, data: { size: 3 } };
+      expect(redactObject(custom)).toBe(custom);
+    });
+  });
+});
