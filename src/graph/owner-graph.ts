@@ -110,10 +110,16 @@ export class OwnerGraph {
   /** Forgets tombstones past their TTL; returns how many were dropped. */
   sweep(nowMs: number): number {
     let dropped = 0;
+    // Tombstones are inserted with a constant TTL on a clock that never runs back, so the Map's
+    // insertion order is expiry order: stop at the first one still alive (O(expired), not O(all)).
     for (const [uid, t] of this.#tombstones) {
-      if (t.expiresMs > nowMs) continue;
+      if (t.expiresMs > nowMs) break;
       this.#tombstones.delete(uid);
       this.#pendingChildren.delete(uid);
+      const nameKey = nameKeyOf(t.slim.kind, t.slim.namespace, t.slim.name);
+      if (this.#byName.get(nameKey) === uid) this.#byName.delete(nameKey);
+      const owner = t.slim.controller;
+      if (owner !== undefined) this.#pendingChildren.get(owner.uid)?.delete(uid);
       dropped++;
     }
     return dropped;
@@ -127,6 +133,7 @@ export class OwnerGraph {
     if (this.#byName.get(nameKey) === uid) this.#byName.delete(nameKey);
     // Keep the name resolvable to the tombstone until something reuses it.
     if (!this.#byName.has(nameKey)) this.#byName.set(nameKey, uid);
+    this.#tombstones.delete(uid); // re-insert at the end: the Map order is the expiry order
     this.#tombstones.set(uid, { slim, expiresMs: nowMs + this.#tombstoneTtlMs });
   }
 

@@ -150,10 +150,18 @@ export class SpanTree {
   }
 
   // An instantaneous fact is a span event, not a zero-length span (DESIGN §3.5 invariant 2).
+  // Its error status travels as event attributes and its links move to the parent, so the fold
+  // loses nothing a user would look for.
   #foldIntoParent(span: PendingSpan, parent: PendingSpan): void {
-    parent.events.push({ name: span.name, timeMs: span.startMs, attributes: { ...span.attributes } });
+    const attributes: Record<string, AttrValue> = { ...span.attributes };
+    if (span.status.code === 'error') {
+      attributes['otel.status_code'] = 'ERROR';
+      attributes['otel.status_description'] = span.status.message;
+    }
+    parent.events.push({ name: span.name, timeMs: span.startMs, attributes });
     for (const e of span.events) parent.events.push(e);
     for (const [k, e] of span.kubeEvents) parent.kubeEvents.set(k, e);
+    for (const l of span.links) this.addLink(parent, l);
   }
 
   #emit(span: PendingSpan, endMs: number): void {
