@@ -91,6 +91,7 @@ export const OPERATION = {
   jobRun: 'job.run',
   podStartup: 'pod.startup',
   podTermination: 'pod.termination',
+  podRun: 'pod.run',
   podPhase: 'pod.phase',
   nodeCondition: 'node.condition',
   activityWindow: 'object.activity',

@@ -14,6 +14,7 @@ export interface AuditStats {
   duplicates: number;
   skippedStage: number;
   skippedRead: number;
+  skippedEventWrites: number;
 }
 
 // Remembered auditID/stage pairs; webhook redeliveries arrive within seconds, so this is ample.
@@ -25,9 +26,10 @@ const DEDUPE_CAPACITY = 200_000;
  * ReplicaSet (or Job, StatefulSet…) operation of the pod's owner, deployment-controller
  * ReplicaSet writes under the rollout, anything else under the object's open operation or its
  * activity window. Only ResponseComplete/Panic stages of mutating verbs; deduped by auditID+stage.
+ * Writes of Event objects are not spans: the Events themselves are span events already.
  */
 export class AuditTracker {
-  readonly stats: AuditStats = { spans: 0, duplicates: 0, skippedStage: 0, skippedRead: 0 };
+  readonly stats: AuditStats = { spans: 0, duplicates: 0, skippedStage: 0, skippedRead: 0, skippedEventWrites: 0 };
   readonly #ctx: SynthContext;
   readonly #pods: PodTracker;
   readonly #seen = new Set<string>();
@@ -45,6 +47,11 @@ export class AuditTracker {
     }
     if (!MUTATING_VERBS.has(entry.verb)) {
       this.stats.skippedRead++;
+      return false;
+    }
+    // Writing an Event is how a component reports; the Event itself is already a span event.
+    if (entry.objectRef?.resource === 'events') {
+      this.stats.skippedEventWrites++;
       return false;
     }
     const key = `${entry.auditId}/${entry.stage}`;
@@ -84,11 +91,12 @@ export class AuditTracker {
 
   #parentFor(entry: AuditEntry, subject: SlimObject | undefined): PendingSpan | undefined {
     if (subject === undefined) return undefined;
-    // A controller creating or deleting what it owns acts inside its own operation.
-    if (subject.controller !== undefined && (entry.verb === 'create' || subject.kind === 'ReplicaSet')) {
-      const ownerOp = this.#ctx.ops.current(subject.controller.uid);
-      if (ownerOp !== undefined) return ownerOp;
-    }
-    return this.#ctx.ops.current(subject.uid);
+    const ownerOp = subject.controller === undefined ? undefined : this.#ctx.ops.current(subject.controller.uid);
+    // A controller creating what it owns, or the deployment controller resizing a ReplicaSet,
+    // acts inside the owner's operation; status writes belong to the object's own operation.
+    const specWrite = (entry.objectRef?.subresource ?? '') === '';
+    if (entry.verb === 'create' || (subject.kind === 'ReplicaSet' && specWrite))
+      return ownerOp ?? this.#ctx.ops.current(subject.uid);
+    return this.#ctx.ops.current(subject.uid) ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
   }
 }

@@ -39,7 +39,10 @@ export class NodeTracker {
         this.#open.delete(key);
         this.#ctx.tree.close(current, atMs, { outcome: OUTCOME.ok });
       }
-      if (after.status !== healthy) this.#openPeriod(next, type, after, atMs);
+      // A pressure condition is a problem only when True; Unknown just echoes a silent kubelet,
+      // which the Ready condition already reports.
+      const unhealthy = type === 'Ready' ? after.status !== healthy : after.status === 'True';
+      if (unhealthy) this.#openPeriod(next, type, after, atMs);
     }
     if (change.deleted) this.#closeNode(next.uid, recordMs);
   }

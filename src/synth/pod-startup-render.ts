@@ -55,7 +55,10 @@ export function renderStartupPhases(
     spans.set(p.key, span);
   }
   for (const ev of events) {
-    const target = spans.get(phaseKeyOf(startup.key, placeEvent(ev))) ?? startup;
+    const placement = placeEvent(ev);
+    // Created/Started of an init container document its init phase.
+    const initKey = placement.phase === 'start' ? `${startup.key}/init/${placement.container}` : '';
+    const target = spans.get(phaseKeyOf(startup.key, placement)) ?? spans.get(initKey) ?? startup;
     tree.addKubeEvent(target, ev);
   }
   for (const { entry, diff } of audits) {
@@ -65,7 +68,8 @@ export function renderStartupPhases(
   }
   for (const p of phases) {
     const span = spans.get(p.key);
-    if (span !== undefined) tree.close(span, Math.min(p.endMs, endMs), { outcome: 'ok' });
+    const failed = p.status?.code === 'error';
+    if (span !== undefined) tree.close(span, Math.min(p.endMs, endMs), { outcome: failed ? 'failed' : 'ok' });
   }
 }
 
@@ -95,7 +99,7 @@ function planPhases(
       regular.push(c);
       continue;
     }
-    const pull = pullPhase(key, c, events.get(`pull/${c.name}`) ?? [], endMs);
+    const pull = pullPhase(key, c, events.get(`pull/${c.name}`) ?? [], cursor, endMs);
     if (pull !== undefined) phases.push(pull);
     const initStart = c.startedMs ?? pull?.endMs ?? cursor;
     const initEnd = c.finishedMs ?? endMs;
@@ -114,7 +118,7 @@ function planPhases(
   }
   let lastStarted = cursor;
   for (const c of regular) {
-    const pull = pullPhase(key, c, events.get(`pull/${c.name}`) ?? [], endMs);
+    const pull = pullPhase(key, c, events.get(`pull/${c.name}`) ?? [], cursor, endMs);
     if (pull !== undefined) phases.push(pull);
     const pullFailed = pull?.status?.code === 'error';
     if (c.startedMs === undefined && (pullFailed || (pull === undefined && endMs <= cursor))) continue;
@@ -146,27 +150,29 @@ function planPhases(
  * Pulling → Pulled. Kubelet's event times have second precision; when both fall in the same
  * second the duration kubelet itself measured (in the Pulled note) gives the real length.
  */
-function pullPhase(key: string, c: ContainerFacts, events: readonly KubeEvent[], endMs: number): Phase | undefined {
+function pullPhase(
+  key: string,
+  c: ContainerFacts,
+  events: readonly KubeEvent[],
+  notBeforeMs: number,
+  endMs: number,
+): Phase | undefined {
   const pulling = events.find((e) => e.reason === 'Pulling');
   if (pulling === undefined) return undefined;
   const pulled = events.find((e) => e.reason === 'Pulled');
   const failure = [...events].reverse().find((e) => e.type === 'Warning');
+  // Kubelet cannot pull before the pod is bound; a truncated Pulling second may say otherwise.
+  const start = Math.max(pulling.firstMs, notBeforeMs);
   let end = pulled?.firstMs ?? (failure !== undefined ? Math.min(failure.lastMs, endMs) : endMs);
-  if (pulled !== undefined) {
-    const measured = pulledDurationMs(pulled.note);
-    // Trust kubelet's own measurement when it is consistent with the truncated timestamps.
-    if (
-      measured !== undefined &&
-      pulling.firstMs + measured >= pulled.firstMs &&
-      pulling.firstMs + measured < pulled.firstMs + 1000
-    ) {
-      end = pulling.firstMs + measured;
-    }
+  const measured = pulled === undefined ? undefined : pulledDurationMs(pulled.note);
+  if (pulled !== undefined && measured !== undefined) {
+    // Kubelet's own measurement, kept within the second the Pulled event was stamped in.
+    end = Math.min(Math.max(start + measured, pulled.firstMs), pulled.firstMs + 999);
   }
   return {
     key: `${key}/pull/${c.name}`,
     name: `pull ${c.image}`,
-    startMs: pulling.firstMs,
+    startMs: start,
     endMs: end,
     actor: 'kubelet',
     attributes: containerAttrs(c),

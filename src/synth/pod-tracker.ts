@@ -25,6 +25,8 @@ export class PodTracker {
   readonly #ctx: SynthContext;
   readonly #startups = new Map<string, Startup>();
   readonly #terminations = new Map<string, PendingSpan>();
+  /** Job pods between Ready and completion: what a Job run is made of. */
+  readonly #runs = new Map<string, PendingSpan>();
 
   constructor(ctx: SynthContext) {
     this.#ctx = ctx;
@@ -40,6 +42,7 @@ export class PodTracker {
       startup.facts.observe(next, recordMs);
       this.#checkStartupEnd(next, startup, recordMs);
     }
+    this.#checkRunEnd(next, recordMs, change.deleted);
     if (next.deletionMs !== undefined && prev?.deletionMs === undefined) this.#startTermination(next, recordMs);
     if (change.deleted) this.#onDeleted(next, recordMs);
   }
@@ -51,9 +54,9 @@ export class PodTracker {
       startup.events.set(event.key, event);
       return true;
     }
-    const termination = this.#terminations.get(pod.uid);
-    if (termination !== undefined) {
-      this.#ctx.tree.addKubeEvent(termination, event);
+    const open = this.#terminations.get(pod.uid) ?? this.#runs.get(pod.uid);
+    if (open !== undefined) {
+      this.#ctx.tree.addKubeEvent(open, event);
       return true;
     }
     return false;
@@ -116,11 +119,44 @@ export class PodTracker {
   #checkStartupEnd(pod: SlimObject, s: Startup, recordMs: number): void {
     if (s.facts.readyMs !== undefined) {
       this.#endStartup(pod.uid, s.facts.readyMs, OUTCOME.ok, { code: 'ok' });
+      if (pod.controller?.kind === 'Job') this.#startRun(pod, s.facts.readyMs);
     } else if (pod.phase === 'Succeeded') {
       this.#endStartup(pod.uid, recordMs, OUTCOME.completed, { code: 'ok' });
     } else if (pod.phase === 'Failed') {
       this.#endStartup(pod.uid, recordMs, OUTCOME.failed, { code: 'error', message: failureMessage(pod) });
     }
+  }
+
+  // A Job pod is judged by how it ends, not by becoming Ready: its run is a span of its own.
+  #startRun(pod: SlimObject, startMs: number): void {
+    const parent = pod.controller === undefined ? undefined : this.#ctx.ops.current(pod.controller.uid);
+    const span = this.#ctx.tree.open({
+      key: `${pod.uid}/run`,
+      name: 'pod run',
+      startMs,
+      parent,
+      resource: kubeletActor(pod.nodeName),
+      attributes: { ...this.#ctx.attrsOf(pod), [ATTR.operation]: OPERATION.podRun },
+    });
+    this.#runs.set(pod.uid, span);
+    this.#ctx.ops.register(pod.uid, span, (at) => this.#endRun(pod.uid, at, OUTCOME.unfinished, undefined));
+  }
+
+  #checkRunEnd(pod: SlimObject, recordMs: number, deleted: boolean): void {
+    if (!this.#runs.has(pod.uid)) return;
+    const finishedMs = Math.max(...pod.containerStatuses.map((c) => c.finishedMs ?? -Infinity));
+    const atMs = refineTime(Number.isFinite(finishedMs) ? finishedMs : undefined, recordMs);
+    if (pod.phase === 'Succeeded') this.#endRun(pod.uid, atMs, OUTCOME.completed, { code: 'ok' });
+    else if (pod.phase === 'Failed') {
+      this.#endRun(pod.uid, atMs, OUTCOME.failed, { code: 'error', message: failureMessage(pod) });
+    } else if (deleted || pod.deletionMs !== undefined) this.#endRun(pod.uid, recordMs, OUTCOME.deleted, undefined);
+  }
+
+  #endRun(uid: string, atMs: number, outcome: Outcome, status: SpanStatus | undefined): void {
+    const span = this.#runs.get(uid);
+    if (span === undefined) return;
+    this.#runs.delete(uid);
+    this.#ctx.tree.close(span, atMs, { outcome, ...(status !== undefined ? { status } : {}) });
   }
 
   #endStartup(uid: string, endMs: number, outcome: Outcome, status: SpanStatus | undefined): void {
@@ -223,6 +259,7 @@ export class PodTracker {
   /** Ends open startups and terminations as unfinished (end of a replay). */
   flush(atMs: number): void {
     for (const uid of [...this.#startups.keys()].sort()) this.#endStartup(uid, atMs, OUTCOME.unfinished, undefined);
+    for (const uid of [...this.#runs.keys()].sort()) this.#endRun(uid, atMs, OUTCOME.unfinished, undefined);
     for (const [uid, span] of [...this.#terminations].sort(([a], [b]) => (a < b ? -1 : 1))) {
       this.#terminations.delete(uid);
       this.#ctx.tree.close(span, atMs, { outcome: OUTCOME.unfinished });

@@ -1,0 +1,57 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { encodeOtlpJson } from '../../src/export/otlp-json.js';
+import type { SpanData } from '../../src/model/span.js';
+import { synthesizeRecords } from '../../src/replay.js';
+import { SCENARIOS, runScenario, writeRecording } from '../../src/sim/index.js';
+import { readRecording } from '../../src/sources/recording/read-recording.js';
+import { checkInvariants } from '../support/invariants.js';
+import { LINE_ORDERS, copyInOrder } from '../support/recording-orders.js';
+import { renderTraces } from '../support/render-trace.js';
+
+const GOLDEN_DIR = fileURLToPath(new URL('./expected/', import.meta.url));
+const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
+
+interface Replayed {
+  readonly spans: SpanData[];
+  readonly otlp: string;
+}
+
+async function replay(dir: string): Promise<Replayed> {
+  const rec = await readRecording(dir);
+  expect(rec.problems).toEqual([]);
+  const batches = synthesizeRecords(rec.records, { cluster: 'sim' });
+  return { spans: batches.flat(), otlp: batches.map((b) => encodeOtlpJson(b)).join('\n') };
+}
+
+// Each scenario: watch + Events only (the Core issue's input), then with audit as well.
+for (const scenario of SCENARIOS) {
+  for (const withAudit of [false, true]) {
+    const label = `${scenario}${withAudit ? '+audit' : ''}`;
+    describe(`golden trace: ${label}`, () => {
+      it('renders as the expected tree, byte-identical in every line order, holding DESIGN §3.5', async () => {
+        const rec = runScenario(scenario);
+        const base = await mkdtemp(join(tmpdir(), `ks-golden-${scenario}-`));
+        const src = join(base, 'recorded');
+        await writeRecording(src, withAudit ? rec : { ...rec, audit: [] });
+        const outputs: Replayed[] = [];
+        for (const order of LINE_ORDERS) {
+          const dir = join(base, order);
+          await copyInOrder(src, dir, order);
+          outputs.push(await replay(dir));
+        }
+        const [first, ...rest] = outputs;
+        if (first === undefined) throw new Error('no replay');
+        for (const other of rest) expect(other.otlp).toBe(first.otlp);
+        expect(checkInvariants(first.spans)).toEqual([]);
+        const text = renderTraces(first.spans);
+        const goldenPath = join(GOLDEN_DIR, `${label}.txt`);
+        if (UPDATE) await writeFile(goldenPath, text);
+        expect(text).toBe(await readFile(goldenPath, 'utf8'));
+      });
+    });
+  }
+}
