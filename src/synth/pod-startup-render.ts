@@ -162,12 +162,19 @@ function pullPhase(
   const pulled = events.find((e) => e.reason === 'Pulled');
   const failure = [...events].reverse().find((e) => e.type === 'Warning');
   // Kubelet cannot pull before the pod is bound; a truncated Pulling second may say otherwise.
-  const start = Math.max(pulling.firstMs, notBeforeMs);
+  let start = Math.max(pulling.firstMs, notBeforeMs);
   let end = pulled?.firstMs ?? (failure !== undefined ? Math.min(failure.lastMs, endMs) : endMs);
   const measured = pulled === undefined ? undefined : pulledDurationMs(pulled.note);
   if (pulled !== undefined && measured !== undefined) {
-    // Kubelet's own measurement, kept within the second the Pulled event was stamped in.
-    end = Math.min(Math.max(start + measured, pulled.firstMs), pulled.firstMs + 999);
+    // Kubelet's own measurement is exact; the event stamps are truncated to the second. Place
+    // the measured interval as early as both stamps allow (it must end in the Pulled second).
+    const placed = Math.max(start, pulled.firstMs - measured);
+    if (placed + measured < pulled.firstMs + 1000) {
+      start = placed;
+      end = placed + measured;
+    } else {
+      end = Math.min(Math.max(start + measured, pulled.firstMs), pulled.firstMs + 999);
+    }
   }
   return {
     key: `${key}/pull/${c.name}`,
