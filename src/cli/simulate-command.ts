@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SCENARIOS, runScenario, writeRecording } from '../sim/index.js';
 import type { CliIo } from './main.js';
 
@@ -17,6 +19,8 @@ export async function runSimulateCommand(options: SimulateCommandOptions, io: Cl
   const rec = runScenario(scenario);
   try {
     await writeRecording(options.dir, options.audit ? rec : { ...rec, audit: [] });
+    // Without audit the recording is watch + Events only; an empty audit.log would say otherwise.
+    if (!options.audit) await rm(join(options.dir, 'audit.log'), { force: true });
   } catch (err: unknown) {
     io.err(`kubestitch simulate: cannot write ${options.dir}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
