@@ -19,7 +19,8 @@ const MINUTE_US = 60 * US_PER_S;
  * fixed minute, with the other fields `*`. Throws on anything else (a scenario bug).
  */
 export function nextScheduleUs(schedule: string, afterUs: number): number {
-  const minute = schedule.split(' ')[0] ?? '';
+  const [minute = '', ...rest] = schedule.trim().split(/\s+/);
+  if (rest.length !== 4 || rest.some((f) => f !== '*')) throw new Error(`simulator supports only minute schedules, not "${schedule}"`);
   const step = /^\*\/(\d+)$/.exec(minute);
   const at = /^(\d+)$/.exec(minute);
   const m = Math.floor(afterUs / MINUTE_US) + 1;

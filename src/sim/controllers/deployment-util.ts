@@ -1,4 +1,4 @@
-import { canonicalJson } from '../engine/hash.js';
+import { jsonEqual } from '../engine/hash.js';
 import type { Deployment, PodTemplate, ReplicaSet } from '../engine/k8s-types.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
@@ -40,15 +40,15 @@ export function maxUnavailable(d: Deployment): number {
   return Math.min(unavail, d.spec.replicas);
 }
 
-function withoutHash(t: PodTemplate): string {
+function withoutHash(t: PodTemplate): PodTemplate {
   const labels = { ...t.metadata.labels };
   delete labels[HASH_LABEL];
-  return canonicalJson({ ...t, metadata: { ...t.metadata, labels } });
+  return { ...t, metadata: { ...t.metadata, labels } };
 }
 
 /** deploymentutil.EqualIgnoreHash. */
 export function equalIgnoreHash(a: PodTemplate, b: PodTemplate): boolean {
-  return withoutHash(a) === withoutHash(b);
+  return jsonEqual(withoutHash(a), withoutHash(b));
 }
 
 export function revisionOf(rs: ReplicaSet): number {

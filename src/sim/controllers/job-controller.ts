@@ -94,7 +94,7 @@ export class JobController {
     const step1 = this.#writeStatus(job, { ...job.status, active: active.length, uncountedTerminatedPods: uncounted, ready: active.filter(isReady).length }) ?? job;
     for (const p of finished) {
       const body = { metadata: { $deletePrimitive: { finalizers: [JOB_TRACKING_FINALIZER] } } };
-      this.#c.api.patch<Pod>(idOf(p), body, (d) => (d.metadata.finalizers = (d.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER)), this.#ctx);
+      this.#c.api.patch<Pod>(idOf(p), body, (d) => ({ ...d, metadata: { ...d.metadata, finalizers: (d.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER) } }), this.#ctx);
     }
     const succ = (step1.status.succeeded ?? 0) + (uncounted.succeeded?.length ?? 0);
     const fail = (step1.status.failed ?? 0) + (uncounted.failed?.length ?? 0);

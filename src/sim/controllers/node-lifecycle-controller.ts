@@ -66,7 +66,7 @@ export class NodeLifecycleController {
     const cidr = this.#cidrs.get(name);
     if (cidr === undefined || node.spec.podCIDR !== undefined) return;
     const body = { spec: { podCIDR: cidr, podCIDRs: [cidr] } };
-    this.#c.api.patch<Node>(idOf(node), body, (d) => (d.spec = { podCIDR: cidr, podCIDRs: [cidr], ...d.spec }), this.#ctx);
+    this.#c.api.patch<Node>(idOf(node), body, (d) => ({ ...d, spec: { podCIDR: cidr, podCIDRs: [cidr], ...d.spec } }), this.#ctx);
   }
 
   #monitor(): void {
@@ -119,8 +119,9 @@ export class NodeLifecycleController {
       idOf(node),
       body,
       (d) => {
-        if (taints.length === 0) delete d.spec.taints;
-        else d.spec = { ...d.spec, taints };
+        const { taints: _old, ...rest } = d.spec;
+        void _old;
+        return { ...d, spec: taints.length === 0 ? rest : { ...rest, taints } };
       },
       this.#ctx,
     );

@@ -16,7 +16,18 @@ export function memBytes(q: string | undefined): number {
   return Number(m[1]) * (MEM_UNITS[m[2] ?? ''] ?? 1);
 }
 
+// Pod specs are shared, never mutated, across a pod's versions: parse each one once.
+const requestCache = new WeakMap<object, { cpu: number; mem: number }>();
+
 export function podRequests(p: Pod): { cpu: number; mem: number } {
+  const cached = requestCache.get(p.spec);
+  if (cached !== undefined) return cached;
+  const computed = computeRequests(p);
+  requestCache.set(p.spec, computed);
+  return computed;
+}
+
+function computeRequests(p: Pod): { cpu: number; mem: number } {
   let cpu = 0;
   let mem = 0;
   for (const c of p.spec.containers) {

@@ -140,7 +140,7 @@ export class Scheduler {
     };
     const conditions = [...old.filter((c) => c.type !== 'PodScheduled'), cond];
     const body = sortDeep({ status: twoWayPatch({ conditions: old }, { conditions }, POD_STATUS_MERGE_KEYS) });
-    this.#c.api.patch<Pod>(idOf(pod), body, (d) => (d.status = { ...d.status, conditions }), this.#ctx, 'status');
+    this.#c.api.patch<Pod>(idOf(pod), body, (d) => ({ ...d, status: { ...d.status, conditions } }), this.#ctx, 'status');
   }
 
   /** Spread replicas of one owner, then least allocated CPU; ties broken at random. */

@@ -1,6 +1,6 @@
 import type { WriteCtx } from '../engine/api-server.js';
 import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { clone, jsonEqual } from '../engine/hash.js';
+import { jsonEqual } from '../engine/hash.js';
 import { controllerActor } from '../engine/identities.js';
 import type { Pod, StatefulSet } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
@@ -91,7 +91,7 @@ export class StatefulSetController {
       const claim = String((t['metadata'] as { name?: string } | undefined)?.name ?? 'data');
       return { name: claim, persistentVolumeClaim: { claimName: `${claim}-${podName}` } };
     });
-    body.spec = clone({ ...body.spec, volumes: [...claims, ...(body.spec.volumes ?? [])], hostname: podName, subdomain: ss.spec.serviceName });
+    body.spec = { ...body.spec, volumes: [...claims, ...(body.spec.volumes ?? [])], hostname: podName, subdomain: ss.spec.serviceName };
     this.#c.api.create(body, this.#ctx, (req) => admitPod(req, this.#rng));
     this.#events.record(referenceTo(ss), 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${ss.metadata.name ?? ''} successful`);
   }

@@ -51,7 +51,7 @@ export class ApiServer {
    * POST. The name is metadata.name, or generateName plus a random suffix. `admit` turns the
    * request body into what gets stored (defaulting and mutating admission).
    */
-  create<T extends KObject>(obj: T, ctx: WriteCtx, admit: (requested: T, uid: string) => T = clone): T {
+  create<T extends KObject>(obj: T, ctx: WriteCtx, admit: (requested: T, uid: string) => T = (o) => o): T {
     const k = kindOf(obj.apiVersion, obj.kind);
     const ns = obj.metadata.namespace;
     let name = obj.metadata.name;
@@ -64,7 +64,7 @@ export class ApiServer {
       const uid = this.#rng.uuid();
       const admitted = admit(obj, uid);
       const meta = {
-        ...clone(admitted.metadata),
+        ...admitted.metadata,
         name: finalName,
         uid,
         resourceVersion: this.table.nextRv(),
@@ -110,11 +110,14 @@ export class ApiServer {
     });
   }
 
-  /** PATCH: `body` is what the client sent (audit), `mutate` applies it to a copy. */
+  /**
+   * PATCH: `body` is what the client sent (audit); `apply` returns the patched object built from
+   * the stored one without mutating it (stored objects share structure and are never mutated).
+   */
   patch<T extends KObject>(
     id: ObjectId,
     body: unknown,
-    mutate: (draft: T) => void,
+    apply: (cur: T) => T,
     ctx: WriteCtx,
     sub?: string,
     responseOf?: (stored: T) => unknown,
@@ -123,12 +126,7 @@ export class ApiServer {
     const cur = this.table.get<T>(id);
     if (cur === undefined) return undefined;
     const ref = this.#ref(k, id.namespace, id.name, sub);
-    const next = (): T => {
-      const draft = clone(cur);
-      mutate(draft);
-      return draft;
-    };
-    return this.#change(k, cur, 'patch', ref, body, ctx, sub, next, responseOf);
+    return this.#change(k, cur, 'patch', ref, body, ctx, sub, () => apply(cur), responseOf);
   }
 
   /** pods/binding, as kube-scheduler posts it: sets nodeName and PodScheduled=True. */
@@ -147,16 +145,18 @@ export class ApiServer {
     const ref = { ...this.#ref(k, ns, name, 'binding'), uid: pod.metadata.uid ?? '' };
     let stored: Pod | undefined;
     this.#pipeline.run(k, 'create', resourcePath(k, ns, name, 'binding'), ctx, ref, body, (receivedUs) => {
-      const draft = clone(cur);
-      draft.spec = orderKeys({ ...draft.spec, nodeName }, POD_SPEC_ORDER);
       const scheduled = {
         type: 'PodScheduled',
         status: 'True' as const,
         lastProbeTime: null,
         lastTransitionTime: rfc3339Seconds(receivedUs),
       };
-      const others = (draft.status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-      draft.status = { ...draft.status, conditions: [...others, scheduled] };
+      const others = (cur.status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      const draft: Pod = {
+        ...cur,
+        spec: orderKeys({ ...cur.spec, nodeName }, POD_SPEC_ORDER),
+        status: { ...cur.status, conditions: [...others, scheduled] },
+      };
       stored = this.#store(k, cur, draft, false);
       const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
       return { changes: [{ type: 'MODIFIED', obj: stored }], response: status, code: 201 };
@@ -186,11 +186,9 @@ export class ApiServer {
       const pending = grace > 0 || (cur.metadata.finalizers?.length ?? 0) > 0;
       if (pending) {
         const already = cur.metadata.deletionTimestamp !== undefined;
-        const draft = clone(cur);
-        if (!already || grace < (cur.metadata.deletionGracePeriodSeconds ?? Infinity)) {
-          draft.metadata.deletionTimestamp = rfc3339Seconds(receivedUs + grace * US_PER_S);
-          draft.metadata.deletionGracePeriodSeconds = grace;
-        }
+        const restart = !already || grace < (cur.metadata.deletionGracePeriodSeconds ?? Infinity);
+        const deletion = { deletionTimestamp: rfc3339Seconds(receivedUs + grace * US_PER_S), deletionGracePeriodSeconds: grace };
+        const draft = restart ? { ...cur, metadata: { ...cur.metadata, ...deletion } } : cur;
         const stored = this.#store(k, cur, draft, false);
         result = stored;
         const changes: Changes = [{ type: 'MODIFIED', obj: stored }];

@@ -126,7 +126,7 @@ export class CoreEventRecorder {
       return;
     }
     const body = { count, lastTimestamp: rfc3339Seconds(atUs) };
-    this.#api.patch(id, body, (d) => Object.assign(d, body), this.#ctx);
+    this.#api.patch(id, body, (d) => ({ ...d, ...body }), this.#ctx);
   }
 
   #allow(ref: ObjectReference, type: EventType, reason: string, nowUs: number): boolean {

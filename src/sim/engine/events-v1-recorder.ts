@@ -94,17 +94,17 @@ export class EventsV1Recorder {
   #patchSeries(cached: Cached, atUs: number): void {
     const id = { apiVersion: 'events.k8s.io/v1', kind: 'Event', namespace: cached.namespace, name: cached.name };
     const series = { count: 2, lastObservedTime: rfc3339Micros(atUs) };
-    this.#api.patch(id, { series }, (d) => insertSeries(d, series), this.#ctx);
+    this.#api.patch(id, { series }, (d) => withSeries(d, series), this.#ctx);
   }
 }
 
-/** Puts `series` right after `eventTime`, where the Go struct has it. */
-function insertSeries(d: KObject, series: unknown): void {
-  const entries = Object.entries(d);
-  for (const k of Object.keys(d)) delete d[k];
-  for (const [k, v] of entries) {
+/** The event with `series` right after `eventTime`, where the Go struct has it. */
+function withSeries(d: KObject, series: unknown): KObject {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) {
     if (k === 'series') continue;
-    d[k] = v;
-    if (k === 'eventTime') d['series'] = series;
+    out[k] = v;
+    if (k === 'eventTime') out['series'] = series;
   }
+  return out as KObject;
 }

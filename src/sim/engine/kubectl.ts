@@ -84,8 +84,10 @@ export class Kubectl {
     this.#c.api.patch<KObject & { spec: { template: { spec: { containers: { name: string; image: string }[] } } } }>(
       id,
       body,
-      (d) => {
+      (cur) => {
+        const d = clone(cur);
         for (const c of d.spec.template.spec.containers) if (c.name === container) c.image = image;
+        return d;
       },
       { ...this.#ctx, query: 'fieldManager=kubectl-set' },
     );
@@ -96,7 +98,7 @@ export class Kubectl {
     this.#c.api.patch<KObject & { spec: { replicas: number; selector: { matchLabels: Record<string, string> } }; status: { replicas?: number } }>(
       id,
       { spec: { replicas } },
-      (d) => (d.spec.replicas = replicas),
+      (d) => ({ ...d, spec: { ...d.spec, replicas } }),
       this.#ctx,
       'scale',
       (s) => ({
@@ -125,7 +127,11 @@ export class Kubectl {
     this.#c.api.patch<KObject & { spec: { template: { metadata: { annotations?: Record<string, string> } } } }>(
       id,
       body,
-      (d) => (d.spec.template.metadata.annotations = { ...d.spec.template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': at }),
+      (cur) => {
+        const d = clone(cur);
+        d.spec.template.metadata.annotations = { ...d.spec.template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': at };
+        return d;
+      },
       { ...this.#ctx, query: 'fieldManager=kubectl-rollout' },
     );
   }

@@ -2,27 +2,40 @@
 export const US_PER_MS = 1_000;
 export const US_PER_S = 1_000_000;
 
-function iso(us: number): string {
-  return new Date(Math.floor(us / US_PER_MS)).toISOString();
+let isoSecond = Number.NaN;
+let isoSecondText = '';
+
+/** `2026-03-01T10:00:05` for the second holding `us` (memoized: timestamps come in bursts). */
+function secondText(us: number): string {
+  const second = Math.floor(us / US_PER_S);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoSecondText = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  return isoSecondText;
+}
+
+function fraction(us: number, digits: number): string {
+  const micros = ((us % US_PER_S) + US_PER_S) % US_PER_S;
+  return String(Math.floor(micros / 10 ** (6 - digits))).padStart(digits, '0');
 }
 
 /** `2026-03-01T10:00:05Z`: metav1.Time, truncated to the second like the apiserver does. */
 export function rfc3339Seconds(us: number): string {
-  return `${iso(us).slice(0, 19)}Z`;
+  return `${secondText(us)}Z`;
 }
 
 /** `2026-03-01T10:00:05.123Z`: watch receive times. */
 export function rfc3339Millis(us: number): string {
-  return iso(us);
+  return `${secondText(us)}.${fraction(us, 3)}Z`;
 }
 
 /** `2026-03-01T10:00:05.123456Z`: metav1.MicroTime and audit timestamps. */
 export function rfc3339Micros(us: number): string {
-  const micros = String(((us % US_PER_S) + US_PER_S) % US_PER_S).padStart(6, '0');
-  return `${iso(us).slice(0, 19)}.${micros}Z`;
+  return `${secondText(us)}.${fraction(us, 6)}Z`;
 }
 
-/** Seconds since `fromUs` as Go prints a duration rounded to milliseconds: `3.212s`, `812ms`. */
+/** A duration as Go prints one truncated to milliseconds: `3.212s`, `812ms`, `2m40s`. */
 export function goDurationMs(us: number): string {
   const ms = Math.round(us / US_PER_MS);
   if (ms < 1000) return `${ms}ms`;

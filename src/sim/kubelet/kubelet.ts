@@ -215,7 +215,7 @@ export class Kubelet {
     const next = generatePodStatus(rt, cur, this.facts.ip, this.#c.loop.nowUs);
     if (!jsonEqual(cur.status, next)) {
       const body = sortDeep({ metadata: { uid: rt.uid }, status: twoWayPatch(cur.status, next, POD_STATUS_MERGE_KEYS) });
-      this.#c.api.patch<Pod>(rt.id, body, (d) => (d.status = next), this.#ctx, 'status');
+      this.#c.api.patch<Pod>(rt.id, body, (d) => ({ ...d, status: next }), this.#ctx, 'status');
     }
     if (rt.terminating && rt.sandboxDownUs !== undefined && !rt.finalDeleteQueued) {
       rt.finalDeleteQueued = true;

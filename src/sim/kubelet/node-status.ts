@@ -70,7 +70,7 @@ export class NodeStatusReporter {
     });
     const next = { ...cur.status, conditions, images: nodeImageEntries([...this.#images]) };
     const body = sortDeep({ status: twoWayPatch(cur.status, next, NODE_STATUS_MERGE_KEYS) });
-    this.#c.api.patch<Node>(id, body, (d) => (d.status = next), { ...this.#ctx, query: 'timeout=10s' }, 'status');
+    this.#c.api.patch<Node>(id, body, (d) => ({ ...d, status: next }), { ...this.#ctx, query: 'timeout=10s' }, 'status');
   }
 
   #transitionEvent(c: NodeCondition): void {

@@ -1,5 +1,4 @@
 import type { ContainerSpec, ObjectMeta, Pod, PodSpec, PodTemplate, Toleration } from '../engine/k8s-types.js';
-import { clone } from '../engine/hash.js';
 import { orderKeys, POD_SPEC_ORDER } from '../engine/json-order.js';
 import type { Rng } from '../engine/rng.js';
 
@@ -9,7 +8,7 @@ export function podFromTemplate(template: PodTemplate, meta: ObjectMeta): Pod {
     kind: 'Pod',
     apiVersion: 'v1',
     metadata: { ...meta, creationTimestamp: null, labels: { ...template.metadata.labels, ...meta.labels } },
-    spec: clone(template.spec),
+    spec: template.spec,
     status: {} as Pod['status'],
   };
 }
@@ -26,7 +25,7 @@ const DEFAULT_TOLERATIONS: readonly Toleration[] = [
  * mounts), DefaultTolerationSeconds, priority defaults, Pending status with the QoS class.
  */
 export function admitPod(req: Pod, rng: Rng): Pod {
-  const spec = clone(req.spec);
+  const spec = req.spec;
   const volume = `kube-api-access-${rng.nameSuffix()}`;
   const mount = { name: volume, readOnly: true, mountPath: SA_MOUNT };
   const withMount = (c: ContainerSpec): ContainerSpec =>
@@ -47,7 +46,7 @@ export function admitPod(req: Pod, rng: Rng): Pod {
     preemptionPolicy: 'PreemptLowerPriority',
   };
   return {
-    ...clone(req),
+    ...req,
     spec: orderKeys(admitted, POD_SPEC_ORDER),
     status: { phase: 'Pending', qosClass: qosClass(spec) },
   };
