@@ -5,6 +5,7 @@ import { maxUnavailable, sumSpec, sumStatus } from './deployment-util.js';
 
 type Status = Deployment['status'];
 
+/** A Deployment condition stamped now (lastUpdateTime = lastTransitionTime). */
 export function newCondition(
   type: string,
   status: 'True' | 'False',
@@ -16,6 +17,7 @@ export function newCondition(
   return { type, status, lastUpdateTime: t, lastTransitionTime: t, reason, message };
 }
 
+/** The condition of `type`, if present. */
 export function getCondition(s: Status, type: string): DeploymentCondition | undefined {
   return s.conditions?.find((c) => c.type === type);
 }
@@ -66,6 +68,7 @@ export function calculateStatus(
   return s;
 }
 
+/** deploymentutil.DeploymentComplete: every replica updated and available, generation observed. */
 export function deploymentComplete(d: Deployment, s: Status): boolean {
   const n = d.spec.replicas;
   return (

@@ -25,6 +25,7 @@ function resolve(v: number | string | undefined, total: number, roundUp: boolean
   return roundUp ? Math.ceil(raw) : Math.floor(raw);
 }
 
+/** deploymentutil.MaxSurge: resolved maxSurge (percentages round up). */
 export function maxSurge(d: Deployment): number {
   const ru = d.spec.strategy.rollingUpdate;
   const surge = resolve(ru?.maxSurge, d.spec.replicas, true, '25%');
@@ -32,6 +33,7 @@ export function maxSurge(d: Deployment): number {
   return surge === 0 && unavail === 0 ? 0 : surge;
 }
 
+/** deploymentutil.MaxUnavailable: resolved maxUnavailable (percentages round down; 1 if both are 0). */
 export function maxUnavailable(d: Deployment): number {
   const ru = d.spec.strategy.rollingUpdate;
   const surge = resolve(ru?.maxSurge, d.spec.replicas, true, '25%');
@@ -51,10 +53,12 @@ export function equalIgnoreHash(a: PodTemplate, b: PodTemplate): boolean {
   return jsonEqual(withoutHash(a), withoutHash(b));
 }
 
+/** The ReplicaSet's deployment.kubernetes.io/revision, 0 if absent or malformed. */
 export function revisionOf(rs: ReplicaSet): number {
   return Number(rs.metadata.annotations?.[REVISION] ?? '0') || 0;
 }
 
+/** Sort order: older ReplicaSets first, name as tie-break. */
 export function byCreation(a: ReplicaSet, b: ReplicaSet): number {
   const ca = a.metadata.creationTimestamp ?? '';
   const cb = b.metadata.creationTimestamp ?? '';
@@ -75,10 +79,12 @@ export function rsAnnotations(
   return out;
 }
 
+/** Sum of spec.replicas. */
 export function sumSpec(rss: readonly ReplicaSet[]): number {
   return rss.reduce((s, r) => s + r.spec.replicas, 0);
 }
 
+/** Sum of one status counter (absent counts as 0). */
 export function sumStatus(rss: readonly ReplicaSet[], f: 'replicas' | 'readyReplicas' | 'availableReplicas'): number {
   return rss.reduce((s, r) => s + (r.status[f] ?? 0), 0);
 }

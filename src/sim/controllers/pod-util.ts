@@ -8,6 +8,7 @@ export function controlledBy<T extends KObject>(table: ObjectTable, ownerUid: st
   return table.dependentsOf(ownerUid).filter((o): o is T => o.kind === kind && isControlledBy(o, ownerUid));
 }
 
+/** Phase Succeeded or Failed. */
 export function isTerminal(p: Pod): boolean {
   return p.status.phase === 'Succeeded' || p.status.phase === 'Failed';
 }
@@ -17,10 +18,12 @@ export function isActive(p: Pod): boolean {
   return !isTerminal(p) && p.metadata.deletionTimestamp === undefined;
 }
 
+/** The Ready condition is True. */
 export function isReady(p: Pod): boolean {
   return p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
+/** Phase Running and Ready (what StatefulSet and DaemonSet wait for). */
 export function isRunningAndReady(p: Pod): boolean {
   return p.status.phase === 'Running' && isReady(p);
 }

@@ -19,6 +19,7 @@ export function memBytes(q: string | undefined): number {
 // Pod specs are shared, never mutated, across a pod's versions: parse each one once.
 const requestCache = new WeakMap<object, { cpu: number; mem: number }>();
 
+/** Summed CPU (millicores) and memory (bytes) requests of a pod; init containers count by their maximum. */
 export function podRequests(p: Pod): { cpu: number; mem: number } {
   const cached = requestCache.get(p.spec);
   if (cached !== undefined) return cached;

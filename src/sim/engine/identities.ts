@@ -43,6 +43,7 @@ export function controllerActor(name: ControllerName, rng: Rng): Actor {
   };
 }
 
+/** kube-scheduler with its client certificate. */
 export function schedulerActor(rng: Rng): Actor {
   return {
     username: 'system:kube-scheduler',
@@ -55,6 +56,7 @@ export function schedulerActor(rng: Rng): Actor {
   };
 }
 
+/** A kubelet with its node client certificate, calling from the node's address. */
 export function kubeletActor(nodeName: string, nodeIp: string, rng: Rng): Actor {
   return {
     username: `system:node:${nodeName}`,
@@ -66,6 +68,7 @@ export function kubeletActor(nodeName: string, nodeIp: string, rng: Rng): Actor 
   };
 }
 
+/** The cluster admin (kubeconfig user in system:masters) running kubectl. */
 export function kubectlActor(): Actor {
   return {
     username: 'kubernetes-admin',

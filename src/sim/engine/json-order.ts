@@ -39,6 +39,7 @@ export function orderMeta(meta: ObjectMeta): ObjectMeta {
   return orderKeys(sorted, META_ORDER);
 }
 
+/** A string map with sorted keys (Go marshals maps sorted). */
 export function sortMap(m: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of Object.keys(m).sort()) out[k] = m[k] ?? '';

@@ -49,7 +49,7 @@ export class WatchHub {
   beginRecording(table: ObjectTable, nowUs: number): number {
     this.#sink.enabled = true;
     const listed = table.all().filter((o) => kindOf(o.apiVersion, o.kind).stream === 'watch');
-    listed.sort((a, b) => rank(a) - rank(b) || Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+    listed.sort((a, b) => rank(a) - rank(b) || listKey(a).localeCompare(listKey(b)));
     let ts = Math.max(nowUs, this.#lastUs.watch);
     for (const o of listed) {
       ts += this.#rng.int(20, 120);
@@ -62,8 +62,13 @@ export class WatchHub {
 }
 
 // `kubectl get nodes,cronjobs,deployments,statefulsets,daemonsets,jobs,replicasets,pods --watch`
-// lists kind by kind, so resourceVersions only increase within a kind in the initial list.
+// lists kind by kind, each in key order, so resourceVersions in the initial list are not ordered.
 const LIST_ORDER = ['Node', 'CronJob', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet', 'Pod'];
+
+/** A list comes back in etcd key order: namespace, then name. */
+function listKey(o: KObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+}
 
 function rank(o: KObject): number {
   const i = LIST_ORDER.indexOf(o.kind);

@@ -14,7 +14,7 @@ import type { Behaviors } from './container-behavior.js';
 import { ContainerRunner } from './container-runner.js';
 import { NodeStatusReporter } from './node-status.js';
 import { generatePodStatus } from './pod-status.js';
-import { allStopped, initsDone, newPodRt, type ContainerRt, type PodRt } from './pod-runtime.js';
+import { allStopped, newPodRt, type ContainerRt, type PodRt } from './pod-runtime.js';
 import { ReadinessProber } from './readiness-prober.js';
 
 /**
@@ -88,6 +88,7 @@ export class Kubelet {
     const rt = this.#pods.get(uid);
     if (type === 'DELETED') {
       this.#pods.delete(uid);
+      this.#overheadUs.delete(uid);
       if (rt !== undefined) rt.terminating = true;
       return;
     }

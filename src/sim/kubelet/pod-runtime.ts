@@ -50,6 +50,7 @@ export interface PodRt {
   readonly conds: Map<string, [string, number]>;
 }
 
+/** A container kubelet has not started yet. */
 export function newContainerRt(spec: ContainerSpec, init: boolean, hasInits: boolean): ContainerRt {
   return {
     spec,
@@ -67,6 +68,7 @@ export function newContainerRt(spec: ContainerSpec, init: boolean, hasInits: boo
   };
 }
 
+/** kubelet's bookkeeping for a pod it just admitted. */
 export function newPodRt(pod: Pod, id: ObjectId, nowUs: number): PodRt {
   const inits = pod.spec.initContainers ?? [];
   return {
@@ -82,10 +84,12 @@ export function newPodRt(pod: Pod, id: ObjectId, nowUs: number): PodRt {
   };
 }
 
+/** Every init container exited 0. */
 export function initsDone(rt: PodRt): boolean {
   return rt.inits.every((c) => c.state === 'terminated' && c.terminated?.exitCode === 0);
 }
 
+/** No container of the pod is running. */
 export function allStopped(rt: PodRt): boolean {
   return [...rt.inits, ...rt.mains].every((c) => c.state !== 'running');
 }

@@ -101,6 +101,7 @@ const CONTAINER_ORDER = [
   'securityContext',
 ] as const;
 
+/** A container spec with its keys in Go struct order. */
 export function orderContainer(c: ContainerSpec): ContainerSpec {
   return orderKeys(c, CONTAINER_ORDER);
 }

@@ -54,6 +54,7 @@ export function nginx(image: string, readiness = true): ContainerSpec {
   });
 }
 
+/** A StatefulSet (OrderedReady, RollingUpdate, a 20Gi `data` claim template) as stored after defaulting. */
 export function statefulSet(i: { namespace: string; name: string; replicas: number; containers: ContainerSpec[]; serviceName: string; pod?: Partial<PodSpec> }): StatefulSet {
   const labels = { app: i.name };
   return {
@@ -83,6 +84,7 @@ export function statefulSet(i: { namespace: string; name: string; replicas: numb
   };
 }
 
+/** A DaemonSet (RollingUpdate, maxUnavailable 1) as stored after defaulting. */
 export function daemonSet(i: { namespace: string; name: string; containers: ContainerSpec[]; pod?: Partial<PodSpec> }): DaemonSet {
   const labels = { app: i.name };
   return {
@@ -117,10 +119,12 @@ function jobSpec(i: JobSpecInput): Job['spec'] {
   };
 }
 
+/** A NonIndexed Job with one completion, as stored after defaulting (selector added at admission). */
 export function job(i: JobSpecInput & { namespace: string; name: string }): Job {
   return { kind: 'Job', apiVersion: 'batch/v1', metadata: { name: i.name, namespace: i.namespace, creationTimestamp: null }, spec: jobSpec(i), status: {} };
 }
 
+/** A CronJob (Forbid concurrency, history 3/1) as stored after defaulting. */
 export function cronJob(i: JobSpecInput & { namespace: string; name: string; schedule: string }): CronJob {
   return {
     kind: 'CronJob',

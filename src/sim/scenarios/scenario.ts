@@ -1,4 +1,4 @@
-import { nodeFacts, SimCluster } from '../cluster.js';
+import { nodeFacts, type SimCluster } from '../cluster.js';
 import type { ObjectId } from '../engine/object-table.js';
 import { US_PER_S } from '../engine/time-format.js';
 
@@ -17,10 +17,12 @@ export function threeNodes(cl: SimCluster): void {
   for (let i = 1; i <= 3; i++) cl.addExistingNode(nodeFacts(i));
 }
 
+/** Seconds to virtual microseconds. */
 export function s(seconds: number): number {
   return Math.round(seconds * US_PER_S);
 }
 
+/** The ObjectId of a Deployment. */
 export function deploymentId(namespace: string, name: string): ObjectId {
   return { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name };
 }
