@@ -108,6 +108,15 @@ describe('node-not-ready scenario', () => {
     expect(field(back?.object, 'source')).toEqual({ component: 'kubelet', host: 'node-2' });
   });
 
+  it('marks the pod on node-2 not Ready meanwhile, and kubelet makes it Ready again', () => {
+    const pod = linesOf(rec, 'Pod').filter((l) => str(l.object, 'spec', 'nodeName') === 'node-2');
+    const readiness = pod.map((l) => str(ready(l.object), 'status'));
+    expect(readiness.slice(-2)).toEqual(['False', 'True']);
+    const writers = rec.audit.filter((a) => a.objectRef.resource === 'pods' && a.objectRef.subresource === 'status').map((a) => a.user.username);
+    expect(writers).toEqual(['system:serviceaccount:kube-system:node-controller', 'system:node:node-2']);
+    expect(str(eventsWithReason(rec, 'NodeNotReady').find((l) => str(l.object, 'involvedObject', 'kind') === 'Pod')?.object, 'type')).toBe('Warning');
+  });
+
   it('carries heartbeat-only node updates every ~10 s', () => {
     const node1 = linesOf(rec, 'Node', 'node-1').filter((l) => l.type === 'MODIFIED');
     expect(node1.length).toBeGreaterThanOrEqual(20);

@@ -195,7 +195,12 @@ export class ApiServer {
         if (this.#deletable(stored)) changes.push({ type: 'DELETED', obj: this.table.remove(stored) });
         return { changes, response: stored, code: 200 };
       }
-      const gone = this.table.remove(cur);
+      // Shortening a running graceful deletion to 0 stamps the object once more before it goes.
+      const last =
+        cur.metadata.deletionTimestamp === undefined
+          ? cur
+          : { ...cur, metadata: { ...cur.metadata, deletionTimestamp: rfc3339Seconds(receivedUs), deletionGracePeriodSeconds: 0 } };
+      const gone = this.table.remove(last);
       result = gone;
       const status = {
         kind: 'Status',
