@@ -9,3 +9,5 @@ export { openLevelStore } from './level-store.js';
 export { MemoryStore } from './memory-store.js';
 export { WriteBatcher, WriteBatcherFullError } from './write-batcher.js';
 export { SchemaMismatchError, StoreClosedError, StoreLockedError, StoreOpenError } from './errors.js';
+export { IntakeLog, IntakeLogFullError } from './intake-log.js';
+export type { AppendResult, IntakeEntry, IntakeLogOptions, IntakeLogStats, IntakeRecord } from './intake-log.js';

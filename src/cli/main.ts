@@ -2,18 +2,24 @@ import { parseArgs } from 'node:util';
 import { packageVersion } from '../version.js';
 import { SCENARIOS } from '../sim/index.js';
 import { runReplayCommand } from './replay-command.js';
+import { runRunCommand } from './run-command.js';
 import { runSimulateCommand } from './simulate-command.js';
 
 const USAGE_TEMPLATE = `kubestitch — traces of Kubernetes controller work, as OTLP
 
 Usage:
   kubestitch replay <dir> [--out FILE] [--otlp-endpoint URL] [--cluster NAME]
+  kubestitch run --sources audit [--audit-webhook-addr [HOST]:PORT] [--audit-log-path FILE]
+                 [--out FILE] [--otlp-endpoint URL] [--cluster NAME] [--data-dir DIR] …
   kubestitch simulate <scenario> <dir> [--no-audit]
   kubestitch --help | --version
 
 Commands:
   replay <dir>   Read a recording directory (watch.jsonl, events.jsonl, audit.log; spans.jsonl
                  is reported and skipped in this version) and export the traces.
+  run            The long-running service. This version ingests audit events from the
+                 apiserver's audit webhook and/or its audit log file, durably (LevelDB intake
+                 log under --data-dir), and exports the traces until SIGTERM/SIGINT.
   simulate <scenario> <dir>
                  Write the recording of a simulated cluster scenario (deterministic) to <dir>.
                  Scenarios: SCENARIO_LIST.
@@ -23,6 +29,15 @@ Options:
   --otlp-endpoint URL   Export over OTLP gRPC, e.g. http://localhost:4317.
   --cluster NAME        k8s.cluster.name of every span (default: "default").
   --no-audit            simulate: leave audit.log out (watch + Events only).
+  --sources LIST        run: comma-separated sources (this version: audit).
+  --data-dir DIR        run: state directory (default ./.kubestitch-data).
+  --audit-webhook-addr [HOST]:PORT   run: serve the audit webhook backend (POST EventList).
+  --audit-webhook-path PATH          run: webhook URL path (default /audit).
+  --audit-tls-cert FILE, --audit-tls-key FILE   run: the webhook's HTTPS certificate and key.
+  --audit-client-ca FILE             run: accept client certificates signed by this CA.
+  --audit-webhook-token-file FILE    run: accepted bearer tokens, one per line.
+  --audit-webhook-insecure-http      run: serve plain HTTP (tests and port-forwards only).
+  --audit-log-path FILE              run: follow the apiserver's JSON audit log across rotation.
   -h, --help            Show this help.
   -v, --version         Print the version.
 
@@ -42,6 +57,13 @@ const processIo: CliIo = {
   err: (t) => process.stderr.write(t),
 };
 
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}
+
 /** Entry point of the `kubestitch` command. Resolves to the exit status; never throws. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let parsed;
@@ -56,6 +78,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         'no-audit': { type: 'boolean' },
+        sources: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'audit-webhook-addr': { type: 'string' },
+        'audit-webhook-path': { type: 'string' },
+        'audit-tls-cert': { type: 'string' },
+        'audit-tls-key': { type: 'string' },
+        'audit-client-ca': { type: 'string' },
+        'audit-webhook-token-file': { type: 'string' },
+        'audit-webhook-insecure-http': { type: 'boolean' },
+        'audit-log-path': { type: 'string' },
       },
     });
   } catch (err: unknown) {
@@ -83,6 +115,28 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         cluster: values.cluster ?? 'default',
         ...(values.out !== undefined ? { out: values.out } : {}),
         ...(values['otlp-endpoint'] !== undefined ? { otlpEndpoint: values['otlp-endpoint'] } : {}),
+      },
+      io,
+    );
+  }
+  if (command === 'run') {
+    const opt = <T>(name: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [name]: v });
+    return runRunCommand(
+      {
+        cluster: values.cluster ?? 'default',
+        sources: values.sources ?? 'audit',
+        dataDir: values['data-dir'] ?? '.kubestitch-data',
+        insecureHttp: values['audit-webhook-insecure-http'] === true,
+        stopSignal: stopSignal(),
+        ...opt('out', values.out),
+        ...opt('otlpEndpoint', values['otlp-endpoint']),
+        ...opt('webhookAddr', values['audit-webhook-addr']),
+        ...opt('webhookPath', values['audit-webhook-path']),
+        ...opt('tlsCert', values['audit-tls-cert']),
+        ...opt('tlsKey', values['audit-tls-key']),
+        ...opt('clientCa', values['audit-client-ca']),
+        ...opt('tokenFile', values['audit-webhook-token-file']),
+        ...opt('auditLogPath', values['audit-log-path']),
       },
       io,
     );

@@ -34,6 +34,7 @@ export function emitAuditSpan(
     kind: 'client',
     startMs: entry.receivedMs,
     parent,
+    joinClosing: true,
     resource: auditActor(entry),
     attributes: { ...extra, ...auditAttributes(entry) },
   });

@@ -68,11 +68,18 @@ export class AuditTracker {
   }
 
   /** Emits the span of an accepted entry; `subject` is the object it wrote, when known. */
-  place(entry: AuditEntry, subject: SlimObject | undefined, diff: SpanEventData | undefined): void {
+  place(
+    entry: AuditEntry,
+    subject: SlimObject | undefined,
+    diff: SpanEventData | undefined,
+    endedOp: PendingSpan | undefined,
+  ): void {
     this.stats.spans++;
     const ref = entry.objectRef;
     if (subject?.kind === 'Pod' && this.#pods.onAudit(subject, entry, diff)) return;
-    const parent = this.#parentFor(entry, subject);
+    // The request that ended an operation (the status write completing a rollout) belongs to it.
+    const ended = endedOp !== undefined && endedOp.state === 'closing' ? endedOp : undefined;
+    const parent = this.#parentFor(entry, subject) ?? ended;
     if (parent !== undefined) {
       emitAuditSpan(this.#ctx.tree, entry, parent, {}, diff);
       return;

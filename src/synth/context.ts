@@ -16,6 +16,20 @@ export interface SynthContext {
   attrsOf(slim: SlimObject): Record<string, AttrValue>;
 }
 
+// A controller acts on a new object within this long of its creation.
+const FRESH_OBJECT_MS = 60_000;
+
+/**
+ * Where an operation seen first in mid-flight starts: at the object's creation when it is new,
+ * else when we first saw it (a ReplicaSet created last week and first seen scaling now did not
+ * start scaling last week).
+ */
+export function firstSightStart(creationMs: number | undefined, recordMs: number): number {
+  return creationMs !== undefined && recordMs - creationMs <= FRESH_OBJECT_MS
+    ? refineTime(creationMs, recordMs)
+    : recordMs;
+}
+
 /**
  * Refines a second-precision object timestamp with the record's receive time: the true instant
  * lies in [objectMs, objectMs + 1 s) and no later than the receive time. Without an object time

@@ -2,7 +2,7 @@ import type { GraphChange } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OPERATION, OUTCOME } from '../model/attributes.js';
 import { controllerActor } from './actors.js';
-import { type SynthContext, refineTime } from './context.js';
+import { type SynthContext, firstSightStart } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 
 interface ScaleOp {
@@ -34,7 +34,7 @@ export class ReplicaSetTracker {
     const want = next.specReplicas ?? 1;
     if (prev === undefined) {
       const have = next.counts['replicas'] ?? 0;
-      if (have !== want) this.#step(next, have, want, refineTime(next.creationMs, recordMs));
+      if (have !== want) this.#step(next, have, want, firstSightStart(next.creationMs, recordMs));
     } else if (prev.specReplicas !== next.specReplicas) {
       this.#step(next, prev.specReplicas ?? 1, want, recordMs);
     }

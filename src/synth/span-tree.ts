@@ -21,8 +21,13 @@ export interface OpenSpanSpec {
   /** Actor attributes (service.name, k8s.controller.name, k8s.node.name); the cluster is added. */
   readonly resource: Attributes;
   readonly attributes: Record<string, AttrValue>;
-  /** Must be open; a closed or emitted parent makes this span a root (callers link instead). */
+  /**
+   * Must be open — or closing (not yet emitted) when `joinClosing` — else the span starts a
+   * trace of its own (callers link instead).
+   */
   readonly parent?: PendingSpan | undefined;
+  /** Let a closing parent take this child: the request that ended an operation joins it. */
+  readonly joinClosing?: boolean;
   readonly kind?: SpanKind;
 }
 
@@ -43,6 +48,8 @@ export class SpanTree {
   readonly #cluster: string;
   readonly #clusterResource: Attributes;
   #batch: SpanData[] = [];
+  #deferring = false;
+  readonly #deferred: PendingSpan[] = [];
   #emittedCount = 0;
 
   readonly #onOpen: ((span: PendingSpan) => void) | undefined;
@@ -60,7 +67,9 @@ export class SpanTree {
 
   /** Opens a span; when the parent is not open, the span starts a trace of its own. */
   open(spec: OpenSpanSpec): PendingSpan {
-    const parent = spec.parent !== undefined && spec.parent.isOpen ? spec.parent : undefined;
+    const p = spec.parent;
+    const parent =
+      p !== undefined && (p.isOpen || (spec.joinClosing === true && p.state === 'closing')) ? p : undefined;
     const span = new PendingSpan({
       key: spec.key,
       traceId: parent?.traceId ?? traceIdFor(this.#cluster, spec.key),
@@ -125,6 +134,22 @@ export class SpanTree {
     this.#maybeEmit(span);
   }
 
+  /**
+   * Until releaseEmission(), spans whose work ends stay `closing` (joinable with `joinClosing`)
+   * instead of being emitted. Not nestable; releaseEmission() without it is a no-op.
+   */
+  deferEmission(): void {
+    this.#deferring = true;
+  }
+
+  /** Emits what deferEmission() held back, in the order it was closed. */
+  releaseEmission(): void {
+    if (!this.#deferring) return;
+    this.#deferring = false;
+    const held = this.#deferred.splice(0);
+    for (const span of held) this.#maybeEmit(span);
+  }
+
   /** Takes the spans emitted since the last call, in emission order. */
   takeBatch(): SpanData[] {
     const out = this.#batch;
@@ -134,6 +159,10 @@ export class SpanTree {
 
   #maybeEmit(span: PendingSpan): void {
     if (span.state !== 'closing' || span.openChildren.size > 0) return;
+    if (this.#deferring) {
+      if (!this.#deferred.includes(span)) this.#deferred.push(span);
+      return;
+    }
     span.state = 'emitted';
     const parent = span.parent;
     const endMs = Math.max(span.endMs ?? span.startMs, span.childMaxEndMs);

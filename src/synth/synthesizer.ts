@@ -3,7 +3,7 @@ import type { SlimObject } from '../graph/slim.js';
 import { ATTR } from '../model/attributes.js';
 import { kindInfo, kindOfResource } from '../model/object-ref.js';
 import type { JsonObject } from '../model/kube-json.js';
-import { str } from '../model/kube-json.js';
+import { arr, num, str } from '../model/kube-json.js';
 import type { AuditEntry, EventRecord, IngestRecord, ObjectRecord, WatchType } from '../model/records.js';
 import type { AttrValue, SpanData, SpanEventData, SpanLinkData } from '../model/span.js';
 import { ObjectVersions } from './object-versions.js';
@@ -139,6 +139,19 @@ export class Synthesizer {
   }
 
   /**
+   * Moves time forward without a record (live mode's ticker): closes activity windows that have
+   * ended and operations past the maximum age. Returns the spans that completed.
+   */
+  advance(nowMs: number): SpanData[] {
+    if (nowMs <= this.#lastMs) return [];
+    this.#lastMs = nowMs;
+    this.#ctx.windows.advance(nowMs);
+    this.#ctx.ops.expire(nowMs);
+    this.#ctx.graph.sweep(nowMs);
+    return this.#take();
+  }
+
+  /**
    * Ends everything still open at `atMs` (default: the last record's time) with
    * `kubestitch.outcome=unfinished`, closes activity windows at their end, and returns the spans.
    */
@@ -184,16 +197,30 @@ export class Synthesizer {
     if (!this.#audit.accept(entry)) return;
     let subject: SlimObject | undefined;
     let diff: SpanEventData | undefined;
+    this.#opBeforeChange = undefined;
     const body = entry.responseObject;
     // With RequestResponse audit the stored object feeds the graph, so audit alone is enough.
     if (body !== undefined && (entry.code ?? 200) < 400) {
-      const gone = entry.verb === 'delete' && str(body, 'metadata', 'deletionTimestamp') === undefined;
+      // A delete answered with the object still there (graceful, or held by finalizers) only
+      // marked it. Grace 0, or a second delete of an already marked object, without finalizers,
+      // removes it (the kubelet's final delete of a pod).
+      const uid = str(body, 'metadata', 'uid');
+      const alreadyMarked = uid !== undefined && this.#ctx.graph.get(uid)?.deletionMs !== undefined;
+      const marked =
+        str(body, 'metadata', 'deletionTimestamp') !== undefined &&
+        (arr(body, 'metadata', 'finalizers').length > 0 ||
+          (num(body, 'metadata', 'deletionGracePeriodSeconds') !== 0 && !alreadyMarked));
+      const gone = entry.verb === 'delete' && !marked;
+      // Spans this change ends stay joinable until the request is placed: the status write
+      // that completes a rollout, the kubelet's final delete, belong inside what they ended.
+      this.#ctx.tree.deferEmission();
       const applied = this.#applyObject(entry.verb === 'create' ? 'ADDED' : gone ? 'DELETED' : 'MODIFIED', body, t);
       subject = applied.slim;
       diff = applied.diff;
     }
     // The diff is joined to its request by the response's resourceVersion (DESIGN §3.4).
-    this.#audit.place(entry, subject ?? this.#resolveAuditObject(entry), diff);
+    this.#audit.place(entry, subject ?? this.#resolveAuditObject(entry), diff, this.#opBeforeChange);
+    this.#ctx.tree.releaseEmission();
   }
 
   #resolveAuditObject(entry: AuditEntry): SlimObject | undefined {

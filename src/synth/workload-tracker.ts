@@ -3,7 +3,7 @@ import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OUTCOME, type Outcome } from '../model/attributes.js';
 import type { AttrValue } from '../model/span.js';
 import { controllerActor } from './actors.js';
-import { type SynthContext, refineTime } from './context.js';
+import { type SynthContext, firstSightStart } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 import type { WorkloadRules } from './workload-rules.js';
 
@@ -37,7 +37,8 @@ export class WorkloadTracker {
       return;
     }
     if (prev === undefined) {
-      if (!this.#rules.isSettled(next)) this.#open(st, next, refineTime(next.creationMs, recordMs), true, undefined);
+      if (!this.#rules.isSettled(next))
+        this.#open(st, next, firstSightStart(next.creationMs, recordMs), true, undefined);
     } else if ((next.generation ?? 0) > (prev.generation ?? 0)) {
       this.#onSpecChange(st, prev, next, recordMs);
     }

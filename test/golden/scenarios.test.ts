@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,10 @@ import { renderTraces } from '../support/render-trace.js';
 const GOLDEN_DIR = fileURLToPath(new URL('./expected/', import.meta.url));
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
 
+async function removeEmptyFiles(dir: string): Promise<void> {
+  for (const f of await readdir(dir)) if ((await stat(join(dir, f))).size === 0) await rm(join(dir, f));
+}
+
 interface Replayed {
   readonly spans: SpanData[];
   readonly otlp: string;
@@ -27,16 +31,22 @@ async function replay(dir: string): Promise<Replayed> {
   return { spans: batches.flat(), otlp: batches.map((b) => encodeOtlpJson(b)).join('\n') };
 }
 
-// Each scenario: watch + Events only (the Core issue's input), then with audit as well.
+// Each scenario: watch + Events only (the Core issue's input), with audit as well, and audit alone
+// (RequestResponse bodies must rebuild the same operations).
+const VARIANTS = ['watch+events', 'all', 'audit-only'] as const;
+const SUFFIX = { 'watch+events': '', all: '+audit', 'audit-only': '.audit-only' } as const;
 for (const scenario of SCENARIOS) {
-  for (const withAudit of [false, true]) {
-    const label = `${scenario}${withAudit ? '+audit' : ''}`;
+  for (const variant of VARIANTS) {
+    const label = `${scenario}${SUFFIX[variant]}`;
     describe(`golden trace: ${label}`, () => {
       it('renders as the expected tree, byte-identical in every line order, holding DESIGN §3.5', async () => {
         const rec = runScenario(scenario);
         const base = await mkdtemp(join(tmpdir(), `ks-golden-${scenario}-`));
         const src = join(base, 'recorded');
-        await writeRecording(src, withAudit ? rec : { ...rec, audit: [] });
+        const input =
+          variant === 'all' ? rec : variant === 'audit-only' ? { ...rec, watch: [], events: [] } : { ...rec, audit: [] };
+        await writeRecording(src, input);
+        if (variant !== 'all') await removeEmptyFiles(src);
         const outputs: Replayed[] = [];
         for (const order of LINE_ORDERS) {
           const dir = join(base, order);
