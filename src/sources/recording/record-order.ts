@@ -36,8 +36,11 @@ export function compareRecords(a: RankedRecord, b: RankedRecord): number {
   const ra = a.record;
   const rb = b.record;
   return (
-    ra.timeMs - rb.timeMs ||
+    // Receive times (`ts`) have millisecond precision, audit times microseconds: within one
+    // millisecond, the request comes before the watch event it caused.
+    Math.floor(ra.timeMs) - Math.floor(rb.timeMs) ||
     rank(ra) - rank(rb) ||
+    ra.timeMs - rb.timeMs ||
     rvOf(ra) - rvOf(rb) ||
     typeRank(ra) - typeRank(rb) ||
     (a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : 0)
