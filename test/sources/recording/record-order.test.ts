@@ -60,10 +60,18 @@ function sorted(records: readonly RankedRecord[]): string[] {
 describe('compareRecords', () => {
   describe('ordering rules', () => {
     it('orders by time first, whatever the kind', () => {
-      expect(sorted([obj('Deployment', 'd', T + 1, '5'), ev('e', T), obj('Pod', 'p', T + 0.5, '9')])).toEqual([
+      expect(sorted([obj('Deployment', 'd', T + 2, '5'), ev('e', T), obj('Pod', 'p', T + 1, '9')])).toEqual([
         'Event/e',
         'ADDED Pod/p@9',
         'ADDED Deployment/d@5',
+      ]);
+    });
+
+    it('within one millisecond (the precision of receive times), puts owners first, then the exact time', () => {
+      expect(sorted([obj('Deployment', 'd', T + 0.9, '5'), ev('e', T), obj('Pod', 'p', T + 0.5, '9')])).toEqual([
+        'ADDED Deployment/d@5',
+        'ADDED Pod/p@9',
+        'Event/e',
       ]);
     });
 
