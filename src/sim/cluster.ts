@@ -9,7 +9,6 @@ import { Scheduler } from './controllers/scheduler.js';
 import { StatefulSetController } from './controllers/statefulset-controller.js';
 import { ApiServer } from './engine/api-server.js';
 import { EventLoop } from './engine/event-loop.js';
-import type { Node } from './engine/k8s-types.js';
 import { Kubectl } from './engine/kubectl.js';
 import { ObjectTable } from './engine/object-table.js';
 import { RecordingSink } from './engine/recording-sink.js';
@@ -84,7 +83,7 @@ export class SimCluster {
   addExistingNode(facts: NodeFacts, preloadedImages: readonly string[] = []): Kubelet {
     const kubelet = this.#kubelet(facts, preloadedImages);
     const age = this.#rng.int(20, 60) * DAY_US + this.#rng.int(0, DAY_US);
-    const node = buildNode(facts, new Rng(this.ctx.seed, `${this.ctx.streamPrefix}/node/${facts.name}`), this.loop.nowUs - age, true) as Node;
+    const node = buildNode(facts, new Rng(this.ctx.seed, `${this.ctx.streamPrefix}/node/${facts.name}`), this.loop.nowUs - age, true);
     this.api.preload(node, this.loop.nowUs - age);
     kubelet.status.start();
     return kubelet;

@@ -1,6 +1,5 @@
 import type { WriteCtx } from '../engine/api-server.js';
 import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { jsonEqual } from '../engine/hash.js';
 import { controllerActor } from '../engine/identities.js';
 import type { CronJob, Job, ObjectReference } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
@@ -9,7 +8,7 @@ import type { Rng } from '../engine/rng.js';
 import { streamOf, type SimContext } from '../engine/sim-context.js';
 import { rfc3339Seconds, US_PER_MS, US_PER_S } from '../engine/time-format.js';
 import { WorkQueue } from '../engine/work-queue.js';
-import { controlledBy } from './pod-util.js';
+import { queueOwnAndOwned } from '../engine/informer.js';
 
 const NAME = 'cronjob-controller';
 const MINUTE_US = 60 * US_PER_S;
@@ -52,13 +51,7 @@ export class CronJobController {
     this.#ctx = { actor: controllerActor(NAME, this.#rng) };
     this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: NAME });
     this.#queue = new WorkQueue(c.loop, this.#rng, (key) => this.#sync(key));
-    c.hub.subscribe((type, obj, atUs) => {
-      if (obj.kind === 'CronJob' && type === 'ADDED') this.#queue.add(`${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`, atUs);
-      if (obj.kind === 'Job') {
-        const owner = obj.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === 'CronJob');
-        if (owner !== undefined) this.#queue.add(`${obj.metadata.namespace ?? ''}/${owner.name}`, atUs);
-      }
-    });
+    queueOwnAndOwned(c.hub, this.#queue, 'CronJob', 'Job', true);
   }
 
   #sync(key: string): void {
@@ -66,7 +59,7 @@ export class CronJobController {
     const cj = this.#c.api.get<CronJob>({ apiVersion: 'batch/v1', kind: 'CronJob', namespace, name });
     if (cj === undefined) return;
     const now = this.#c.loop.nowUs;
-    const jobs = controlledBy<Job>(this.#c.api.table, cj.metadata.uid, 'Job');
+    const jobs = this.#c.api.table.controlledBy<Job>(cj.metadata.uid, 'Job');
     let status = { ...cj.status };
     for (const ref of cj.status.active ?? []) {
       const job = jobs.find((j) => j.metadata.uid === ref.uid);
@@ -126,14 +119,12 @@ export class CronJobController {
   }
 
   #writeStatus(cj: CronJob, status: CronJob['status']): void {
-    const fresh = this.#c.api.get<CronJob>(idOf(cj));
-    if (fresh === undefined || jsonEqual(fresh.status, status)) return;
     const ordered: CronJob['status'] = {
       ...(status.active === undefined ? {} : { active: status.active }),
       ...(status.lastScheduleTime === undefined ? {} : { lastScheduleTime: status.lastScheduleTime }),
       ...(status.lastSuccessfulTime === undefined ? {} : { lastSuccessfulTime: status.lastSuccessfulTime }),
     };
-    this.#c.api.update({ ...fresh, status: ordered }, this.#ctx, 'status');
+    this.#c.api.updateStatus(cj, ordered, this.#ctx);
   }
 }
 

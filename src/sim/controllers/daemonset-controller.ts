@@ -1,6 +1,5 @@
 import type { WriteCtx } from '../engine/api-server.js';
 import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { jsonEqual } from '../engine/hash.js';
 import { controllerActor } from '../engine/identities.js';
 import type { DaemonSet, Node, Pod, Toleration } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
@@ -8,8 +7,9 @@ import { idOf } from '../engine/object-table.js';
 import type { Rng } from '../engine/rng.js';
 import { streamOf, type SimContext } from '../engine/sim-context.js';
 import { WorkQueue } from '../engine/work-queue.js';
+import { queueOwnAndOwned } from '../engine/informer.js';
 import { admitPod, podFromTemplate } from '../objects/pod-builder.js';
-import { controlledBy, isReady } from './pod-util.js';
+import { isReady } from './pod-util.js';
 import { ensureRevision } from './revisions.js';
 
 const NAME = 'daemon-set-controller';
@@ -41,13 +41,7 @@ export class DaemonSetController {
     this.#ctx = { actor: controllerActor(NAME, this.#rng) };
     this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: NAME });
     this.#queue = new WorkQueue(c.loop, this.#rng, (key) => this.#sync(key));
-    c.hub.subscribe((type, obj, atUs) => {
-      if (obj.kind === 'DaemonSet' && type !== 'DELETED') this.#queue.add(`${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`, atUs);
-      if (obj.kind === 'Pod') {
-        const owner = obj.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === 'DaemonSet');
-        if (owner !== undefined) this.#queue.add(`${obj.metadata.namespace ?? ''}/${owner.name}`, atUs);
-      }
-    });
+    queueOwnAndOwned(c.hub, this.#queue, 'DaemonSet', 'Pod');
   }
 
   #sync(key: string): void {
@@ -57,7 +51,7 @@ export class DaemonSetController {
     const { hash } = ensureRevision(this.#c.api, this.#ctx, ds);
     const nodes = this.#c.api.table.list<Node>('v1', 'Node').map((n) => n.metadata.name ?? '');
     const podsOn = (node: string): Pod[] =>
-      controlledBy<Pod>(this.#c.api.table, ds.metadata.uid, 'Pod').filter((p) => nodeOf(p) === node);
+      this.#c.api.table.controlledBy<Pod>(ds.metadata.uid, 'Pod').filter((p) => nodeOf(p) === node);
     for (const node of nodes) {
       if (!podsOn(node).some((p) => p.metadata.deletionTimestamp === undefined)) this.#createPod(ds, node, hash);
     }
@@ -116,9 +110,7 @@ export class DaemonSetController {
       ...(ready > 0 ? { numberAvailable: ready } : {}),
       ...(nodes.length - ready > 0 ? { numberUnavailable: nodes.length - ready } : {}),
     };
-    const fresh = this.#c.api.get<DaemonSet>(idOf(ds));
-    if (fresh === undefined || jsonEqual(fresh.status, status)) return;
-    this.#c.api.update({ ...fresh, status }, this.#ctx, 'status');
+    this.#c.api.updateStatus(ds, status, this.#ctx);
   }
 }
 

@@ -2,11 +2,11 @@ import type { WriteCtx } from '../engine/api-server.js';
 import { CoreEventRecorder } from '../engine/core-event-recorder.js';
 import { computeHash, jsonEqual } from '../engine/hash.js';
 import { controllerActor } from '../engine/identities.js';
-import type { Deployment, KObject, ReplicaSet } from '../engine/k8s-types.js';
+import type { Deployment, ReplicaSet } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
 import { streamOf, type SimContext } from '../engine/sim-context.js';
 import { WorkQueue } from '../engine/work-queue.js';
-import { controlledBy } from './pod-util.js';
+import { queueOwnAndOwned } from '../engine/informer.js';
 import { newCondition, rolloutStatus, calculateStatus, setCondition } from './deployment-status.js';
 import {
   byCreation,
@@ -41,20 +41,14 @@ export class DeploymentController {
     this.#ctx = { actor: controllerActor(NAME, rng) };
     this.#events = new CoreEventRecorder(c.api, c.loop, rng, this.#ctx, { component: NAME });
     this.#queue = new WorkQueue(c.loop, rng, (key) => this.#sync(key));
-    c.hub.subscribe((type, obj, atUs) => {
-      if (obj.kind === 'Deployment' && type !== 'DELETED') this.#queue.add(keyOf(obj), atUs);
-      if (obj.kind === 'ReplicaSet') {
-        const owner = obj.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === 'Deployment');
-        if (owner !== undefined) this.#queue.add(`${obj.metadata.namespace ?? ''}/${owner.name}`, atUs);
-      }
-    });
+    queueOwnAndOwned(c.hub, this.#queue, 'Deployment', 'ReplicaSet');
   }
 
   #sync(key: string): void {
     const [namespace = '', name = ''] = key.split('/');
     const d = this.#c.api.get<Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
     if (d === undefined || d.metadata.deletionTimestamp !== undefined) return;
-    const rsList = controlledBy<ReplicaSet>(this.#c.api.table, d.metadata.uid, 'ReplicaSet')
+    const rsList = this.#c.api.table.controlledBy<ReplicaSet>(d.metadata.uid, 'ReplicaSet')
       .filter((rs) => rs.metadata.deletionTimestamp === undefined)
       .sort(byCreation);
     if (this.#isScalingEvent(d, rsList)) this.#scaleSync(d, rsList);
@@ -193,14 +187,7 @@ export class DeploymentController {
   }
 
   #writeStatus(d: Deployment, status: Deployment['status']): void {
-    const fresh = this.#c.api.get<Deployment>({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      namespace: d.metadata.namespace ?? '',
-      name: d.metadata.name ?? '',
-    });
-    if (fresh === undefined || jsonEqual(fresh.status, status)) return;
-    this.#c.api.update({ ...fresh, status }, this.#ctx, 'status');
+    this.#c.api.updateStatus(d, status, this.#ctx);
   }
 
   #event(d: Deployment, message: string): void {
@@ -208,6 +195,3 @@ export class DeploymentController {
   }
 }
 
-function keyOf(o: KObject): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-}

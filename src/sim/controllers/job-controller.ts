@@ -1,6 +1,5 @@
 import type { WriteCtx } from '../engine/api-server.js';
 import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { jsonEqual } from '../engine/hash.js';
 import { controllerActor } from '../engine/identities.js';
 import type { Job, Pod } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
@@ -9,8 +8,9 @@ import type { Rng } from '../engine/rng.js';
 import { streamOf, type SimContext } from '../engine/sim-context.js';
 import { rfc3339Seconds, US_PER_S } from '../engine/time-format.js';
 import { WorkQueue } from '../engine/work-queue.js';
+import { queueOwnAndOwned } from '../engine/informer.js';
 import { admitPod, podFromTemplate } from '../objects/pod-builder.js';
-import { controlledBy, isActive, isReady, isTerminal } from './pod-util.js';
+import { isActive, isReady, isTerminal } from './pod-util.js';
 
 const NAME = 'job-controller';
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -35,13 +35,7 @@ export class JobController {
     this.#ctx = { actor: controllerActor(NAME, this.#rng) };
     this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: NAME });
     this.#queue = new WorkQueue(c.loop, this.#rng, (key) => this.#sync(key));
-    c.hub.subscribe((type, obj, atUs) => {
-      if (obj.kind === 'Job' && type !== 'DELETED') this.#queue.add(`${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`, atUs);
-      if (obj.kind === 'Pod') {
-        const owner = obj.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === 'Job');
-        if (owner !== undefined) this.#queue.add(`${obj.metadata.namespace ?? ''}/${owner.name}`, atUs);
-      }
-    });
+    queueOwnAndOwned(c.hub, this.#queue, 'Job', 'Pod');
   }
 
   #get(namespace: string, name: string): Job | undefined {
@@ -52,7 +46,7 @@ export class JobController {
     const [namespace = '', name = ''] = key.split('/');
     let job = this.#get(namespace, name);
     if (job === undefined || job.metadata.deletionTimestamp !== undefined) return;
-    const pods = controlledBy<Pod>(this.#c.api.table, job.metadata.uid, 'Pod');
+    const pods = this.#c.api.table.controlledBy<Pod>(job.metadata.uid, 'Pod');
     const finished = pods.filter((p) => isTerminal(p) && (p.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER));
     if (finished.length > 0) job = this.#account(job, pods, finished) ?? job;
     if (hasCondition(job, 'Complete') || hasCondition(job, 'Failed')) return;
@@ -142,11 +136,7 @@ export class JobController {
   }
 
   #writeStatus(job: Job, status: Job['status']): Job | undefined {
-    const fresh = this.#get(job.metadata.namespace ?? '', job.metadata.name ?? '');
-    if (fresh === undefined) return undefined;
-    const next = orderStatus(status);
-    if (jsonEqual(fresh.status, next)) return fresh;
-    return this.#c.api.update({ ...fresh, status: next }, this.#ctx, 'status');
+    return this.#c.api.updateStatus(job, orderStatus(status), this.#ctx);
   }
 }
 

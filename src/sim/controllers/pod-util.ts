@@ -1,12 +1,5 @@
-import type { KObject, Pod } from '../engine/k8s-types.js';
-import { isControlledBy } from '../engine/object-ref.js';
-import type { ObjectTable } from '../engine/object-table.js';
+import type { Pod } from '../engine/k8s-types.js';
 
-/** Objects of `kind` whose controller is `ownerUid` (owner index lookup). */
-export function controlledBy<T extends KObject>(table: ObjectTable, ownerUid: string | undefined, kind: string): T[] {
-  if (ownerUid === undefined) return [];
-  return table.dependentsOf(ownerUid).filter((o): o is T => o.kind === kind && isControlledBy(o, ownerUid));
-}
 
 /** Phase Succeeded or Failed. */
 export function isTerminal(p: Pod): boolean {

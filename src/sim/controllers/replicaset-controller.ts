@@ -1,6 +1,5 @@
 import type { WriteCtx } from '../engine/api-server.js';
 import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { jsonEqual } from '../engine/hash.js';
 import { controllerActor } from '../engine/identities.js';
 import { omitEmpty } from '../engine/json-order.js';
 import type { Pod, ReplicaSet } from '../engine/k8s-types.js';
@@ -8,8 +7,9 @@ import { controllerRef, referenceTo } from '../engine/object-ref.js';
 import type { Rng } from '../engine/rng.js';
 import { streamOf, type SimContext } from '../engine/sim-context.js';
 import { WorkQueue } from '../engine/work-queue.js';
+import { queueOwnAndOwned } from '../engine/informer.js';
 import { admitPod, podFromTemplate } from '../objects/pod-builder.js';
-import { controlledBy, deletionOrder, isActive, isReady } from './pod-util.js';
+import { deletionOrder, isActive, isReady } from './pod-util.js';
 
 const NAME = 'replicaset-controller';
 
@@ -31,21 +31,14 @@ export class ReplicaSetController {
     this.#ctx = { actor: controllerActor(NAME, this.#rng) };
     this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: NAME });
     this.#queue = new WorkQueue(c.loop, this.#rng, (key) => this.#sync(key));
-    c.hub.subscribe((type, obj, atUs) => {
-      if (obj.kind === 'ReplicaSet' && type !== 'DELETED')
-        this.#queue.add(`${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`, atUs);
-      if (obj.kind === 'Pod') {
-        const owner = obj.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === 'ReplicaSet');
-        if (owner !== undefined) this.#queue.add(`${obj.metadata.namespace ?? ''}/${owner.name}`, atUs);
-      }
-    });
+    queueOwnAndOwned(c.hub, this.#queue, 'ReplicaSet', 'Pod');
   }
 
   #sync(key: string): void {
     const [namespace = '', name = ''] = key.split('/');
     const rs = this.#c.api.get<ReplicaSet>({ apiVersion: 'apps/v1', kind: 'ReplicaSet', namespace, name });
     if (rs === undefined || rs.metadata.deletionTimestamp !== undefined) return;
-    const pods = controlledBy<Pod>(this.#c.api.table, rs.metadata.uid, 'Pod');
+    const pods = this.#c.api.table.controlledBy<Pod>(rs.metadata.uid, 'Pod');
     const active = pods.filter(isActive);
     const diff = active.length - rs.spec.replicas;
     if (diff < 0) this.#create(rs, -diff);
@@ -87,13 +80,6 @@ export class ReplicaSetController {
         observedGeneration: rs.metadata.generation ?? 1,
       }),
     };
-    const fresh = this.#c.api.get<ReplicaSet>({
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      namespace: rs.metadata.namespace ?? '',
-      name: rs.metadata.name ?? '',
-    });
-    if (fresh === undefined || jsonEqual(fresh.status, status)) return;
-    this.#c.api.update({ ...fresh, status }, this.#ctx, 'status');
+    this.#c.api.updateStatus(rs, status, this.#ctx);
   }
 }

@@ -1,6 +1,5 @@
 import type { WriteCtx } from '../engine/api-server.js';
 import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { jsonEqual } from '../engine/hash.js';
 import { controllerActor } from '../engine/identities.js';
 import type { Pod, StatefulSet } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
@@ -8,8 +7,9 @@ import { idOf } from '../engine/object-table.js';
 import type { Rng } from '../engine/rng.js';
 import { streamOf, type SimContext } from '../engine/sim-context.js';
 import { WorkQueue } from '../engine/work-queue.js';
+import { queueOwnAndOwned } from '../engine/informer.js';
 import { admitPod, podFromTemplate } from '../objects/pod-builder.js';
-import { controlledBy, isRunningAndReady } from './pod-util.js';
+import { isRunningAndReady } from './pod-util.js';
 import { ensureRevision } from './revisions.js';
 
 const NAME = 'statefulset-controller';
@@ -33,13 +33,7 @@ export class StatefulSetController {
     this.#ctx = { actor: controllerActor(NAME, this.#rng) };
     this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: NAME });
     this.#queue = new WorkQueue(c.loop, this.#rng, (key) => this.#sync(key));
-    c.hub.subscribe((type, obj, atUs) => {
-      if (obj.kind === 'StatefulSet' && type !== 'DELETED') this.#queue.add(`${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`, atUs);
-      if (obj.kind === 'Pod') {
-        const owner = obj.metadata.ownerReferences?.find((r) => r.controller === true && r.kind === 'StatefulSet');
-        if (owner !== undefined) this.#queue.add(`${obj.metadata.namespace ?? ''}/${owner.name}`, atUs);
-      }
-    });
+    queueOwnAndOwned(c.hub, this.#queue, 'StatefulSet', 'Pod');
   }
 
   #sync(key: string): void {
@@ -48,10 +42,10 @@ export class StatefulSetController {
     if (ss === undefined || ss.metadata.deletionTimestamp !== undefined) return;
     const update = ensureRevision(this.#c.api, this.#ctx, ss);
     const current = ss.status.currentRevision ?? update.name;
-    const pods = controlledBy<Pod>(this.#c.api.table, ss.metadata.uid, 'Pod');
+    const pods = this.#c.api.table.controlledBy<Pod>(ss.metadata.uid, 'Pod');
     const byOrdinal = (i: number): Pod | undefined => pods.find((p) => p.metadata.name === `${name}-${i}`);
     this.#step(ss, update.name, byOrdinal);
-    const after = controlledBy<Pod>(this.#c.api.table, ss.metadata.uid, 'Pod');
+    const after = this.#c.api.table.controlledBy<Pod>(ss.metadata.uid, 'Pod');
     this.#writeStatus(ss, after, current, update.name);
   }
 
@@ -124,8 +118,6 @@ export class StatefulSetController {
       collisionCount: 0,
       availableReplicas: ready,
     };
-    const fresh = this.#c.api.get<StatefulSet>(idOf(ss));
-    if (fresh === undefined || jsonEqual(fresh.status, status)) return;
-    this.#c.api.update({ ...fresh, status }, this.#ctx, 'status');
+    this.#c.api.updateStatus(ss, status, this.#ctx);
   }
 }

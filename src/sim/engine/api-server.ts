@@ -110,6 +110,13 @@ export class ApiServer {
     });
   }
 
+  /** PUT …/status with `status` unless the stored object already has it; returns the object as stored (undefined if gone). */
+  updateStatus<T extends KObject>(obj: T, status: unknown, ctx: WriteCtx): T | undefined {
+    const fresh = this.table.get<T>(idOf(obj));
+    if (fresh === undefined || jsonEqual(fresh['status'], status)) return fresh;
+    return this.update({ ...fresh, status }, ctx, 'status');
+  }
+
   /**
    * PATCH: `body` is what the client sent (audit); `apply` returns the patched object built from
    * the stored one without mutating it (stored objects share structure and are never mutated).

@@ -1,5 +1,6 @@
 import type { WriteCtx } from './api-server.js';
-import { canonicalJson, clone } from './hash.js';
+import { clone } from './hash.js';
+import { sortDeep } from './strategic-patch.js';
 import { kubectlActor } from './identities.js';
 import type { KObject } from './k8s-types.js';
 import type { ObjectId } from './object-table.js';
@@ -40,8 +41,7 @@ export function toManifest(obj: KObject): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       if (DEFAULTS.some(([dk, dv]) => dk === k && dv === x)) continue;
-      if (k === 'securityContext' && canonicalJson(x) === '{}') continue;
-      if (k === 'resources' && canonicalJson(x) === '{}') continue;
+      if ((k === 'securityContext' || k === 'resources') && isEmptyObject(x)) continue;
       out[k] = strip(x);
     }
     return out;
@@ -68,7 +68,7 @@ export class Kubectl {
   apply<T extends KObject>(defaulted: T, admit?: (req: T, uid: string) => T): T {
     const manifest = toManifest(defaulted);
     const meta = manifest['metadata'] as Record<string, unknown>;
-    const lastApplied = JSON.stringify(sortKeys({ ...manifest, metadata: { ...meta, annotations: { ...(meta['annotations'] as object | undefined) } } })) + '\n';
+    const lastApplied = JSON.stringify(sortDeep({ ...manifest, metadata: { ...meta, annotations: { ...(meta['annotations'] as object | undefined) } } })) + '\n';
     const annotate = <U extends KObject>(o: U): U => ({ ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [LAST_APPLIED]: lastApplied } } });
     const body = annotate({ ...manifest, metadata: { ...meta, annotations: { ...(meta['annotations'] as object | undefined) } } } as unknown as T);
     const query = 'fieldManager=kubectl-client-side-apply&fieldValidation=Strict';
@@ -142,10 +142,6 @@ export class Kubectl {
   }
 }
 
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v === null || typeof v !== 'object') return v;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-  return out;
+function isEmptyObject(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
 }

@@ -62,6 +62,14 @@ export class ObjectTable {
     return out;
   }
 
+  /** Objects of `kind` whose controller reference is `ownerUid` (indexed). */
+  controlledBy<T extends KObject>(ownerUid: string | undefined, kind: string): T[] {
+    if (ownerUid === undefined) return [];
+    return this.dependentsOf(ownerUid).filter(
+      (o): o is T => o.kind === kind && (o.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === ownerUid) ?? false),
+    );
+  }
+
   /** Pods bound to `node` (indexed). */
   podsOnNode(node: string): KObject[] {
     const out: KObject[] = [];

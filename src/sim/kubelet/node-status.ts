@@ -91,7 +91,7 @@ export class NodeStatusReporter {
     const ref = this.nodeRef();
     this.#events.record(ref, 'Normal', 'Starting', 'Starting kubelet.');
     const body = buildNode(this.#facts, this.#rng, now, false);
-    this.#c.api.create(body as Node, this.#ctx);
+    this.#c.api.create(body, this.#ctx);
     for (const reason of ['NodeHasSufficientMemory', 'NodeHasNoDiskPressure', 'NodeHasSufficientPID']) {
       this.#events.record(ref, 'Normal', reason, `Node ${this.#facts.name} status is now: ${reason}`);
     }

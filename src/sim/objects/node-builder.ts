@@ -73,7 +73,7 @@ export function buildNode(
   rng: Rng,
   registeredUs: number,
   ready: boolean,
-): Omit<Node, 'metadata'> & { metadata: Node['metadata'] } {
+): Node {
   const region = f.zone.slice(0, -1);
   const memKi = 16_203_368;
   return {
