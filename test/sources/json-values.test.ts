@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { splitJsonValues } from '../../src/sources/json-values.js';
 import type { JsonValueResult } from '../../src/sources/json-values.js';
 import { CORPUS, readCorpusText } from '../support/corpus.js';
+import { prng } from '../support/prng.js';
 
 function split(text: string): JsonValueResult[] {
   return [...splitJsonValues(text)];
@@ -13,18 +14,6 @@ function okValues(results: readonly JsonValueResult[]): { line: number; value: u
 
 function failures(results: readonly JsonValueResult[]): { line: number; reason: string }[] {
   return results.flatMap((r) => (r.ok ? [] : [{ line: r.line, reason: r.reason }]));
-}
-
-/** A small seeded PRNG (mulberry32) so the fuzz input is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('splitJsonValues', () => {

@@ -1,17 +1,6 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/** A small seeded PRNG (mulberry32), so shuffled orders are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.js';
 
 export type LineOrder = 'as-recorded' | 'reversed' | 'shuffled-1' | 'shuffled-2';
 export const LINE_ORDERS: readonly LineOrder[] = ['as-recorded', 'reversed', 'shuffled-1', 'shuffled-2'];

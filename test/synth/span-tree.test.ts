@@ -5,6 +5,7 @@ import type { AttrValue, SpanData } from '../../src/model/span.js';
 import type { PendingSpan } from '../../src/synth/pending-span.js';
 import { SpanTree } from '../../src/synth/span-tree.js';
 import { checkInvariants } from '../support/invariants.js';
+import { prng } from '../support/prng.js';
 
 const CLUSTER = 'kind-test';
 const T = Date.parse('2024-05-01T10:00:00Z');
@@ -327,18 +328,6 @@ describe('SpanTree', () => {
     });
   });
 });
-
-/** A small seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Opens, settles and closes spans in a random order at integer times (so zero-length spans

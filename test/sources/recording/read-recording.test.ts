@@ -8,6 +8,7 @@ import type { IngestRecord } from '../../../src/model/records.js';
 import { readRecording, RecordingError } from '../../../src/sources/recording/read-recording.js';
 import type { RecordingContents } from '../../../src/sources/recording/read-recording.js';
 import { CORPUS, readCorpusJson, readCorpusYaml } from '../../support/corpus.js';
+import { prng } from '../../support/prng.js';
 
 const ms = (iso: string): number => Date.parse(iso);
 const line = (value: unknown): string => JSON.stringify(value);
@@ -40,18 +41,6 @@ function label(r: IngestRecord): string {
   if (r.source === 'object')
     return `${r.type} ${str(r.object, 'kind') ?? ''}/${str(r.object, 'metadata', 'name') ?? ''}`;
   return 'other record';
-}
-
-/** A small seeded PRNG (mulberry32) so shuffles are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled<X>(items: readonly X[], seed: number): X[] {
