@@ -65,7 +65,13 @@ export class SimCluster {
     this.loop = new EventLoop(opts.startUs);
     const hub = new WatchHub(new Rng(opts.seed, `${seedKey}/watch`), this.sink);
     const table = new ObjectTable(new Rng(opts.seed, `${seedKey}/etcd`), this.#rng.int(1_200_000, 4_800_000));
-    this.api = new ApiServer({ table, loop: this.loop, rng: new Rng(opts.seed, `${seedKey}/apiserver`), sink: this.sink, hub });
+    this.api = new ApiServer({
+      table,
+      loop: this.loop,
+      rng: new Rng(opts.seed, `${seedKey}/apiserver`),
+      sink: this.sink,
+      hub,
+    });
     this.ctx = { loop: this.loop, api: this.api, hub, seed: opts.seed, streamPrefix: seedKey };
     new DeploymentController(this.ctx);
     new ReplicaSetController(this.ctx);
@@ -83,7 +89,12 @@ export class SimCluster {
   addExistingNode(facts: NodeFacts, preloadedImages: readonly string[] = []): Kubelet {
     const kubelet = this.#kubelet(facts, preloadedImages);
     const age = this.#rng.int(20, 60) * DAY_US + this.#rng.int(0, DAY_US);
-    const node = buildNode(facts, new Rng(this.ctx.seed, `${this.ctx.streamPrefix}/node/${facts.name}`), this.loop.nowUs - age, true);
+    const node = buildNode(
+      facts,
+      new Rng(this.ctx.seed, `${this.ctx.streamPrefix}/node/${facts.name}`),
+      this.loop.nowUs - age,
+      true,
+    );
     this.api.preload(node, this.loop.nowUs - age);
     kubelet.status.start();
     return kubelet;

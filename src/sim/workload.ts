@@ -25,7 +25,12 @@ const LINGER_US = 30 * US_PER_S;
 const PODS_PER_NODE = 90;
 
 /** The virtual length of a workload run and the nodes it needs. */
-export function workloadPlan(o: WorkloadOptions): { lifetimeUs: number; spacingUs: number; durationUs: number; nodes: number } {
+export function workloadPlan(o: WorkloadOptions): {
+  lifetimeUs: number;
+  spacingUs: number;
+  durationUs: number;
+  nodes: number;
+} {
   const concurrency = Math.max(1, Math.min(o.concurrency ?? 20, o.deployments));
   const lifetimeUs = SETTLE_US + o.rollouts * ROLLOUT_GAP_US + LINGER_US;
   const spacingUs = Math.round(lifetimeUs / concurrency);
@@ -43,7 +48,8 @@ export function workloadPlan(o: WorkloadOptions): { lifetimeUs: number; spacingU
  * options. Throws on non-positive sizes.
  */
 export function* generateWorkload(o: WorkloadOptions): Generator<Recording, void, undefined> {
-  if (o.deployments < 1 || o.podsPerDeployment < 1 || o.rollouts < 0) throw new Error('generateWorkload: sizes must be positive');
+  if (o.deployments < 1 || o.podsPerDeployment < 1 || o.rollouts < 0)
+    throw new Error('generateWorkload: sizes must be positive');
   const plan = workloadPlan(o);
   const startUs = (o.startMs ?? DEFAULT_START_MS) * US_PER_MS;
   const t0 = startUs - 3 * 60 * US_PER_S;
@@ -54,7 +60,7 @@ export function* generateWorkload(o: WorkloadOptions): Generator<Recording, void
   for (let d = 0; d < o.deployments; d++) scheduleDeployment(cl, o, d, startUs + 5 * US_PER_S + d * plan.spacingUs);
   const chunkUs = (o.chunkMs ?? 60_000) * US_PER_MS;
   const endUs = startUs + plan.durationUs;
-  for (let t = startUs; t < endUs; ) {
+  for (let t = startUs; t < endUs;) {
     t = Math.min(endUs, t + chunkUs);
     cl.runUntil(t);
     const chunk = cl.drain();

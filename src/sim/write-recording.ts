@@ -31,7 +31,11 @@ export async function writeRecordingStream(dir: string, chunks: Iterable<Recordi
   for (const chunk of chunks) await writeChunk(dir, chunk, appendFile);
 }
 
-async function writeChunk(dir: string, rec: Recording, write: (path: string, data: string) => Promise<void>): Promise<void> {
+async function writeChunk(
+  dir: string,
+  rec: Recording,
+  write: (path: string, data: string) => Promise<void>,
+): Promise<void> {
   const lines = (items: readonly string[]): string => (items.length === 0 ? '' : `${items.join('\n')}\n`);
   await write(join(dir, 'watch.jsonl'), lines(rec.watch.map(watchLineJson)));
   await write(join(dir, 'events.jsonl'), lines(rec.events.map(watchLineJson)));

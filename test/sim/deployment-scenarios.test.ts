@@ -10,7 +10,8 @@ describe('rolling-update scenario', () => {
   const rec = runScenario('rolling-update');
   const rsLines = linesOf(rec, 'ReplicaSet', 'web-');
   const rsNames = [...new Set(rsLines.map((l) => metaOf(l.object).name))];
-  const revisionOf = (n: string): string | undefined => str(lastOf(rsLines, n), 'metadata', 'annotations', 'deployment.kubernetes.io/revision');
+  const revisionOf = (n: string): string | undefined =>
+    str(lastOf(rsLines, n), 'metadata', 'annotations', 'deployment.kubernetes.io/revision');
   const newRs = rsNames.find((n) => revisionOf(n) === '2') ?? '';
   const oldRs = rsNames.find((n) => revisionOf(n) === '1') ?? '';
 
@@ -24,7 +25,10 @@ describe('rolling-update scenario', () => {
 
     it('annotates ReplicaSets with desired and max replicas for maxSurge 1', () => {
       const ann = field(lastOf(rsLines, newRs), 'metadata', 'annotations');
-      expect(ann).toMatchObject({ 'deployment.kubernetes.io/desired-replicas': '3', 'deployment.kubernetes.io/max-replicas': '4' });
+      expect(ann).toMatchObject({
+        'deployment.kubernetes.io/desired-replicas': '3',
+        'deployment.kubernetes.io/max-replicas': '4',
+      });
     });
 
     it('never runs more than 4 pods or fewer than 3 available (maxSurge 1, maxUnavailable 0)', () => {
@@ -37,7 +41,9 @@ describe('rolling-update scenario', () => {
 
     it('walks Progressing through NewReplicaSetCreated, ReplicaSetUpdated, NewReplicaSetAvailable', () => {
       const seen = linesOf(rec, 'Deployment', 'web').flatMap((l) =>
-        arr(l.object, 'status', 'conditions').filter((c) => str(c, 'type') === 'Progressing').map((c) => str(c, 'reason')),
+        arr(l.object, 'status', 'conditions')
+          .filter((c) => str(c, 'type') === 'Progressing')
+          .map((c) => str(c, 'reason')),
       );
       expect(seen).toContain('NewReplicaSetCreated');
       expect(seen).toContain('ReplicaSetUpdated');
@@ -48,7 +54,17 @@ describe('rolling-update scenario', () => {
     });
 
     it('records the full set of reasons a rollout produces', () => {
-      for (const r of ['ScalingReplicaSet', 'SuccessfulCreate', 'SuccessfulDelete', 'Scheduled', 'Pulling', 'Pulled', 'Created', 'Started', 'Killing']) {
+      for (const r of [
+        'ScalingReplicaSet',
+        'SuccessfulCreate',
+        'SuccessfulDelete',
+        'Scheduled',
+        'Pulling',
+        'Pulled',
+        'Created',
+        'Started',
+        'Killing',
+      ]) {
         expect(reasons(rec)).toContain(r);
       }
       const notes = eventsWithReason(rec, 'ScalingReplicaSet').map((l) => str(l.object, 'message'));
@@ -62,17 +78,23 @@ describe('rolling-update scenario', () => {
       const pods = linesOf(rec, 'Pod', `${newRs}-`).map((l) => l.object);
       expect(pods.length).toBeGreaterThan(0);
       for (const p of pods) {
-        expect(field(p, 'metadata', 'ownerReferences')).toMatchObject([{ kind: 'ReplicaSet', name: newRs, controller: true, blockOwnerDeletion: true }]);
+        expect(field(p, 'metadata', 'ownerReferences')).toMatchObject([
+          { kind: 'ReplicaSet', name: newRs, controller: true, blockOwnerDeletion: true },
+        ]);
         expect(str(p, 'metadata', 'labels', 'pod-template-hash')).toBe(newRs.slice('web-'.length));
       }
     });
 
     it('terminates old pods gracefully: deletionTimestamp = delete + 30 s, gone a few seconds later', () => {
-      const deletes = rec.audit.filter((a) => a.verb === 'delete' && a.user.username.endsWith(':replicaset-controller'));
+      const deletes = rec.audit.filter(
+        (a) => a.verb === 'delete' && a.user.username.endsWith(':replicaset-controller'),
+      );
       expect(deletes).toHaveLength(3);
       for (const d of deletes) {
         const name = d.objectRef.name ?? '';
-        const marked = linesOf(rec, 'Pod', name).find((l) => str(l.object, 'metadata', 'deletionTimestamp') !== undefined);
+        const marked = linesOf(rec, 'Pod', name).find(
+          (l) => str(l.object, 'metadata', 'deletionTimestamp') !== undefined,
+        );
         const gone = linesOf(rec, 'Pod', name).find((l) => l.type === 'DELETED');
         expect(num(marked?.object, 'metadata', 'deletionGracePeriodSeconds')).toBe(30);
         const deadline = Date.parse(str(marked?.object, 'metadata', 'deletionTimestamp') ?? '');
@@ -85,8 +107,16 @@ describe('rolling-update scenario', () => {
 
     it('reports real pull times and sizes, and second-precision object timestamps', () => {
       const pulled = eventsWithReason(rec, 'Pulled').map((l) => str(l.object, 'message') ?? '');
-      expect(pulled.some((m) => /^Successfully pulled image "nginx:1\.26" in [\d.]+m?s \([\d.]+m?s including waiting\)\. Image size: 72938164 bytes\.$/.test(m))).toBe(true);
-      const pod = linesOf(rec, 'Pod', `${newRs}-`).map((l) => l.object).find((p) => str(p, 'status', 'phase') === 'Running');
+      expect(
+        pulled.some((m) =>
+          /^Successfully pulled image "nginx:1\.26" in [\d.]+m?s \([\d.]+m?s including waiting\)\. Image size: 72938164 bytes\.$/.test(
+            m,
+          ),
+        ),
+      ).toBe(true);
+      const pod = linesOf(rec, 'Pod', `${newRs}-`)
+        .map((l) => l.object)
+        .find((p) => str(p, 'status', 'phase') === 'Running');
       expect(str(pod, 'metadata', 'creationTimestamp')).toMatch(SECOND);
       expect(str(pod, 'status', 'startTime')).toMatch(SECOND);
       expect(str(arr(pod, 'status', 'containerStatuses')[0], 'containerID')).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
@@ -99,7 +129,9 @@ describe('rolling-update scenario', () => {
 
   describe('audit', () => {
     it('attributes each write to the component that makes it', () => {
-      const who = (uri: RegExp, verb: string): string[] => [...new Set(rec.audit.filter((a) => uri.test(a.requestURI) && a.verb === verb).map((a) => a.user.username))];
+      const who = (uri: RegExp, verb: string): string[] => [
+        ...new Set(rec.audit.filter((a) => uri.test(a.requestURI) && a.verb === verb).map((a) => a.user.username)),
+      ];
       expect(who(/\/deployments\/web\?fieldManager=kubectl-set$/, 'patch')).toEqual(['kubernetes-admin']);
       expect(who(/\/replicasets$/, 'create')).toEqual(['system:serviceaccount:kube-system:deployment-controller']);
       expect(who(/\/pods$/, 'create')).toEqual(['system:serviceaccount:kube-system:replicaset-controller']);

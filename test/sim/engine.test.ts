@@ -63,8 +63,21 @@ describe('jsonEqual', () => {
 
 describe('twoWayPatch', () => {
   it('sends changed list items by merge key with a $setElementOrder directive, and nulls removed fields', () => {
-    const before = { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, { type: 'PodScheduled', status: 'True' }] };
-    const after = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }, { type: 'PodScheduled', status: 'True' }], podIP: '10.244.1.5' };
+    const before = {
+      phase: 'Pending',
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'ContainersNotReady' },
+        { type: 'PodScheduled', status: 'True' },
+      ],
+    };
+    const after = {
+      phase: 'Running',
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'PodScheduled', status: 'True' },
+      ],
+      podIP: '10.244.1.5',
+    };
     expect(sortDeep(twoWayPatch(before, after, { conditions: 'type' }))).toEqual({
       '$setElementOrder/conditions': [{ type: 'Ready' }, { type: 'PodScheduled' }],
       conditions: [{ reason: null, status: 'True', type: 'Ready' }],

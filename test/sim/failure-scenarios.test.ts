@@ -15,7 +15,9 @@ describe('crashloop scenario', () => {
     const counts = backoffs.map((l) => num(l.object, 'count') ?? 0);
     expect(Math.max(...counts)).toBeGreaterThan(1);
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
-    expect(str(backoffs[0]?.object, 'message')).toMatch(/^Back-off restarting failed container app in pod crash-[a-z0-9]+-[a-z0-9]{5}_default\([0-9a-f-]{36}\)$/);
+    expect(str(backoffs[0]?.object, 'message')).toMatch(
+      /^Back-off restarting failed container app in pod crash-[a-z0-9]+-[a-z0-9]{5}_default\([0-9a-f-]{36}\)$/,
+    );
     expect(str(backoffs.at(-1)?.object, 'lastTimestamp')).not.toBe(str(backoffs.at(-1)?.object, 'firstTimestamp'));
   });
 
@@ -30,7 +32,9 @@ describe('crashloop scenario', () => {
 describe('failed-scheduling scenario', () => {
   const rec = runScenario('failed-scheduling');
   const failed = eventsWithReason(rec, 'FailedScheduling');
-  const scheduled = eventsWithReason(rec, 'Scheduled').find((l) => str(l.object, 'regarding', 'name')?.startsWith('search-'));
+  const scheduled = eventsWithReason(rec, 'Scheduled').find((l) =>
+    str(l.object, 'regarding', 'name')?.startsWith('search-'),
+  );
 
   it('reports the real FitError text, then schedules at least 30 s later', () => {
     expect(str(failed[0]?.object, 'note')).toBe(
@@ -39,20 +43,33 @@ describe('failed-scheduling scenario', () => {
     const firstMs = Date.parse(str(failed[0]?.object, 'eventTime') ?? '');
     const scheduledMs = Date.parse(str(scheduled?.object, 'eventTime') ?? '');
     expect(scheduledMs - firstMs).toBeGreaterThanOrEqual(30_000);
-    expect(str(scheduled?.object, 'note')).toMatch(/^Successfully assigned shop\/search-[a-z0-9]+-[a-z0-9]{5} to node-4$/);
+    expect(str(scheduled?.object, 'note')).toMatch(
+      /^Successfully assigned shop\/search-[a-z0-9]+-[a-z0-9]{5} to node-4$/,
+    );
   });
 
   it('marks repeats with an events.k8s.io series and the pod with PodScheduled=False', () => {
     expect(failed.some((l) => num(l.object, 'series', 'count') === 2)).toBe(true);
-    const pending = linesOf(rec, 'Pod', 'search-').map((l) => l.object).find((p) => arr(p, 'status', 'conditions').some((c) => str(c, 'reason') === 'Unschedulable'));
+    const pending = linesOf(rec, 'Pod', 'search-')
+      .map((l) => l.object)
+      .find((p) => arr(p, 'status', 'conditions').some((c) => str(c, 'reason') === 'Unschedulable'));
     expect(pending).toBeDefined();
-    expect(str(field(rec.audit.find((a) => a.user.username === 'system:kube-scheduler' && a.objectRef.subresource === 'status'), 'verb'))).toBe('patch');
+    expect(
+      str(
+        field(
+          rec.audit.find((a) => a.user.username === 'system:kube-scheduler' && a.objectRef.subresource === 'status'),
+          'verb',
+        ),
+      ),
+    ).toBe('patch');
   });
 
   it('adds node-4, which registers NotReady and then runs the pod', () => {
     const node4 = linesOf(rec, 'Node', 'node-4');
     expect(node4[0]?.type).toBe('ADDED');
-    expect(field(node4[0]?.object, 'spec', 'taints')).toEqual([{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }]);
+    expect(field(node4[0]?.object, 'spec', 'taints')).toEqual([
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
+    ]);
     const pod = lastOf(linesOf(rec, 'Pod', 'search-'), metaOf(linesOf(rec, 'Pod', 'search-')[0]?.object ?? {}).name);
     expect(str(pod, 'status', 'phase')).toBe('Running');
     expect(str(pod, 'spec', 'nodeName')).toBe('node-4');
@@ -65,17 +82,27 @@ describe('image-pull-error scenario', () => {
     const failed = eventsWithReason(rec, 'Failed').map((l) => str(l.object, 'message') ?? '');
     expect(failed).toContain('Error: ErrImagePull');
     expect(failed).toContain('Error: ImagePullBackOff');
-    expect(failed.some((m) => m.startsWith('Failed to pull image "nginx:1.27.9": rpc error: code = NotFound'))).toBe(true);
-    expect(eventsWithReason(rec, 'BackOff').map((l) => str(l.object, 'message'))).toContain('Back-off pulling image "nginx:1.27.9"');
+    expect(failed.some((m) => m.startsWith('Failed to pull image "nginx:1.27.9": rpc error: code = NotFound'))).toBe(
+      true,
+    );
+    expect(eventsWithReason(rec, 'BackOff').map((l) => str(l.object, 'message'))).toContain(
+      'Back-off pulling image "nginx:1.27.9"',
+    );
   });
 
   it('alternates ErrImagePull and ImagePullBackOff, never ready, and the rollout stays stuck', () => {
     const waiting = containerStates(rec, 'frontend-').map((c) => str(c, 'state', 'waiting', 'reason'));
     expect(waiting).toContain('ErrImagePull');
     expect(waiting).toContain('ImagePullBackOff');
-    const newPods = linesOf(rec, 'Pod', 'frontend-').filter((l) => arr(l.object, 'spec', 'containers').some((c) => str(c, 'image') === 'nginx:1.27.9'));
-    expect(newPods.every((l) => !arr(l.object, 'status', 'containerStatuses').some((c) => field(c, 'ready') === true))).toBe(true);
-    const progressing = arr(lastOf(linesOf(rec, 'Deployment'), 'frontend'), 'status', 'conditions').find((c) => str(c, 'type') === 'Progressing');
+    const newPods = linesOf(rec, 'Pod', 'frontend-').filter((l) =>
+      arr(l.object, 'spec', 'containers').some((c) => str(c, 'image') === 'nginx:1.27.9'),
+    );
+    expect(
+      newPods.every((l) => !arr(l.object, 'status', 'containerStatuses').some((c) => field(c, 'ready') === true)),
+    ).toBe(true);
+    const progressing = arr(lastOf(linesOf(rec, 'Deployment'), 'frontend'), 'status', 'conditions').find(
+      (c) => str(c, 'type') === 'Progressing',
+    );
     expect(str(progressing, 'reason')).toBe('ReplicaSetUpdated');
   });
 });
@@ -93,16 +120,22 @@ describe('node-not-ready scenario', () => {
     expect(str(ready(node2[unknownAt]?.object), 'reason')).toBe('NodeStatusUnknown');
     expect(str(ready(node2[unknownAt]?.object), 'message')).toBe('Kubelet stopped posting node status.');
     expect(str(ready(node2.at(-1)?.object), 'reason')).toBe('KubeletReady');
-    const byController = rec.audit.filter((a) => a.objectRef.name === 'node-2' && a.user.username === 'system:serviceaccount:kube-system:node-controller');
+    const byController = rec.audit.filter(
+      (a) => a.objectRef.name === 'node-2' && a.user.username === 'system:serviceaccount:kube-system:node-controller',
+    );
     expect(byController.length).toBeGreaterThanOrEqual(3);
   });
 
   it('taints the node unreachable while Unknown and records NodeNotReady and NodeReady', () => {
-    const taints = node2.flatMap((l) => arr(l.object, 'spec', 'taints').map((t) => `${str(t, 'key')}:${str(t, 'effect')}`));
+    const taints = node2.flatMap((l) =>
+      arr(l.object, 'spec', 'taints').map((t) => `${str(t, 'key')}:${str(t, 'effect')}`),
+    );
     expect(taints).toContain('node.kubernetes.io/unreachable:NoExecute');
     expect(taints).toContain('node.kubernetes.io/unreachable:NoSchedule');
     expect(arr(node2.at(-1)?.object, 'spec', 'taints')).toEqual([]);
-    const notReady = eventsWithReason(rec, 'NodeNotReady').find((l) => str(l.object, 'involvedObject', 'kind') === 'Node');
+    const notReady = eventsWithReason(rec, 'NodeNotReady').find(
+      (l) => str(l.object, 'involvedObject', 'kind') === 'Node',
+    );
     expect(str(notReady?.object, 'source', 'component')).toBe('node-controller');
     const back = eventsWithReason(rec, 'NodeReady')[0];
     expect(field(back?.object, 'source')).toEqual({ component: 'kubelet', host: 'node-2' });
@@ -112,9 +145,16 @@ describe('node-not-ready scenario', () => {
     const pod = linesOf(rec, 'Pod').filter((l) => str(l.object, 'spec', 'nodeName') === 'node-2');
     const readiness = pod.map((l) => str(ready(l.object), 'status'));
     expect(readiness.slice(-2)).toEqual(['False', 'True']);
-    const writers = rec.audit.filter((a) => a.objectRef.resource === 'pods' && a.objectRef.subresource === 'status').map((a) => a.user.username);
+    const writers = rec.audit
+      .filter((a) => a.objectRef.resource === 'pods' && a.objectRef.subresource === 'status')
+      .map((a) => a.user.username);
     expect(writers).toEqual(['system:serviceaccount:kube-system:node-controller', 'system:node:node-2']);
-    expect(str(eventsWithReason(rec, 'NodeNotReady').find((l) => str(l.object, 'involvedObject', 'kind') === 'Pod')?.object, 'type')).toBe('Warning');
+    expect(
+      str(
+        eventsWithReason(rec, 'NodeNotReady').find((l) => str(l.object, 'involvedObject', 'kind') === 'Pod')?.object,
+        'type',
+      ),
+    ).toBe('Warning');
   });
 
   it('carries heartbeat-only node updates every ~10 s', () => {

@@ -2,7 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/sim/engine/rng.js';
-import { CONTAINERS_READY_MS_HISTOGRAM, drawStartupOverheadUs, SCHEDULING_MS_HISTOGRAM } from '../../src/sim/objects/latency-table.js';
+import {
+  CONTAINERS_READY_MS_HISTOGRAM,
+  drawStartupOverheadUs,
+  SCHEDULING_MS_HISTOGRAM,
+} from '../../src/sim/objects/latency-table.js';
 
 const CORPUS = '/work/shared/corpus/events_objects/afcollins__kube-audit-log-tool/testdata';
 
@@ -16,7 +20,10 @@ describe('latency table', () => {
   describe('CONTAINERS_READY_MS_HISTOGRAM', () => {
     it.skipIf(!existsSync(CORPUS))('is the histogram of the kube-burner node-density measurement', () => {
       const dir = readdirSync(CORPUS).find((d) => d.startsWith('collected-metrics-')) ?? '';
-      const rows = JSON.parse(readFileSync(join(CORPUS, dir, 'podLatencyMeasurement-node-density.json'), 'utf8')) as { containersReadyLatency: number; schedulingLatency: number }[];
+      const rows = JSON.parse(readFileSync(join(CORPUS, dir, 'podLatencyMeasurement-node-density.json'), 'utf8')) as {
+        containersReadyLatency: number;
+        schedulingLatency: number;
+      }[];
       expect(histogram(rows.map((r) => r.containersReadyLatency))).toEqual(CONTAINERS_READY_MS_HISTOGRAM);
       expect(histogram(rows.map((r) => r.schedulingLatency))).toEqual(SCHEDULING_MS_HISTOGRAM);
     });

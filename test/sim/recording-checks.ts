@@ -40,7 +40,8 @@ export function streamOrderProblems(lines: readonly WatchLine[], label: string):
     const cur = lines[i];
     if (prev === undefined || cur === undefined) continue;
     if (cur.ts < prev.ts) problems.push(`${label}[${i}] ts ${cur.ts} < ${prev.ts}`);
-    if (metaOf(cur.object).rv <= metaOf(prev.object).rv) problems.push(`${label}[${i}] rv ${metaOf(cur.object).rv} <= ${metaOf(prev.object).rv}`);
+    if (metaOf(cur.object).rv <= metaOf(prev.object).rv)
+      problems.push(`${label}[${i}] rv ${metaOf(cur.object).rv} <= ${metaOf(prev.object).rv}`);
   }
   return problems;
 }
@@ -54,8 +55,11 @@ export function ownerProblems(rec: Recording): string[] {
   const uids = knownUids(rec);
   const problems: string[] = [];
   for (const l of rec.watch) {
-    const refs = (l.object['metadata'] as { ownerReferences?: { uid: string; kind: string }[] } | undefined)?.ownerReferences ?? [];
-    for (const r of refs) if (!uids.has(r.uid)) problems.push(`${metaOf(l.object).name}: owner ${r.kind} ${r.uid} not in recording`);
+    const refs =
+      (l.object['metadata'] as { ownerReferences?: { uid: string; kind: string }[] } | undefined)?.ownerReferences ??
+      [];
+    for (const r of refs)
+      if (!uids.has(r.uid)) problems.push(`${metaOf(l.object).name}: owner ${r.kind} ${r.uid} not in recording`);
   }
   return problems;
 }
@@ -66,7 +70,9 @@ export function ownerProblems(rec: Recording): string[] {
  */
 export function eventSubjectProblems(rec: Recording): string[] {
   const uids = knownUids(rec);
-  const nodeNames = new Set(rec.watch.filter((l) => metaOf(l.object).kind === 'Node').map((l) => metaOf(l.object).name));
+  const nodeNames = new Set(
+    rec.watch.filter((l) => metaOf(l.object).kind === 'Node').map((l) => metaOf(l.object).name),
+  );
   const problems: string[] = [];
   for (const l of rec.events) {
     const subject = l.object['involvedObject'] ?? l.object['regarding'];
@@ -89,7 +95,8 @@ export function auditProblems(rec: Recording): string[] {
     if (rv === undefined) continue;
     const line = seen.get(rv);
     if (line === undefined) problems.push(`${a.verb} ${a.requestURI}: rv ${rv} not in watch`);
-    else if (line.ts.slice(0, 23) < a.stageTimestamp.slice(0, 23)) problems.push(`${a.requestURI}: watch ts ${line.ts} before stage ${a.stageTimestamp}`);
+    else if (line.ts.slice(0, 23) < a.stageTimestamp.slice(0, 23))
+      problems.push(`${a.requestURI}: watch ts ${line.ts} before stage ${a.stageTimestamp}`);
   }
   return problems;
 }

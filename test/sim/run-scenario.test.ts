@@ -2,10 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { runScenario, SCENARIOS, watchLineJson } from '../../src/sim/index.js';
 import type { KubeJson, Recording } from '../../src/sim/index.js';
 import { num } from '../../src/model/kube-json.js';
-import { auditProblems, eventSubjectProblems, initialList, liveLines, metaOf, ownerProblems, streamOrderProblems } from './recording-checks.js';
+import {
+  auditProblems,
+  eventSubjectProblems,
+  initialList,
+  liveLines,
+  metaOf,
+  ownerProblems,
+  streamOrderProblems,
+} from './recording-checks.js';
 
 function serialize(rec: Recording): string {
-  return [...rec.watch.map(watchLineJson), ...rec.events.map(watchLineJson), ...rec.audit.map((a) => JSON.stringify(a))].join('\n');
+  return [
+    ...rec.watch.map(watchLineJson),
+    ...rec.events.map(watchLineJson),
+    ...rec.audit.map((a) => JSON.stringify(a)),
+  ].join('\n');
 }
 
 const recordings = new Map<string, Recording>(SCENARIOS.map((s) => [s, runScenario(s)]));
@@ -40,7 +52,12 @@ describe('runScenario', () => {
     describe(`scenario ${name}`, () => {
       it('lists the three nodes first, all ADDED at the first instant', () => {
         const list = initialList(rec(name));
-        expect(list.slice(0, 3).map((l) => metaOf(l.object).name).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+        expect(
+          list
+            .slice(0, 3)
+            .map((l) => metaOf(l.object).name)
+            .sort(),
+        ).toEqual(['node-1', 'node-2', 'node-3']);
         expect(list.every((l) => l.type === 'ADDED')).toBe(true);
       });
 

@@ -30,11 +30,15 @@ describe('job-retries scenario', () => {
   });
 
   it('waits a growing back-off between attempts and reports job-controller events', () => {
-    const created = linesOf(rec, 'Pod', 'db-migrate-').filter((l) => l.type === 'ADDED').map((l) => Date.parse(l.ts));
+    const created = linesOf(rec, 'Pod', 'db-migrate-')
+      .filter((l) => l.type === 'ADDED')
+      .map((l) => Date.parse(l.ts));
     const gaps = created.slice(1).map((t, i) => t - (created[i] ?? 0));
     expect(gaps).toHaveLength(2);
     expect(gaps[1] ?? 0).toBeGreaterThan(gaps[0] ?? Infinity);
-    expect(eventsWithReason(rec, 'SuccessfulCreate').map((l) => str(l.object, 'message'))).toEqual(podNames.map((n) => `Created pod: ${n}`));
+    expect(eventsWithReason(rec, 'SuccessfulCreate').map((l) => str(l.object, 'message'))).toEqual(
+      podNames.map((n) => `Created pod: ${n}`),
+    );
     expect(str(eventsWithReason(rec, 'Completed')[0]?.object, 'message')).toBe('Job completed');
   });
 });
@@ -45,8 +49,12 @@ describe('cronjob scenario', () => {
 
   it('creates report-<minutes since epoch> owned by the CronJob and runs it to completion', () => {
     const job = lastOf(linesOf(rec, 'Job'), jobName);
-    expect(field(job, 'metadata', 'ownerReferences')).toMatchObject([{ kind: 'CronJob', name: 'report', controller: true }]);
-    expect(str(job, 'metadata', 'annotations', 'batch.kubernetes.io/cronjob-scheduled-timestamp')).toBe('2026-03-01T10:00:00Z');
+    expect(field(job, 'metadata', 'ownerReferences')).toMatchObject([
+      { kind: 'CronJob', name: 'report', controller: true },
+    ]);
+    expect(str(job, 'metadata', 'annotations', 'batch.kubernetes.io/cronjob-scheduled-timestamp')).toBe(
+      '2026-03-01T10:00:00Z',
+    );
     expect(num(job, 'status', 'succeeded')).toBe(1);
     const cron = lastOf(linesOf(rec, 'CronJob'), 'report');
     expect(str(cron, 'status', 'lastScheduleTime')).toBe('2026-03-01T10:00:00Z');
@@ -55,11 +63,17 @@ describe('cronjob scenario', () => {
   });
 
   it('records cronjob-controller events and deletes the oldest job through the garbage collector', () => {
-    const messages = [...eventsWithReason(rec, 'SuccessfulCreate'), ...eventsWithReason(rec, 'SawCompletedJob'), ...eventsWithReason(rec, 'SuccessfulDelete')].map((l) => str(l.object, 'message'));
+    const messages = [
+      ...eventsWithReason(rec, 'SuccessfulCreate'),
+      ...eventsWithReason(rec, 'SawCompletedJob'),
+      ...eventsWithReason(rec, 'SuccessfulDelete'),
+    ].map((l) => str(l.object, 'message'));
     expect(messages).toContain(`Created job ${jobName}`);
     expect(messages).toContain(`Saw completed job: ${jobName}, condition: Complete`);
     expect(messages.some((m) => m?.startsWith('Deleted job report-'))).toBe(true);
-    const gcDeletes = rec.audit.filter((a) => a.verb === 'delete' && a.user.username === 'system:serviceaccount:kube-system:generic-garbage-collector');
+    const gcDeletes = rec.audit.filter(
+      (a) => a.verb === 'delete' && a.user.username === 'system:serviceaccount:kube-system:generic-garbage-collector',
+    );
     expect(gcDeletes.map((a) => a.objectRef.resource)).toEqual(['pods']);
     expect(linesOf(rec, 'Pod').some((l) => l.type === 'DELETED')).toBe(true);
   });
@@ -69,7 +83,11 @@ describe('statefulset-rollout scenario', () => {
   const rec = runScenario('statefulset-rollout');
   it('replaces pods in reverse ordinal order, one at a time', () => {
     const deletes = eventsWithReason(rec, 'SuccessfulDelete').map((l) => str(l.object, 'message'));
-    expect(deletes).toEqual(['delete Pod pg-2 in StatefulSet pg successful', 'delete Pod pg-1 in StatefulSet pg successful', 'delete Pod pg-0 in StatefulSet pg successful']);
+    expect(deletes).toEqual([
+      'delete Pod pg-2 in StatefulSet pg successful',
+      'delete Pod pg-1 in StatefulSet pg successful',
+      'delete Pod pg-0 in StatefulSet pg successful',
+    ]);
     const creates = eventsWithReason(rec, 'SuccessfulCreate').map((l) => str(l.object, 'message'));
     expect(creates.at(-1)).toBe('create Pod pg-0 in StatefulSet pg successful');
   });
@@ -78,8 +96,15 @@ describe('statefulset-rollout scenario', () => {
     const ss = lastOf(linesOf(rec, 'StatefulSet'), 'pg');
     const update = str(ss, 'status', 'updateRevision');
     expect(str(ss, 'status', 'currentRevision')).toBe(update);
-    expect(field(ss, 'status')).toMatchObject({ replicas: 3, readyReplicas: 3, currentReplicas: 3, updatedReplicas: 3, availableReplicas: 3 });
-    for (const n of ['pg-0', 'pg-1', 'pg-2']) expect(str(lastOf(linesOf(rec, 'Pod'), n), 'metadata', 'labels', 'controller-revision-hash')).toBe(update);
+    expect(field(ss, 'status')).toMatchObject({
+      replicas: 3,
+      readyReplicas: 3,
+      currentReplicas: 3,
+      updatedReplicas: 3,
+      availableReplicas: 3,
+    });
+    for (const n of ['pg-0', 'pg-1', 'pg-2'])
+      expect(str(lastOf(linesOf(rec, 'Pod'), n), 'metadata', 'labels', 'controller-revision-hash')).toBe(update);
   });
 
   it('records readiness probe failures while postgres starts', () => {
@@ -91,8 +116,14 @@ describe('daemonset-rollout scenario', () => {
   const rec = runScenario('daemonset-rollout');
   it('replaces one node at a time and ends fully updated', () => {
     const ds = lastOf(linesOf(rec, 'DaemonSet'), 'node-exporter');
-    expect(field(ds, 'status')).toMatchObject({ desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberReady: 3, observedGeneration: 2 });
-    for (const l of linesOf(rec, 'DaemonSet')) expect(num(l.object, 'status', 'numberUnavailable') ?? 0).toBeLessThanOrEqual(1);
+    expect(field(ds, 'status')).toMatchObject({
+      desiredNumberScheduled: 3,
+      updatedNumberScheduled: 3,
+      numberReady: 3,
+      observedGeneration: 2,
+    });
+    for (const l of linesOf(rec, 'DaemonSet'))
+      expect(num(l.object, 'status', 'numberUnavailable') ?? 0).toBeLessThanOrEqual(1);
     expect(eventsWithReason(rec, 'SuccessfulDelete')).toHaveLength(3);
     expect(eventsWithReason(rec, 'SuccessfulCreate')).toHaveLength(3);
   });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { generateWorkload, watchLineJson, workloadPlan } from '../../src/sim/index.js';
 import type { Recording } from '../../src/sim/index.js';
-import { auditProblems, eventSubjectProblems, liveLines, metaOf, ownerProblems, streamOrderProblems } from './recording-checks.js';
+import {
+  auditProblems,
+  eventSubjectProblems,
+  liveLines,
+  metaOf,
+  ownerProblems,
+  streamOrderProblems,
+} from './recording-checks.js';
 
 const OPTIONS = { deployments: 6, podsPerDeployment: 3, rollouts: 1, concurrency: 2, chunkMs: 30_000 } as const;
 

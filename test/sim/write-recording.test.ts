@@ -21,7 +21,12 @@ describe('writeRecording', () => {
     expect(await lines(dir, 'events.jsonl')).toHaveLength(rec.events.length);
     const audit = await lines(dir, 'audit.log');
     expect(audit).toHaveLength(rec.audit.length);
-    expect(Object.keys(JSON.parse(audit[0] ?? '{}') as object).slice(0, 4)).toEqual(['kind', 'apiVersion', 'level', 'auditID']);
+    expect(Object.keys(JSON.parse(audit[0] ?? '{}') as object).slice(0, 4)).toEqual([
+      'kind',
+      'apiVersion',
+      'level',
+      'auditID',
+    ]);
   });
 
   it('writes empty files for empty streams', async () => {

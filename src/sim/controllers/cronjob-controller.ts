@@ -19,7 +19,8 @@ const MINUTE_US = 60 * US_PER_S;
  */
 export function nextScheduleUs(schedule: string, afterUs: number): number {
   const [minute = '', ...rest] = schedule.trim().split(/\s+/);
-  if (rest.length !== 4 || rest.some((f) => f !== '*')) throw new Error(`simulator supports only minute schedules, not "${schedule}"`);
+  if (rest.length !== 4 || rest.some((f) => f !== '*'))
+    throw new Error(`simulator supports only minute schedules, not "${schedule}"`);
   const step = /^\*\/(\d+)$/.exec(minute);
   const at = /^(\d+)$/.exec(minute);
   const m = Math.floor(afterUs / MINUTE_US) + 1;
@@ -63,11 +64,18 @@ export class CronJobController {
     let status = { ...cj.status };
     for (const ref of cj.status.active ?? []) {
       const job = jobs.find((j) => j.metadata.uid === ref.uid);
-      const done = job?.status.conditions?.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+      const done = job?.status.conditions?.find(
+        (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+      );
       if (job === undefined || done === undefined) continue;
       status = { ...status, active: (status.active ?? []).filter((r) => r.uid !== ref.uid) };
       if (done.type === 'Complete') status.lastSuccessfulTime = job.status.completionTime ?? rfc3339Seconds(now);
-      this.#events.record(referenceTo(cj), 'Normal', 'SawCompletedJob', `Saw completed job: ${job.metadata.name ?? ''}, condition: ${done.type}`);
+      this.#events.record(
+        referenceTo(cj),
+        'Normal',
+        'SawCompletedJob',
+        `Saw completed job: ${job.metadata.name ?? ''}, condition: ${done.type}`,
+      );
     }
     const lastUs = Date.parse(cj.status.lastScheduleTime ?? cj.metadata.creationTimestamp ?? '') * 1000;
     const due = nextScheduleUs(cj.spec.schedule, lastUs);
@@ -96,7 +104,14 @@ export class CronJobController {
     };
     const job = this.#c.api.create(body, this.#ctx, admitJob);
     this.#events.record(referenceTo(cj), 'Normal', 'SuccessfulCreate', `Created job ${job.metadata.name ?? ''}`);
-    const ref: ObjectReference = { kind: 'Job', namespace: job.metadata.namespace ?? '', name: job.metadata.name ?? '', uid: job.metadata.uid ?? '', apiVersion: 'batch/v1', resourceVersion: job.metadata.resourceVersion ?? '' };
+    const ref: ObjectReference = {
+      kind: 'Job',
+      namespace: job.metadata.namespace ?? '',
+      name: job.metadata.name ?? '',
+      uid: job.metadata.uid ?? '',
+      apiVersion: 'batch/v1',
+      resourceVersion: job.metadata.resourceVersion ?? '',
+    };
     return { ...status, active: [...(status.active ?? []), ref], lastScheduleTime: rfc3339Seconds(dueUs) };
   }
 
@@ -135,12 +150,24 @@ export class CronJobController {
 export function admitJob(job: Job, uid: string): Job {
   const name = job.metadata.name ?? '';
   const sel = { 'batch.kubernetes.io/controller-uid': uid };
-  const labels = { ...job.spec.template.metadata.labels, ...sel, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
+  const labels = {
+    ...job.spec.template.metadata.labels,
+    ...sel,
+    'batch.kubernetes.io/job-name': name,
+    'controller-uid': uid,
+    'job-name': name,
+  };
   const s = job.spec;
   return {
     ...job,
     // SetDefaults_Job: a Job without labels takes its template's (before the generated ones).
-    metadata: { ...job.metadata, labels: Object.keys(job.metadata.labels ?? {}).length > 0 ? job.metadata.labels : { ...job.spec.template.metadata.labels } },
+    metadata: {
+      ...job.metadata,
+      labels:
+        Object.keys(job.metadata.labels ?? {}).length > 0
+          ? job.metadata.labels
+          : { ...job.spec.template.metadata.labels },
+    },
     spec: {
       parallelism: s.parallelism,
       completions: s.completions,

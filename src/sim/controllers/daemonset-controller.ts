@@ -63,7 +63,9 @@ export class DaemonSetController {
     const maxUnavailable = Number(ds.spec.updateStrategy.rollingUpdate?.maxUnavailable ?? 1);
     const live = nodes.map((n) => podsOn(n).find((p) => p.metadata.deletionTimestamp === undefined));
     const unavailable = live.filter((p) => p === undefined || !isReady(p)).length;
-    const outdated = live.filter((p): p is Pod => p !== undefined && p.metadata.labels?.['controller-revision-hash'] !== hash);
+    const outdated = live.filter(
+      (p): p is Pod => p !== undefined && p.metadata.labels?.['controller-revision-hash'] !== hash,
+    );
     outdated.sort((a, b) => Number(isReady(a)) - Number(isReady(b)) || nodeOf(a).localeCompare(nodeOf(b)));
     let budget = maxUnavailable - unavailable;
     for (const p of outdated) {
@@ -89,8 +91,15 @@ export class DaemonSetController {
         },
       },
     };
-    const extra = ds.spec.template.spec.hostNetwork === true ? [{ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' }] : [];
-    body.spec = { ...body.spec, affinity, tolerations: [...(body.spec.tolerations ?? []), ...DS_TOLERATIONS, ...extra] };
+    const extra =
+      ds.spec.template.spec.hostNetwork === true
+        ? [{ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' }]
+        : [];
+    body.spec = {
+      ...body.spec,
+      affinity,
+      tolerations: [...(body.spec.tolerations ?? []), ...DS_TOLERATIONS, ...extra],
+    };
     const pod = this.#c.api.create(body, this.#ctx, (req) => admitPod(req, this.#rng));
     this.#events.record(referenceTo(ds), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
   }
@@ -115,6 +124,19 @@ export class DaemonSetController {
 }
 
 function nodeOf(p: Pod): string {
-  const aff = p.spec.affinity as { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: { matchFields?: { values?: string[] }[] }[] } } } | undefined;
-  return aff?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0] ?? p.spec.nodeName ?? '';
+  const aff = p.spec.affinity as
+    | {
+        nodeAffinity?: {
+          requiredDuringSchedulingIgnoredDuringExecution?: {
+            nodeSelectorTerms?: { matchFields?: { values?: string[] }[] }[];
+          };
+        };
+      }
+    | undefined;
+  return (
+    aff?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]
+      ?.values?.[0] ??
+    p.spec.nodeName ??
+    ''
+  );
 }

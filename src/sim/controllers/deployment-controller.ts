@@ -48,7 +48,8 @@ export class DeploymentController {
     const [namespace = '', name = ''] = key.split('/');
     const d = this.#c.api.get<Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
     if (d === undefined || d.metadata.deletionTimestamp !== undefined) return;
-    const rsList = this.#c.api.table.controlledBy<ReplicaSet>(d.metadata.uid, 'ReplicaSet')
+    const rsList = this.#c.api.table
+      .controlledBy<ReplicaSet>(d.metadata.uid, 'ReplicaSet')
       .filter((rs) => rs.metadata.deletionTimestamp === undefined)
       .sort(byCreation);
     if (this.#isScalingEvent(d, rsList)) this.#scaleSync(d, rsList);
@@ -194,4 +195,3 @@ export class DeploymentController {
     this.#events.record(referenceTo(d), 'Normal', 'ScalingReplicaSet', message);
   }
 }
-

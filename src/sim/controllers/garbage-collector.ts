@@ -29,7 +29,10 @@ export class GarbageCollector {
   #collect(ownerUid: string): void {
     for (const dep of this.#c.api.table.dependentsOf(ownerUid)) {
       if (dep.metadata.deletionTimestamp !== undefined || this.#hasLiveOwner(dep)) continue;
-      this.#c.api.delete(idOf(dep), this.#ctx, { propagationPolicy: 'Background', preconditionUid: dep.metadata.uid ?? '' });
+      this.#c.api.delete(idOf(dep), this.#ctx, {
+        propagationPolicy: 'Background',
+        preconditionUid: dep.metadata.uid ?? '',
+      });
     }
   }
 

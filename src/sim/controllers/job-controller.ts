@@ -47,7 +47,9 @@ export class JobController {
     let job = this.#get(namespace, name);
     if (job === undefined || job.metadata.deletionTimestamp !== undefined) return;
     const pods = this.#c.api.table.controlledBy<Pod>(job.metadata.uid, 'Pod');
-    const finished = pods.filter((p) => isTerminal(p) && (p.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER));
+    const finished = pods.filter(
+      (p) => isTerminal(p) && (p.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER),
+    );
     if (finished.length > 0) job = this.#account(job, pods, finished) ?? job;
     if (hasCondition(job, 'Complete') || hasCondition(job, 'Failed')) return;
     const now = this.#c.loop.nowUs;
@@ -81,20 +83,51 @@ export class JobController {
   /** uncountedTerminatedPods → remove finalizers → counted in succeeded/failed. */
   #account(job: Job, pods: Pod[], finished: Pod[]): Job | undefined {
     const uncounted = {
-      ...(finished.some((p) => p.status.phase === 'Succeeded') ? { succeeded: finished.filter((p) => p.status.phase === 'Succeeded').map((p) => p.metadata.uid ?? '') } : {}),
-      ...(finished.some((p) => p.status.phase === 'Failed') ? { failed: finished.filter((p) => p.status.phase === 'Failed').map((p) => p.metadata.uid ?? '') } : {}),
+      ...(finished.some((p) => p.status.phase === 'Succeeded')
+        ? { succeeded: finished.filter((p) => p.status.phase === 'Succeeded').map((p) => p.metadata.uid ?? '') }
+        : {}),
+      ...(finished.some((p) => p.status.phase === 'Failed')
+        ? { failed: finished.filter((p) => p.status.phase === 'Failed').map((p) => p.metadata.uid ?? '') }
+        : {}),
     };
     const active = pods.filter(isActive);
-    const step1 = this.#writeStatus(job, { ...job.status, active: active.length, uncountedTerminatedPods: uncounted, ready: active.filter(isReady).length }) ?? job;
+    const step1 =
+      this.#writeStatus(job, {
+        ...job.status,
+        active: active.length,
+        uncountedTerminatedPods: uncounted,
+        ready: active.filter(isReady).length,
+      }) ?? job;
     for (const p of finished) {
       const body = { metadata: { $deletePrimitive: { finalizers: [JOB_TRACKING_FINALIZER] } } };
-      this.#c.api.patch<Pod>(idOf(p), body, (d) => ({ ...d, metadata: { ...d.metadata, finalizers: (d.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER) } }), this.#ctx);
+      this.#c.api.patch<Pod>(
+        idOf(p),
+        body,
+        (d) => ({
+          ...d,
+          metadata: {
+            ...d.metadata,
+            finalizers: (d.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER),
+          },
+        }),
+        this.#ctx,
+      );
     }
     const succ = (step1.status.succeeded ?? 0) + (uncounted.succeeded?.length ?? 0);
     const fail = (step1.status.failed ?? 0) + (uncounted.failed?.length ?? 0);
-    const status: Job['status'] = { ...step1.status, ...(succ > 0 ? { succeeded: succ } : {}), ...(fail > 0 ? { failed: fail } : {}), uncountedTerminatedPods: {} };
+    const status: Job['status'] = {
+      ...step1.status,
+      ...(succ > 0 ? { succeeded: succ } : {}),
+      ...(fail > 0 ? { failed: fail } : {}),
+      uncountedTerminatedPods: {},
+    };
     if (succ >= job.spec.completions) {
-      const c = cond('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods', this.#c.loop.nowUs);
+      const c = cond(
+        'SuccessCriteriaMet',
+        'CompletionsReached',
+        'Reached expected number of succeeded pods',
+        this.#c.loop.nowUs,
+      );
       status.conditions = [...(status.conditions ?? []), c];
     }
     return this.#writeStatus(step1, orderStatus(status));
@@ -107,15 +140,30 @@ export class JobController {
       type === 'Complete'
         ? cond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now)
         : cond('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now);
-    const status = { ...job.status, conditions: [...(job.status.conditions ?? []), c], ...(type === 'Complete' ? { completionTime: rfc3339Seconds(now) } : {}), active: 0, ready: 0 };
+    const status = {
+      ...job.status,
+      conditions: [...(job.status.conditions ?? []), c],
+      ...(type === 'Complete' ? { completionTime: rfc3339Seconds(now) } : {}),
+      active: 0,
+      ready: 0,
+    };
     if (this.#writeStatus(job, orderStatus(status)) === undefined) return;
     if (type === 'Complete') this.#events.record(referenceTo(job), 'Normal', 'Completed', 'Job completed');
-    else this.#events.record(referenceTo(job), 'Warning', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    else
+      this.#events.record(
+        referenceTo(job),
+        'Warning',
+        'BackoffLimitExceeded',
+        'Job has reached the specified backoff limit',
+      );
   }
 
   #backoffRemainingUs(pods: Pod[], failed: number, now: number): number {
     if (failed === 0) return 0;
-    const times = pods.filter((p) => p.status.phase === 'Failed').map(finishedAtUs).filter(Number.isFinite);
+    const times = pods
+      .filter((p) => p.status.phase === 'Failed')
+      .map(finishedAtUs)
+      .filter(Number.isFinite);
     if (times.length === 0) return 0;
     const delay = 10 * US_PER_S * 2 ** (failed - 1);
     return Math.max(0, Math.max(...times) + delay - now);
@@ -156,7 +204,17 @@ function hasCondition(job: Job, type: string): boolean {
   return job.status.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 }
 
-const STATUS_ORDER = ['conditions', 'startTime', 'completionTime', 'active', 'succeeded', 'failed', 'terminating', 'uncountedTerminatedPods', 'ready'] as const;
+const STATUS_ORDER = [
+  'conditions',
+  'startTime',
+  'completionTime',
+  'active',
+  'succeeded',
+  'failed',
+  'terminating',
+  'uncountedTerminatedPods',
+  'ready',
+] as const;
 
 function orderStatus(s: Job['status']): Job['status'] {
   const out: Record<string, unknown> = {};

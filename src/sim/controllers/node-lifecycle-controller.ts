@@ -40,7 +40,8 @@ export class NodeLifecycleController {
       const node = obj as Node;
       this.#observe(node, atUs);
       if (type === 'ADDED') this.#c.loop.at(atUs + this.#rng.int(3, 40) * US_PER_MS, () => this.#registered(node));
-      else this.#c.loop.at(atUs + this.#rng.int(5, 60) * US_PER_MS, () => this.#untaintIfReady(node.metadata.name ?? ''));
+      else
+        this.#c.loop.at(atUs + this.#rng.int(5, 60) * US_PER_MS, () => this.#untaintIfReady(node.metadata.name ?? ''));
     });
   }
 
@@ -62,11 +63,21 @@ export class NodeLifecycleController {
 
   #registered(node: Node): void {
     const name = node.metadata.name ?? '';
-    this.#events.record(referenceTo(node), 'Normal', 'RegisteredNode', `Node ${name} event: Registered Node ${name} in Controller`);
+    this.#events.record(
+      referenceTo(node),
+      'Normal',
+      'RegisteredNode',
+      `Node ${name} event: Registered Node ${name} in Controller`,
+    );
     const cidr = this.#cidrs.get(name);
     if (cidr === undefined || node.spec.podCIDR !== undefined) return;
     const body = { spec: { podCIDR: cidr, podCIDRs: [cidr] } };
-    this.#c.api.patch<Node>(idOf(node), body, (d) => ({ ...d, spec: { podCIDR: cidr, podCIDRs: [cidr], ...d.spec } }), this.#ctx);
+    this.#c.api.patch<Node>(
+      idOf(node),
+      body,
+      (d) => ({ ...d, spec: { podCIDR: cidr, podCIDRs: [cidr], ...d.spec } }),
+      this.#ctx,
+    );
   }
 
   #monitor(): void {
@@ -81,15 +92,32 @@ export class NodeLifecycleController {
 
   #markUnknown(node: Node): void {
     const now = rfc3339Seconds(this.#c.loop.nowUs);
-    const conditions = node.status.conditions.map((c) => ({ ...c, status: 'Unknown' as const, lastTransitionTime: now, reason: 'NodeStatusUnknown', message: UNKNOWN_MSG }));
+    const conditions = node.status.conditions.map((c) => ({
+      ...c,
+      status: 'Unknown' as const,
+      lastTransitionTime: now,
+      reason: 'NodeStatusUnknown',
+      message: UNKNOWN_MSG,
+    }));
     const stored = this.#c.api.update({ ...node, status: { ...node.status, conditions } }, this.#ctx, 'status');
     if (stored === undefined) return;
-    this.#events.record(referenceTo(stored), 'Normal', 'NodeNotReady', `Node ${node.metadata.name ?? ''} status is now: NodeNotReady`);
+    this.#events.record(
+      referenceTo(stored),
+      'Normal',
+      'NodeNotReady',
+      `Node ${node.metadata.name ?? ''} status is now: NodeNotReady`,
+    );
     this.#markPodsNotReady(node.metadata.name ?? '');
-    this.#c.loop.after(this.#rng.int(20, 300) * US_PER_MS, () => this.#setTaints(stored, [...(stored.spec.taints ?? []), { key: UNREACHABLE, effect: 'NoSchedule' }]));
+    this.#c.loop.after(this.#rng.int(20, 300) * US_PER_MS, () =>
+      this.#setTaints(stored, [...(stored.spec.taints ?? []), { key: UNREACHABLE, effect: 'NoSchedule' }]),
+    );
     this.#c.loop.after(this.#rng.int(400, 2_500) * US_PER_MS, () => {
       const cur = this.#c.api.get<Node>(idOf(stored));
-      if (cur !== undefined) this.#setTaints(cur, [...(cur.spec.taints ?? []), { key: UNREACHABLE, effect: 'NoExecute', timeAdded: rfc3339Seconds(this.#c.loop.nowUs) }]);
+      if (cur !== undefined)
+        this.#setTaints(cur, [
+          ...(cur.spec.taints ?? []),
+          { key: UNREACHABLE, effect: 'NoExecute', timeAdded: rfc3339Seconds(this.#c.loop.nowUs) },
+        ]);
     });
   }
 
@@ -98,8 +126,11 @@ export class NodeLifecycleController {
       const ready = pod.status.conditions?.find((c) => c.type === 'Ready');
       if (ready === undefined || ready.status === 'False') continue;
       const now = rfc3339Seconds(this.#c.loop.nowUs);
-      const conditions = (pod.status.conditions ?? []).map((c) => (c.type === 'Ready' ? { ...c, status: 'False' as const, lastTransitionTime: now } : c));
-      if (this.#c.api.update({ ...pod, status: { ...pod.status, conditions } }, this.#ctx, 'status') === undefined) continue;
+      const conditions = (pod.status.conditions ?? []).map((c) =>
+        c.type === 'Ready' ? { ...c, status: 'False' as const, lastTransitionTime: now } : c,
+      );
+      if (this.#c.api.update({ ...pod, status: { ...pod.status, conditions } }, this.#ctx, 'status') === undefined)
+        continue;
       this.#events.record(referenceTo(pod), 'Warning', 'NodeNotReady', 'Node is not ready');
     }
   }
@@ -114,7 +145,10 @@ export class NodeLifecycleController {
 
   /** PatchNodeTaints: the whole taint list, with a resourceVersion precondition. */
   #setTaints(node: Node, taints: Taint[]): void {
-    const body = { metadata: { resourceVersion: node.metadata.resourceVersion ?? '' }, spec: { taints: taints.length === 0 ? null : taints } };
+    const body = {
+      metadata: { resourceVersion: node.metadata.resourceVersion ?? '' },
+      spec: { taints: taints.length === 0 ? null : taints },
+    };
     this.#c.api.patch<Node>(
       idOf(node),
       body,

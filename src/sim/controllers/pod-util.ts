@@ -1,6 +1,5 @@
 import type { Pod } from '../engine/k8s-types.js';
 
-
 /** Phase Succeeded or Failed. */
 export function isTerminal(p: Pod): boolean {
   return p.status.phase === 'Succeeded' || p.status.phase === 'Failed';

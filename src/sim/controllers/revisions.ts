@@ -17,7 +17,9 @@ export function ensureRevision(
   const hash = computeHash(owner.spec.template);
   const name = `${owner.metadata.name ?? ''}-${hash}`;
   const ns = owner.metadata.namespace ?? '';
-  const mine = api.table.list<ControllerRevision>('apps/v1', 'ControllerRevision', ns).filter((r) => isControlledBy(r, owner.metadata.uid));
+  const mine = api.table
+    .list<ControllerRevision>('apps/v1', 'ControllerRevision', ns)
+    .filter((r) => isControlledBy(r, owner.metadata.uid));
   const found = mine.find((r) => r.metadata.name === name);
   if (found !== undefined) return { hash, name, revision: found.revision };
   const revision = Math.max(0, ...mine.map((r) => r.revision)) + 1;

@@ -97,7 +97,12 @@ export class Scheduler {
     const pod = this.#c.api.get<Pod>(id);
     if (pod === undefined || pod.spec.nodeName !== undefined || pod.metadata.deletionTimestamp !== undefined) return;
     const nodes = this.#c.api.table.list<Node>('v1', 'Node');
-    const onNode = new Map(nodes.map((n) => [n.metadata.name ?? '', (this.#c.api.table.podsOnNode(n.metadata.name ?? '') as Pod[]).filter((p) => !isTerminal(p))]));
+    const onNode = new Map(
+      nodes.map((n) => [
+        n.metadata.name ?? '',
+        (this.#c.api.table.podsOnNode(n.metadata.name ?? '') as Pod[]).filter((p) => !isTerminal(p)),
+      ]),
+    );
     const verdicts = nodes.map((n) => filterNode(pod, n, onNode.get(n.metadata.name ?? '') ?? []));
     const feasible = nodes.filter((_, i) => verdicts[i]?.reasons.length === 0);
     // Scheduling cycle: filter + score take a couple of milliseconds.
@@ -140,7 +145,13 @@ export class Scheduler {
     };
     const conditions = [...old.filter((c) => c.type !== 'PodScheduled'), cond];
     const body = sortDeep({ status: twoWayPatch({ conditions: old }, { conditions }, POD_STATUS_MERGE_KEYS) });
-    this.#c.api.patch<Pod>(idOf(pod), body, (d) => ({ ...d, status: { ...d.status, conditions } }), this.#ctx, 'status');
+    this.#c.api.patch<Pod>(
+      idOf(pod),
+      body,
+      (d) => ({ ...d, status: { ...d.status, conditions } }),
+      this.#ctx,
+      'status',
+    );
   }
 
   /** Spread replicas of one owner, then least allocated CPU; ties broken at random. */
@@ -148,8 +159,10 @@ export class Scheduler {
     const owner = pod.metadata.ownerReferences?.[0]?.uid;
     const scored = nodes.map((n) => {
       const here = onNode.get(n.metadata.name ?? '') ?? [];
-      const siblings = owner === undefined ? 0 : here.filter((p) => p.metadata.ownerReferences?.[0]?.uid === owner).length;
-      const used = here.reduce((s, p) => s + podRequests(p).cpu, 0) / Math.max(1, cpuMillis(n.status.allocatable['cpu']));
+      const siblings =
+        owner === undefined ? 0 : here.filter((p) => p.metadata.ownerReferences?.[0]?.uid === owner).length;
+      const used =
+        here.reduce((s, p) => s + podRequests(p).cpu, 0) / Math.max(1, cpuMillis(n.status.allocatable['cpu']));
       return { n, score: siblings * 10 + used + this.#rng.range(0, 0.05) };
     });
     scored.sort((a, b) => a.score - b.score);

@@ -63,7 +63,12 @@ export class StatefulSetController {
       const pod = byOrdinal(i);
       if (pod === undefined || pod.metadata.labels?.[REV_LABEL] === updateRevision) continue;
       if (this.#c.api.delete(idOf(pod), this.#ctx) !== undefined) {
-        this.#events.record(referenceTo(ss), 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata.name ?? ''} in StatefulSet ${ss.metadata.name ?? ''} successful`);
+        this.#events.record(
+          referenceTo(ss),
+          'Normal',
+          'SuccessfulDelete',
+          `delete Pod ${pod.metadata.name ?? ''} in StatefulSet ${ss.metadata.name ?? ''} successful`,
+        );
       }
       return;
     }
@@ -85,9 +90,19 @@ export class StatefulSetController {
       const claim = String((t['metadata'] as { name?: string } | undefined)?.name ?? 'data');
       return { name: claim, persistentVolumeClaim: { claimName: `${claim}-${podName}` } };
     });
-    body.spec = { ...body.spec, volumes: [...claims, ...(body.spec.volumes ?? [])], hostname: podName, subdomain: ss.spec.serviceName };
+    body.spec = {
+      ...body.spec,
+      volumes: [...claims, ...(body.spec.volumes ?? [])],
+      hostname: podName,
+      subdomain: ss.spec.serviceName,
+    };
     this.#c.api.create(body, this.#ctx, (req) => admitPod(req, this.#rng));
-    this.#events.record(referenceTo(ss), 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${ss.metadata.name ?? ''} successful`);
+    this.#events.record(
+      referenceTo(ss),
+      'Normal',
+      'SuccessfulCreate',
+      `create Pod ${podName} in StatefulSet ${ss.metadata.name ?? ''} successful`,
+    );
   }
 
   #writeStatus(ss: StatefulSet, pods: Pod[], currentIn: string, update: string): void {

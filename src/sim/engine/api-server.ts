@@ -6,12 +6,11 @@ import { orderKeys, orderMeta, POD_SPEC_ORDER, TOP_ORDER } from './json-order.js
 import type { KObject, Pod } from './k8s-types.js';
 import { idOf, type ObjectId, type ObjectTable } from './object-table.js';
 import type { RecordingSink } from './recording-sink.js';
-import { kindOf, resourcePath, type KindInfo } from './resources.js';
+import { auditObjectRef, graceSeconds, kindOf, resourcePath, type KindInfo } from './resources.js';
 import type { Rng } from './rng.js';
 import { rfc3339Seconds, US_PER_S } from './time-format.js';
 import type { WatchHub } from './watch-hub.js';
-import { RequestPipeline, type Changes } from './request-pipeline.js';
-import { sortDeep } from './strategic-patch.js';
+import { RequestPipeline, requestBody, withQuery, type Changes } from './request-pipeline.js';
 
 export type { WriteCtx } from './request-pipeline.js';
 
@@ -20,7 +19,6 @@ export interface DeleteOptions {
   readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   readonly preconditionUid?: string;
 }
-
 
 /**
  * The apiserver's write path: every create/update/patch/delete/bind takes a few virtual
@@ -58,24 +56,32 @@ export class ApiServer {
     while (name === undefined || this.table.has(k, ns, name))
       name = `${obj.metadata.generateName ?? ''}${this.#rng.nameSuffix()}`;
     const finalName = name;
-    const ref = this.#ref(k, ns, obj.metadata.name);
+    const ref = auditObjectRef(k, ns, obj.metadata.name);
     let stored = obj;
-    this.#pipeline.run(k, 'create', withQuery(resourcePath(k, ns), ctx.query), ctx, ref, requestBody(obj, ctx), (receivedUs) => {
-      const uid = this.#rng.uuid();
-      const admitted = admit(obj, uid);
-      const meta = {
-        ...admitted.metadata,
-        name: finalName,
-        uid,
-        resourceVersion: this.table.nextRv(),
-        ...(k.generation ? { generation: 1 } : {}),
-        creationTimestamp: rfc3339Seconds(receivedUs),
-      };
-      stored = orderKeys({ ...admitted, metadata: orderMeta(meta) }, TOP_ORDER);
-      this.table.put(stored);
-      if (k.resource === 'events') this.#pipeline.expireLater(idOf(stored), receivedUs);
-      return { changes: [{ type: 'ADDED', obj: stored }], response: stored, code: 201 };
-    });
+    this.#pipeline.run(
+      k,
+      'create',
+      withQuery(resourcePath(k, ns), ctx.query),
+      ctx,
+      ref,
+      requestBody(obj, ctx),
+      (receivedUs) => {
+        const uid = this.#rng.uuid();
+        const admitted = admit(obj, uid);
+        const meta = {
+          ...admitted.metadata,
+          name: finalName,
+          uid,
+          resourceVersion: this.table.nextRv(),
+          ...(k.generation ? { generation: 1 } : {}),
+          creationTimestamp: rfc3339Seconds(receivedUs),
+        };
+        stored = orderKeys({ ...admitted, metadata: orderMeta(meta) }, TOP_ORDER);
+        this.table.put(stored);
+        if (k.resource === 'events') this.#pipeline.expireLater(idOf(stored), receivedUs);
+        return { changes: [{ type: 'ADDED', obj: stored }], response: stored, code: 201 };
+      },
+    );
     return stored;
   }
 
@@ -84,7 +90,12 @@ export class ApiServer {
    * store: no request, no audit; watchers see it ADDED.
    */
   preload<T extends KObject>(obj: T, createdUs: number): T {
-    const meta = { ...obj.metadata, uid: this.#rng.uuid(), resourceVersion: this.table.nextRv(), creationTimestamp: rfc3339Seconds(createdUs) };
+    const meta = {
+      ...obj.metadata,
+      uid: this.#rng.uuid(),
+      resourceVersion: this.table.nextRv(),
+      creationTimestamp: rfc3339Seconds(createdUs),
+    };
     const stored = orderKeys({ ...clone(obj), metadata: orderMeta(meta) }, TOP_ORDER);
     this.table.put(stored);
     this.#hub.emit('ADDED', stored, this.#loop.nowUs);
@@ -97,7 +108,7 @@ export class ApiServer {
     const cur = this.table.get<T>(idOf(obj));
     if (cur === undefined) return undefined;
     const ref: AuditObjectRef = {
-      ...this.#ref(k, obj.metadata.namespace, obj.metadata.name, sub),
+      ...auditObjectRef(k, obj.metadata.namespace, obj.metadata.name, sub),
       ...(obj.metadata.uid === undefined ? {} : { uid: obj.metadata.uid }),
       ...(obj.metadata.resourceVersion === undefined ? {} : { resourceVersion: obj.metadata.resourceVersion }),
     };
@@ -132,7 +143,7 @@ export class ApiServer {
     const k = kindOf(id.apiVersion, id.kind);
     const cur = this.table.get<T>(id);
     if (cur === undefined) return undefined;
-    const ref = this.#ref(k, id.namespace, id.name, sub);
+    const ref = auditObjectRef(k, id.namespace, id.name, sub);
     return this.#change(k, cur, 'patch', ref, body, ctx, sub, () => apply(cur), responseOf);
   }
 
@@ -149,7 +160,7 @@ export class ApiServer {
       metadata: { name, namespace: ns, uid: pod.metadata.uid, creationTimestamp: null },
       target: { kind: 'Node', name: nodeName },
     };
-    const ref = { ...this.#ref(k, ns, name, 'binding'), uid: pod.metadata.uid ?? '' };
+    const ref = { ...auditObjectRef(k, ns, name, 'binding'), uid: pod.metadata.uid ?? '' };
     let stored: Pod | undefined;
     this.#pipeline.run(k, 'create', resourcePath(k, ns, name, 'binding'), ctx, ref, body, (receivedUs) => {
       const scheduled = {
@@ -188,13 +199,16 @@ export class ApiServer {
     };
     const uri = withQuery(resourcePath(k, id.namespace, id.name), ctx.query);
     let result: KObject | undefined;
-    this.#pipeline.run(k, 'delete', uri, ctx, this.#ref(k, id.namespace, id.name), body, (receivedUs) => {
-      const grace = this.#graceSeconds(cur, opts);
+    this.#pipeline.run(k, 'delete', uri, ctx, auditObjectRef(k, id.namespace, id.name), body, (receivedUs) => {
+      const grace = graceSeconds(cur, opts.gracePeriodSeconds);
       const pending = grace > 0 || (cur.metadata.finalizers?.length ?? 0) > 0;
       if (pending) {
         const already = cur.metadata.deletionTimestamp !== undefined;
         const restart = !already || grace < (cur.metadata.deletionGracePeriodSeconds ?? Infinity);
-        const deletion = { deletionTimestamp: rfc3339Seconds(receivedUs + grace * US_PER_S), deletionGracePeriodSeconds: grace };
+        const deletion = {
+          deletionTimestamp: rfc3339Seconds(receivedUs + grace * US_PER_S),
+          deletionGracePeriodSeconds: grace,
+        };
         const draft = restart ? { ...cur, metadata: { ...cur.metadata, ...deletion } } : cur;
         const stored = this.#store(k, cur, draft, false);
         result = stored;
@@ -206,7 +220,14 @@ export class ApiServer {
       const last =
         cur.metadata.deletionTimestamp === undefined
           ? cur
-          : { ...cur, metadata: { ...cur.metadata, deletionTimestamp: rfc3339Seconds(receivedUs), deletionGracePeriodSeconds: 0 } };
+          : {
+              ...cur,
+              metadata: {
+                ...cur.metadata,
+                deletionTimestamp: rfc3339Seconds(receivedUs),
+                deletionGracePeriodSeconds: 0,
+              },
+            };
       const gone = this.table.remove(last);
       result = gone;
       const status = {
@@ -225,14 +246,6 @@ export class ApiServer {
       return { changes: [{ type: 'DELETED', obj: gone }], response, code: 200, statusText: 'Success' };
     });
     return result;
-  }
-
-  #graceSeconds(cur: KObject, opts: DeleteOptions): number {
-    if (cur.kind !== 'Pod') return 0;
-    const pod = cur as Pod;
-    // registry/core/pod: unscheduled and terminal pods are deleted immediately.
-    if (pod.spec.nodeName === undefined || pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed') return 0;
-    return opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds;
   }
 
   #change<T extends KObject>(
@@ -264,7 +277,9 @@ export class ApiServer {
     const generation = (cur.metadata.generation ?? 1) + (bump ? 1 : 0);
     // The DaemonSet strategy mirrors the template generation into this legacy annotation.
     const annotations =
-      bump && k.kind === 'DaemonSet' ? { ...draft.metadata.annotations, 'deprecated.daemonset.template.generation': String(generation) } : draft.metadata.annotations;
+      bump && k.kind === 'DaemonSet'
+        ? { ...draft.metadata.annotations, 'deprecated.daemonset.template.generation': String(generation) }
+        : draft.metadata.annotations;
     const meta = {
       ...draft.metadata,
       ...(annotations === undefined ? {} : { annotations }),
@@ -282,26 +297,4 @@ export class ApiServer {
     if (o.metadata.deletionTimestamp === undefined || (o.metadata.finalizers?.length ?? 0) > 0) return false;
     return o.kind !== 'Pod' || o.metadata.deletionGracePeriodSeconds === 0;
   }
-
-  #ref(k: KindInfo, ns: string | undefined, name: string | undefined, sub?: string): AuditObjectRef {
-    const version = k.group === '' ? k.apiVersion : k.apiVersion.slice(k.group.length + 1);
-    return {
-      resource: k.resource,
-      ...(ns === undefined ? {} : { namespace: ns }),
-      ...(name === undefined ? {} : { name }),
-      ...(k.group === '' ? {} : { apiGroup: k.group }),
-      apiVersion: version,
-      ...(sub === undefined ? {} : { subresource: sub }),
-    };
-  }
-}
-
-/** The body as the client serialized it: kubectl's unstructured maps sort every key; Go clients use struct order. */
-function requestBody(obj: KObject, ctx: WriteCtx): unknown {
-  if (ctx.actor.userAgent.startsWith('kubectl/')) return sortDeep(obj);
-  return orderKeys({ ...obj, metadata: orderMeta(obj.metadata) }, TOP_ORDER);
-}
-
-function withQuery(path: string, query: string | undefined): string {
-  return query === undefined ? path : `${path}?${query}`;
 }

@@ -122,7 +122,17 @@ export class CoreEventRecorder {
     const id = { apiVersion: 'v1', kind: 'Event', namespace: seen.namespace, name: seen.name };
     if (this.#api.get(id) === undefined) {
       // Expired (event TTL) meanwhile: client-go re-creates it on the PATCH's 404.
-      this.#create(seen.ref, seen.namespace, seen.name, seen.type, seen.reason, seen.message, seen.firstUs, atUs, count);
+      this.#create(
+        seen.ref,
+        seen.namespace,
+        seen.name,
+        seen.type,
+        seen.reason,
+        seen.message,
+        seen.firstUs,
+        atUs,
+        count,
+      );
       return;
     }
     const body = { count, lastTimestamp: rfc3339Seconds(atUs) };

@@ -11,7 +11,13 @@ export function keyOf(o: KObject): string {
  * The informer wiring every workload controller has: queue an object of `kind` when it is added
  * or changed, and queue its controller when one of the `childKind` objects it controls changes.
  */
-export function queueOwnAndOwned(hub: WatchHub, queue: WorkQueue, kind: string, childKind: string, ownOnlyOnAdd = false): void {
+export function queueOwnAndOwned(
+  hub: WatchHub,
+  queue: WorkQueue,
+  kind: string,
+  childKind: string,
+  ownOnlyOnAdd = false,
+): void {
   hub.subscribe((type, obj, atUs) => {
     if (obj.kind === kind && (type === 'ADDED' || (type === 'MODIFIED' && !ownOnlyOnAdd))) queue.add(keyOf(obj), atUs);
     if (obj.kind !== childKind) return;

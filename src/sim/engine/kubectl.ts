@@ -68,9 +68,21 @@ export class Kubectl {
   apply<T extends KObject>(defaulted: T, admit?: (req: T, uid: string) => T): T {
     const manifest = toManifest(defaulted);
     const meta = manifest['metadata'] as Record<string, unknown>;
-    const lastApplied = JSON.stringify(sortDeep({ ...manifest, metadata: { ...meta, annotations: { ...(meta['annotations'] as object | undefined) } } })) + '\n';
-    const annotate = <U extends KObject>(o: U): U => ({ ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [LAST_APPLIED]: lastApplied } } });
-    const body = annotate({ ...manifest, metadata: { ...meta, annotations: { ...(meta['annotations'] as object | undefined) } } } as unknown as T);
+    const lastApplied =
+      JSON.stringify(
+        sortDeep({
+          ...manifest,
+          metadata: { ...meta, annotations: { ...(meta['annotations'] as object | undefined) } },
+        }),
+      ) + '\n';
+    const annotate = <U extends KObject>(o: U): U => ({
+      ...o,
+      metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [LAST_APPLIED]: lastApplied } },
+    });
+    const body = annotate({
+      ...manifest,
+      metadata: { ...meta, annotations: { ...(meta['annotations'] as object | undefined) } },
+    } as unknown as T);
     const query = 'fieldManager=kubectl-client-side-apply&fieldValidation=Strict';
     return this.#c.api.create(body, { ...this.#ctx, query }, (req, uid) => {
       const stored = annotate(clone(defaulted));
@@ -95,7 +107,12 @@ export class Kubectl {
 
   /** `kubectl scale --replicas=n`: a merge patch of the scale subresource, answered with a Scale. */
   scale(id: ObjectId, replicas: number): void {
-    this.#c.api.patch<KObject & { spec: { replicas: number; selector: { matchLabels: Record<string, string> } }; status: { replicas?: number } }>(
+    this.#c.api.patch<
+      KObject & {
+        spec: { replicas: number; selector: { matchLabels: Record<string, string> } };
+        status: { replicas?: number };
+      }
+    >(
       id,
       { spec: { replicas } },
       (d) => ({ ...d, spec: { ...d.spec, replicas } }),
@@ -114,7 +131,9 @@ export class Kubectl {
         spec: { replicas },
         status: {
           replicas: s.status.replicas ?? 0,
-          selector: Object.entries(s.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(','),
+          selector: Object.entries(s.spec.selector.matchLabels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
         },
       }),
     );
@@ -129,7 +148,10 @@ export class Kubectl {
       body,
       (cur) => {
         const d = clone(cur);
-        d.spec.template.metadata.annotations = { ...d.spec.template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': at };
+        d.spec.template.metadata.annotations = {
+          ...d.spec.template.metadata.annotations,
+          'kubectl.kubernetes.io/restartedAt': at,
+        };
         return d;
       },
       { ...this.#ctx, query: 'fieldManager=kubectl-rollout' },

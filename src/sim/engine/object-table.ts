@@ -66,7 +66,9 @@ export class ObjectTable {
   controlledBy<T extends KObject>(ownerUid: string | undefined, kind: string): T[] {
     if (ownerUid === undefined) return [];
     return this.dependentsOf(ownerUid).filter(
-      (o): o is T => o.kind === kind && (o.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === ownerUid) ?? false),
+      (o): o is T =>
+        o.kind === kind &&
+        (o.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === ownerUid) ?? false),
     );
   }
 

@@ -6,6 +6,8 @@ import type { KObject } from './k8s-types.js';
 import type { ObjectId, ObjectTable } from './object-table.js';
 import type { RecordingSink } from './recording-sink.js';
 import type { KindInfo } from './resources.js';
+import { orderKeys, orderMeta, TOP_ORDER } from './json-order.js';
+import { sortDeep } from './strategic-patch.js';
 import type { Rng } from './rng.js';
 import { US_PER_S } from './time-format.js';
 import type { WatchHub } from './watch-hub.js';
@@ -113,4 +115,14 @@ export class RequestPipeline {
     if (verb === 'create') return this.#rng.int(3000, 11000);
     return this.#rng.int(1800, 7500);
   }
+}
+
+/** The body as the client serialized it: kubectl's unstructured maps sort every key; Go clients use struct order. */
+export function requestBody(obj: KObject, ctx: WriteCtx): unknown {
+  if (ctx.actor.userAgent.startsWith('kubectl/')) return sortDeep(obj);
+  return orderKeys({ ...obj, metadata: orderMeta(obj.metadata) }, TOP_ORDER);
+}
+
+export function withQuery(path: string, query: string | undefined): string {
+  return query === undefined ? path : `${path}?${query}`;
 }

@@ -1,4 +1,5 @@
-import type { AuditLevel } from '../types.js';
+import type { AuditLevel, AuditObjectRef } from '../types.js';
+import type { KObject, Pod } from './k8s-types.js';
 
 /** Where a kind's writes land in a recording. */
 export type Stream = 'watch' | 'events' | 'none';
@@ -76,4 +77,33 @@ export function resourcePath(k: KindInfo, namespace: string | undefined, name?: 
 /** Store key: group/resource/namespace/name. */
 export function storeKey(k: KindInfo, namespace: string | undefined, name: string): string {
   return `${k.group}/${k.resource}/${namespace ?? ''}/${name}`;
+}
+
+/** The audit objectRef of a request: group and version split, name only when the client sent one. */
+export function auditObjectRef(
+  k: KindInfo,
+  ns: string | undefined,
+  name: string | undefined,
+  sub?: string,
+): AuditObjectRef {
+  const version = k.group === '' ? k.apiVersion : k.apiVersion.slice(k.group.length + 1);
+  return {
+    resource: k.resource,
+    ...(ns === undefined ? {} : { namespace: ns }),
+    ...(name === undefined ? {} : { name }),
+    ...(k.group === '' ? {} : { apiGroup: k.group }),
+    apiVersion: version,
+    ...(sub === undefined ? {} : { subresource: sub }),
+  };
+}
+
+/**
+ * The grace period a DELETE gets (registry/core/pod): only scheduled, non-terminal pods are
+ * deleted gracefully — with the requested period or the pod's terminationGracePeriodSeconds.
+ */
+export function graceSeconds(obj: KObject, requested: number | undefined): number {
+  if (obj.kind !== 'Pod') return 0;
+  const pod = obj as Pod;
+  if (pod.spec.nodeName === undefined || pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed') return 0;
+  return requested ?? pod.spec.terminationGracePeriodSeconds;
 }

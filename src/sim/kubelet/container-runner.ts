@@ -61,7 +61,9 @@ export class ContainerRunner {
     const now = this.#h.loop.nowUs;
     const begin = Math.max(now, this.#pullFreeUs);
     const bandwidth = this.#h.rng.range(18, 40) * 1e6;
-    const pullUs = info.exists ? Math.round(this.#h.rng.int(500, 1100) * US_PER_MS + (info.sizeBytes / bandwidth) * US_PER_S) : this.#h.rng.int(350, 1400) * US_PER_MS;
+    const pullUs = info.exists
+      ? Math.round(this.#h.rng.int(500, 1100) * US_PER_MS + (info.sizeBytes / bandwidth) * US_PER_S)
+      : this.#h.rng.int(350, 1400) * US_PER_MS;
     const end = begin + pullUs;
     this.#pullFreeUs = end;
     this.#h.loop.at(end, () => {

@@ -43,7 +43,10 @@ export class Kubelet {
     this.facts = facts;
     this.#rng = streamOf(c, `kubelet/${facts.name}`);
     this.#ctx = { actor: kubeletActor(facts.name, facts.ip, this.#rng) };
-    this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: 'kubelet', host: facts.name });
+    this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, {
+      component: 'kubelet',
+      host: facts.name,
+    });
     this.#relistOffsetUs = this.#rng.int(0, US_PER_S - 1);
     this.status = new NodeStatusReporter(c, facts, this.#ctx, this.#events, this.#rng, images);
     this.#runner = new ContainerRunner({
@@ -58,7 +61,12 @@ export class Kubelet {
       onStarted: (rt, ct) => this.#prober.watch(rt, ct, this.#nextRelistUs()),
       startDelayUs: (rt) => Math.round((this.#overheadUs.get(rt.uid) ?? 1_000_000) * 0.35),
     });
-    this.#prober = new ReadinessProber(c.loop, this.#runner, (rt) => this.#syncStatus(rt), (rt) => rt.podIp ?? '');
+    this.#prober = new ReadinessProber(
+      c.loop,
+      this.#runner,
+      (rt) => this.#syncStatus(rt),
+      (rt) => rt.podIp ?? '',
+    );
     c.hub.subscribe((type, obj, atUs) => {
       if (obj.kind === 'Pod' && (obj as Pod).spec.nodeName === facts.name) this.#onPod(type, obj as Pod, atUs);
     });
@@ -79,7 +87,8 @@ export class Kubelet {
     this.#connected = true;
     this.status.connected = true;
     this.status.heartbeat();
-    for (const rt of this.#pods.values()) this.#c.loop.after(this.#rng.int(200, 9_000) * US_PER_MS, () => this.#syncStatus(rt));
+    for (const rt of this.#pods.values())
+      this.#c.loop.after(this.#rng.int(200, 9_000) * US_PER_MS, () => this.#syncStatus(rt));
   }
 
   #onPod(type: string, pod: Pod, atUs: number): void {
@@ -118,7 +127,10 @@ export class Kubelet {
       if (rt.terminating) return;
       rt.sandboxUs = this.#c.loop.nowUs;
       const pod = this.#pod(rt);
-      rt.podIp = pod?.spec.hostNetwork === true ? this.facts.ip : `${this.facts.podCidr.split('.').slice(0, 3).join('.')}.${this.#ipSeq++}`;
+      rt.podIp =
+        pod?.spec.hostNetwork === true
+          ? this.facts.ip
+          : `${this.facts.podCidr.split('.').slice(0, 3).join('.')}.${this.#ipSeq++}`;
       this.#nextStep(rt);
     });
   }
@@ -215,7 +227,10 @@ export class Kubelet {
     if (cur === undefined || cur.metadata.uid !== rt.uid) return;
     const next = generatePodStatus(rt, cur, this.facts.ip, this.#c.loop.nowUs);
     if (!jsonEqual(cur.status, next)) {
-      const body = sortDeep({ metadata: { uid: rt.uid }, status: twoWayPatch(cur.status, next, POD_STATUS_MERGE_KEYS) });
+      const body = sortDeep({
+        metadata: { uid: rt.uid },
+        status: twoWayPatch(cur.status, next, POD_STATUS_MERGE_KEYS),
+      });
       this.#c.api.patch<Pod>(rt.id, body, (d) => ({ ...d, status: next }), this.#ctx, 'status');
     }
     if (rt.terminating && rt.sandboxDownUs !== undefined && !rt.finalDeleteQueued) {

@@ -5,7 +5,13 @@ import type { Rng } from '../engine/rng.js';
 import type { SimContext } from '../engine/sim-context.js';
 import { NODE_STATUS_MERGE_KEYS, sortDeep, twoWayPatch } from '../engine/strategic-patch.js';
 import { rfc3339Seconds, US_PER_MS, US_PER_S } from '../engine/time-format.js';
-import { buildNode, healthyConditions, nodeImageEntries, registeringConditions, type NodeFacts } from '../objects/node-builder.js';
+import {
+  buildNode,
+  healthyConditions,
+  nodeImageEntries,
+  registeringConditions,
+  type NodeFacts,
+} from '../objects/node-builder.js';
 
 const TRANSITION_EVENTS: Readonly<Record<string, readonly [ok: string, bad: string]>> = {
   MemoryPressure: ['NodeHasSufficientMemory', 'NodeHasInsufficientMemory'],
@@ -30,7 +36,14 @@ export class NodeStatusReporter {
   readonly #images: Set<string>;
   #stage: 'starting' | 'cni-pending' | 'ready' = 'ready';
 
-  constructor(c: SimContext, facts: NodeFacts, ctx: WriteCtx, events: CoreEventRecorder, rng: Rng, images: Set<string>) {
+  constructor(
+    c: SimContext,
+    facts: NodeFacts,
+    ctx: WriteCtx,
+    events: CoreEventRecorder,
+    rng: Rng,
+    images: Set<string>,
+  ) {
     this.#c = c;
     this.#facts = facts;
     this.#ctx = ctx;
@@ -61,7 +74,8 @@ export class NodeStatusReporter {
     const cur = this.#c.api.get<Node>(id);
     if (cur === undefined) return;
     const now = this.#c.loop.nowUs;
-    const want = this.#stage === 'ready' ? healthyConditions(now, now) : registeringConditions(now, this.#stage === 'cni-pending');
+    const want =
+      this.#stage === 'ready' ? healthyConditions(now, now) : registeringConditions(now, this.#stage === 'cni-pending');
     const conditions: NodeCondition[] = want.map((w) => {
       const prev = cur.status.conditions.find((c) => c.type === w.type);
       const same = prev !== undefined && prev.status === w.status;
@@ -70,7 +84,13 @@ export class NodeStatusReporter {
     });
     const next = { ...cur.status, conditions, images: nodeImageEntries([...this.#images]) };
     const body = sortDeep({ status: twoWayPatch(cur.status, next, NODE_STATUS_MERGE_KEYS) });
-    this.#c.api.patch<Node>(id, body, (d) => ({ ...d, status: next }), { ...this.#ctx, query: 'timeout=10s' }, 'status');
+    this.#c.api.patch<Node>(
+      id,
+      body,
+      (d) => ({ ...d, status: next }),
+      { ...this.#ctx, query: 'timeout=10s' },
+      'status',
+    );
   }
 
   #transitionEvent(c: NodeCondition): void {

@@ -20,7 +20,10 @@ function containerStatus(c: ContainerRt): ContainerStatus {
   let state: ContainerState;
   if (c.state === 'running') state = { running: { startedAt: rfc3339Seconds(c.startedUs ?? 0) } };
   else if (c.state === 'terminated' && c.terminated !== undefined) state = terminatedState(c.terminated);
-  else state = { waiting: { reason: c.waitingReason, ...(c.waitingMessage === undefined ? {} : { message: c.waitingMessage }) } };
+  else
+    state = {
+      waiting: { reason: c.waitingReason, ...(c.waitingMessage === undefined ? {} : { message: c.waitingMessage }) },
+    };
   const info = imageInfo(c.spec.image);
   const created = c.containerId !== undefined;
   return {
@@ -34,7 +37,13 @@ function containerStatus(c: ContainerRt): ContainerStatus {
     ...(created ? { containerID: c.containerId } : {}),
     started: c.state === 'running',
     ...(created
-      ? { volumeMounts: (c.spec.volumeMounts ?? []).map((m) => ({ name: m.name, mountPath: m.mountPath, ...(m.readOnly === true ? { readOnly: true, recursiveReadOnly: 'Disabled' } : {}) })) }
+      ? {
+          volumeMounts: (c.spec.volumeMounts ?? []).map((m) => ({
+            name: m.name,
+            mountPath: m.mountPath,
+            ...(m.readOnly === true ? { readOnly: true, recursiveReadOnly: 'Disabled' } : {}),
+          })),
+        }
       : {}),
   };
 }
@@ -60,7 +69,9 @@ export function generatePodStatus(rt: PodRt, pod: Pod, hostIp: string, nowUs: nu
       ...(ok || message === undefined ? {} : { message }),
     };
   };
-  const incomplete = rt.inits.filter((c) => !(c.state === 'terminated' && c.terminated?.exitCode === 0)).map((c) => c.spec.name);
+  const incomplete = rt.inits
+    .filter((c) => !(c.state === 'terminated' && c.terminated?.exitCode === 0))
+    .map((c) => c.spec.name);
   const unready = rt.mains.filter((c) => !c.ready).map((c) => c.spec.name);
   const completed = phase === 'Succeeded';
   const readyReason = completed ? 'PodCompleted' : 'ContainersNotReady';
@@ -68,7 +79,12 @@ export function generatePodStatus(rt: PodRt, pod: Pod, hostIp: string, nowUs: nu
   const sandbox = rt.sandboxUs !== undefined && rt.sandboxDownUs === undefined;
   const conditions = [
     cond('PodReadyToStartContainers', sandbox),
-    cond('Initialized', initsDone(rt), 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`),
+    cond(
+      'Initialized',
+      initsDone(rt),
+      'ContainersNotInitialized',
+      `containers with incomplete status: [${incomplete.join(' ')}]`,
+    ),
     cond('Ready', unready.length === 0, readyReason, readyMessage),
     cond('ContainersReady', unready.length === 0, readyReason, readyMessage),
     ...(pod.status.conditions ?? []).filter((c) => c.type === 'PodScheduled'),

@@ -49,7 +49,8 @@ export class ReadinessProber {
     if (custom !== undefined) return custom;
     const http = c.spec.readinessProbe?.httpGet;
     const ip = this.#podIp(rt);
-    if (http !== undefined) return `Get "http://${ip}:${http.port}${http.path}": dial tcp ${ip}:${http.port}: connect: connection refused`;
+    if (http !== undefined)
+      return `Get "http://${ip}:${http.port}${http.path}": dial tcp ${ip}:${http.port}: connect: connection refused`;
     return 'command failed';
   }
 }

@@ -68,12 +68,7 @@ export function nodeImageEntries(refs: readonly string[]): { names: string[]; si
  * A kubeadm-joined worker on EC2 as `kubectl get node -o json` shows it. `registered` is when it
  * joined; `ready` false gives the state right after registration (not-ready taint, CNI pending).
  */
-export function buildNode(
-  f: NodeFacts,
-  rng: Rng,
-  registeredUs: number,
-  ready: boolean,
-): Node {
+export function buildNode(f: NodeFacts, rng: Rng, registeredUs: number, ready: boolean): Node {
   const region = f.zone.slice(0, -1);
   const memKi = 16_203_368;
   return {

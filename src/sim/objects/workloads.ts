@@ -1,8 +1,20 @@
-import type { ContainerSpec, CronJob, DaemonSet, Deployment, Job, PodSpec, Probe, RollingUpdate, StatefulSet } from '../engine/k8s-types.js';
+import type {
+  ContainerSpec,
+  CronJob,
+  DaemonSet,
+  Deployment,
+  Job,
+  PodSpec,
+  Probe,
+  RollingUpdate,
+  StatefulSet,
+} from '../engine/k8s-types.js';
 import { container, podTemplate } from './pod-builder.js';
 
 /** A readiness probe with the apiserver's defaults filled in. */
-export function probe(p: Pick<Probe, 'exec' | 'httpGet' | 'tcpSocket'> & { initialDelaySeconds?: number; periodSeconds?: number }): Probe {
+export function probe(
+  p: Pick<Probe, 'exec' | 'httpGet' | 'tcpSocket'> & { initialDelaySeconds?: number; periodSeconds?: number },
+): Probe {
   return {
     ...(p.exec === undefined ? {} : { exec: p.exec }),
     ...(p.httpGet === undefined ? {} : { httpGet: p.httpGet }),
@@ -50,12 +62,27 @@ export function nginx(image: string, readiness = true): ContainerSpec {
     image,
     ports: [{ containerPort: 80, protocol: 'TCP' }],
     resources: { limits: { memory: '128Mi' }, requests: { cpu: '100m', memory: '64Mi' } },
-    ...(readiness ? { readinessProbe: probe({ httpGet: { path: '/', port: 80, scheme: 'HTTP' }, initialDelaySeconds: 5, periodSeconds: 5 }) } : {}),
+    ...(readiness
+      ? {
+          readinessProbe: probe({
+            httpGet: { path: '/', port: 80, scheme: 'HTTP' },
+            initialDelaySeconds: 5,
+            periodSeconds: 5,
+          }),
+        }
+      : {}),
   });
 }
 
 /** A StatefulSet (OrderedReady, RollingUpdate, a 20Gi `data` claim template) as stored after defaulting. */
-export function statefulSet(i: { namespace: string; name: string; replicas: number; containers: ContainerSpec[]; serviceName: string; pod?: Partial<PodSpec> }): StatefulSet {
+export function statefulSet(i: {
+  namespace: string;
+  name: string;
+  replicas: number;
+  containers: ContainerSpec[];
+  serviceName: string;
+  pod?: Partial<PodSpec>;
+}): StatefulSet {
   const labels = { app: i.name };
   return {
     kind: 'StatefulSet',
@@ -70,7 +97,12 @@ export function statefulSet(i: { namespace: string; name: string; replicas: numb
           apiVersion: 'v1',
           kind: 'PersistentVolumeClaim',
           metadata: { name: 'data', creationTimestamp: null },
-          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } }, storageClassName: 'gp3', volumeMode: 'Filesystem' },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            resources: { requests: { storage: '20Gi' } },
+            storageClassName: 'gp3',
+            volumeMode: 'Filesystem',
+          },
           status: { phase: 'Pending' },
         },
       ],
@@ -85,12 +117,23 @@ export function statefulSet(i: { namespace: string; name: string; replicas: numb
 }
 
 /** A DaemonSet (RollingUpdate, maxUnavailable 1) as stored after defaulting. */
-export function daemonSet(i: { namespace: string; name: string; containers: ContainerSpec[]; pod?: Partial<PodSpec> }): DaemonSet {
+export function daemonSet(i: {
+  namespace: string;
+  name: string;
+  containers: ContainerSpec[];
+  pod?: Partial<PodSpec>;
+}): DaemonSet {
   const labels = { app: i.name };
   return {
     kind: 'DaemonSet',
     apiVersion: 'apps/v1',
-    metadata: { name: i.name, namespace: i.namespace, creationTimestamp: null, labels, annotations: { 'deprecated.daemonset.template.generation': '1' } },
+    metadata: {
+      name: i.name,
+      namespace: i.namespace,
+      creationTimestamp: null,
+      labels,
+      annotations: { 'deprecated.daemonset.template.generation': '1' },
+    },
     spec: {
       selector: { matchLabels: labels },
       template: podTemplate(labels, { ...i.pod, containers: i.containers }),
@@ -101,7 +144,13 @@ export function daemonSet(i: { namespace: string; name: string; containers: Cont
   };
 }
 
-export type JobSpecInput = { backoffLimit: number; containers: ContainerSpec[]; initContainers?: ContainerSpec[]; restartPolicy: 'Never' | 'OnFailure'; labels?: Record<string, string> };
+export type JobSpecInput = {
+  backoffLimit: number;
+  containers: ContainerSpec[];
+  initContainers?: ContainerSpec[];
+  restartPolicy: 'Never' | 'OnFailure';
+  labels?: Record<string, string>;
+};
 
 function jobSpec(i: JobSpecInput): Job['spec'] {
   return {
@@ -121,7 +170,13 @@ function jobSpec(i: JobSpecInput): Job['spec'] {
 
 /** A NonIndexed Job with one completion, as stored after defaulting (selector added at admission). */
 export function job(i: JobSpecInput & { namespace: string; name: string }): Job {
-  return { kind: 'Job', apiVersion: 'batch/v1', metadata: { name: i.name, namespace: i.namespace, creationTimestamp: null }, spec: jobSpec(i), status: {} };
+  return {
+    kind: 'Job',
+    apiVersion: 'batch/v1',
+    metadata: { name: i.name, namespace: i.namespace, creationTimestamp: null },
+    spec: jobSpec(i),
+    status: {},
+  };
 }
 
 /** A CronJob (Forbid concurrency, history 3/1) as stored after defaulting. */

@@ -9,7 +9,13 @@ export const rollingUpdate: Scenario = {
   prehistoryUs: s(15 * 60),
   setup(cl, t0) {
     threeNodes(cl);
-    const web = deployment({ namespace: 'shop', name: 'web', replicas: 3, containers: [nginx('nginx:1.25')], rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    const web = deployment({
+      namespace: 'shop',
+      name: 'web',
+      replicas: 3,
+      containers: [nginx('nginx:1.25')],
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
     cl.at(t0 + s(62), () => cl.kubectl.apply(web));
   },
   script(cl, start) {
@@ -23,7 +29,9 @@ export const scaleUpDown: Scenario = {
   prehistoryUs: s(12 * 60),
   setup(cl, t0) {
     threeNodes(cl);
-    cl.at(t0 + s(45), () => cl.kubectl.apply(deployment({ namespace: 'shop', name: 'api', replicas: 2, containers: [nginx('nginx:1.26')] })));
+    cl.at(t0 + s(45), () =>
+      cl.kubectl.apply(deployment({ namespace: 'shop', name: 'api', replicas: 2, containers: [nginx('nginx:1.26')] })),
+    );
   },
   script(cl, start) {
     cl.at(start + s(5), () => cl.kubectl.scale(deploymentId('shop', 'api'), 5));
@@ -43,10 +51,16 @@ export const crashloop: Scenario = {
     const app = container({
       name: 'app',
       image: 'busybox:1.36',
-      command: ['sh', '-c', 'echo "connecting to postgres://db:5432/shop"; sleep 2; echo "FATAL: password authentication failed" >&2; exit 1'],
+      command: [
+        'sh',
+        '-c',
+        'echo "connecting to postgres://db:5432/shop"; sleep 2; echo "FATAL: password authentication failed" >&2; exit 1',
+      ],
       resources: { limits: { memory: '64Mi' }, requests: { cpu: '50m', memory: '32Mi' } },
     });
-    cl.at(start + s(3), () => cl.kubectl.apply(deployment({ namespace: 'default', name: 'crash', replicas: 1, containers: [app] })));
+    cl.at(start + s(3), () =>
+      cl.kubectl.apply(deployment({ namespace: 'default', name: 'crash', replicas: 1, containers: [app] })),
+    );
     return s(240);
   },
 };
@@ -56,7 +70,11 @@ export const imagePullError: Scenario = {
   prehistoryUs: s(12 * 60),
   setup(cl, t0) {
     threeNodes(cl);
-    cl.at(t0 + s(50), () => cl.kubectl.apply(deployment({ namespace: 'shop', name: 'frontend', replicas: 2, containers: [nginx('nginx:1.26')] })));
+    cl.at(t0 + s(50), () =>
+      cl.kubectl.apply(
+        deployment({ namespace: 'shop', name: 'frontend', replicas: 2, containers: [nginx('nginx:1.26')] }),
+      ),
+    );
   },
   script(cl, start) {
     cl.at(start + s(5), () => cl.kubectl.setImage(deploymentId('shop', 'frontend'), 'nginx', 'nginx:1.27.9'));
@@ -78,7 +96,9 @@ export const failedScheduling: Scenario = {
       args: ['--executor-cores=3'],
       resources: { limits: { memory: '6Gi' }, requests: { cpu: '3', memory: '6Gi' } },
     });
-    cl.at(t0 + s(40), () => cl.kubectl.apply(deployment({ namespace: 'analytics', name: 'spark-worker', replicas: 3, containers: [worker] })));
+    cl.at(t0 + s(40), () =>
+      cl.kubectl.apply(deployment({ namespace: 'analytics', name: 'spark-worker', replicas: 3, containers: [worker] })),
+    );
   },
   script(cl, start) {
     const search = container({
@@ -87,7 +107,9 @@ export const failedScheduling: Scenario = {
       ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
       resources: { limits: { memory: '4Gi' }, requests: { cpu: '2', memory: '4Gi' } },
     });
-    cl.at(start + s(5), () => cl.kubectl.apply(deployment({ namespace: 'shop', name: 'search', replicas: 1, containers: [search] })));
+    cl.at(start + s(5), () =>
+      cl.kubectl.apply(deployment({ namespace: 'shop', name: 'search', replicas: 1, containers: [search] })),
+    );
     cl.at(start + s(48), () => cl.joinNode(nodeFacts(4), s(11)));
     return s(150);
   },

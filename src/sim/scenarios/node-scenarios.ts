@@ -10,7 +10,9 @@ export const nodeNotReady: Scenario = {
   prehistoryUs: s(12 * 60),
   setup(cl, t0) {
     threeNodes(cl);
-    cl.at(t0 + s(35), () => cl.kubectl.apply(deployment({ namespace: 'shop', name: 'web', replicas: 3, containers: [nginx('nginx:1.26')] })));
+    cl.at(t0 + s(35), () =>
+      cl.kubectl.apply(deployment({ namespace: 'shop', name: 'web', replicas: 3, containers: [nginx('nginx:1.26')] })),
+    );
   },
   script(cl, start) {
     cl.at(start + s(20), () => cl.kubelets.get('node-2')?.disconnect());

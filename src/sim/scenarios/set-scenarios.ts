@@ -22,12 +22,24 @@ export const statefulsetRollout: Scenario = {
       env: [{ name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' }],
       resources: { limits: { memory: '2Gi' }, requests: { cpu: '500m', memory: '1Gi' } },
       volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql/data' }],
-      readinessProbe: probe({ exec: { command: ['pg_isready', '-U', 'postgres'] }, initialDelaySeconds: 5, periodSeconds: 5 }),
+      readinessProbe: probe({
+        exec: { command: ['pg_isready', '-U', 'postgres'] },
+        initialDelaySeconds: 5,
+        periodSeconds: 5,
+      }),
     });
-    cl.at(t0 + s(30), () => cl.kubectl.apply(statefulSet({ namespace: 'db', name: 'pg', replicas: 3, serviceName: 'pg', containers: [pg] })));
+    cl.at(t0 + s(30), () =>
+      cl.kubectl.apply(statefulSet({ namespace: 'db', name: 'pg', replicas: 3, serviceName: 'pg', containers: [pg] })),
+    );
   },
   script(cl, start) {
-    cl.at(start + s(5), () => cl.kubectl.setImage({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'db', name: 'pg' }, 'postgres', 'postgres:16.6'));
+    cl.at(start + s(5), () =>
+      cl.kubectl.setImage(
+        { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'db', name: 'pg' },
+        'postgres',
+        'postgres:16.6',
+      ),
+    );
     return s(180);
   },
 };
@@ -44,7 +56,11 @@ export const daemonsetRollout: Scenario = {
       ports: [{ name: 'metrics', containerPort: 9100, protocol: 'TCP' }],
       resources: { limits: { memory: '64Mi' }, requests: { cpu: '50m', memory: '32Mi' } },
       volumeMounts: [{ name: 'root', readOnly: true, mountPath: '/host' }],
-      readinessProbe: probe({ httpGet: { path: '/', port: 9100, scheme: 'HTTP' }, initialDelaySeconds: 3, periodSeconds: 5 }),
+      readinessProbe: probe({
+        httpGet: { path: '/', port: 9100, scheme: 'HTTP' },
+        initialDelaySeconds: 3,
+        periodSeconds: 5,
+      }),
     });
     const ds = daemonSet({
       namespace: 'monitoring',
@@ -56,7 +72,11 @@ export const daemonsetRollout: Scenario = {
   },
   script(cl, start) {
     cl.at(start + s(5), () =>
-      cl.kubectl.setImage({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'monitoring', name: 'node-exporter' }, 'node-exporter', 'quay.io/prometheus/node-exporter:v1.9.0'),
+      cl.kubectl.setImage(
+        { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'monitoring', name: 'node-exporter' },
+        'node-exporter',
+        'quay.io/prometheus/node-exporter:v1.9.0',
+      ),
     );
     return s(120);
   },
