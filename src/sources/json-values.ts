@@ -9,7 +9,9 @@ export type JsonValueResult =
  * -o json` prints). Malformed input is reported per value with its 1-based start line and the
  * scan goes on; this function never throws.
  */
-export function* splitJsonValues(text: string): Generator<JsonValueResult> {
+export function* splitJsonValues(input: string): Generator<JsonValueResult> {
+  // Editors on Windows save UTF-8 with a byte-order mark; it is not part of the first value.
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
   const lines = text.split('\n');
   const firstLine = lines.find((l) => l.trim() !== '');
   if (firstLine === undefined) return;

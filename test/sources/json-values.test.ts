@@ -151,3 +151,10 @@ describe('splitJsonValues', () => {
     });
   });
 });
+
+describe('splitJsonValues with a byte-order mark', () => {
+  it('keeps the first value of a file saved with a UTF-8 BOM', () => {
+    const values = [...splitJsonValues('\uFEFF{"a":1}\n{"b":2}\n')];
+    expect(values.map((v) => (v.ok ? v.value : v.reason))).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+});
