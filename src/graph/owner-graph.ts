@@ -68,7 +68,8 @@ export class OwnerGraph {
     }
     const holder = this.#byName.get(nameKey);
     const replacedUid = holder !== undefined && holder !== slim.uid ? holder : undefined;
-    if (replacedUid !== undefined) this.#bury(replacedUid, nowMs);
+    // A new object taking the name retires the old one; a late DELETED of an old uid does not.
+    if (replacedUid !== undefined && type !== 'DELETED') this.#bury(replacedUid, nowMs);
     if (type === 'DELETED') {
       this.#live.set(slim.uid, slim);
       this.#bury(slim.uid, nowMs);

@@ -247,3 +247,18 @@ describe('OwnerGraph', () => {
     });
   });
 });
+
+describe('OwnerGraph late DELETED of a uid it never saw', () => {
+  it('leaves the live object that holds the name alone', () => {
+    const g = new OwnerGraph({ tombstoneTtlMs: 60_000 });
+    const pod = (uid: string, rv: string) => ({
+      kind: 'Pod',
+      apiVersion: 'v1',
+      metadata: { name: 'web-0', namespace: 'db', uid, resourceVersion: rv },
+    });
+    g.apply('ADDED', pod('new-uid', '20'), 1000);
+    g.apply('DELETED', pod('old-uid', '10'), 2000);
+    expect(g.findByName('Pod', 'db', 'web-0')?.uid).toBe('new-uid');
+    expect(g.size).toBe(1);
+  });
+});
