@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntakeResult, TraceBatch } from '../../../src/sources/otlp/otlp-message.js';
@@ -138,6 +139,30 @@ describe('OtlpHttpServer', () => {
       expect(get.status).toBe(405);
       expect(get.headers.get('allow')).toBe('POST');
       expect(seen).toHaveLength(0);
+    });
+
+    it('answers 413 to a chunked body once it passes the limit, without waiting for its end', async () => {
+      const { url } = await start(undefined, { maxBodyBytes: 100 });
+      const { port } = new URL(url);
+      const code = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/v1/traces',
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.write(Buffer.alloc(64, 32));
+        req.write(Buffer.alloc(64, 32)); // never ended: the answer must not depend on the rest
+      });
+      expect(code).toBe(413);
     });
   });
 

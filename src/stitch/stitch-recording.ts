@@ -1,0 +1,167 @@
+import { ManualClock } from '../model/clock.js';
+import type { AuditEntry, IngestRecord } from '../model/records.js';
+import type { SpanData } from '../model/span.js';
+import { parseTraceRequestJson } from '../sources/otlp/otlp-json-request.js';
+import type { TraceBatch, TraceRequest } from '../sources/otlp/otlp-message.js';
+import { countSpans } from '../sources/otlp/otlp-message.js';
+import { traceRequestToSpanData } from '../sources/otlp/otlp-to-span-data.js';
+import type { TraceBatchSink } from '../sources/otlp/trace-batch-sink.js';
+import { Synthesizer } from '../synth/synthesizer.js';
+import { flattenRequest, nanosToMs } from './span-entries.js';
+import type { StitcherOptions } from './stitcher-options.js';
+import { Stitcher } from './stitcher.js';
+import type { AnchorInput, StitchStats } from './stitch-types.js';
+
+/** Options of a stitched replay: synth's plus the stitch knobs that make sense without a network. */
+export interface StitchRecordingOptions extends Pick<
+  StitcherOptions,
+  | 'mode'
+  | 'holdMs'
+  | 'maxHeldSpans'
+  | 'maxHeldBytes'
+  | 'memoryTtlMs'
+  | 'memoryMax'
+  | 'httpToleranceMs'
+  | 'podSyncWindowMs'
+  | 'clockSkewMs'
+  | 'apiserverServices'
+  | 'holdServices'
+> {
+  readonly cluster: string;
+  readonly windowMs?: number;
+}
+
+/** One output of a stitched replay, in release order: a synth batch or a batch of real spans. */
+export type ReplayOutput =
+  { readonly kind: 'synth'; readonly spans: SpanData[] } | { readonly kind: 'real'; readonly batch: TraceBatch };
+
+export interface StitchedReplay {
+  readonly outputs: readonly ReplayOutput[];
+  readonly stats: Readonly<StitchStats>;
+  /** `spans.jsonl` lines that could not be used (1-based line numbers), skipped. */
+  readonly problems: readonly { readonly line: number; readonly reason: string }[];
+}
+
+interface TimedRequest {
+  readonly request: TraceRequest;
+  /** When the request "arrives": the end of its last span, as an exporter sends after spans end. */
+  readonly atMs: number;
+  readonly line: number;
+}
+
+/**
+ * The replay counterpart of a live `kubestitch run` with the OTLP receiver: runs `records` (in
+ * processing order) through synth and the lines of a recording's `spans.jsonl` (OTLP/JSON
+ * ExportTraceServiceRequest per line, Collector file-exporter format) through the stitch stage,
+ * interleaved by time — each line enters when its last span ended, before records of the same
+ * time; hold timeouts run on record time. Ends with synth's flush, then releases what is held.
+ *
+ * Pure and deterministic (no I/O, no wall clock): the same input gives the same outputs. Bad lines
+ * are reported in `problems`; every span of the good lines comes out exactly once. Never throws
+ * for bad input.
+ */
+export function stitchRecording(
+  records: readonly IngestRecord[],
+  spansJsonlLines: readonly string[],
+  options: StitchRecordingOptions,
+): StitchedReplay {
+  const problems: { line: number; reason: string }[] = [];
+  const requests = timedRequests(spansJsonlLines, problems);
+  const outputs: ReplayOutput[] = [];
+  const clock = new ManualClock(
+    Math.min(requests[0]?.atMs ?? Infinity, records[0]?.timeMs ?? Infinity, Date.UTC(2100, 0)),
+  );
+  const { cluster, windowMs, ...stitchOptions } = options;
+  const stitcher = new Stitcher({ ...stitchOptions, cluster, sink: collectingSink(outputs), clock });
+  let auditInProgress: AuditEntry | undefined;
+  const synth = new Synthesizer({
+    cluster,
+    ...(windowMs !== undefined ? { windowMs } : {}),
+    onAnchor: (anchor) => stitcher.onAnchor(withRequestFacts(anchor, auditInProgress)),
+  });
+  let next = 0;
+  const feedUntil = (ms: number): void => {
+    for (let r = requests[next]; r !== undefined && r.atMs <= ms; r = requests[++next]) {
+      clock.advanceTo(r.atMs);
+      stitcher.ingest({ request: r.request, spanCount: countSpans(r.request) });
+    }
+  };
+  for (const record of records) {
+    feedUntil(record.timeMs);
+    clock.advanceTo(record.timeMs);
+    stitcher.expire();
+    auditInProgress = record.source === 'audit' ? record.audit : undefined;
+    const spans = synth.process(record);
+    auditInProgress = undefined;
+    if (spans.length > 0) outputs.push({ kind: 'synth', spans });
+  }
+  feedUntil(Infinity);
+  const last = synth.flush();
+  if (last.length > 0) outputs.push({ kind: 'synth', spans: last });
+  // The collecting sink flushes synchronously; nothing is left pending.
+  void stitcher.shutdown();
+  return { outputs, stats: structuredClone(stitcher.stats), problems };
+}
+
+/**
+ * The outputs as SpanData batches for today's SpanSinks (the OTLP/JSON file and gRPC sinks),
+ * converting real spans lossily (see otlp-to-span-data.ts). `unconvertible` counts real spans with
+ * ids SpanData cannot hold.
+ */
+export function replayOutputsToSpanBatches(outputs: readonly ReplayOutput[]): {
+  batches: SpanData[][];
+  unconvertible: number;
+} {
+  const batches: SpanData[][] = [];
+  let unconvertible = 0;
+  for (const out of outputs) {
+    if (out.kind === 'synth') {
+      batches.push(out.spans);
+      continue;
+    }
+    const { spans, skipped } = traceRequestToSpanData(out.batch.request);
+    unconvertible += skipped;
+    if (spans.length > 0) batches.push(spans);
+  }
+  return { batches, unconvertible };
+}
+
+// Synth's anchors do not carry the audit request's facts yet; the record being processed does.
+function withRequestFacts(anchor: AnchorInput, entry: AuditEntry | undefined): AnchorInput {
+  if (anchor.kind !== 'audit' || entry === undefined || entry.auditId !== anchor.auditId) return anchor;
+  return {
+    verb: entry.verb,
+    path: entry.requestUri.split('?')[0] ?? '',
+    userAgent: entry.userAgent,
+    startMs: entry.receivedMs,
+    ...anchor,
+  };
+}
+
+function timedRequests(lines: readonly string[], problems: { line: number; reason: string }[]): TimedRequest[] {
+  const out: TimedRequest[] = [];
+  lines.forEach((text, i) => {
+    if (text.trim() === '') return;
+    try {
+      const request = parseTraceRequestJson(text);
+      const ends = flattenRequest(request).map((e) => nanosToMs(e.span.endTimeUnixNano));
+      if (ends.length > 0) out.push({ request, atMs: Math.max(...ends), line: i + 1 });
+    } catch (error: unknown) {
+      problems.push({ line: i + 1, reason: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  // Stable: lines ending at the same time keep file order.
+  return out.sort((a, b) => a.atMs - b.atMs || a.line - b.line);
+}
+
+function collectingSink(outputs: ReplayOutput[]): TraceBatchSink {
+  return {
+    offer: (batch) => {
+      outputs.push({ kind: 'real', batch });
+      return true;
+    },
+    hasRoom: () => true,
+    flush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+}

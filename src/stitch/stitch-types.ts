@@ -1,0 +1,110 @@
+/**
+ * Vocabulary of the stitch stage (DESIGN §4): modes, rules, the anchors synth reports, counters.
+ */
+
+/** `reparent` rewrites matched real traces into the pseudo-span's trace; `link` only adds span links. */
+export type StitchMode = 'reparent' | 'link';
+
+/** Values of `kubestitch.stitch.rule`: which rule joined a real trace to its pseudo-span. */
+export const STITCH_RULE = {
+  /** A span of the trace carries `audit-id` = the audit event's auditID. */
+  auditId: 'audit-id',
+  /** kubelet `syncPod`/`syncTerminatingPod`/`syncTerminatedPod` carries `k8s.pod.uid`. */
+  podUid: 'pod-uid',
+  /** No audit-id (older apiservers): HTTP method + path + user agent + start time within a tolerance. */
+  httpRequest: 'http-request',
+} as const;
+export type StitchRule = (typeof STITCH_RULE)[keyof typeof STITCH_RULE];
+
+/**
+ * Attribute keys the stitch stage reads on real spans or writes. TODO(model): fold into
+ * `ATTR` in src/model/attributes.ts (kept here while that module is owned elsewhere).
+ */
+export const STITCH_ATTR = {
+  originalTraceId: 'kubestitch.original_trace_id',
+  rule: 'kubestitch.stitch.rule',
+  /** On links added after the real spans were forwarded unchanged (hold timeout or overflow). */
+  late: 'kubestitch.stitch.late',
+  // Read from real spans: otelhttp semconv v1.17 (kube-apiserver ≤ 1.3x) and current names.
+  httpMethodOld: 'http.method',
+  httpMethod: 'http.request.method',
+  httpTarget: 'http.target',
+  urlPath: 'url.path',
+  userAgentOld: 'http.user_agent',
+  userAgent: 'user_agent.original',
+  auditId: 'audit-id',
+  podUid: 'k8s.pod.uid',
+  serviceName: 'service.name',
+} as const;
+
+/**
+ * What the stitch stage needs of an audited request for the `http-request` rule. Synth's
+ * StitchAnchor does not carry these yet (proposed addition: the same four optional fields on its
+ * `audit` variant, read from the audit span's `k8s.audit.verb`, `url.path`, `user_agent.original`
+ * and start); `stitchRecording` fills them in from the audit record meanwhile.
+ */
+export interface AuditRequestFacts {
+  /** Kubernetes verb (`create`, `patch`, …). */
+  readonly verb?: string;
+  /** Request path without the query. */
+  readonly path?: string;
+  readonly userAgent?: string;
+  /** requestReceivedTimestamp, epoch ms. */
+  readonly startMs?: number;
+}
+
+/**
+ * A pseudo-span real spans can attach to. Structurally a superset of synth's StitchAnchor, so
+ * `Synthesizer({ onAnchor: stitcher.onAnchor })` type-checks as is.
+ */
+export type AnchorInput =
+  | ({
+      readonly kind: 'audit';
+      readonly auditId: string;
+      readonly traceId: string;
+      readonly spanId: string;
+    } & AuditRequestFacts)
+  | {
+      readonly kind: 'pod-startup' | 'pod-termination';
+      readonly podUid: string;
+      readonly traceId: string;
+      readonly spanId: string;
+      readonly startMs: number;
+    };
+
+/** Counters for /metrics (stitch hits/misses, DESIGN §5). */
+export interface StitchStats {
+  spansIn: number;
+  spansOut: number;
+  /** Traces joined to a pseudo-span, by rule. */
+  matchedTraces: Record<StitchRule, number>;
+  /** Spans rewritten into a pseudo-span's trace (reparent mode). */
+  rewrittenSpans: number;
+  /** Spans released unchanged after waiting holdMs for their anchor. */
+  expiredSpans: number;
+  /** Spans forwarded unchanged because the hold buffer was full. */
+  overflowSpans: number;
+  /** Links handed to synth for real traces that were already forwarded (late anchors). */
+  lateLinks: number;
+  /** Link-mode matches whose pseudo-span had already been reported (no way to add the link). */
+  linksMissed: number;
+  /** Spans with an invalid trace id (not 16 bytes, or zero): forwarded unchanged, never matched. */
+  invalidSpans: number;
+  /** Spans the sink refused (its queue full or shut down). */
+  refusedSpans: number;
+}
+
+export function emptyStats(): StitchStats {
+  return {
+    spansIn: 0,
+    spansOut: 0,
+    matchedTraces: { 'audit-id': 0, 'pod-uid': 0, 'http-request': 0 },
+    rewrittenSpans: 0,
+    expiredSpans: 0,
+    overflowSpans: 0,
+    lateLinks: 0,
+    linksMissed: 0,
+    invalidSpans: 0,
+    refusedSpans: 0,
+  };
+}

@@ -1,0 +1,296 @@
+import { type Clock, systemClock } from '../model/clock.js';
+import type { SpanLinkData } from '../model/span.js';
+import type { OtlpLogger } from '../sources/otlp/otlp-logger.js';
+import type { IntakeResult, TraceBatch } from '../sources/otlp/otlp-message.js';
+import type { TraceBatchSink } from '../sources/otlp/trace-batch-sink.js';
+import { AnchorMatcher, type Match } from './anchor-matcher.js';
+import { HoldBuffer } from './hold-buffer.js';
+import { ClusterTagger, reparent } from './reparent.js';
+import type { SpanEntry } from './span-entries.js';
+import { buildRequest, flattenRequest, isValidTraceId, serviceNameOf } from './span-entries.js';
+import { type AnchorInput, type StitchMode, emptyStats } from './stitch-types.js';
+import { type TraceClues, anchorKeys, clueKeys, cluesOf, hasCandidate, linkTo, mergeClues } from './trace-clues.js';
+import { LINKED, PASSTHROUGH, TraceFates } from './trace-fates.js';
+import type { StitcherOptions } from './stitcher-options.js';
+
+const DEFAULT_APISERVERS = ['apiserver', 'kube-apiserver'];
+const DEFAULT_HOLD_SERVICES = ['apiserver', 'kube-apiserver', 'kubelet', 'etcd', 'containerd', 'crio', 'cri-o'];
+
+/**
+ * The stitch stage (DESIGN §4) on OTLP messages. `ingest` takes received batches (it is a
+ * TraceIntake), `onAnchor` takes synth's anchors (pass it as `Synthesizer({ onAnchor })`).
+ *
+ * Every span received leaves exactly once through the sink — rewritten (reparent mode, matched),
+ * or unchanged (link mode, unmatched, hold timeout, overflow, shutdown). A failure to match never
+ * drops a span; only a sink that refuses a batch does, and that is counted (`refusedSpans`).
+ * ingest answers `retryable` without taking anything when the sink has no room or after shutdown.
+ */
+export class Stitcher {
+  readonly stats = emptyStats();
+  readonly #sink: TraceBatchSink;
+  readonly #mode: StitchMode;
+  readonly #holdMs: number;
+  readonly #clock: Clock;
+  readonly #apiservers: ReadonlySet<string>;
+  readonly #holdServices: ReadonlySet<string>;
+  readonly #addLinks: StitcherOptions['addLinks'];
+  readonly #logger: OtlpLogger | undefined;
+  readonly #held: HoldBuffer;
+  readonly #matcher: AnchorMatcher;
+  readonly #fates: TraceFates;
+  readonly #tagger: ClusterTagger;
+  readonly #timer: NodeJS.Timeout | undefined;
+  #overflowing = false;
+  #shutdown: Promise<void> | undefined;
+
+  constructor(options: StitcherOptions) {
+    this.#sink = options.sink;
+    this.#mode = options.mode ?? 'reparent';
+    this.#holdMs = options.holdMs ?? 10_000;
+    this.#clock = options.clock ?? systemClock;
+    this.#apiservers = new Set(options.apiserverServices ?? DEFAULT_APISERVERS);
+    this.#holdServices = new Set(options.holdServices ?? DEFAULT_HOLD_SERVICES);
+    this.#addLinks = options.addLinks;
+    this.#logger = options.logger;
+    this.#tagger = new ClusterTagger(options.cluster);
+    this.#held = new HoldBuffer(options.maxHeldSpans ?? 20_000, options.maxHeldBytes ?? 32 << 20);
+    const ttl = options.memoryTtlMs ?? 15 * 60_000;
+    const max = options.memoryMax ?? 100_000;
+    this.#matcher = new AnchorMatcher({
+      max,
+      ttlMs: ttl,
+      clock: this.#clock,
+      httpToleranceMs: options.httpToleranceMs ?? 1_000,
+      podWindowMs: options.podSyncWindowMs ?? 10 * 60_000,
+      skewMs: options.clockSkewMs ?? 2_000,
+      waitForReads: options.waitForReads ?? false,
+    });
+    this.#fates = new TraceFates(max, ttl, this.#clock);
+    const sweep = options.sweepIntervalMs ?? 0;
+    if (sweep > 0) {
+      this.#timer = setInterval(() => this.expire(), sweep);
+      this.#timer.unref();
+    }
+  }
+
+  /** Spans currently held (for tests and metrics). */
+  get heldSpans(): number {
+    return this.#held.spans;
+  }
+
+  /** Takes one received batch (see the class doc). Never throws. */
+  readonly ingest = (batch: TraceBatch): IntakeResult => {
+    if (this.#shutdown !== undefined) return retryable('the stitch stage is shut down');
+    if (!this.#sink.hasRoom(batch.spanCount)) return retryable('the downstream queue is full');
+    this.expire();
+    this.stats.spansIn += batch.spanCount;
+    const entries = flattenRequest(batch.request);
+    const out: SpanEntry[] = [];
+    let invalid = 0;
+    const traces = new Map<string, { traceId: Buffer; entries: SpanEntry[] }>();
+    for (const entry of entries) {
+      const traceId = entry.span.traceId;
+      if (!isValidTraceId(traceId)) {
+        invalid += 1;
+        out.push(entry);
+        continue;
+      }
+      const hex = traceId.toString('hex');
+      const group = traces.get(hex);
+      if (group === undefined) traces.set(hex, { traceId, entries: [entry] });
+      else group.entries.push(entry);
+    }
+    for (const [hex, group] of traces) this.#route(hex, group.traceId, group.entries, out);
+    this.stats.invalidSpans += invalid;
+    const originals = new Set(entries);
+    if (out.length === entries.length && out.every((e) => originals.has(e))) {
+      this.#offer(batch); // nothing held or changed: forward the request as received
+    } else if (out.length > 0) {
+      this.#offer({ request: buildRequest(out), spanCount: out.length });
+    }
+    if (invalid === 0) return { status: 'ok' };
+    return { status: 'ok', message: `${invalid} spans with an invalid trace id were forwarded without stitching` };
+  };
+
+  /**
+   * Synth reports a pseudo-span real spans can attach to. Held traces waiting for it are released
+   * (rewritten in reparent mode); the links returned point at real traces that were forwarded
+   * unchanged (link mode, or reparent mode after a hold timeout/overflow). Never throws.
+   */
+  readonly onAnchor = (anchor: AnchorInput): SpanLinkData[] | undefined => {
+    this.#matcher.add(anchor);
+    const links: SpanLinkData[] = [];
+    const out: SpanEntry[] = [];
+    for (const key of anchorKeys(anchor)) {
+      const candidates = this.#matcher.candidates(key, anchor, this.#fates.waiting(key), (t) => this.#cluesOf(t));
+      for (const { trace, rule } of candidates) {
+        const held = this.#held.take(trace);
+        if (held !== undefined) {
+          this.#fates.unwait(trace, clueKeys(held.clues));
+          links.push(...this.#resolve(trace, held.traceId, held.entries, held.clues, { anchor, rule }, out, true));
+        } else {
+          const fate = this.#fates.get(trace);
+          if (fate?.kind !== 'late') continue;
+          const link = linkTo(fate.traceId, fate.clues, rule, true);
+          if (link !== undefined) links.push(link);
+          this.stats.lateLinks += 1;
+          this.stats.matchedTraces[rule] += 1;
+          this.#fates.set(trace, LINKED);
+        }
+        this.#matcher.claim({ anchor, rule });
+      }
+    }
+    this.#emit(out);
+    return links.length > 0 ? links : undefined;
+  };
+
+  /** Releases, unchanged, every held trace whose holdMs is up (remembered for late links). */
+  expire(): void {
+    const expired = this.#held.takeExpired(this.#clock.nowMs());
+    if (expired.length === 0) return;
+    const out: SpanEntry[] = [];
+    for (const [trace, held] of expired) {
+      this.stats.expiredSpans += held.entries.length;
+      this.#giveUp(trace, held.traceId, held.clues, held.entries, out);
+    }
+    this.#emit(out);
+  }
+
+  /**
+   * Stops the timer, releases every held span unchanged (late anchors can still link to them) and
+   * waits for the sink to flush. Idempotent; never rejects; ingest answers `retryable` afterwards.
+   */
+  shutdown(): Promise<void> {
+    if (this.#shutdown === undefined) {
+      clearInterval(this.#timer);
+      const out: SpanEntry[] = [];
+      for (const [trace, held] of this.#held.takeAll()) {
+        this.stats.expiredSpans += held.entries.length;
+        this.#giveUp(trace, held.traceId, held.clues, held.entries, out);
+      }
+      this.#emit(out);
+      this.#shutdown = this.#sink.flush();
+    }
+    return this.#shutdown;
+  }
+
+  #route(trace: string, traceId: Buffer, entries: SpanEntry[], out: SpanEntry[]): void {
+    const fate = this.#fates.get(trace);
+    if (fate?.kind === 'stitched') {
+      for (const e of entries) out.push(this.#tagger.tag(reparent(e, traceId, fate.target)));
+      this.stats.rewrittenSpans += entries.length;
+      return;
+    }
+    if (fate !== undefined) {
+      out.push(...entries);
+      return;
+    }
+    const held = this.#held.get(trace);
+    const clues = mergeClues(held?.clues, cluesOf(entries, this.#apiservers));
+    const match = this.#matcher.find(clues);
+    if (match !== undefined) {
+      const earlier = this.#held.take(trace);
+      if (earlier !== undefined) this.#fates.unwait(trace, clueKeys(earlier.clues));
+      this.#resolve(trace, traceId, [...(earlier?.entries ?? []), ...entries], clues, match, out, false);
+    } else if (
+      this.#matcher.waitKeys(clues).length > 0 ||
+      (clues.root === undefined && (held !== undefined || this.#orphan(entries)))
+    ) {
+      this.#hold(trace, traceId, entries, clues, out);
+    } else {
+      // Nothing can match any more: release what waited with the rest.
+      const earlier = this.#held.take(trace);
+      if (earlier !== undefined) this.#fates.unwait(trace, clueKeys(earlier.clues));
+      const all = [...(earlier?.entries ?? []), ...entries];
+      // Remembered only for components whose later spans could otherwise wait as orphans.
+      if (all.some((e) => this.#holdServices.has(serviceNameOf(e)))) this.#fates.set(trace, PASSTHROUGH);
+      out.push(...all);
+    }
+  }
+
+  // No root seen yet, from a component whose traces we stitch: the root may still bring a match.
+  #orphan(entries: readonly SpanEntry[]): boolean {
+    return entries.some((e) => this.#holdServices.has(serviceNameOf(e)));
+  }
+
+  #cluesOf(trace: string): TraceClues | undefined {
+    const held = this.#held.get(trace);
+    if (held !== undefined) return held.clues;
+    const fate = this.#fates.get(trace);
+    return fate?.kind === 'late' ? fate.clues : undefined;
+  }
+
+  /** Joins a trace to its anchor; returns links for synth when called from onAnchor (`fromAnchor`). */
+  #resolve(
+    trace: string,
+    traceId: Buffer,
+    entries: readonly SpanEntry[],
+    clues: TraceClues,
+    match: Match,
+    out: SpanEntry[],
+    fromAnchor: boolean,
+  ): SpanLinkData[] {
+    this.stats.matchedTraces[match.rule] += 1;
+    this.#matcher.claim(match);
+    if (this.#mode === 'reparent') {
+      const target = {
+        traceId: Buffer.from(match.anchor.traceId, 'hex'),
+        parentSpanId: Buffer.from(match.anchor.spanId, 'hex'),
+        rule: match.rule,
+      };
+      this.#fates.set(trace, { kind: 'stitched', target });
+      for (const e of entries) out.push(this.#tagger.tag(reparent(e, traceId, target)));
+      this.stats.rewrittenSpans += entries.length;
+      return [];
+    }
+    this.#fates.set(trace, LINKED);
+    out.push(...entries);
+    const link = linkTo(traceId, clues, match.rule, false);
+    if (link === undefined) return [];
+    if (fromAnchor) return [link];
+    if (this.#addLinks?.(match.anchor, [link]) !== true) this.stats.linksMissed += 1;
+    return [];
+  }
+
+  #hold(trace: string, traceId: Buffer, entries: SpanEntry[], clues: TraceClues, out: SpanEntry[]): void {
+    if (!this.#held.fits(entries)) {
+      const earlier = this.#held.take(trace);
+      const all = [...(earlier?.entries ?? []), ...entries];
+      this.stats.overflowSpans += all.length;
+      if (!this.#overflowing)
+        this.#logger?.warn({ held: this.#held.spans }, 'stitch hold buffer full: forwarding unchanged');
+      this.#overflowing = true;
+      this.#giveUp(trace, traceId, clues, all, out);
+      return;
+    }
+    this.#overflowing = false;
+    this.#held.add(trace, traceId, entries, clues, this.#clock.nowMs() + this.#holdMs);
+    this.#fates.wait(trace, this.#matcher.waitKeys(clues));
+  }
+
+  /** Releases a trace unchanged; remembers it for a late link when an anchor may still come. */
+  #giveUp(trace: string, traceId: Buffer, clues: TraceClues, entries: readonly SpanEntry[], out: SpanEntry[]): void {
+    out.push(...entries);
+    const keys = this.#matcher.waitKeys(clues);
+    if (hasCandidate(clues) && keys.length > 0) {
+      this.#fates.set(trace, { kind: 'late', traceId, clues });
+      this.#fates.wait(trace, keys);
+    } else {
+      this.#fates.unwait(trace, clueKeys(clues));
+      this.#fates.set(trace, PASSTHROUGH);
+    }
+  }
+
+  #emit(out: readonly SpanEntry[]): void {
+    if (out.length > 0) this.#offer({ request: buildRequest(out), spanCount: out.length });
+  }
+
+  #offer(batch: TraceBatch): void {
+    if (this.#sink.offer(batch)) this.stats.spansOut += batch.spanCount;
+    else this.stats.refusedSpans += batch.spanCount;
+  }
+}
+
+function retryable(message: string): IntakeResult {
+  return { status: 'retryable', afterMs: 1_000, error: new Error(message) };
+}
