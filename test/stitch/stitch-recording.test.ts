@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { IngestRecord } from '../../src/model/records.js';
 import type { SpanData } from '../../src/model/span.js';
+import { synthesizeRecords } from '../../src/replay.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { flattenRequest } from '../../src/stitch/span-entries.js';
 import {
@@ -194,6 +195,11 @@ describe('stitchRecording', () => {
       );
       expect(render([...LINES].reverse())).toBe(expected);
       expect(render([LINES[3], LINES[1], LINES[5], LINES[0], LINES[2], LINES[4]].map(String))).toBe(expected);
+    });
+
+    it('gives exactly the batches of synthesizeRecords when the recording has no spans.jsonl', () => {
+      const batches = replayOutputsToSpanBatches(run([]).outputs).batches;
+      expect(JSON.stringify(batches)).toBe(JSON.stringify(synthesizeRecords(records, { cluster: 'corpus' })));
     });
 
     it('gives identical outputs for identical input', () => {
