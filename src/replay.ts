@@ -2,11 +2,17 @@ import type { SpanSink } from './export/sink.js';
 import type { IngestRecord } from './model/records.js';
 import type { SpanData } from './model/span.js';
 import { type RecordingContents, readRecording } from './sources/recording/read-recording.js';
+import { replayOutputsToSpanBatches, stitchRecording } from './stitch/stitch-recording.js';
+import type { StitchMode, StitchStats } from './stitch/stitch-types.js';
 import { Synthesizer } from './synth/synthesizer.js';
 
 export interface ReplayOptions {
   readonly cluster: string;
   readonly windowMs?: number;
+  /** How real spans of `spans.jsonl` join the traces (DESIGN §4); default `reparent`. */
+  readonly stitchMode?: StitchMode;
+  /** How long a real span waits for the audit record it belongs to; default the stitcher's. */
+  readonly holdMs?: number;
 }
 
 export interface ReplaySummary {
@@ -15,6 +21,10 @@ export interface ReplaySummary {
   readonly traces: number;
   /** Batches the sink did not accept (each with its error). */
   readonly exportFailures: readonly string[];
+  /** What the stitch stage did with the real spans of `spans.jsonl`. */
+  readonly stitch: Readonly<StitchStats>;
+  /** Unusable `spans.jsonl` lines, and real spans that could not be expressed as SpanData. */
+  readonly spanProblems: readonly { readonly line: number; readonly reason: string }[];
 }
 
 /**
@@ -38,13 +48,21 @@ export function synthesizeRecords(records: readonly IngestRecord[], options: Rep
 }
 
 /**
- * Replays a recording directory into `sink`. Throws RecordingError when the directory is
- * unusable; malformed lines are in the summary, not thrown; sink failures are collected per
- * batch and replay goes on.
+ * Replays a recording directory into `sink`, stitching the real spans of its `spans.jsonl` into
+ * the synthesized traces. Throws RecordingError when the directory is unusable; malformed lines
+ * are in the summary, not thrown; sink failures are collected per batch and replay goes on.
  */
 export async function replayDirectory(dir: string, sink: SpanSink, options: ReplayOptions): Promise<ReplaySummary> {
   const recording = await readRecording(dir);
-  const batches = synthesizeRecords(recording.records, options);
+  const stitched = stitchRecording(recording.records, recording.spanLines, {
+    cluster: options.cluster,
+    ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
+    ...(options.stitchMode !== undefined ? { mode: options.stitchMode } : {}),
+    ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
+  });
+  const { batches, unconvertible } = replayOutputsToSpanBatches(stitched.outputs);
+  const spanProblems = [...stitched.problems];
+  if (unconvertible > 0) spanProblems.push({ line: 0, reason: `${unconvertible} real spans could not be converted` });
   const exportFailures: string[] = [];
   const traces = new Set<string>();
   let spans = 0;
@@ -55,5 +73,5 @@ export async function replayDirectory(dir: string, sink: SpanSink, options: Repl
     if (result.status !== 'ok') exportFailures.push(result.error.message);
   }
   await sink.flush();
-  return { recording, spans, traces: traces.size, exportFailures };
+  return { recording, spans, traces: traces.size, exportFailures, stitch: stitched.stats, spanProblems };
 }

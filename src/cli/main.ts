@@ -8,15 +8,15 @@ import { runSimulateCommand } from './simulate-command.js';
 const USAGE_TEMPLATE = `kubestitch — traces of Kubernetes controller work, as OTLP
 
 Usage:
-  kubestitch replay <dir> [--out FILE] [--otlp-endpoint URL] [--cluster NAME]
+  kubestitch replay <dir> [--out FILE] [--otlp-endpoint URL] [--cluster NAME] [--stitch MODE]
   kubestitch run --sources audit [--audit-webhook-addr [HOST]:PORT] [--audit-log-path FILE]
                  [--out FILE] [--otlp-endpoint URL] [--cluster NAME] [--data-dir DIR] …
   kubestitch simulate <scenario> <dir> [--no-audit]
   kubestitch --help | --version
 
 Commands:
-  replay <dir>   Read a recording directory (watch.jsonl, events.jsonl, audit.log; spans.jsonl
-                 is reported and skipped in this version) and export the traces.
+  replay <dir>   Read a recording directory (watch.jsonl, events.jsonl, audit.log, spans.jsonl)
+                 and export the traces, with the real component spans stitched in.
   run            The long-running service. This version ingests audit events from the
                  apiserver's audit webhook and/or its audit log file, durably (LevelDB intake
                  log under --data-dir), and exports the traces until SIGTERM/SIGINT.
@@ -28,6 +28,9 @@ Options:
   --out FILE            Write OTLP/JSON lines (Collector file-exporter format); replaces FILE.
   --otlp-endpoint URL   Export over OTLP gRPC, e.g. http://localhost:4317.
   --cluster NAME        k8s.cluster.name of every span (default: "default").
+  --stitch MODE         replay: how real spans of spans.jsonl join the traces: reparent (default)
+                        moves each matched trace under its pseudo-span; link only adds span links.
+  --stitch-hold-ms MS   replay: how long a real span waits for its audit record (default 10000).
   --no-audit            simulate: leave audit.log out (watch + Events only).
   --sources LIST        run: comma-separated sources (this version: audit).
   --data-dir DIR        run: state directory (default ./.kubestitch-data).
@@ -78,6 +81,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         'no-audit': { type: 'boolean' },
+        stitch: { type: 'string' },
+        'stitch-hold-ms': { type: 'string' },
         sources: { type: 'string' },
         'data-dir': { type: 'string' },
         'audit-webhook-addr': { type: 'string' },
@@ -109,8 +114,20 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.err(`kubestitch replay: expected exactly one recording directory\n\n${USAGE}`);
       return 2;
     }
+    const stitch = values.stitch;
+    if (stitch !== undefined && stitch !== 'reparent' && stitch !== 'link') {
+      io.err(`kubestitch replay: --stitch must be reparent or link, got ${stitch}\n`);
+      return 2;
+    }
+    const holdMs = values['stitch-hold-ms'] === undefined ? undefined : Number(values['stitch-hold-ms']);
+    if (holdMs !== undefined && !(Number.isFinite(holdMs) && holdMs >= 0)) {
+      io.err(`kubestitch replay: --stitch-hold-ms must be a number of milliseconds\n`);
+      return 2;
+    }
     return runReplayCommand(
       {
+        ...(stitch !== undefined ? { stitchMode: stitch } : {}),
+        ...(holdMs !== undefined ? { holdMs } : {}),
         dir: rest[0],
         cluster: values.cluster ?? 'default',
         ...(values.out !== undefined ? { out: values.out } : {}),

@@ -15,6 +15,8 @@ export interface ReplayCommandOptions {
   readonly cluster: string;
   readonly out?: string;
   readonly otlpEndpoint?: string;
+  readonly stitchMode?: 'reparent' | 'link';
+  readonly holdMs?: number;
 }
 
 // Enough malformed lines to see the pattern; the rest are counted.
@@ -42,7 +44,11 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
   }
   const sink = sinks.length === 1 && sinks[0] !== undefined ? sinks[0] : new FanOutSink(sinks);
   try {
-    const summary = await replayDirectory(options.dir, sink, { cluster: options.cluster });
+    const summary = await replayDirectory(options.dir, sink, {
+      cluster: options.cluster,
+      ...(options.stitchMode !== undefined ? { stitchMode: options.stitchMode } : {}),
+      ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
+    });
     const { recording } = summary;
     io.err(
       `kubestitch replay: ${recording.records.length} records from ${recording.filesRead.join(', ') || 'no usable file'}\n`,
@@ -53,6 +59,18 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
       io.err(`  … and ${recording.problems.length - MAX_PROBLEMS_SHOWN} more malformed lines\n`);
     }
     if (recording.problems.length > 0) io.err(`  ${recording.problems.length} malformed lines skipped\n`);
+    for (const p of summary.spanProblems.slice(0, MAX_PROBLEMS_SHOWN)) io.err(`  spans.jsonl:${p.line}: ${p.reason}\n`);
+    const st = summary.stitch;
+    if (st.spansIn > 0) {
+      const matched = Object.entries(st.matchedTraces)
+        .filter(([, n]) => n > 0)
+        .map(([rule, n]) => `${n} by ${rule}`)
+        .join(', ');
+      io.err(
+        `kubestitch replay: ${st.spansIn} real spans stitched (${matched || 'no trace matched'}; ` +
+          `${st.rewrittenSpans} re-parented, ${st.expiredSpans} passed through after the hold time, ${st.lateLinks} linked late)\n`,
+      );
+    }
     const where = [options.out, options.otlpEndpoint].filter((x) => x !== undefined).join(' and ');
     io.err(
       `kubestitch replay: ${summary.spans} spans in ${summary.traces} traces${where !== '' ? ` → ${where}` : ''}\n`,

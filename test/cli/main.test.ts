@@ -75,13 +75,13 @@ describe('main', () => {
     it('reports malformed lines as file:line, skips them, and still writes the traces', async () => {
       const dir = await mkdtemp(join(tmpdir(), 'ks-cli-'));
       await writeFile(join(dir, 'watch.jsonl'), `${JSON.stringify(POD)}\n{"type":"ADDED","object":\nnot json at all\n`);
-      await writeFile(join(dir, 'spans.jsonl'), '');
+      await writeFile(join(dir, 'spans.jsonl'), 'not an OTLP request\n');
       const out = join(dir, 'out', 'spans.jsonl');
       const c = capture();
       expect(await main(['replay', dir, '--out', out, '--cluster', 'prod-eu'], c.io)).toBe(0);
       expect(c.err()).toContain('watch.jsonl:2: invalid JSON');
       expect(c.err()).toContain('watch.jsonl:3: invalid JSON');
-      expect(c.err()).toContain('spans.jsonl: skipped');
+      expect(c.err()).toMatch(/spans.jsonl:1: /);
       expect(c.err()).toContain('2 malformed lines skipped');
       const lines = (await readFile(out, 'utf8')).trim().split('\n');
       const spans = lines.flatMap((l) => decodeOtlpJsonLine(l));

@@ -24,6 +24,8 @@ export interface RecordingContents {
   /** Files present but not (yet) used, with why. */
   readonly skippedFiles: readonly { readonly file: string; readonly reason: string }[];
   readonly filesRead: readonly string[];
+  /** Lines of `spans.jsonl` (OTLP/JSON, real component spans) for the stitch stage; [] if absent. */
+  readonly spanLines: readonly string[];
 }
 
 /** The recording directory itself is unusable: missing, unreadable, or holding no known file. */
@@ -32,9 +34,9 @@ export class RecordingError extends Error {
 }
 
 const OBJECT_FILES = ['watch.jsonl', 'events.jsonl', 'audit.log'] as const;
-const LATER_FILES: Readonly<Record<string, string>> = {
-  'spans.jsonl': 'real-span stitching is not available in this version yet',
-};
+const SPANS_FILE = 'spans.jsonl';
+// Files this version recognizes but does not use (none at the moment).
+const LATER_FILES: Readonly<Record<string, string>> = {};
 
 /**
  * Reads a recording directory (DESIGN §2) into records sorted in processing order. Malformed
@@ -52,9 +54,10 @@ export async function readRecording(dir: string): Promise<RecordingContents> {
     .filter((f) => LATER_FILES[f] !== undefined)
     .map((file) => ({ file, reason: LATER_FILES[file] ?? '' }));
   const usable = OBJECT_FILES.filter((f) => entries.includes(f));
-  if (usable.length === 0) {
-    const known = [...OBJECT_FILES, ...Object.keys(LATER_FILES)].join(', ');
-    if (skippedFiles.length > 0) return { records: [], problems: [], skippedFiles, filesRead: [] };
+  const spanLines = entries.includes(SPANS_FILE) ? await readLines(join(dir, SPANS_FILE)) : [];
+  if (usable.length === 0 && !entries.includes(SPANS_FILE)) {
+    const known = [...OBJECT_FILES, SPANS_FILE].join(', ');
+    if (skippedFiles.length > 0) return { records: [], problems: [], skippedFiles, filesRead: [], spanLines };
     throw new RecordingError(`recording directory ${dir} holds none of: ${known}`);
   }
   const problems: RecordingProblem[] = [];
@@ -71,7 +74,16 @@ export async function readRecording(dir: string): Promise<RecordingContents> {
   }
   assignEstimatedTimes(ranked);
   ranked.sort(compareRecords);
-  return { records: ranked.map((r) => r.record), problems, skippedFiles, filesRead: usable };
+  const filesRead = entries.includes(SPANS_FILE) ? [...usable, SPANS_FILE] : [...usable];
+  return { records: ranked.map((r) => r.record), problems, skippedFiles, filesRead, spanLines };
+}
+
+async function readLines(path: string): Promise<string[]> {
+  try {
+    return (await readFile(path, 'utf8')).split('\n');
+  } catch (err: unknown) {
+    throw new RecordingError(`cannot read ${path}: ${errMessage(err)}`);
+  }
 }
 
 function parseFile(file: string, text: string, out: RankedRecord[], problems: RecordingProblem[]): void {

@@ -1,0 +1,5 @@
+// tsc compiles only TypeScript; the vendored OTLP .proto files the receiver loads at run time
+// must sit next to the compiled code in dist/.
+import { cpSync } from 'node:fs';
+
+cpSync('src/sources/otlp/proto', 'dist/src/sources/otlp/proto', { recursive: true });
