@@ -21,6 +21,10 @@ export interface RunCommandOptions {
   readonly insecureHttp: boolean;
   readonly tokenFile?: string;
   readonly auditLogPath?: string;
+  readonly otlpGrpcAddr?: string;
+  readonly otlpHttpAddr?: string;
+  readonly forwardEndpoint?: string;
+  readonly stitchMode?: 'reparent' | 'link';
   /** Resolves when the service should stop (SIGTERM/SIGINT in the CLI). */
   readonly stopSignal: Promise<unknown>;
 }
@@ -31,12 +35,21 @@ export interface RunCommandOptions {
  */
 export async function runRunCommand(options: RunCommandOptions, io: CliIo): Promise<number> {
   const sources = options.sources.split(',').map((s) => s.trim());
-  const unsupported = sources.filter((s) => s !== 'audit');
+  const unsupported = sources.filter((s) => s !== 'audit' && s !== 'otlp');
   if (unsupported.length > 0) {
-    io.err(`kubestitch run: source(s) ${unsupported.join(', ')} not available in this version; use --sources audit\n`);
+    io.err(
+      `kubestitch run: source(s) ${unsupported.join(', ')} not available in this version; use audit and/or otlp\n`,
+    );
     return 2;
   }
-  if (options.webhookAddr === undefined && options.auditLogPath === undefined) {
+  const withOtlp = sources.includes('otlp');
+  const grpcAddr = withOtlp ? parseAddr(options.otlpGrpcAddr ?? ':4317') : undefined;
+  const httpAddr = withOtlp ? parseAddr(options.otlpHttpAddr ?? ':4318') : undefined;
+  if (withOtlp && (grpcAddr === undefined || httpAddr === undefined)) {
+    io.err('kubestitch run: --otlp-grpc-addr / --otlp-http-addr must be [host]:port\n');
+    return 2;
+  }
+  if (sources.includes('audit') && options.webhookAddr === undefined && options.auditLogPath === undefined) {
     io.err('kubestitch run: --sources audit needs --audit-webhook-addr and/or --audit-log-path\n');
     return 2;
   }
@@ -93,6 +106,20 @@ export async function runRunCommand(options: RunCommandOptions, io: CliIo): Prom
       logger: logger.child({ mod: 'run' }),
       ...(webhook !== undefined ? { webhook } : {}),
       ...(options.auditLogPath !== undefined ? { auditLogPath: options.auditLogPath } : {}),
+      ...(withOtlp && grpcAddr !== undefined && httpAddr !== undefined
+        ? {
+            otlp: {
+              grpcPort: grpcAddr.port,
+              httpPort: httpAddr.port,
+              ...(grpcAddr.host !== undefined ? { host: grpcAddr.host } : {}),
+              ...(options.stitchMode !== undefined ? { mode: options.stitchMode } : {}),
+              // Real spans go where the synthesized ones go unless told otherwise.
+              ...((options.forwardEndpoint ?? options.otlpEndpoint) !== undefined
+                ? { forwardUrl: options.forwardEndpoint ?? options.otlpEndpoint }
+                : {}),
+            },
+          }
+        : {}),
     });
   } catch (err: unknown) {
     io.err(`kubestitch run: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -101,7 +128,12 @@ export async function runRunCommand(options: RunCommandOptions, io: CliIo): Prom
   }
   const a = service.webhookAddress;
   logger.info(
-    { webhook: a === undefined ? undefined : `${a.address}:${a.port}`, auditLog: options.auditLogPath },
+    {
+      webhook: a === undefined ? undefined : `${a.address}:${a.port}`,
+      auditLog: options.auditLogPath,
+      otlpGrpcPort: service.otlpGrpcPort,
+      otlpHttpPort: service.otlpHttpPort,
+    },
     'kubestitch running',
   );
   await options.stopSignal;

@@ -8,6 +8,7 @@ import { AuditFileFollower } from '../sources/audit/audit-file-follower.js';
 import { AuditWebhookServer, type AuditWebhookTls } from '../sources/audit/webhook-server.js';
 import { Synthesizer } from '../synth/synthesizer.js';
 import { AuditIntakePipeline, type PipelineLogger } from './audit-intake-pipeline.js';
+import { type OtlpStitchOptions, startOtlpStitch } from './otlp-stitch-service.js';
 
 // Bump with a migration (or an ADR) whenever a stored layout changes.
 const SCHEMA_VERSION = 1;
@@ -28,12 +29,16 @@ export interface RunServiceOptions {
     readonly maxBodyBytes?: number;
   };
   readonly auditLogPath?: string;
+  /** The OTLP receiver and stitch stage for real component spans (DESIGN §4). */
+  readonly otlp?: OtlpStitchOptions;
   readonly nowMs?: () => number;
 }
 
 /** A started `kubestitch run`: its addresses and an idempotent stop. */
 export interface RunningService {
   readonly webhookAddress: AddressInfo | undefined;
+  readonly otlpGrpcPort: number | undefined;
+  readonly otlpHttpPort: number | undefined;
   readonly pipeline: AuditIntakePipeline;
   stop(): Promise<void>;
 }
@@ -54,7 +59,15 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
   try {
     const intake = await IntakeLog.open(store.namespace('audit-intake'), { nowMs });
     closers.push(() => intake.close());
-    const synth = new Synthesizer({ cluster: options.cluster });
+    const otlp =
+      options.otlp === undefined
+        ? undefined
+        : await startOtlpStitch(options.otlp, options.cluster, options.sink, options.logger);
+    if (otlp !== undefined) closers.push(() => otlp.close());
+    const synth = new Synthesizer({
+      cluster: options.cluster,
+      ...(otlp !== undefined ? { onAnchor: otlp.onAnchor } : {}),
+    });
     const pipeline = new AuditIntakePipeline({ intake, synth, sink: options.sink, logger: options.logger });
     await pipeline.drain();
     const webhookAddress = await startWebhook(options, intake, pipeline, closers);
@@ -65,6 +78,8 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
     let stopping: Promise<void> | undefined;
     return {
       webhookAddress,
+      otlpGrpcPort: otlp?.grpcPort,
+      otlpHttpPort: otlp?.httpPort,
       pipeline,
       stop: () =>
         (stopping ??= (async () => {
