@@ -341,7 +341,7 @@ describe('readRecording', () => {
   });
 
   describe('files', () => {
-    it('lists spans.jsonl as skipped with a reason, ignores unknown files and reads the rest', async () => {
+    it('hands spans.jsonl lines to the stitch stage, ignores unknown files and reads the rest', async () => {
       const p1 = await readCorpusJson(`${CORPUS.k9s}p1.json`);
       const ev = await readCorpusJson(`${CORPUS.k9s}ev.json`);
       const out = await read({
@@ -350,16 +350,16 @@ describe('readRecording', () => {
         'spans.jsonl': '{}\n',
         'notes.txt': 'hello\n',
       });
-      expect(out.filesRead).toEqual(['watch.jsonl', 'events.jsonl']);
-      expect(out.skippedFiles.map((f) => f.file)).toEqual(['spans.jsonl']);
-      expect(out.skippedFiles[0]?.reason).toMatch(/\w/);
+      expect(out.filesRead).toEqual(['watch.jsonl', 'events.jsonl', 'spans.jsonl']);
+      expect(out.skippedFiles).toEqual([]);
+      expect(out.spanLines.filter((l) => l !== '')).toEqual(['{}']);
       expect(out.records.map((r) => r.source).sort()).toEqual(['event', 'object']);
     });
 
-    it('returns an empty recording, not an error, when only later files are present', async () => {
+    it('returns no records, not an error, when only spans.jsonl is present', async () => {
       const out = await read({ 'spans.jsonl': '{}\n' });
-      expect(out).toMatchObject({ records: [], problems: [], filesRead: [] });
-      expect(out.skippedFiles.map((f) => f.file)).toEqual(['spans.jsonl']);
+      expect(out).toMatchObject({ records: [], problems: [], filesRead: ['spans.jsonl'] });
+      expect(out.spanLines.filter((l) => l !== '')).toEqual(['{}']);
     });
 
     it('reads an empty watch.jsonl as no records', async () => {
