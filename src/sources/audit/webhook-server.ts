@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { closeGracefully, createListener } from '../http-listener.js';
 import type { AddressInfo } from 'node:net';
 import type { JsonObject } from '../../model/kube-json.js';
 import type { AppendResult, IntakeEntry } from '../../../storage/intake-log.js';
@@ -164,26 +162,14 @@ export class AuditWebhookServer {
 
   async #createServer(): Promise<Server> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.#track(this.#serve(req, res));
-    const tls = this.#options.tls;
-    if (tls === undefined) return createHttpServer(handler);
-    const [cert, key, ca] = await Promise.all([
-      readFile(tls.certFile),
-      readFile(tls.keyFile),
-      tls.clientCaFile === undefined ? undefined : readFile(tls.clientCaFile),
-    ]);
     // Ask for a certificate but verify it ourselves, so a bad one is a clean 403, not a TLS alert.
-    const clientAuth = ca === undefined ? {} : { ca, requestCert: true, rejectUnauthorized: false };
-    return createHttpsServer({ cert, key, ...clientAuth }, handler);
+    return createListener(this.#options.tls, handler, true);
   }
 
   async #shutdown(): Promise<void> {
     const server = this.#server;
     if (server === undefined) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-    server.closeAllConnections();
-    await closed;
+    await closeGracefully(server, this.#inFlight);
     this.#options.logger?.info({}, 'audit webhook closed');
   }
 

@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { closeGracefully, createListener } from '../http-listener.js';
 import type { AddressInfo } from 'node:net';
 import { BearerAuth } from './bearer-auth.js';
 import { OtlpBodyError, encodingOf, readTraceBody } from './otlp-http-body.js';
@@ -109,25 +107,13 @@ export class OtlpHttpServer {
       this.#inFlight.add(work);
       void work.finally(() => this.#inFlight.delete(work));
     };
-    const tls = this.#options.tls;
-    if (tls === undefined) return createHttpServer(handler);
-    const [cert, key, ca] = await Promise.all([
-      readFile(tls.certFile),
-      readFile(tls.keyFile),
-      tls.clientCaFile === undefined ? undefined : readFile(tls.clientCaFile),
-    ]);
-    const clientAuth = ca === undefined ? {} : { ca, requestCert: true, rejectUnauthorized: true };
-    return createHttpsServer({ cert, key, ...clientAuth }, handler);
+    return createListener(this.#options.tls, handler, false);
   }
 
   async #shutdown(): Promise<void> {
     const server = this.#server;
     if (server === undefined) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-    server.closeAllConnections();
-    await closed;
+    await closeGracefully(server, this.#inFlight);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
