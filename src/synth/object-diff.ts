@@ -43,28 +43,58 @@ export function diffObjects(
   limit = 50,
 ): { changes: FieldChange[]; total: number } {
   const out: FieldChange[] = [];
-  walk(before, after, '', out);
+  walk(before, after, '', 0, out);
   out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { changes: out.slice(0, limit), total: out.length };
 }
 
-function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
-  if (NOISE_PATHS.has(path)) return;
-  const leaf = path.slice(path.lastIndexOf('.') + 1);
-  if (NOISE_LEAVES.has(leaf)) return;
+// Only the object walk has noise to skip: NOISE_PATHS hold one dot, so only paths two keys deep
+// can match; a list item's path segment (`[key=id]`) never matches a path or a leaf. Checking the
+// key instead of the (long, concatenated) path keeps the walk from flattening every path string.
+function walk(a: unknown, b: unknown, path: string, depth: number, out: FieldChange[]): void {
   if (isObject(a) && isObject(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const k of keys) walk(a[k], b[k], path === '' ? k : `${path}.${k}`, out);
+    // Most of an object is unchanged between versions: equal scalars are skipped before a path is
+    // built for them. Equal values can never yield a change.
+    for (const k of Object.keys(a)) if (a[k] !== b[k]) walkField(a[k], b[k], path, k, depth + 1, out);
+    for (const k of Object.keys(b)) {
+      if (!Object.hasOwn(a, k) && b[k] !== undefined) walkField(undefined, b[k], path, k, depth + 1, out);
+    }
     return;
   }
   if (Array.isArray(a) && Array.isArray(b)) {
     const key = listKeyOf(a, b);
     if (key !== undefined) {
-      walkKeyedList(a, b, key, path, out);
+      walkKeyedList(a, b, key, path, depth, out);
       return;
     }
   }
-  if (JSON.stringify(a) !== JSON.stringify(b)) out.push({ path, old: render(a), new: render(b) });
+  if (!sameJson(a, b)) out.push({ path, old: render(a), new: render(b) });
+}
+
+// JSON.stringify(a) === JSON.stringify(b) for JSON values (key order included), without building either.
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i];
+    if (k === undefined || k !== kb[i] || !sameJson((a as JsonObject)[k], (b as JsonObject)[k])) return false;
+  }
+  return true;
+}
+
+function walkField(a: unknown, b: unknown, parent: string, key: string, depth: number, out: FieldChange[]): void {
+  if (NOISE_LEAVES.has(key.slice(key.lastIndexOf('.') + 1))) return;
+  const path = parent === '' ? key : `${parent}.${key}`;
+  if (depth <= 2 && NOISE_PATHS.has(path)) return;
+  walk(a, b, path, depth, out);
 }
 
 function walkKeyedList(
@@ -72,33 +102,37 @@ function walkKeyedList(
   b: readonly unknown[],
   key: string,
   path: string,
+  depth: number,
   out: FieldChange[],
 ): void {
-  const index = (items: readonly unknown[]): Map<string, unknown> =>
-    new Map(items.map((item) => [String(isObject(item) ? item[key] : ''), item]));
-  const ia = index(a);
-  const ib = index(b);
-  for (const id of new Set([...ia.keys(), ...ib.keys()])) walk(ia.get(id), ib.get(id), `${path}[${key}=${id}]`, out);
+  const ia = indexBy(a, key);
+  const ib = indexBy(b, key);
+  for (const [id, item] of ia) walk(item, ib.get(id), `${path}[${key}=${id}]`, depth + 1, out);
+  for (const [id, item] of ib) if (!ia.has(id)) walk(undefined, item, `${path}[${key}=${id}]`, depth + 1, out);
+}
+
+function indexBy(items: readonly unknown[], key: string): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const item of items) out.set(String(isObject(item) ? item[key] : ''), item);
+  return out;
 }
 
 // A list is a list-map when all its items are objects sharing a scalar key with unique values.
 function listKeyOf(a: readonly unknown[], b: readonly unknown[]): string | undefined {
-  const items = [...a, ...b];
-  if (items.length === 0 || !items.every(isObject)) return undefined;
-  for (const key of LIST_KEYS) {
-    const ok = (list: readonly unknown[]): boolean => {
-      const seen = new Set<string>();
-      for (const item of list) {
-        const v = isObject(item) ? item[key] : undefined;
-        if (typeof v !== 'string' && typeof v !== 'number') return false;
-        if (seen.has(String(v))) return false;
-        seen.add(String(v));
-      }
-      return true;
-    };
-    if (ok(a) && ok(b)) return key;
-  }
+  if (a.length + b.length === 0 || !a.every(isObject) || !b.every(isObject)) return undefined;
+  for (const key of LIST_KEYS) if (uniqueScalarKey(a, key) && uniqueScalarKey(b, key)) return key;
   return undefined;
+}
+
+function uniqueScalarKey(list: readonly unknown[], key: string): boolean {
+  const seen = new Set<string>();
+  for (const item of list) {
+    const v = isObject(item) ? item[key] : undefined;
+    if (typeof v !== 'string' && typeof v !== 'number') return false;
+    if (seen.has(String(v))) return false;
+    seen.add(String(v));
+  }
+  return true;
 }
 
 function render(v: unknown): string {

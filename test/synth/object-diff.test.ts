@@ -44,6 +44,31 @@ describe('diffObjects', () => {
     ]);
   });
 
+  it('compares unkeyed lists as whole JSON values, items and key order included', () => {
+    const sources = (first: object) => ({ spec: { sources: [first, { configMap: { name: 'ca' } }], args: ['-v'] } });
+    const same = diffObjects(sources({ token: { path: 't', ttl: 1 } }), sources({ token: { path: 't', ttl: 1 } }));
+    expect(same.total).toBe(0);
+    const reordered = diffObjects(sources({ token: { path: 't', ttl: 1 } }), sources({ token: { ttl: 1, path: 't' } }));
+    expect(reordered.changes.map((c) => c.path)).toEqual(['spec.sources']);
+    const shorter = diffObjects({ spec: { args: ['-v', '-q'] } }, { spec: { args: ['-v'] } });
+    expect(shorter.changes).toEqual([{ path: 'spec.args', old: '["-v","-q"]', new: '["-v"]' }]);
+  });
+
+  it('reports fields that appear or disappear, and leaves out noise only at its own path', () => {
+    const a = { metadata: { labels: { app: 'web' } }, status: { phase: 'Pending' } };
+    const b = {
+      metadata: { labels: {}, resourceVersion: '9' },
+      status: { phase: 'Running', podIP: '10.0.0.1', observedGeneration: 2 },
+      spec: { template: { metadata: { resourceVersion: 'kept' } } },
+    };
+    expect(diffObjects(a, b).changes.map((c) => `${c.path}: ${c.old} → ${c.new}`)).toEqual([
+      'metadata.labels.app: web → ∅',
+      'spec: ∅ → {"template":{"metadata":{"resourceVersion":"kept"}}}',
+      'status.phase: Pending → Running',
+      'status.podIP: ∅ → 10.0.0.1',
+    ]);
+  });
+
   it('caps the list of changes and still counts them all', () => {
     const a: Record<string, number> = {};
     const b: Record<string, number> = {};
