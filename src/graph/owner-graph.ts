@@ -1,6 +1,7 @@
 import type { JsonObject } from '../model/kube-json.js';
 import type { WatchType } from '../model/records.js';
 import { type SlimObject, slimOf } from './slim.js';
+import { SlimParts } from './slim-parts.js';
 
 /** What one watch record changed in the graph. */
 export interface GraphChange {
@@ -40,6 +41,7 @@ export class OwnerGraph {
   readonly #byName = new Map<string, string>();
   readonly #tombstones = new Map<string, Tombstone>();
   readonly #pendingChildren = new Map<string, Set<string>>();
+  readonly #parts = new SlimParts();
   readonly #tombstoneTtlMs: number;
 
   constructor(options: OwnerGraphOptions) {
@@ -56,7 +58,7 @@ export class OwnerGraph {
    * hand may lack uids). Never throws.
    */
   apply(type: WatchType, object: JsonObject, nowMs: number): GraphChange {
-    const slim = withUid(slimOf(object));
+    const slim = withUid(slimOf(object, this.#parts));
     const nameKey = nameKeyOf(slim.kind, slim.namespace, slim.name);
     const prev = this.#live.get(slim.uid) ?? this.#tombstones.get(slim.uid)?.slim;
     const buried = this.#tombstones.has(slim.uid);

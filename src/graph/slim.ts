@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { arr, bool, field, isObject, num, obj, parseTimeMs, str } from '../model/kube-json.js';
 import type { JsonObject } from '../model/kube-json.js';
 import { kindInfo } from '../model/object-ref.js';
+import type { SlimParts } from './slim-parts.js';
 
 /** A condition as synth needs it. */
 export interface SlimCondition {
@@ -90,11 +91,17 @@ const STATUS_COUNTS = [
 
 const TEMPLATE_KINDS: ReadonlySet<string> = new Set(['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job']);
 
+// Shared empties: most objects have no status counts, only pods have containers.
+const NO_COUNTS: Readonly<Record<string, number>> = Object.freeze({});
+const NO_CONTAINERS: readonly SlimContainer[] = Object.freeze([]);
+const NO_CONTAINER_STATUSES: readonly SlimContainerStatus[] = Object.freeze([]);
+
 /**
  * Projects a full object onto its slim form. Missing fields become undefined/empty; never throws.
- * The caller guarantees `metadata.name` and `kind` exist (the sources check both).
+ * The caller guarantees `metadata.name` and `kind` exist (the sources check both). With `parts`,
+ * the controller link and container list are shared with equal ones of other objects (frozen).
  */
-export function slimOf(object: JsonObject): SlimObject {
+export function slimOf(object: JsonObject, parts?: SlimParts): SlimObject {
   const kind = str(object, 'kind') ?? '';
   const info = kindInfo(kind, str(object, 'apiVersion'));
   const template = field(object, 'spec', 'template');
@@ -108,7 +115,7 @@ export function slimOf(object: JsonObject): SlimObject {
     resourceVersion: str(object, 'metadata', 'resourceVersion') ?? '',
     generation: num(object, 'metadata', 'generation'),
     observedGeneration: num(object, 'status', 'observedGeneration'),
-    controller: controllerOf(object),
+    controller: shareLink(controllerOf(object), parts),
     creationMs: parseTimeMs(field(object, 'metadata', 'creationTimestamp')),
     deletionMs: parseTimeMs(field(object, 'metadata', 'deletionTimestamp')),
     deletionGraceS: num(object, 'metadata', 'deletionGracePeriodSeconds'),
@@ -123,9 +130,17 @@ export function slimOf(object: JsonObject): SlimObject {
     conditions: conditionsOf(object),
     nodeName: str(object, 'spec', 'nodeName'),
     phase: str(object, 'status', 'phase'),
-    containers: kind === 'Pod' ? containersOf(object) : [],
-    containerStatuses: kind === 'Pod' ? containerStatusesOf(object) : [],
+    containers: kind === 'Pod' ? shareContainers(containersOf(object), parts) : NO_CONTAINERS,
+    containerStatuses: kind === 'Pod' ? containerStatusesOf(object) : NO_CONTAINER_STATUSES,
   };
+}
+
+function shareContainers(list: SlimContainer[], parts: SlimParts | undefined): readonly SlimContainer[] {
+  return parts === undefined ? list : parts.containers(list);
+}
+
+function shareLink(link: OwnerLink | undefined, parts: SlimParts | undefined): OwnerLink | undefined {
+  return link === undefined || parts === undefined ? link : parts.link(link);
 }
 
 function controllerOf(object: JsonObject): OwnerLink | undefined {
@@ -138,15 +153,15 @@ function controllerOf(object: JsonObject): OwnerLink | undefined {
   return undefined;
 }
 
-function countsOf(object: JsonObject): Record<string, number> {
-  const out: Record<string, number> = {};
+function countsOf(object: JsonObject): Readonly<Record<string, number>> {
   const status = obj(object, 'status');
-  if (status === undefined) return out;
+  if (status === undefined) return NO_COUNTS;
+  let out: Record<string, number> | undefined;
   for (const key of STATUS_COUNTS) {
     const v = num(status, key);
-    if (v !== undefined) out[key] = v;
+    if (v !== undefined) (out ??= {})[key] = v;
   }
-  return out;
+  return out ?? NO_COUNTS;
 }
 
 function conditionsOf(object: JsonObject): Record<string, SlimCondition> {
