@@ -1,0 +1,37 @@
+import type { WorkloadOptions } from '../src/sim/index.js';
+
+/** Sizes of one bench run. */
+export interface BenchConfig {
+  /** The simulated workload replayed for audit and watch throughput. */
+  readonly throughput: WorkloadOptions;
+  /** Cluster sizes (pods) at which retained heap is read. */
+  readonly heapPods: readonly number[];
+  readonly podsPerDeployment: number;
+  /** Paced latency run: records per second and how many records. */
+  readonly latencyRatePerS: number;
+  readonly latencyRecords: number;
+  /** Audit events pushed through the intake log, and events per webhook batch. */
+  readonly intakeEvents: number;
+  readonly intakeBatch: number;
+  /** The workload the latency, intake and stitch phases take their lines from. */
+  readonly sample: WorkloadOptions;
+}
+
+/**
+ * The full-size run, or every size times `scale` (BENCH_SCALE, for a quick look; rates stay).
+ * Throws on a scale that is not a positive number.
+ */
+export function benchConfig(scale: number): BenchConfig {
+  if (!(scale > 0)) throw new Error(`BENCH_SCALE must be a positive number, got ${scale}`);
+  const n = (v: number): number => Math.max(1, Math.round(v * scale));
+  return {
+    throughput: { deployments: n(200), podsPerDeployment: 20, rollouts: 2, seed: 1, cluster: 'bench' },
+    heapPods: [n(10_000), n(100_000)],
+    podsPerDeployment: 20,
+    latencyRatePerS: 5_000,
+    latencyRecords: n(100_000),
+    intakeEvents: n(20_000),
+    intakeBatch: 400,
+    sample: { deployments: n(200), podsPerDeployment: 20, rollouts: 2, seed: 2, cluster: 'bench' },
+  };
+}

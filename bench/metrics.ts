@@ -1,0 +1,98 @@
+import type { BenchConfig } from './config.js';
+import type { LatencyResult } from './latency.js';
+import type { HeapPhase, IntakePhase, ThroughputPhase } from './phases.js';
+import type { Metric } from './report.js';
+import { round } from './stats.js';
+import type { StitchResult } from './stitch.js';
+
+/** Everything one run measured. */
+export interface Measurements {
+  readonly config: BenchConfig;
+  readonly heap: HeapPhase;
+  readonly throughput: ThroughputPhase;
+  readonly latency: LatencyResult;
+  readonly intake: IntakePhase;
+  readonly stitch: StitchResult;
+}
+
+const MB = 1e6;
+
+/** The headline figures, in table order; the keys are those of results/latest.json. */
+export function headlineMetrics(r: Measurements): Metric[] {
+  const { audit, watch } = r.throughput;
+  const stitched = r.stitch.status === 'ok' ? r.stitch : undefined;
+  const largest = r.heap.settled.points.at(-1);
+  const rate = r.config.latencyRatePerS;
+  return [
+    m('audit_records_per_s', 'audit ingest', audit.records / audit.pipelineSeconds, 'rec/s', 'higher'),
+    m('audit_mb_per_s', 'audit ingest', audit.bytes / MB / audit.pipelineSeconds, 'MB/s', 'higher'),
+    m('audit_json_parse_mb_per_s', 'audit JSON.parse', audit.bytes / MB / audit.jsonParseSeconds, 'MB/s', 'higher'),
+    m(
+      'audit_vs_json_parse',
+      'audit ingest / JSON.parse',
+      audit.jsonParseSeconds / audit.pipelineSeconds,
+      '',
+      'higher',
+      '>= 0.4',
+    ),
+    m('watch_records_per_s', 'watch+Events ingest', watch.records / watch.pipelineSeconds, 'rec/s', 'higher'),
+    m('watch_mb_per_s', 'watch+Events ingest', watch.bytes / MB / watch.pipelineSeconds, 'MB/s', 'higher'),
+    m('watch_json_parse_mb_per_s', 'watch JSON.parse', watch.bytes / MB / watch.jsonParseSeconds, 'MB/s', 'higher'),
+    m(
+      'watch_vs_json_parse',
+      'watch ingest / JSON.parse',
+      watch.jsonParseSeconds / watch.pipelineSeconds,
+      '',
+      'higher',
+      '>= 0.4',
+    ),
+    m('heap_bytes_per_pod', 'heap per settled pod', r.heap.settled.bytesPerPod, 'B', 'lower', '<= 1024'),
+    m('heap_bytes_per_pod_open_ops', 'heap per starting pod', r.heap.starting.bytesPerPod, 'B', 'lower'),
+    m('heap_mb_settled', `heap, ${largest?.pods ?? 0} settled pods`, (largest?.heapBytes ?? NaN) / MB, 'MB', 'lower'),
+    m('peak_rss_mb', `peak RSS, ${largest?.pods ?? 0} settled pods`, r.heap.peakRssMb, 'MB', 'lower'),
+    m('latency_p50_ms', `latency p50 @${rate}/s`, r.latency.p50Ms, 'ms', 'lower'),
+    m('latency_p99_ms', `latency p99 @${rate}/s`, r.latency.p99Ms, 'ms', 'lower'),
+    m('stitch_spans_per_s', 'stitch forwarding', stitched?.spansPerS ?? null, 'spans/s', 'higher'),
+    m('stitch_latency_p50_ms', 'stitch added latency p50', stitched?.addedP50Ms ?? null, 'ms', 'lower'),
+    m('stitch_latency_p99_ms', 'stitch added latency p99', stitched?.addedP99Ms ?? null, 'ms', 'lower'),
+    m('durable_records_per_s', 'audit via LevelDB intake', r.intake.leveldb.recordsPerS, 'rec/s', 'higher'),
+    m('memory_intake_records_per_s', 'audit via memory intake', r.intake.memory.recordsPerS, 'rec/s', 'higher'),
+    m(
+      'durable_vs_memory',
+      'LevelDB / memory intake',
+      r.intake.leveldb.recordsPerS / r.intake.memory.recordsPerS,
+      '',
+      'higher',
+    ),
+  ];
+}
+
+/** Workload sizes as written to the results file. */
+export function workloadSizes(r: Measurements): Record<string, unknown> {
+  const { audit, watch } = r.throughput;
+  return {
+    throughput: r.config.throughput,
+    audit_records: audit.records,
+    audit_bytes: audit.bytes,
+    watch_records: watch.records,
+    watch_bytes: watch.bytes,
+    heap_pods: r.config.heapPods,
+    heap_deployments: r.config.heapPods.map((p) => p / r.config.podsPerDeployment),
+    latency_records: r.latency.records,
+    intake_events: r.intake.leveldb.records,
+    intake_batch: r.config.intakeBatch,
+    stitch_spans: r.stitch.status === 'ok' ? r.stitch.spans : 0,
+  };
+}
+
+function m(
+  key: string,
+  label: string,
+  value: number | null,
+  unit: string,
+  better: Metric['better'],
+  goal?: string,
+): Metric {
+  const v = value === null || !Number.isFinite(value) ? null : round(value, 4);
+  return goal === undefined ? { key, label, value: v, unit, better } : { key, label, value: v, unit, better, goal };
+}
