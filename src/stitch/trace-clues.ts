@@ -29,7 +29,10 @@ export interface HttpClue {
 export interface TraceClues {
   /** A span of the trace without a parent, once seen. */
   readonly root?: SpanEntry;
-  /** The trace serves a read (GET/HEAD, or a Get/List/Watch handler): synth makes no pseudo-span for it. */
+  /**
+   * Synth makes no pseudo-span for the request this trace serves: a read (GET/HEAD, or a
+   * Get/List/Watch handler) or a write of an Event object (ADR 0002), so it never waits.
+   */
   readonly read?: boolean;
   readonly audit?: { readonly auditId: string; readonly entry: SpanEntry };
   readonly pod?: {
@@ -51,6 +54,8 @@ const KUBELET_SYNC: Readonly<Record<string, PodPhase>> = {
 /** kube-apiserver endpoint handler spans of read requests. */
 const READ_HANDLERS: ReadonlySet<string> = new Set(['Get', 'List', 'Watch']);
 const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+// core/v1 and events.k8s.io Event objects, namespaced or not, with or without a name.
+const EVENTS_PATH = /^\/(?:api\/v1|apis\/events\.k8s\.io\/v1(?:beta1)?)\/(?:namespaces\/[^/]+\/)?events(?:\/|$)/;
 
 /** Kubernetes verb → HTTP method, to compare audit anchors with HTTP server spans. */
 const VERB_METHOD: Readonly<Record<string, string>> = {
@@ -92,6 +97,7 @@ function cluesOfSpan(entry: SpanEntry, apiserverServices: ReadonlySet<string>): 
   if (span.kind === SPAN_KIND_SERVER && apiserverServices.has(serviceNameOf(entry))) {
     const target = firstStringAttr(span.attributes, [STITCH_ATTR.urlPath, STITCH_ATTR.httpTarget]);
     const path = target?.split('?')[0];
+    if (path !== undefined && EVENTS_PATH.test(path)) out.read = true;
     if (method !== undefined && path !== undefined && path !== '') {
       const userAgent = firstStringAttr(span.attributes, [STITCH_ATTR.userAgent, STITCH_ATTR.userAgentOld]);
       out.http = { method: method.toUpperCase(), path, userAgent, startMs: nanosToMs(span.startTimeUnixNano), entry };

@@ -100,6 +100,27 @@ describe('Stitcher', () => {
       expect(stitcher.stats.rewrittenSpans).toBe(0);
     });
 
+    it('does not hold an Event write: synth makes no pseudo-span for it (ADR 0002)', () => {
+      const { stitcher, sink } = setup();
+      const create = apiserverTrace({
+        ...CREATE,
+        label: 'create-event',
+        auditId: 'event-1',
+        path: '/api/v1/namespaces/shop/events',
+      });
+      stitcher.ingest(batch(toRequest(create.request)));
+      expect(stitcher.heldSpans).toBe(0);
+      expect(sink.entries()).toHaveLength(3);
+      const eventsV1 = apiserverTrace({
+        ...CREATE,
+        label: 'patch-event',
+        auditId: 'event-2',
+        path: '/apis/events.k8s.io/v1/namespaces/shop/events/web.1',
+      });
+      stitcher.ingest(batch(toRequest(eventsV1.request)));
+      expect(stitcher.heldSpans).toBe(0);
+    });
+
     it('matches kubelet syncPod to the pod startup and lets containerd spans follow', () => {
       const { stitcher, sink } = setup();
       const anchor = podAnchor('pod-startup', T0);
