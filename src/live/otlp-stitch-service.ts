@@ -27,6 +27,8 @@ export interface OtlpStitchOptions {
 export interface OtlpStitchService {
   /** Give to `Synthesizer({ onAnchor })`. */
   readonly onAnchor: (anchor: StitchAnchor) => readonly SpanLinkData[] | undefined;
+  /** Give to `Synthesizer({ onAnchorEnd })`. */
+  readonly onAnchorEnd: (anchor: StitchAnchor, endMs: number) => void;
   readonly grpcPort: number | undefined;
   readonly httpPort: number | undefined;
   close(): Promise<void>;
@@ -71,7 +73,13 @@ export async function startOtlpStitch(
   try {
     const grpcPort = grpc === undefined ? undefined : (await grpc.listen()).port;
     const httpPort = http === undefined ? undefined : (await http.listen()).port;
-    return { onAnchor: (anchor) => stitcher.onAnchor(anchor), grpcPort, httpPort, close };
+    return {
+      onAnchor: (anchor) => stitcher.onAnchor(anchor),
+      onAnchorEnd: (anchor, endMs) => stitcher.onAnchorEnd(anchor, endMs),
+      grpcPort,
+      httpPort,
+      close,
+    };
   } catch (err: unknown) {
     await close();
     throw err;

@@ -66,7 +66,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
     if (otlp !== undefined) closers.push(() => otlp.close());
     const synth = new Synthesizer({
       cluster: options.cluster,
-      ...(otlp !== undefined ? { onAnchor: otlp.onAnchor } : {}),
+      ...(otlp !== undefined ? { onAnchor: otlp.onAnchor, onAnchorEnd: otlp.onAnchorEnd } : {}),
     });
     const pipeline = new AuditIntakePipeline({ intake, synth, sink: options.sink, logger: options.logger });
     await pipeline.drain();

@@ -17,10 +17,22 @@ export class AnchorIndex {
   readonly #byKey: LRUCache<string, AnchorInput>;
   readonly #byHttp: LRUCache<string, AnchorInput[]>;
   readonly #claimed = new WeakSet<AnchorInput>();
+  readonly #ends: LRUCache<string, { endMs: number }>;
 
   constructor(max: number, ttlMs: number, clock: Clock) {
     this.#byKey = ttlCache(max, ttlMs, clock);
     this.#byHttp = ttlCache(max, ttlMs, clock);
+    this.#ends = ttlCache(max, ttlMs, clock);
+  }
+
+  /** Records when the pseudo-span under `key` ended (it was exported). */
+  setEnd(key: string, endMs: number): void {
+    this.#ends.set(key, { endMs });
+  }
+
+  /** When the pseudo-span under `key` ended, if it has. */
+  endOf(key: string): number | undefined {
+    return this.#ends.get(key)?.endMs;
   }
 
   add(anchor: AnchorInput): void {

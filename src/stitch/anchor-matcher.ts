@@ -1,7 +1,7 @@
 import type { Clock } from '../model/clock.js';
 import { AnchorIndex } from './anchor-index.js';
 import type { AnchorInput, StitchRule } from './stitch-types.js';
-import { type TraceClues, clueKeys, httpDistance, podSyncInWindow } from './trace-clues.js';
+import { type TraceClues, anchorKeys, clueKeys, httpDistance, podSyncInWindow } from './trace-clues.js';
 
 export interface AnchorMatcherOptions {
   readonly max: number;
@@ -108,8 +108,18 @@ export class AnchorMatcher {
     return out.slice(0, 1);
   }
 
+  /** The pseudo-span of `anchor` was exported with this end: later syncs are not part of it. */
+  anchorEnded(anchor: AnchorInput, endMs: number): void {
+    const [key] = anchorKeys(anchor);
+    if (key !== undefined) this.#anchors.setEnd(key, endMs);
+  }
+
   #podFits(startMs: number, anchor: AnchorInput): boolean {
     if (anchor.kind === 'audit') return false;
+    // A sync that starts after the pod operation's span ended (the periodic resync of a Ready
+    // pod) would stick out of it (DESIGN §3.5 invariant 1): it stays in its own trace.
+    const endMs = this.#anchors.endOf(`${anchor.kind}:${anchor.podUid}`);
+    if (endMs !== undefined && startMs >= endMs) return false;
     return podSyncInWindow(startMs, anchor.startMs, this.#o.skewMs, this.#o.podWindowMs);
   }
 }

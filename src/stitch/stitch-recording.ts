@@ -78,6 +78,7 @@ export function stitchRecording(
     cluster,
     ...(windowMs !== undefined ? { windowMs } : {}),
     onAnchor: (anchor) => stitcher.onAnchor(withRequestFacts(anchor, auditInProgress)),
+    onAnchorEnd: stitcher.onAnchorEnd,
   });
   let next = 0;
   const feedUntil = (ms: number): void => {

@@ -112,6 +112,11 @@ export class Stitcher {
     return { status: 'ok', message: `${invalid} spans with an invalid trace id were forwarded without stitching` };
   };
 
+  /** Synth exported an anchor's pseudo-span (pass as `Synthesizer({ onAnchorEnd })`). Never throws. */
+  readonly onAnchorEnd = (anchor: AnchorInput, endMs: number): void => {
+    this.#matcher.anchorEnded(anchor, endMs);
+  };
+
   /**
    * Synth reports a pseudo-span real spans can attach to. Held traces waiting for it are released
    * (rewritten in reparent mode); the links returned point at real traces that were forwarded

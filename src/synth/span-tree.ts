@@ -53,11 +53,20 @@ export class SpanTree {
   #emittedCount = 0;
 
   readonly #onOpen: ((span: PendingSpan) => void) | undefined;
+  readonly #onEmitted: ((span: PendingSpan, endMs: number) => void) | undefined;
 
-  /** `onOpen` sees every span as it opens (ids final), e.g. to index stitching anchors. */
-  constructor(cluster: string, onOpen?: (span: PendingSpan) => void) {
+  /**
+   * `onOpen` sees every span as it opens (ids final), e.g. to index stitching anchors;
+   * `onEmitted` sees it leave with its final end.
+   */
+  constructor(
+    cluster: string,
+    onOpen?: (span: PendingSpan) => void,
+    onEmitted?: (span: PendingSpan, endMs: number) => void,
+  ) {
     this.#cluster = cluster;
     this.#onOpen = onOpen;
+    this.#onEmitted = onEmitted;
     this.#clusterResource = { [ATTR.clusterName]: cluster };
   }
 
@@ -214,6 +223,7 @@ export class SpanTree {
     };
     this.#batch.push(data);
     this.#emittedCount++;
+    this.#onEmitted?.(span, data.endMs);
   }
 }
 

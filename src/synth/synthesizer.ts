@@ -35,6 +35,11 @@ export interface SynthesizerOptions {
    * are added to that span.
    */
   readonly onAnchor?: (anchor: StitchAnchor) => readonly SpanLinkData[] | undefined;
+  /**
+   * Called when an anchor's span is exported, with its final end: real spans that start later
+   * (kubelet's periodic syncPod after a pod is Ready) no longer belong under it.
+   */
+  readonly onAnchorEnd?: (anchor: StitchAnchor, endMs: number) => void;
   /** How many recent object versions are kept for field diffs; default 10 000. */
   readonly diffCacheObjects?: number;
   /** An operation open longer than this ends as unfinished (close_reason max-age); default 1 h. */
@@ -87,7 +92,7 @@ export class Synthesizer {
   #lastMs = -Infinity;
 
   constructor(options: SynthesizerOptions) {
-    const onAnchor = options.onAnchor;
+    const { onAnchor, onAnchorEnd } = options;
     const tree = new SpanTree(
       options.cluster,
       onAnchor === undefined
@@ -96,6 +101,12 @@ export class Synthesizer {
             const anchor = anchorOf(span);
             if (anchor === undefined) return;
             for (const link of onAnchor(anchor) ?? []) tree.addLink(span, link);
+          },
+      onAnchorEnd === undefined
+        ? undefined
+        : (span, endMs) => {
+            const anchor = anchorOf(span);
+            if (anchor !== undefined) onAnchorEnd(anchor, endMs);
           },
     );
     const graph = new OwnerGraph({ tombstoneTtlMs: options.tombstoneTtlMs ?? 10 * 60_000 });

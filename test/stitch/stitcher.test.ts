@@ -143,6 +143,22 @@ describe('Stitcher', () => {
       });
     });
 
+    it('leaves a syncPod that starts after the pod startup span ended in its own trace', () => {
+      const { stitcher, sink } = setup();
+      const anchor = podAnchor('pod-startup', T0);
+      stitcher.onAnchor(anchor);
+      stitcher.onAnchorEnd(anchor, T0 + 5_000);
+      const late = kubeletSync('resync', 'syncPod', POD, T0 + 60_000, T0 + 60_040);
+      stitcher.ingest(batch(toRequest(late.request)));
+      expect(stitcher.heldSpans).toBe(0);
+      const out = bySpanId(sink.entries());
+      expect(hex(out.get(late.syncSpanId)?.span.traceId)).toBe(late.traceId);
+      expect(stitcher.stats.rewrittenSpans).toBe(0);
+      const early = kubeletSync('first-sync', 'syncPod', POD, T0 + 900, T0 + 4_200);
+      stitcher.ingest(batch(toRequest(early.request)));
+      expect(hex(bySpanId(sink.entries()).get(early.syncSpanId)?.span.parentSpanId)).toBe(anchor.spanId);
+    });
+
     it('matches syncTerminatingPod to the pod termination, not the startup', () => {
       const { stitcher, sink } = setup();
       stitcher.onAnchor(podAnchor('pod-startup', T0));
