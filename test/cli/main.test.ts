@@ -101,3 +101,26 @@ describe('main', () => {
     });
   });
 });
+
+describe('the bundled examples', () => {
+  it('replay cleanly, the audited one with its audit requests in the rollout trace', async () => {
+    const root = new URL('../../examples/', import.meta.url).pathname;
+    for (const [name, auditSpans] of [
+      ['rolling-update', false],
+      ['rolling-update-audit', true],
+    ] as const) {
+      const out = join(await mkdtemp(join(tmpdir(), 'ks-example-')), 'spans.jsonl');
+      const c = capture();
+      expect(await main(['replay', join(root, name), '--out', out], c.io)).toBe(0);
+      expect(c.err()).not.toMatch(/malformed|skipped/);
+      const spans = (await readFile(out, 'utf8'))
+        .trim()
+        .split('\n')
+        .flatMap((l) => decodeOtlpJsonLine(l));
+      const rollout = spans.find((s) => s.name === 'Deployment rollout');
+      expect(rollout?.attributes['kubestitch.outcome']).toBe('ok');
+      const patch = spans.find((s) => s.name === 'patch deployments' && s.traceId === rollout?.traceId);
+      expect(patch !== undefined).toBe(auditSpans);
+    }
+  });
+});
