@@ -1,5 +1,5 @@
 import { ManualClock } from '../model/clock.js';
-import type { AuditEntry, IngestRecord } from '../model/records.js';
+import type { IngestRecord } from '../model/records.js';
 import type { SpanData } from '../model/span.js';
 import { parseTraceRequestJson } from '../sources/otlp/otlp-json-request.js';
 import type { TraceBatch, TraceRequest } from '../sources/otlp/otlp-message.js';
@@ -10,7 +10,7 @@ import { Synthesizer } from '../synth/synthesizer.js';
 import { flattenRequest, nanosToMs } from './span-entries.js';
 import type { StitcherOptions } from './stitcher-options.js';
 import { Stitcher } from './stitcher.js';
-import type { AnchorInput, StitchStats } from './stitch-types.js';
+import type { StitchStats } from './stitch-types.js';
 
 /** Options of a stitched replay: synth's plus the stitch knobs that make sense without a network. */
 export interface StitchRecordingOptions extends Pick<
@@ -73,11 +73,10 @@ export function stitchRecording(
   );
   const { cluster, windowMs, ...stitchOptions } = options;
   const stitcher = new Stitcher({ ...stitchOptions, cluster, sink: collectingSink(outputs), clock });
-  let auditInProgress: AuditEntry | undefined;
   const synth = new Synthesizer({
     cluster,
     ...(windowMs !== undefined ? { windowMs } : {}),
-    onAnchor: (anchor) => stitcher.onAnchor(withRequestFacts(anchor, auditInProgress)),
+    onAnchor: stitcher.onAnchor,
     onAnchorEnd: stitcher.onAnchorEnd,
   });
   let next = 0;
@@ -91,9 +90,7 @@ export function stitchRecording(
     feedUntil(record.timeMs);
     clock.advanceTo(record.timeMs);
     stitcher.expire();
-    auditInProgress = record.source === 'audit' ? record.audit : undefined;
     const spans = synth.process(record);
-    auditInProgress = undefined;
     if (spans.length > 0) outputs.push({ kind: 'synth', spans });
   }
   feedUntil(Infinity);
@@ -128,17 +125,6 @@ export function replayOutputsToSpanBatches(outputs: readonly ReplayOutput[]): {
 }
 
 // Synth's anchors do not carry the audit request's facts yet; the record being processed does.
-function withRequestFacts(anchor: AnchorInput, entry: AuditEntry | undefined): AnchorInput {
-  if (anchor.kind !== 'audit' || entry === undefined || entry.auditId !== anchor.auditId) return anchor;
-  return {
-    verb: entry.verb,
-    path: entry.requestUri.split('?')[0] ?? '',
-    userAgent: entry.userAgent,
-    startMs: entry.receivedMs,
-    ...anchor,
-  };
-}
-
 function timedRequests(lines: readonly string[], problems: { line: number; reason: string }[]): TimedRequest[] {
   const out: TimedRequest[] = [];
   lines.forEach((text, i) => {

@@ -38,10 +38,9 @@ export const STITCH_ATTR = {
 } as const;
 
 /**
- * What the stitch stage needs of an audited request for the `http-request` rule. Synth's
- * StitchAnchor does not carry these yet (proposed addition: the same four optional fields on its
- * `audit` variant, read from the audit span's `k8s.audit.verb`, `url.path`, `user_agent.original`
- * and start); `stitchRecording` fills them in from the audit record meanwhile.
+ * What the stitch stage needs of an audited request for the `http-request` rule; synth's
+ * StitchAnchor carries them (from the audit span's `k8s.audit.verb`, `url.path`,
+ * `user_agent.original` and start). Optional so anchors from elsewhere (tests) may omit them.
  */
 export interface AuditRequestFacts {
   /** Kubernetes verb (`create`, `patch`, …). */
