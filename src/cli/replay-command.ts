@@ -1,13 +1,9 @@
+import { outputSink } from './output-sink.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CaptureSink } from '../export/capture-sink.js';
-import { FanOutSink } from '../export/fan-out-sink.js';
-import { OtlpGrpcSink } from '../export/otlp-grpc-sink.js';
-import { OtlpJsonFileSink } from '../export/otlp-json-file-sink.js';
-import type { SpanSink } from '../export/sink.js';
 import { replayDirectory } from '../replay.js';
 import { RecordingError } from '../sources/recording/read-recording.js';
-import { packageVersion } from '../version.js';
 import type { CliIo } from './main.js';
 
 export interface ReplayCommandOptions {
@@ -24,8 +20,6 @@ const MAX_PROBLEMS_SHOWN = 20;
 
 /** `kubestitch replay`: resolves to the exit status and reports on `io`; never throws. */
 export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo): Promise<number> {
-  const scopeVersion = packageVersion();
-  const sinks: SpanSink[] = [];
   if (options.out !== undefined) {
     // A replay writes a complete file: start it empty rather than appending to an old run.
     try {
@@ -35,14 +29,12 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
       io.err(`kubestitch replay: cannot write ${options.out}: ${message(err)}\n`);
       return 1;
     }
-    sinks.push(new OtlpJsonFileSink({ path: options.out, scopeVersion }));
   }
-  if (options.otlpEndpoint !== undefined) sinks.push(new OtlpGrpcSink({ url: options.otlpEndpoint, scopeVersion }));
-  if (sinks.length === 0) {
+  let sink = outputSink(options);
+  if (sink === undefined) {
     io.err('kubestitch replay: no output given (--out FILE and/or --otlp-endpoint URL); spans are counted only\n');
-    sinks.push(new CaptureSink());
+    sink = new CaptureSink();
   }
-  const sink = sinks.length === 1 && sinks[0] !== undefined ? sinks[0] : new FanOutSink(sinks);
   try {
     const summary = await replayDirectory(options.dir, sink, {
       cluster: options.cluster,

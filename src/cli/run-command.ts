@@ -1,10 +1,6 @@
+import { outputSink } from './output-sink.js';
 import { pino } from 'pino';
-import { OtlpGrpcSink } from '../export/otlp-grpc-sink.js';
-import { OtlpJsonFileSink } from '../export/otlp-json-file-sink.js';
-import { FanOutSink } from '../export/fan-out-sink.js';
-import type { SpanSink } from '../export/sink.js';
 import { startRunService } from '../live/run-service.js';
-import { packageVersion } from '../version.js';
 import type { CliIo } from './main.js';
 
 export interface RunCommandOptions {
@@ -63,16 +59,11 @@ export async function runRunCommand(options: RunCommandOptions, io: CliIo): Prom
     );
     return 2;
   }
-  const sinks: SpanSink[] = [];
-  const scopeVersion = packageVersion();
-  if (options.out !== undefined) sinks.push(new OtlpJsonFileSink({ path: options.out, scopeVersion }));
-  if (options.otlpEndpoint !== undefined) sinks.push(new OtlpGrpcSink({ url: options.otlpEndpoint, scopeVersion }));
-  const [only] = sinks;
-  if (only === undefined) {
+  const sink = outputSink(options);
+  if (sink === undefined) {
     io.err('kubestitch run: give --out FILE and/or --otlp-endpoint URL (the embedded store arrives with the viewer)\n');
     return 2;
   }
-  const sink = sinks.length === 1 ? only : new FanOutSink(sinks);
   const logger = pino({ name: 'kubestitch', base: { cluster: options.cluster } }, pino.destination(2));
   let webhook;
   if (options.webhookAddr !== undefined) {
