@@ -1,8 +1,7 @@
 import type { SpanSink } from '../export/sink.js';
-import { isObject } from '../model/kube-json.js';
 import type { AuditRecord } from '../model/records.js';
 import type { SpanData } from '../model/span.js';
-import { parseAuditEvent } from '../sources/audit/parse-audit.js';
+import { auditRecordOf } from '../sources/audit/parse-audit.js';
 import type { Synthesizer } from '../synth/synthesizer.js';
 import type { IntakeLog } from '../../storage/intake-log.js';
 
@@ -133,19 +132,11 @@ export class AuditIntakePipeline {
     } catch {
       value = undefined;
     }
-    const audit = isObject(value) ? parseAuditEvent(value) : 'not a JSON object';
-    if (typeof audit === 'string') {
-      this.stats.malformed++;
-      this.#logger.warn({ seq, reason: audit }, 'skipping unusable audit event');
-      return undefined;
-    }
-    return {
-      source: 'audit',
-      audit,
-      timeMs: audit.stageMs,
-      timeEstimated: false,
-      origin: { file: 'intake', line: seq },
-    };
+    const record = auditRecordOf(value, { file: 'intake', line: seq });
+    if (typeof record !== 'string') return record;
+    this.stats.malformed++;
+    this.#logger.warn({ seq, reason: record }, 'skipping unusable audit event');
+    return undefined;
   }
 
   async #export(spans: readonly SpanData[]): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { arr, isObject, num, obj, parseTimeMs, str } from '../../model/kube-json.js';
 import type { JsonObject } from '../../model/kube-json.js';
-import type { AuditEntry } from '../../model/records.js';
+import type { AuditEntry, AuditRecord, RecordOrigin } from '../../model/records.js';
 import { redactObject } from '../redact.js';
 
 const AUDIT_API_VERSIONS: ReadonlySet<string> = new Set(['audit.k8s.io/v1', 'audit.k8s.io/v1beta1']);
@@ -81,4 +81,14 @@ function bodyObject(value: unknown): JsonObject | undefined {
 
 function strings(values: readonly unknown[]): string[] {
   return values.filter((v): v is string => typeof v === 'string');
+}
+
+/**
+ * One audit event value (already JSON-parsed) as a pipeline record timed by its stageTimestamp,
+ * or the reason it is unusable. Never throws.
+ */
+export function auditRecordOf(value: unknown, origin: RecordOrigin): AuditRecord | string {
+  const audit = isObject(value) ? parseAuditEvent(value) : 'not a JSON object';
+  if (typeof audit === 'string') return audit;
+  return { source: 'audit', audit, timeMs: audit.stageMs, timeEstimated: false, origin };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { arr, isObject, parseTimeMs, str } from '../../model/kube-json.js';
 import type { JsonObject } from '../../model/kube-json.js';
 import type { IngestRecord, RecordOrigin, WatchType } from '../../model/records.js';
-import { parseAuditEvent } from '../audit/parse-audit.js';
+import { auditRecordOf } from '../audit/parse-audit.js';
 import { normalizeEvent } from '../event-normalize.js';
 import { splitJsonValues } from '../json-values.js';
 import { redactObject } from '../redact.js';
@@ -108,19 +108,9 @@ function parseAuditFile(file: string, text: string, out: RankedRecord[], problem
     // An EventList (a saved webhook batch) is accepted as well as one Event per line.
     const items = isObject(v.value) && str(v.value, 'kind') === 'EventList' ? arr(v.value, 'items') : [v.value];
     for (const item of items) {
-      const audit = isObject(item) ? parseAuditEvent(item) : 'not a JSON object';
-      if (typeof audit === 'string') {
-        problems.push({ file, line: v.line, reason: audit });
-        continue;
-      }
-      const record = {
-        source: 'audit',
-        audit,
-        timeMs: audit.stageMs,
-        timeEstimated: false,
-        origin: { file, line: v.line },
-      } as const;
-      out.push({ record, raw: v.raw });
+      const record = auditRecordOf(item, { file, line: v.line });
+      if (typeof record === 'string') problems.push({ file, line: v.line, reason: record });
+      else out.push({ record, raw: v.raw });
     }
   }
 }
