@@ -1,0 +1,202 @@
+{{/* The pod template shared by the Deployment and the StatefulSet. */}}
+{{- define "kubestitch.podTemplate" -}}
+{{- $v := .Values -}}
+metadata:
+  labels:
+    {{- include "kubestitch.selectorLabels" . | nindent 4 }}
+    {{- with $v.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  annotations:
+    # A config change rolls the pods: the config file is read once at start.
+    checksum/config: {{ include "kubestitch.runConfig" . | sha256sum }}
+    {{- with $v.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "kubestitch.serviceAccountName" . }}
+  automountServiceAccountToken: true
+  {{- with $v.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $v.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  # SIGTERM stops intake, persists state and drains the export within 20 s.
+  terminationGracePeriodSeconds: 30
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 10001
+    runAsGroup: 10001
+    fsGroup: 10001
+    fsGroupChangePolicy: OnRootMismatch
+    seccompProfile:
+      type: RuntimeDefault
+  containers:
+    - name: kubestitch
+      image: "{{ $v.image.repository }}:{{ $v.image.tag | default .Chart.AppVersion }}"
+      imagePullPolicy: {{ $v.image.pullPolicy }}
+      args: ["run", "--config", "/etc/kubestitch/config.yaml"]
+      env:
+        # Leader election identity: unique per pod, readable in the Lease's holderIdentity.
+        - name: POD_NAME
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.name
+        - name: POD_NAMESPACE
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.namespace
+      ports:
+        - name: admin
+          containerPort: {{ $v.admin.port }}
+          protocol: TCP
+        {{- if $v.auditWebhook.enabled }}
+        - name: audit
+          containerPort: {{ $v.auditWebhook.port }}
+          protocol: TCP
+        {{- end }}
+        {{- if $v.otlp.enabled }}
+        - name: otlp-grpc
+          containerPort: {{ $v.otlp.grpcPort }}
+          protocol: TCP
+        - name: otlp-http
+          containerPort: {{ $v.otlp.httpPort }}
+          protocol: TCP
+        {{- end }}
+        {{- if $v.viewer.enabled }}
+        - name: viewer
+          containerPort: {{ $v.viewer.port }}
+          protocol: TCP
+        {{- end }}
+      livenessProbe:
+        httpGet:
+          path: /healthz
+          port: admin
+        initialDelaySeconds: 10
+        periodSeconds: 10
+        timeoutSeconds: 3
+        failureThreshold: 6
+      readinessProbe:
+        httpGet:
+          path: /readyz
+          port: admin
+        periodSeconds: 5
+        timeoutSeconds: 3
+        failureThreshold: 3
+      # Informers sync before /readyz passes; a big cluster's first list can take minutes.
+      startupProbe:
+        httpGet:
+          path: /healthz
+          port: admin
+        periodSeconds: 5
+        failureThreshold: 60
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        runAsGroup: 10001
+        readOnlyRootFilesystem: true
+        allowPrivilegeEscalation: false
+        capabilities:
+          drop: [ALL]
+        seccompProfile:
+          type: RuntimeDefault
+      {{- with $v.resources }}
+      resources:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      volumeMounts:
+        - name: config
+          mountPath: /etc/kubestitch/config.yaml
+          subPath: config.yaml
+          readOnly: true
+        - name: data
+          mountPath: /var/lib/kubestitch
+        # The root filesystem is read-only; Node and its libraries may still want a scratch dir.
+        - name: tmp
+          mountPath: /tmp
+        {{- if $v.auditWebhook.enabled }}
+        - name: tls
+          mountPath: /etc/kubestitch/tls
+          readOnly: true
+        {{- if include "kubestitch.tokenSecretName" . }}
+        - name: token
+          mountPath: /etc/kubestitch/token
+          readOnly: true
+        {{- end }}
+        {{- if $v.auditWebhook.clientCASecret }}
+        - name: client-ca
+          mountPath: /etc/kubestitch/client-ca
+          readOnly: true
+        {{- end }}
+        {{- end }}
+  volumes:
+    - name: config
+      configMap:
+        name: {{ include "kubestitch.fullname" . }}
+    - name: tmp
+      emptyDir:
+        sizeLimit: 64Mi
+    {{- if eq (include "kubestitch.workloadKind" .) "Deployment" }}
+    - name: data
+      {{- if $v.persistence.enabled }}
+      persistentVolumeClaim:
+        claimName: {{ $v.persistence.existingClaim | default (include "kubestitch.fullname" .) }}
+      {{- else if $v.emptyDirSizeLimit }}
+      emptyDir:
+        sizeLimit: {{ $v.emptyDirSizeLimit }}
+      {{- else }}
+      emptyDir: {}
+      {{- end }}
+    {{- end }}
+    {{- if $v.auditWebhook.enabled }}
+    - name: tls
+      secret:
+        secretName: {{ include "kubestitch.tlsSecretName" . }}
+        items:
+          - key: tls.crt
+            path: tls.crt
+          - key: tls.key
+            path: tls.key
+    {{- with include "kubestitch.tokenSecretName" . }}
+    - name: token
+      secret:
+        secretName: {{ . }}
+        items:
+          - key: token
+            path: token
+    {{- end }}
+    {{- with $v.auditWebhook.clientCASecret }}
+    - name: client-ca
+      secret:
+        secretName: {{ . }}
+        items:
+          - key: ca.crt
+            path: ca.crt
+    {{- end }}
+    {{- end }}
+  {{- with $v.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $v.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if $v.affinity }}
+  affinity:
+    {{- toYaml $v.affinity | nindent 4 }}
+  {{- else if gt (int $v.replicaCount) 1 }}
+  # A standby on the same node as the leader does not survive that node's loss.
+  affinity:
+    podAntiAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+        - weight: 100
+          podAffinityTerm:
+            topologyKey: kubernetes.io/hostname
+            labelSelector:
+              matchLabels:
+                {{- include "kubestitch.selectorLabels" . | nindent 16 }}
+  {{- end }}
+{{- end }}
