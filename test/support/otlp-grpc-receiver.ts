@@ -63,8 +63,11 @@ export class OtlpGrpcReceiver {
   #behavior: ReceiverBehavior = {};
   #timers = new Set<NodeJS.Timeout>();
 
-  /** Starts listening on an ephemeral port; resolves with an `http://127.0.0.1:<port>` url. */
-  async start(): Promise<{ url: string }> {
+  /**
+   * Starts listening on `port` (default: an ephemeral one; pass an earlier run's port to bring a
+   * "backend" back on the same address); resolves with an `http://127.0.0.1:<port>` url.
+   */
+  async start(port = 0): Promise<{ url: string }> {
     const definition = await protoLoader.load(TRACE_SERVICE_PROTO, {
       includeDirs: [OTLP_PROTO_ROOT],
       keepCase: false,
@@ -79,13 +82,13 @@ export class OtlpGrpcReceiver {
     if (service === undefined || !('Export' in service)) throw new Error(`${SERVICE} not found`);
     const server = new grpc.Server();
     server.addService(service as grpc.ServiceDefinition, { Export: this.#handleExport });
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    const boundPort = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
         err === null ? resolve(bound) : reject(err),
       );
     });
     this.#server = server;
-    return { url: `http://127.0.0.1:${port}` };
+    return { url: `http://127.0.0.1:${boundPort}` };
   }
 
   /** Raw decoded ExportTraceServiceRequest objects (proto-loader shape), in arrival order. */
