@@ -1,0 +1,111 @@
+/**
+ * SelfMetricsSources over the stats objects components already keep, so the wiring code writes
+ * `metrics.self.register(synthSources(synth))` instead of spelling label values itself. Each
+ * adapter takes the component structurally (only its stats), so tests can pass plain objects.
+ */
+import type { AuditFileFollowerStats } from '../sources/audit/audit-file-follower.js';
+import type { OtlpServerStats } from '../sources/otlp/otlp-grpc-server.js';
+import type { ForwarderStats } from '../sources/otlp/otlp-forwarder.js';
+import type { SpanSinkBridgeStats } from '../sources/otlp/span-sink-bridge.js';
+import type { StitchStats } from '../stitch/stitch-types.js';
+import type { SynthStats } from '../synth/synthesizer.js';
+import type { SelfMetricsSources } from './self-metrics-sources.js';
+
+/** Drop reasons the adapters report (`kubestitch_drops_total{reason}`). */
+export const DROP_REASON = {
+  auditMalformed: 'audit-malformed',
+  exportBacklogFull: 'export-backlog-full',
+  auditFileMalformed: 'audit-file-malformed',
+  forwardFailed: 'otlp-forward-failed',
+  forwardRefused: 'otlp-forward-queue-full',
+  forwardRejectedDownstream: 'otlp-forward-rejected-downstream',
+  realSpanUnconvertible: 'real-span-unconvertible',
+  realSpanExportFailed: 'real-span-export-failed',
+  realSpanRefused: 'real-span-queue-full',
+} as const;
+
+/** Records synth processed, by source: `watch` (objects), `events`, `audit`. */
+export function synthSources(synth: { readonly stats: Readonly<SynthStats> }): SelfMetricsSources {
+  return {
+    recordsIn: () => ({
+      watch: synth.stats.objectRecords,
+      events: synth.stats.eventRecords,
+      audit: synth.stats.auditRecords,
+    }),
+  };
+}
+
+/**
+ * The live intake pipeline: malformed intake entries, spans dropped from a full export backlog
+ * and, when it keeps one, the lag of its last record (`kubestitch_lag_seconds{source="pipeline"}`).
+ * Structural, so it fits the audit intake pipeline and its journal successor alike.
+ */
+export function pipelineSources(pipeline: {
+  readonly stats: { readonly malformed: number; readonly droppedSpans: number; readonly lagMs?: number };
+}): SelfMetricsSources {
+  return {
+    drops: () => ({
+      [DROP_REASON.auditMalformed]: pipeline.stats.malformed,
+      [DROP_REASON.exportBacklogFull]: pipeline.stats.droppedSpans,
+    }),
+    lagSeconds: (): Record<string, number> => {
+      const lag = pipeline.stats.lagMs;
+      return lag === undefined ? {} : { pipeline: lag / 1000 };
+    },
+  };
+}
+
+/**
+ * The export spool: bytes held and spans dropped (total, and by reason as `spool-<reason>` drops).
+ * Structural over SpoolingSink.stats().
+ */
+export function spoolSources(spool: {
+  stats(): { readonly spooledBytes: number; readonly droppedSpans: Readonly<Record<string, number>> };
+}): SelfMetricsSources {
+  return {
+    spool: () => {
+      const s = spool.stats();
+      return { bytes: s.spooledBytes, droppedSpans: Object.values(s.droppedSpans).reduce((a, b) => a + b, 0) };
+    },
+    drops: () =>
+      Object.fromEntries(Object.entries(spool.stats().droppedSpans).map(([reason, n]) => [`spool-${reason}`, n])),
+  };
+}
+
+/** The audit log follower's unusable lines. */
+export function auditFileSources(follower: { stats(): AuditFileFollowerStats }): SelfMetricsSources {
+  return { drops: () => ({ [DROP_REASON.auditFileMalformed]: follower.stats().malformedLines }) };
+}
+
+/** Real spans received by an OTLP receiver (gRPC and HTTP add up under source `otlp`). */
+export function otlpReceiverSources(server: { stats(): OtlpServerStats }): SelfMetricsSources {
+  return { recordsIn: () => ({ otlp: server.stats().spans }) };
+}
+
+/** The stitch stage's hits, misses and hold timeouts. */
+export function stitcherSources(stitcher: { readonly stats: Readonly<StitchStats> }): SelfMetricsSources {
+  return { stitch: () => stitcher.stats };
+}
+
+/** Real spans forwarded downstream (`spans_out{sink="otlp-forward"}`) and what it gave up on. */
+export function forwarderSources(forwarder: { readonly stats: Readonly<ForwarderStats> }): SelfMetricsSources {
+  return {
+    spansOut: () => ({ 'otlp-forward': forwarder.stats.sentSpans }),
+    drops: () => ({
+      [DROP_REASON.forwardFailed]: forwarder.stats.droppedSpans,
+      [DROP_REASON.forwardRefused]: forwarder.stats.refusedSpans,
+      [DROP_REASON.forwardRejectedDownstream]: forwarder.stats.rejectedByDownstream,
+    }),
+  };
+}
+
+/** Real spans written to the span sink when nothing is forwarded (their spans_out is MetricsSink's). */
+export function spanSinkBridgeSources(bridge: { readonly stats: Readonly<SpanSinkBridgeStats> }): SelfMetricsSources {
+  return {
+    drops: () => ({
+      [DROP_REASON.realSpanUnconvertible]: bridge.stats.unconvertibleSpans,
+      [DROP_REASON.realSpanExportFailed]: bridge.stats.failedSpans,
+      [DROP_REASON.realSpanRefused]: bridge.stats.refusedSpans,
+    }),
+  };
+}

@@ -1,0 +1,278 @@
+import { Counter, Gauge, Histogram, type OpenMetricsContentType, type Registry } from 'prom-client';
+import { type FoldCounter, LabelGuard } from './label-guard.js';
+import {
+  INFORMER_STATES,
+  type InformerStatus,
+  type SelfCounter,
+  type SelfCounterLabels,
+  type SelfMetricsSources,
+} from './self-metrics-sources.js';
+import { type Sample, SummedCounter } from './summed-counter.js';
+
+/** Names of the pipeline self-metrics. */
+export const SELF_METRIC = {
+  recordsIn: 'kubestitch_records_in_total',
+  spansOut: 'kubestitch_spans_out_total',
+  exportFailures: 'kubestitch_export_failures_total',
+  drops: 'kubestitch_drops_total',
+  recordLag: 'kubestitch_record_lag_seconds',
+  lastRecordLag: 'kubestitch_lag_seconds',
+  informerState: 'kubestitch_informer_state',
+  informerLastSync: 'kubestitch_informer_last_sync_timestamp_seconds',
+  informerRestarts: 'kubestitch_informer_restarts_total',
+  informerRelists: 'kubestitch_informer_relists_total',
+  stitchSpansIn: 'kubestitch_stitch_spans_in_total',
+  stitchHits: 'kubestitch_stitch_hits_total',
+  stitchMisses: 'kubestitch_stitch_misses_total',
+  stitchHoldTimeouts: 'kubestitch_stitch_hold_timeouts_total',
+  stitchRewrittenSpans: 'kubestitch_stitch_rewritten_spans_total',
+  spoolBytes: 'kubestitch_spool_bytes',
+  spoolDroppedSpans: 'kubestitch_spool_dropped_spans_total',
+  collectErrors: 'kubestitch_metrics_collect_errors_total',
+} as const;
+
+const LAG_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900];
+// Self-metric label values come from code, not from the cluster; the cap only guards against a
+// wiring mistake that passes object names.
+const MAX_SELF_LABEL_VALUES = 200;
+
+type Getter<T> = (s: SelfMetricsSources) => (() => T) | undefined;
+
+/**
+ * Pipeline health (DESIGN §5): records in, spans out, drops, lag, informer state, stitch
+ * hits/misses/hold timeouts, spool. Values come from getters registered with `register` (read at
+ * scrape time) plus `inc` for events without a stats object. A getter that throws is skipped for
+ * that scrape and counted in `kubestitch_metrics_collect_errors_total`; nothing here throws.
+ */
+export class SelfMetrics {
+  readonly #sources = new Set<SelfMetricsSources>();
+  readonly #guards = new Map<string, LabelGuard>();
+  readonly #onFold: FoldCounter;
+  readonly #collectErrors: Counter<'source'>;
+  readonly #counters: { readonly [N in SelfCounter]: SummedCounter<keyof SelfCounterLabels[N] & string> };
+  readonly #exportFailures: Counter<'sink' | 'status'>;
+  readonly #lag: Histogram<'source'>;
+  /** Last lag observed through observeLag, by (guarded) source. */
+  readonly #observedLag = new Map<string, number>();
+
+  constructor(registry: Registry<OpenMetricsContentType>, onFold: FoldCounter) {
+    this.#onFold = onFold;
+    this.#collectErrors = new Counter({
+      name: SELF_METRIC.collectErrors,
+      help: 'Stats getters that threw during a scrape, by getter.',
+      labelNames: ['source'],
+      registers: [registry],
+    });
+    const M = SELF_METRIC;
+    const rec = (get: Getter<Readonly<Record<string, number>>>, label: string, what: string) => () =>
+      this.#records(get, label, what);
+    const informer = (pick: (i: InformerStatus) => number) => () =>
+      this.#read((s) => s.informers, 'informers').flatMap((list) =>
+        list.map((i) => ({ labels: { informer: this.#label('informer', i.name) }, value: pick(i) })),
+      );
+    const stitch =
+      <L extends string>(
+        pick: (s: NonNullable<ReturnType<NonNullable<SelfMetricsSources['stitch']>>>) => Sample<L>[],
+      ) =>
+      () =>
+        this.#read((s) => s.stitch, 'stitch').flatMap(pick);
+    this.#counters = {
+      records_in: new SummedCounter(
+        registry,
+        { name: M.recordsIn, help: 'Records taken in, by source.', labelNames: ['source'] },
+        rec((s) => s.recordsIn, 'source', 'recordsIn'),
+      ),
+      spans_out: new SummedCounter(
+        registry,
+        { name: M.spansOut, help: 'Spans accepted by a sink, by sink.', labelNames: ['sink'] },
+        rec((s) => s.spansOut, 'sink', 'spansOut'),
+      ),
+      drops: new SummedCounter(
+        registry,
+        { name: M.drops, help: 'Records or spans dropped, by reason.', labelNames: ['reason'] },
+        rec((s) => s.drops, 'reason', 'drops'),
+      ),
+      informer_restarts: new SummedCounter(
+        registry,
+        { name: M.informerRestarts, help: 'Supervised informer restarts.', labelNames: ['informer'] },
+        informer((i) => i.restarts),
+      ),
+      informer_relists: new SummedCounter(
+        registry,
+        {
+          name: M.informerRelists,
+          help: 'Informer relists (410 Gone, lost resourceVersion).',
+          labelNames: ['informer'],
+        },
+        informer((i) => i.relists),
+      ),
+      spool_dropped_spans: new SummedCounter(
+        registry,
+        { name: M.spoolDroppedSpans, help: 'Spans dropped because the export spool was full.', labelNames: [] },
+        () => this.#read((s) => s.spool, 'spool').map((p) => ({ labels: {}, value: p.droppedSpans })),
+      ),
+    };
+    new SummedCounter(
+      registry,
+      { name: M.stitchSpansIn, help: 'Real spans received by the stitch stage.', labelNames: [] },
+      stitch((s) => [{ labels: {}, value: s.spansIn }]),
+    );
+    new SummedCounter(
+      registry,
+      { name: M.stitchHits, help: 'Real traces joined to a pseudo-span, by matching rule.', labelNames: ['rule'] },
+      stitch((s) => Object.entries(s.matchedTraces).map(([rule, value]) => ({ labels: { rule }, value }))),
+    );
+    new SummedCounter(
+      registry,
+      {
+        name: M.stitchMisses,
+        help: 'Real spans (links for link-missed) that could not be joined, by reason.',
+        labelNames: ['reason'],
+      },
+      stitch((s) => [
+        { labels: { reason: 'overflow' }, value: s.overflowSpans },
+        { labels: { reason: 'link-missed' }, value: s.linksMissed },
+        { labels: { reason: 'invalid-trace-id' }, value: s.invalidSpans },
+        { labels: { reason: 'refused' }, value: s.refusedSpans },
+      ]),
+    );
+    new SummedCounter(
+      registry,
+      {
+        name: M.stitchHoldTimeouts,
+        help: 'Real spans forwarded unchanged after waiting the hold time for their audit record.',
+        labelNames: [],
+      },
+      stitch((s) => [{ labels: {}, value: s.expiredSpans }]),
+    );
+    new SummedCounter(
+      registry,
+      { name: M.stitchRewrittenSpans, help: 'Real spans re-parented into a pseudo-span trace.', labelNames: [] },
+      stitch((s) => [{ labels: {}, value: s.rewrittenSpans }]),
+    );
+    this.#exportFailures = new Counter({
+      name: M.exportFailures,
+      help: 'Span batches a sink did not accept, by sink and status (retryable, failed).',
+      labelNames: ['sink', 'status'],
+      registers: [registry],
+    });
+    this.#lag = new Histogram({
+      name: M.recordLag,
+      help: "Seconds between a record's own time and its processing, by source.",
+      labelNames: ['source'],
+      buckets: LAG_BUCKETS,
+      registers: [registry],
+    });
+    const observed = this.#observedLag;
+    const lagGetters = (): Sample<'source'>[] => this.#records((s) => s.lagSeconds, 'source', 'lagSeconds');
+    new Gauge({
+      name: M.lastRecordLag,
+      help: "Seconds between the last processed record's own time and its processing, by source.",
+      labelNames: ['source'],
+      registers: [registry],
+      collect(this: Gauge<'source'>) {
+        this.reset();
+        for (const [source, v] of observed) this.set({ source }, v);
+        for (const s of lagGetters()) if (Number.isFinite(s.value)) this.set(s.labels, s.value);
+      },
+    });
+    this.#informerGauges(registry);
+    const spool = this.#read.bind(this);
+    new Gauge({
+      name: M.spoolBytes,
+      help: 'Bytes held in the export spool.',
+      registers: [registry],
+      collect(this: Gauge) {
+        this.set(spool((s) => s.spool, 'spool').reduce((sum, p) => sum + (Number.isFinite(p.bytes) ? p.bytes : 0), 0));
+      },
+    });
+  }
+
+  /**
+   * Adds getters read at every scrape; values of several registrations add up per label set.
+   * Returns a function that removes them again (for a component that stops).
+   */
+  register(sources: SelfMetricsSources): () => void {
+    this.#sources.add(sources);
+    return () => {
+      this.#sources.delete(sources);
+    };
+  }
+
+  /** Counts an event that has no stats object. Ignores non-finite or negative amounts. */
+  inc<N extends SelfCounter>(name: N, labels: SelfCounterLabels[N], by = 1): void {
+    const guarded: Record<string, string> = {};
+    for (const [k, v] of Object.entries(labels as Record<string, string>)) guarded[k] = this.#label(k, v);
+    (this.#counters[name] as SummedCounter<string>).add(guarded, by);
+  }
+
+  /** A batch a sink refused (`retryable` or `failed`). */
+  exportFailed(sink: string, status: 'retryable' | 'failed'): void {
+    this.#exportFailures.inc({ sink: this.#label('sink', sink), status });
+  }
+
+  /** Lag of one record: seconds from its own time to its processing (negative skew reads as 0). */
+  observeLag(source: string, seconds: number): void {
+    if (!Number.isFinite(seconds)) return;
+    const s = Math.max(0, seconds);
+    const labels = { source: this.#label('source', source) };
+    this.#lag.observe(labels, s);
+    this.#observedLag.set(labels.source, s);
+  }
+
+  #informerGauges(registry: Registry<OpenMetricsContentType>): void {
+    const read = (): InformerStatus[] => this.#read((s) => s.informers, 'informers').flat();
+    const label = (name: string): string => this.#label('informer', name);
+    new Gauge({
+      name: SELF_METRIC.informerState,
+      help: 'Informer state: 1 for the current state (syncing, watching, backoff, stopped), 0 for the others.',
+      labelNames: ['informer', 'state'],
+      registers: [registry],
+      collect(this: Gauge<'informer' | 'state'>) {
+        this.reset();
+        for (const i of read())
+          for (const state of INFORMER_STATES) this.set({ informer: label(i.name), state }, i.state === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: SELF_METRIC.informerLastSync,
+      help: "Unix time of the informer's last completed list.",
+      labelNames: ['informer'],
+      registers: [registry],
+      collect(this: Gauge<'informer'>) {
+        this.reset();
+        for (const i of read())
+          if (i.lastSyncMs !== undefined) this.set({ informer: label(i.name) }, i.lastSyncMs / 1000);
+      },
+    });
+  }
+
+  #records(get: Getter<Readonly<Record<string, number>>>, label: string, what: string): Sample<string>[] {
+    return this.#read(get, what).flatMap((rec) =>
+      Object.entries(rec).map(([k, value]) => ({ labels: { [label]: this.#label(label, k) }, value })),
+    );
+  }
+
+  #read<T>(get: Getter<T>, what: string): T[] {
+    const out: T[] = [];
+    for (const s of this.#sources) {
+      const getter = get(s);
+      if (getter === undefined) continue;
+      try {
+        out.push(getter());
+      } catch {
+        this.#collectErrors.inc({ source: what });
+      }
+    }
+    return out;
+  }
+
+  #label(label: string, value: string): string {
+    let guard = this.#guards.get(label);
+    if (guard === undefined) {
+      guard = new LabelGuard({ label: `self:${label}`, maxValues: MAX_SELF_LABEL_VALUES, onFold: this.#onFold });
+      this.#guards.set(label, guard);
+    }
+    return guard.admit(value);
+  }
+}
