@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { IntakeLog, MemoryStore, openLevelStore } from '../storage/index.js';
 import type { KvStore } from '../storage/index.js';
-import { AuditIntakePipeline, type PipelineLogger } from '../src/live/audit-intake-pipeline.js';
+import { JournalPipeline, type PipelineLogger } from '../src/live/journal-pipeline.js';
 import { toIntakeItem } from '../src/sources/audit/audit-entry.js';
 import { parseEventList } from '../src/sources/audit/webhook-body.js';
 import { Synthesizer } from '../src/synth/synthesizer.js';
@@ -47,7 +47,7 @@ export async function measureIntake(
     const intake = await IntakeLog.open(store.namespace('audit-intake'), { maxBytes: 1 << 30 });
     const sink = new CountingSink();
     const synth = new Synthesizer({ cluster: 'bench' });
-    const pipeline = new AuditIntakePipeline({ intake, synth, sink, logger: quiet });
+    const pipeline = new JournalPipeline({ journal: intake, synth, sink, logger: quiet });
     const t0 = performance.now();
     for (const body of bodies) {
       const parsed = parseEventList(body);

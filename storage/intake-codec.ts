@@ -13,6 +13,8 @@ export const ENTRY = 'e/';
 export const DEDUPE = 'd/';
 export const LAST_SEQ = 'm/last-seq';
 export const CHECKPOINT = 'm/checkpoint';
+// First sequence kept by a retaining log (everything below was truncated).
+export const BASE_SEQ = 'm/base-seq';
 /** Sorts after every `<prefix><digits>` key: the exclusive upper bound of a prefix's range. */
 export const PREFIX_END = '~';
 const SEQ_DIGITS = 16;

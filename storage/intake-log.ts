@@ -5,6 +5,7 @@ import { StoreClosedError } from './errors.js';
 import type { AppendResult, IntakeEntry, IntakeLogOptions, IntakeLogStats, IntakeRecord } from './intake-types.js';
 import { IntakeLogFullError } from './intake-types.js';
 import {
+  BASE_SEQ,
   CHECKPOINT,
   DEDUPE,
   ENTRY,
@@ -61,6 +62,10 @@ export class IntakeLog {
   #committedSeq = 0;
   #pendingEntries = 0;
   #pendingBytes = 0;
+  readonly #retain: boolean;
+  #baseSeq = 1;
+  #retainedEntries = 0;
+  #retainedBytes = 0;
   #writing: Promise<void> | undefined;
   #commits: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
@@ -70,6 +75,7 @@ export class IntakeLog {
     this.#store = store;
     this.#maxBytes = positiveInteger('maxBytes', options.maxBytes ?? 256 * 1024 * 1024);
     this.#nowMs = options.nowMs ?? Date.now;
+    this.#retain = options.retainCommitted === true;
     this.#dedupe = new DedupeIndex(
       positiveInteger('dedupeMaxEntries', options.dedupeMaxEntries ?? 100_000),
       positiveInteger('dedupeWindowMs', options.dedupeWindowMs ?? 60 * 60 * 1000),
@@ -124,7 +130,8 @@ export class IntakeLog {
 
   /**
    * Marks every entry up to `seq` processed: persists the checkpoint and deletes those entries in
-   * one atomic write (freeing their bytes). A `seq` at or below the checkpoint is a no-op. Rejects
+   * one atomic write (freeing their bytes) — or, with `retainCommitted`, keeps them for replay
+   * until `truncateBefore()`. A `seq` at or below the checkpoint is a no-op. Rejects
    * with `RangeError` past the last durable sequence, `StoreClosedError` after `close()`, or the
    * store's error (checkpoint and entries then unchanged).
    */
@@ -138,6 +145,28 @@ export class IntakeLog {
     return run;
   }
 
+  /**
+   * Deletes retained entries with a sequence below `seq` (clamped to the checkpoint + 1: pending
+   * entries are never truncated) and persists the new base, in one atomic write. Rejects with
+   * `StoreClosedError` after `close()` or the store's error (nothing changed then).
+   */
+  truncateBefore(seq: number): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(new StoreClosedError('intake log'));
+    const run = this.#commits.then(() => this.#truncate(seq));
+    this.#commits = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The first sequence still stored (1 until something was truncated). */
+  get baseSeq(): number {
+    return this.#baseSeq;
+  }
+
+  /** The last durable sequence (0 when empty). */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
   /** The last committed sequence (0 when nothing was committed). */
   get committedSeq(): number {
     return this.#committedSeq;
@@ -149,6 +178,9 @@ export class IntakeLog {
       committedSeq: this.#committedSeq,
       pendingEntries: this.#pendingEntries,
       pendingBytes: this.#pendingBytes,
+      baseSeq: this.#baseSeq,
+      retainedEntries: this.#retainedEntries,
+      retainedBytes: this.#retainedBytes,
       dedupeEntries: this.#dedupe.size,
       ...this.#counts,
     };
@@ -163,6 +195,14 @@ export class IntakeLog {
   async #load(): Promise<void> {
     this.#lastSeq = parseSeq(await this.#store.get(LAST_SEQ), LAST_SEQ);
     this.#committedSeq = parseSeq(await this.#store.get(CHECKPOINT), CHECKPOINT);
+    this.#baseSeq = Math.max(1, parseSeq(await this.#store.get(BASE_SEQ), BASE_SEQ));
+    if (this.#retain) {
+      const retained = { gte: seqKey(ENTRY, this.#baseSeq), lt: seqKey(ENTRY, this.#committedSeq + 1) };
+      for await (const [key, value] of this.#store.iterate(retained)) {
+        this.#retainedEntries++;
+        this.#retainedBytes += byteSize(key, String(value));
+      }
+    }
     for await (const [key, value] of this.#store.iterate({ gte: DEDUPE, lt: DEDUPE + PREFIX_END })) {
       const { id, seq, atMs } = decodeDedupe(key, value);
       this.#dedupe.load(id, seq, atMs);
@@ -258,15 +298,42 @@ export class IntakeLog {
     const ops: KvOp[] = [];
     let bytes = 0;
     const range = { gte: seqKey(ENTRY, this.#committedSeq + 1), lt: seqKey(ENTRY, seq + 1) };
+    let entries = 0;
     for await (const [key, value] of this.#store.iterate(range)) {
-      ops.push({ type: 'del', key });
+      if (!this.#retain) ops.push({ type: 'del', key });
+      entries++;
       bytes += byteSize(key, String(value));
     }
     ops.push({ type: 'put', key: CHECKPOINT, value: String(seq) });
     await this.#store.batch(ops);
     this.#committedSeq = seq;
-    this.#pendingEntries -= ops.length - 1;
+    this.#pendingEntries -= entries;
     this.#pendingBytes -= bytes;
+    if (this.#retain) {
+      this.#retainedEntries += entries;
+      this.#retainedBytes += bytes;
+    }
+  }
+
+  async #truncate(seq: number): Promise<void> {
+    const to = Math.min(Math.floor(seq), this.#committedSeq + 1);
+    if (!(to > this.#baseSeq)) return;
+    const ops: KvOp[] = [];
+    let bytes = 0;
+    for await (const [key, value] of this.#store.iterate({
+      gte: seqKey(ENTRY, this.#baseSeq),
+      lt: seqKey(ENTRY, to),
+    })) {
+      ops.push({ type: 'del', key });
+      bytes += byteSize(key, String(value));
+    }
+    ops.push({ type: 'put', key: BASE_SEQ, value: String(to) });
+    await this.#store.batch(ops);
+    this.#baseSeq = to;
+    if (this.#retain) {
+      this.#retainedEntries -= ops.length - 1;
+      this.#retainedBytes -= bytes;
+    }
   }
 }
 

@@ -28,6 +28,11 @@ export interface IntakeLogOptions {
   readonly dedupeMaxEntries?: number;
   /** How long an id is retained for dedupe. Default 1 h (the apiserver retries a batch for ~1–2 min). */
   readonly dedupeWindowMs?: number;
+  /**
+   * Keep committed entries until `truncateBefore()` (the live journal replays them after a
+   * restart to rebuild in-memory state). Default false: `commit()` deletes what it commits.
+   */
+  readonly retainCommitted?: boolean;
   /** Clock for the dedupe window and `appendedAtMs`. Default `Date.now`. */
   readonly nowMs?: () => number;
 }
@@ -38,6 +43,11 @@ export interface IntakeLogStats {
   readonly committedSeq: number;
   readonly pendingEntries: number;
   readonly pendingBytes: number;
+  /** First sequence still stored (retained history included). */
+  readonly baseSeq: number;
+  /** Committed entries kept for replay (`retainCommitted`). */
+  readonly retainedEntries: number;
+  readonly retainedBytes: number;
   readonly dedupeEntries: number;
   readonly accepted: number;
   readonly duplicates: number;

@@ -55,10 +55,13 @@ export class OwnerGraph {
 
   /**
    * Applies one watch record. Objects without a uid are keyed by their name (recordings made by
-   * hand may lack uids). Never throws.
+   * hand may lack uids). `identityOnly`: a DELETED that carries only the object's identity (a
+   * relist found it gone) keeps the last known state as the final one. Never throws.
    */
-  apply(type: WatchType, object: JsonObject, nowMs: number): GraphChange {
-    const slim = withUid(slimOf(object, this.#parts));
+  apply(type: WatchType, object: JsonObject, nowMs: number, identityOnly = false): GraphChange {
+    const given = withUid(slimOf(object, this.#parts));
+    const known = identityOnly && type === 'DELETED' ? this.#live.get(given.uid) : undefined;
+    const slim = known ?? given;
     const nameKey = nameKeyOf(slim.kind, slim.namespace, slim.name);
     const prev = this.#live.get(slim.uid) ?? this.#tombstones.get(slim.uid)?.slim;
     const buried = this.#tombstones.has(slim.uid);
@@ -82,6 +85,11 @@ export class OwnerGraph {
     this.#byName.set(nameKey, slim.uid);
     this.#trackPending(slim);
     return { prev, next: slim, deleted: false, replacedUid, adopted: this.#adopt(slim.uid), duplicate: false };
+  }
+
+  /** Live (not deleted) objects of one kind, for a relist diff. */
+  *liveOfKind(kind: string): IterableIterator<SlimObject> {
+    for (const slim of this.#live.values()) if (slim.kind === kind) yield slim;
   }
 
   /** A live object or a tombstone by uid. */

@@ -8,7 +8,7 @@ import { Stitcher } from '../stitch/stitcher.js';
 import type { StitchMode } from '../stitch/stitch-types.js';
 import type { StitchAnchor } from '../synth/stitch-anchor.js';
 import type { SpanLinkData } from '../model/span.js';
-import type { PipelineLogger } from './audit-intake-pipeline.js';
+import type { PipelineLogger } from './journal-pipeline.js';
 
 export interface OtlpStitchOptions {
   readonly host?: string;

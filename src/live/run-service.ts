@@ -1,18 +1,47 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { IntakeLog, openLevelStore } from '../../storage/index.js';
-import type { KvStore } from '../../storage/index.js';
+import type { IntakeLogStats, KvStore } from '../../storage/index.js';
 import type { SpanSink } from '../export/sink.js';
 import { toIntakeItem } from '../sources/audit/audit-entry.js';
 import { AuditFileFollower } from '../sources/audit/audit-file-follower.js';
 import { AuditWebhookServer, type AuditWebhookTls } from '../sources/audit/webhook-server.js';
+import type { InformerStatus } from '../sources/watch/informer.js';
+import type { KubeHttp } from '../sources/watch/kube-http.js';
+import { DEFAULT_RESOURCES, discoverResources, eventResource } from '../sources/watch/resources.js';
+import type { ResourceSpec, WatchedResource } from '../sources/watch/resources.js';
 import { Synthesizer } from '../synth/synthesizer.js';
-import { AuditIntakePipeline, type PipelineLogger } from './audit-intake-pipeline.js';
+import { tickEntry } from './journal-entries.js';
+import { baselineBase, compactJournal, loadBaseline } from './journal-compactor.js';
+import { JournalPipeline, type PipelineLogger } from './journal-pipeline.js';
 import { type OtlpStitchOptions, startOtlpStitch } from './otlp-stitch-service.js';
+import { WatchIntake } from './watch-intake.js';
 
 // Bump with a migration (or an ADR) whenever a stored layout changes.
-const SCHEMA_VERSION = 1;
+// 2: the audit intake log became the journal of every source (retained for restarts).
+const SCHEMA_VERSION = 2;
 const TICK_MS = 1_000;
+const COMPACT_EVERY_MS = 5 * 60_000;
+// Operations end within the max age (1 h) and activity windows within 30 min: journal entries
+// older than both plus a margin can no longer change what is exported.
+const MAX_OPERATION_MS = 60 * 60_000;
+const WINDOW_MS = 30 * 60_000;
+const RETENTION_MARGIN_MS = 10 * 60_000;
+
+/** The object and Event source: informers against the apiserver (DESIGN §2). */
+export interface WatchSourceOptions {
+  readonly http: KubeHttp;
+  /** Watch the default kinds (Deployments … Nodes). Default true. */
+  readonly objects?: boolean;
+  /** Watch Events (events.k8s.io/v1, or core/v1 when that is all the apiserver serves). Default true. */
+  readonly events?: boolean;
+  /** More kinds (CRDs included), resolved through discovery. */
+  readonly extraKinds?: readonly ResourceSpec[];
+  readonly backoffInitialMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly watchTimeoutSeconds?: number;
+  readonly random?: () => number;
+}
 
 export interface RunServiceOptions {
   readonly cluster: string;
@@ -31,7 +60,23 @@ export interface RunServiceOptions {
   readonly auditLogPath?: string;
   /** The OTLP receiver and stitch stage for real component spans (DESIGN §4). */
   readonly otlp?: OtlpStitchOptions;
+  readonly watch?: WatchSourceOptions;
   readonly nowMs?: () => number;
+  /** Clock tick period (ms) that ends windows and over-age operations without records. Default 1 000. */
+  readonly tickMs?: number;
+  /** How often the journal is compacted. Default 5 min. */
+  readonly compactEveryMs?: number;
+  /** Synth's max operation age (default 1 h); the journal retention follows from it. */
+  readonly maxOperationMs?: number;
+}
+
+/** Health of a running service, for /healthz, /readyz and metrics. */
+export interface RunStatus {
+  readonly informers: readonly InformerStatus[];
+  /** Every informer has its first list (or resumed from a checkpoint). */
+  readonly synced: boolean;
+  readonly journal: IntakeLogStats;
+  readonly restoredEntries: number;
 }
 
 /** A started `kubestitch run`: its addresses and an idempotent stop. */
@@ -39,15 +84,28 @@ export interface RunningService {
   readonly webhookAddress: AddressInfo | undefined;
   readonly otlpGrpcPort: number | undefined;
   readonly otlpHttpPort: number | undefined;
-  readonly pipeline: AuditIntakePipeline;
+  readonly pipeline: JournalPipeline;
+  readonly synth: Synthesizer;
+  status(): RunStatus;
+  /** Appends a clock tick to the journal and processes it (the ticker does this every tickMs). */
+  tick(): Promise<void>;
+  /** Compacts the journal now (the service does this every compactEveryMs). */
+  compact(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): stops intake (informers, webhook, follower, ticks), processes what is
+   * journaled, flushes the sink and closes the store. Open operations stay in the journal and
+   * continue after the next start. Idempotent; never rejects.
+   */
   stop(): Promise<void>;
 }
 
 /**
- * Starts the live audit path: LevelDB store → durable intake log ← webhook and/or log-file
- * follower → synth → sink, plus a 1 s clock tick. Entries left pending by a previous run (a crash
- * right after answering 200) are processed first. Rejects when the data dir or a listener cannot
- * be opened (nothing is left running then).
+ * Starts `kubestitch run`: LevelDB store → journal ← informers (objects, Events), audit webhook,
+ * audit log follower, clock ticks → synth → sink. On start the baseline and retained journal are
+ * replayed to rebuild the state of open operations (their spans keep their ids; spans exported
+ * before are not exported again), pending entries are processed, and informers resume from their
+ * checkpointed resourceVersions (410 → relist and diff). Rejects when the data dir, discovery of
+ * extra kinds, or a listener fails (nothing is left running then).
  */
 export async function startRunService(options: RunServiceOptions): Promise<RunningService> {
   const nowMs = options.nowMs ?? Date.now;
@@ -57,30 +115,113 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
-    const intake = await IntakeLog.open(store.namespace('audit-intake'), { nowMs });
+    const intake = await IntakeLog.open(store.namespace('journal'), {
+      nowMs,
+      retainCommitted: true,
+      dedupeMaxEntries: 200_000,
+    });
     closers.push(() => intake.close());
+    const baselineStore = store.namespace('baseline');
     const otlp =
       options.otlp === undefined
         ? undefined
         : await startOtlpStitch(options.otlp, options.cluster, options.sink, options.logger);
     if (otlp !== undefined) closers.push(() => otlp.close());
+    const maxOperationMs = options.maxOperationMs ?? MAX_OPERATION_MS;
     const synth = new Synthesizer({
       cluster: options.cluster,
+      maxOperationMs,
+      windowMs: WINDOW_MS,
       ...(otlp !== undefined ? { onAnchor: otlp.onAnchor, onAnchorEnd: otlp.onAnchorEnd } : {}),
     });
-    const pipeline = new AuditIntakePipeline({ intake, synth, sink: options.sink, logger: options.logger });
+    const pipeline = new JournalPipeline({ journal: intake, synth, sink: options.sink, logger: options.logger, nowMs });
+    const baseline = await loadBaseline(baselineStore);
+    if (baseline.skipped > 0) options.logger.warn({ skipped: baseline.skipped }, 'unusable baseline objects skipped');
+    await pipeline.restore(baseline.records, Math.max(intake.baseSeq, await baselineBase(baselineStore)));
+    if (pipeline.stats.restored > 0 || baseline.records.length > 0) {
+      options.logger.info(
+        { baselineObjects: baseline.records.length, journalEntries: pipeline.stats.restored },
+        'state restored from the journal',
+      );
+    }
     await pipeline.drain();
+    // Closers run in reverse: after every source has stopped, what they journaled is processed
+    // (before the OTLP stage, the journal and the store close).
+    closers.push(() => pipeline.drain());
+    const drain = (): void => void pipeline.drain();
     const webhookAddress = await startWebhook(options, intake, pipeline, closers);
     if (options.auditLogPath !== undefined) await startFollower(options.auditLogPath, store, intake, pipeline, closers);
-    const ticker = setInterval(() => void pipeline.tick(nowMs()), TICK_MS);
+    const watch =
+      options.watch === undefined
+        ? undefined
+        : await WatchIntake.start({
+            http: options.watch.http,
+            resources: await watchedResources(options.watch),
+            journal: intake,
+            checkpoints: store.namespace('informers'),
+            known: (kind) => synth.knownObjects(kind),
+            onJournaled: drain,
+            logger: options.logger,
+            nowMs,
+            ...(options.watch.random !== undefined ? { random: options.watch.random } : {}),
+            ...(options.watch.backoffInitialMs !== undefined
+              ? { backoffInitialMs: options.watch.backoffInitialMs }
+              : {}),
+            ...(options.watch.backoffMaxMs !== undefined ? { backoffMaxMs: options.watch.backoffMaxMs } : {}),
+            ...(options.watch.watchTimeoutSeconds !== undefined
+              ? { watchTimeoutSeconds: options.watch.watchTimeoutSeconds }
+              : {}),
+          });
+    if (watch !== undefined) closers.push(() => watch.stop());
+    let ticking: Promise<void> = Promise.resolve();
+    const tick = (): Promise<void> =>
+      (ticking = ticking.then(async () => {
+        try {
+          await intake.append([tickEntry(nowMs())]);
+        } catch (err: unknown) {
+          options.logger.warn({ err }, 'clock tick not journaled; the next one will do');
+          return;
+        }
+        await pipeline.drain();
+      }));
+    const ticker = setInterval(() => void tick(), options.tickMs ?? TICK_MS);
     ticker.unref();
-    closers.push(async () => clearInterval(ticker));
+    closers.push(async () => {
+      clearInterval(ticker);
+      await ticking;
+    });
+    const retentionMs = maxOperationMs + WINDOW_MS + RETENTION_MARGIN_MS;
+    let compacting: Promise<void> = Promise.resolve();
+    const compact = (): Promise<void> =>
+      (compacting = compacting.then(async () => {
+        try {
+          const r = await compactJournal(intake, baselineStore, nowMs() - retentionMs);
+          if (r.truncatedEntries > 0) options.logger.info({ ...r }, 'journal compacted');
+        } catch (err: unknown) {
+          options.logger.error({ err }, 'journal compaction failed; retrying later');
+        }
+      }));
+    const compactor = setInterval(() => void compact(), options.compactEveryMs ?? COMPACT_EVERY_MS);
+    compactor.unref();
+    closers.push(async () => {
+      clearInterval(compactor);
+      await compacting;
+    });
     let stopping: Promise<void> | undefined;
     return {
       webhookAddress,
       otlpGrpcPort: otlp?.grpcPort,
       otlpHttpPort: otlp?.httpPort,
       pipeline,
+      synth,
+      tick,
+      compact,
+      status: () => ({
+        informers: watch?.status() ?? [],
+        synced: watch?.synced ?? true,
+        journal: intake.stats(),
+        restoredEntries: pipeline.stats.restored,
+      }),
       stop: () =>
         (stopping ??= (async () => {
           await stopAll();
@@ -96,7 +237,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
 async function startWebhook(
   options: RunServiceOptions,
   intake: IntakeLog,
-  pipeline: AuditIntakePipeline,
+  pipeline: JournalPipeline,
   closers: (() => Promise<void>)[],
 ): Promise<AddressInfo | undefined> {
   const w = options.webhook;
@@ -126,7 +267,7 @@ async function startFollower(
   path: string,
   store: KvStore,
   intake: IntakeLog,
-  pipeline: AuditIntakePipeline,
+  pipeline: JournalPipeline,
   closers: (() => Promise<void>)[],
 ): Promise<void> {
   const checkpoints = store.namespace('audit-file');
@@ -153,4 +294,17 @@ async function readTokens(file: string): Promise<string[]> {
     .filter((l) => l !== '' && !l.startsWith('#'));
   if (tokens.length === 0) throw new Error(`audit webhook token file ${file} holds no token`);
   return tokens;
+}
+
+/** The default kinds, the Event API the apiserver serves, and the configured extra kinds. */
+async function watchedResources(w: WatchSourceOptions): Promise<WatchedResource[]> {
+  const out: WatchedResource[] = [];
+  if (w.objects !== false) out.push(...DEFAULT_RESOURCES);
+  if (w.events !== false) out.push(await eventResource(w.http));
+  if (w.extraKinds !== undefined && w.extraKinds.length > 0) {
+    const have = new Set(out.map((r) => `${r.group}/${r.resource}`));
+    for (const r of await discoverResources(w.http, w.extraKinds))
+      if (!have.has(`${r.group}/${r.resource}`)) out.push(r);
+  }
+  return out;
 }

@@ -104,6 +104,8 @@ export const OUTCOME = {
   unfinished: 'unfinished',
   superseded: 'superseded',
   deleted: 'deleted',
+  /** Deleted while kubestitch was not watching: the relist after a restart no longer lists it. */
+  deletedWhileDown: 'deleted-while-down',
   progressDeadlineExceeded: 'progress-deadline-exceeded',
   completed: 'completed',
 } as const;

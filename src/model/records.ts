@@ -18,6 +18,13 @@ export interface ObjectRecord {
   /** True when `timeMs` is an estimate from the object's own timestamps. */
   readonly timeEstimated: boolean;
   readonly origin: RecordOrigin;
+  /**
+   * Live mode's restart: the object as of the compacted journal's horizon. It only restores graph
+   * state; it is never a change (no operation starts or ends).
+   */
+  readonly baseline?: boolean;
+  /** A DELETED a relist discovered (the object vanished while kubestitch was down). */
+  readonly missedDelete?: boolean;
 }
 
 /** The object a Kubernetes Event is about. */

@@ -1,3 +1,4 @@
+import type { OUTCOME } from '../model/attributes.js';
 import type { OwnerGraph } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
 import type { AttrValue } from '../model/span.js';
@@ -14,6 +15,11 @@ export interface SynthContext {
   readonly windows: ActivityWindows;
   /** Semconv attributes of the object and its controller chain. */
   attrsOf(slim: SlimObject): Record<string, AttrValue>;
+  /**
+   * The outcome a deletion gives the operations it ends: `deleted`, or `deleted-while-down` while
+   * the synthesizer applies a delete that a relist discovered after kubestitch was down.
+   */
+  deletedOutcome: typeof OUTCOME.deleted | typeof OUTCOME.deletedWhileDown;
 }
 
 // A controller acts on a new object within this long of its creation.

@@ -32,7 +32,7 @@ export class JobTracker {
     if (end !== undefined) {
       this.#end(next.uid, refineTime(end.atMs, recordMs), end.outcome, end.status);
     } else if (change.deleted) {
-      this.#end(next.uid, recordMs, OUTCOME.deleted, undefined);
+      this.#end(next.uid, recordMs, this.#ctx.deletedOutcome, undefined);
     }
   }
 

@@ -78,7 +78,7 @@ export class NodeTracker {
     for (const [key, span] of [...this.#open]) {
       if (!key.startsWith(`${uid}/`)) continue;
       this.#open.delete(key);
-      this.#ctx.tree.close(span, atMs, { outcome: OUTCOME.deleted });
+      this.#ctx.tree.close(span, atMs, { outcome: this.#ctx.deletedOutcome });
     }
   }
 

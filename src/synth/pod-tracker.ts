@@ -149,7 +149,8 @@ export class PodTracker {
     if (pod.phase === 'Succeeded') this.#endRun(pod.uid, atMs, OUTCOME.completed, { code: 'ok' });
     else if (pod.phase === 'Failed') {
       this.#endRun(pod.uid, atMs, OUTCOME.failed, { code: 'error', message: failureMessage(pod) });
-    } else if (deleted || pod.deletionMs !== undefined) this.#endRun(pod.uid, recordMs, OUTCOME.deleted, undefined);
+    } else if (deleted || pod.deletionMs !== undefined)
+      this.#endRun(pod.uid, recordMs, this.#ctx.deletedOutcome, undefined);
   }
 
   #endRun(uid: string, atMs: number, outcome: Outcome, status: SpanStatus | undefined): void {
@@ -204,7 +205,7 @@ export class PodTracker {
     const deletion = pod.deletionMs;
     if (deletion === undefined || this.#terminations.has(pod.uid)) return;
     const requestedMs = refineTime(deletion - (pod.deletionGraceS ?? 0) * 1000, recordMs);
-    this.#endStartup(pod.uid, requestedMs, OUTCOME.deleted, {
+    this.#endStartup(pod.uid, requestedMs, this.#ctx.deletedOutcome, {
       code: 'error',
       message: 'pod deleted before it became ready',
     });
@@ -229,7 +230,7 @@ export class PodTracker {
   }
 
   #onDeleted(pod: SlimObject, recordMs: number): void {
-    this.#endStartup(pod.uid, recordMs, OUTCOME.deleted, {
+    this.#endStartup(pod.uid, recordMs, this.#ctx.deletedOutcome, {
       code: 'error',
       message: 'pod deleted before it became ready',
     });

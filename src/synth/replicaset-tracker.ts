@@ -28,7 +28,7 @@ export class ReplicaSetTracker {
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
     if (change.deleted) {
-      this.#end(next.uid, recordMs, OUTCOME.deleted);
+      this.#end(next.uid, recordMs, this.#ctx.deletedOutcome);
       return;
     }
     const want = next.specReplicas ?? 1;
@@ -98,7 +98,7 @@ export class ReplicaSetTracker {
   #end(
     uid: string,
     atMs: number,
-    outcome: typeof OUTCOME.deleted | typeof OUTCOME.superseded | typeof OUTCOME.unfinished,
+    outcome: SynthContext['deletedOutcome'] | typeof OUTCOME.superseded | typeof OUTCOME.unfinished,
   ): void {
     const op = this.#ops.get(uid);
     this.#ops.delete(uid);

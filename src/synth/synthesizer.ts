@@ -1,6 +1,6 @@
 import { OwnerGraph } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
-import { ATTR } from '../model/attributes.js';
+import { ATTR, OUTCOME } from '../model/attributes.js';
 import { kindInfo, kindOfResource } from '../model/object-ref.js';
 import type { JsonObject } from '../model/kube-json.js';
 import { arr, num, str } from '../model/kube-json.js';
@@ -44,6 +44,13 @@ export interface SynthesizerOptions {
   readonly diffCacheObjects?: number;
   /** An operation open longer than this ends as unfinished (close_reason max-age); default 1 h. */
   readonly maxOperationMs?: number;
+}
+
+/** Identity and version of an object synth holds. */
+export interface KnownVersion {
+  readonly resourceVersion: string;
+  readonly namespace: string;
+  readonly name: string;
 }
 
 /** Counters a caller reports or exports as metrics. */
@@ -117,6 +124,7 @@ export class Synthesizer {
       ops: new OperationIndex(options.maxOperationMs ?? 60 * 60_000),
       windows: new ActivityWindows(tree, options.windowMs ?? 30 * 60_000),
       attrsOf: (slim) => objectAttributes(slim, graph.ownerChain(slim)),
+      deletedOutcome: OUTCOME.deleted,
     };
     this.#workloads = new Map([
       ['Deployment', new WorkloadTracker(this.#ctx, DEPLOYMENT_RULES)],
@@ -134,6 +142,16 @@ export class Synthesizer {
   /** Number of live objects in the graph. */
   get graphSize(): number {
     return this.#ctx.graph.size;
+  }
+
+  /**
+   * Live objects of a kind with their last applied resourceVersion: what live mode's informers
+   * compare a relist with. Yields nothing for kinds synth does not keep.
+   */
+  *knownObjects(kind: string): IterableIterator<[uid: string, known: KnownVersion]> {
+    for (const slim of this.#ctx.graph.liveOfKind(kind)) {
+      yield [slim.uid, { resourceVersion: slim.resourceVersion, namespace: slim.namespace, name: slim.name }];
+    }
   }
 
   /** Processes one record; returns the spans it completed (possibly none). */
@@ -185,8 +203,27 @@ export class Synthesizer {
 
   #onObject(record: ObjectRecord, t: number): void {
     this.stats.objectRecords++;
-    const { slim, diff } = this.#applyObject(record.type, record.object, t);
+    if (record.baseline === true) {
+      this.#restoreBaseline(record.object, t);
+      return;
+    }
+    if (record.missedDelete === true) this.#ctx.deletedOutcome = OUTCOME.deletedWhileDown;
+    let applied;
+    try {
+      applied = this.#applyObject(record.type, record.object, t, record.missedDelete === true);
+    } finally {
+      this.#ctx.deletedOutcome = OUTCOME.deleted;
+    }
+    const { slim, diff } = applied;
     if (diff !== undefined && OPERATION_KINDS.has(slim.kind)) this.#attachDiff(slim, diff);
+  }
+
+  // A baseline object (live mode's compacted history, DESIGN §6 restart) existed before the
+  // retained journal: graph and diff cache learn it, no tracker sees it as a change — every
+  // operation it could have been part of has ended (and was exported) before the horizon.
+  #restoreBaseline(object: JsonObject, t: number): void {
+    const change = this.#ctx.graph.apply('ADDED', object, t);
+    if (!change.duplicate) this.#versions.update(change.next.uid, object, t, false);
   }
 
   // A watched update's diff goes on the object's operation (the one it just ended, too) or window.
@@ -245,13 +282,19 @@ export class Synthesizer {
       : this.#ctx.graph.findByName(kind, ref.namespace, ref.name);
   }
 
-  #applyObject(type: WatchType, object: JsonObject, t: number): { slim: SlimObject; diff: SpanEventData | undefined } {
-    const change = this.#ctx.graph.apply(type, object, t);
+  #applyObject(
+    type: WatchType,
+    object: JsonObject,
+    t: number,
+    identityOnly = false,
+  ): { slim: SlimObject; diff: SpanEventData | undefined } {
+    const change = this.#ctx.graph.apply(type, object, t, identityOnly);
     if (change.duplicate) {
       this.stats.duplicateObjects++;
       return { slim: change.next, diff: undefined };
     }
-    const diff = this.#versions.update(change.next.uid, object, t, change.deleted);
+    // An identity-only delete has no content to diff against the last version.
+    const diff = identityOnly ? undefined : this.#versions.update(change.next.uid, object, t, change.deleted);
     this.#opBeforeChange = this.#ctx.ops.current(change.next.uid);
     const kind = change.next.kind;
     const workload = this.#workloads.get(kind);

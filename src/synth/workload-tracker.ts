@@ -32,7 +32,7 @@ export class WorkloadTracker {
     let st = this.#state.get(next.uid);
     if (st === undefined) this.#state.set(next.uid, (st = { op: undefined, opIsRollout: false }));
     if (change.deleted) {
-      this.#end(st, recordMs, OUTCOME.deleted, undefined);
+      this.#end(st, recordMs, this.#ctx.deletedOutcome, undefined);
       this.#state.delete(next.uid);
       return;
     }

@@ -1,24 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { IntakeLog, MemoryStore } from '../../storage/index.js';
 import { CaptureSink } from '../../src/export/capture-sink.js';
-import { AuditIntakePipeline } from '../../src/live/audit-intake-pipeline.js';
+import { JournalPipeline } from '../../src/live/journal-pipeline.js';
 import { runScenario } from '../../src/sim/index.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function setup(): Promise<{ intake: IntakeLog; sink: CaptureSink; pipeline: AuditIntakePipeline }> {
+async function setup(): Promise<{ intake: IntakeLog; sink: CaptureSink; pipeline: JournalPipeline }> {
   const intake = await IntakeLog.open(new MemoryStore().namespace('audit-intake'));
   const sink = new CaptureSink();
   const synth = new Synthesizer({ cluster: 'test' });
-  return { intake, sink, pipeline: new AuditIntakePipeline({ intake, synth, sink, logger: silent }) };
+  return { intake, sink, pipeline: new JournalPipeline({ journal: intake, synth, sink, logger: silent }) };
 }
 
 function auditEntries(): { id: string; body: string }[] {
   return runScenario('rolling-update').audit.map((a) => ({ id: `${a.auditID}/${a.stage}`, body: JSON.stringify(a) }));
 }
 
-describe('AuditIntakePipeline', () => {
+describe('JournalPipeline', () => {
   describe('drain', () => {
     it('commits everything it exported by the end of the pass', async () => {
       const { intake, sink, pipeline } = await setup();

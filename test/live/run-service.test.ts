@@ -65,8 +65,8 @@ describe('startRunService (audit source)', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'ks-run-'));
     const rec = runScenario('rolling-update');
     // What the webhook had stored when the process died right after answering 200.
-    const store = await openLevelStore(dataDir, { schemaVersion: 1 });
-    const intake = await IntakeLog.open(store.namespace('audit-intake'));
+    const store = await openLevelStore(dataDir, { schemaVersion: 2 });
+    const intake = await IntakeLog.open(store.namespace('journal'), { retainCommitted: true });
     await intake.append(
       rec.audit.map((e) => {
         const ev = e as { auditID: string; stage: string };

@@ -93,7 +93,7 @@ function parseFile(file: string, text: string, out: RankedRecord[], problems: Re
       continue;
     }
     const origin = { file, line: v.line };
-    const result = toRecords(v.value, origin);
+    const result = watchValueToRecords(v.value, origin);
     if (typeof result === 'string') problems.push({ file, line: v.line, reason: result });
     else for (const record of result) out.push({ record, raw: v.raw });
   }
@@ -117,8 +117,12 @@ function parseAuditFile(file: string, text: string, out: RankedRecord[], problem
 
 const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 
-/** One JSON value → records: a watch event, a bare object, or a List of objects. */
-function toRecords(value: unknown, origin: RecordOrigin): IngestRecord[] | string {
+/**
+ * One JSON value → records: a watch event (`ts` = receive time), a bare object, or a List of
+ * objects. The live journal stores watch events in this same line format, so live mode and replay
+ * read them with one function. Returns a reason string for an unusable value; never throws.
+ */
+export function watchValueToRecords(value: unknown, origin: RecordOrigin): IngestRecord[] | string {
   if (!isObject(value)) return 'not a JSON object';
   const type = str(value, 'type');
   const inner = value['object'];
