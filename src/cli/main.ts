@@ -3,12 +3,15 @@ import { packageVersion } from '../version.js';
 import { SCENARIOS } from '../sim/index.js';
 import { runReplayCommand } from './replay-command.js';
 import { runRunCommand } from './run-command.js';
+import { runServeCommand } from './serve-command.js';
 import { runSimulateCommand } from './simulate-command.js';
 
 const USAGE_TEMPLATE = `kubestitch — traces of Kubernetes controller work, as OTLP
 
 Usage:
   kubestitch replay <dir> [--out FILE] [--otlp-endpoint URL] [--cluster NAME] [--stitch MODE]
+                 [--ui ADDR] [--data-dir DIR]
+  kubestitch serve --data-dir DIR [--ui ADDR]
   kubestitch run --sources audit [--audit-webhook-addr [HOST]:PORT] [--audit-log-path FILE]
                  [--out FILE] [--otlp-endpoint URL] [--cluster NAME] [--data-dir DIR] …
   kubestitch simulate <scenario> <dir> [--no-audit]
@@ -20,6 +23,8 @@ Commands:
   run            The long-running service. This version ingests audit events from the
                  apiserver's audit webhook and/or its audit log file, durably (LevelDB intake
                  log under --data-dir), and exports the traces until SIGTERM/SIGINT.
+  serve          Serve the embedded trace store of --data-dir: the web viewer and a
+                 Jaeger-compatible query API (Grafana's Jaeger data source works), until Ctrl-C.
   simulate <scenario> <dir>
                  Write the recording of a simulated cluster scenario (deterministic) to <dir>.
                  Scenarios: SCENARIO_LIST.
@@ -31,6 +36,10 @@ Options:
   --stitch MODE         replay: how real spans of spans.jsonl join the traces: reparent (default)
                         moves each matched trace under its pseudo-span; link only adds span links.
   --stitch-hold-ms MS   replay: how long a real span waits for its audit record (default 10000).
+  --ui ADDR             replay, serve: serve the viewer and query API on [HOST]:PORT
+                        (default for serve 127.0.0.1:16686); replay then keeps serving until Ctrl-C.
+  --data-dir DIR        replay: also store the traces in DIR's embedded trace store
+                        (without it, replay --ui keeps them in memory).
   --no-audit            simulate: leave audit.log out (watch + Events only).
   --sources LIST        run: comma-separated sources (this version: audit).
   --data-dir DIR        run: state directory (default ./.kubestitch-data).
@@ -93,6 +102,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         'audit-webhook-token-file': { type: 'string' },
         'audit-webhook-insecure-http': { type: 'boolean' },
         'audit-log-path': { type: 'string' },
+        ui: { type: 'string' },
       },
     });
   } catch (err: unknown) {
@@ -132,7 +142,19 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         cluster: values.cluster ?? 'default',
         ...(values.out !== undefined ? { out: values.out } : {}),
         ...(values['otlp-endpoint'] !== undefined ? { otlpEndpoint: values['otlp-endpoint'] } : {}),
+        ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+        ...(values.ui !== undefined ? { ui: values.ui, stopSignal: stopSignal() } : {}),
       },
+      io,
+    );
+  }
+  if (command === 'serve') {
+    if (rest.length > 0 || values['data-dir'] === undefined) {
+      io.err(`kubestitch serve: expected --data-dir DIR and no other arguments\n\n${USAGE}`);
+      return 2;
+    }
+    return runServeCommand(
+      { dataDir: values['data-dir'], stopSignal: stopSignal(), ...(values.ui !== undefined ? { ui: values.ui } : {}) },
       io,
     );
   }

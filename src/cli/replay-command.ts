@@ -1,7 +1,12 @@
 import { outputSink } from './output-sink.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { MemoryStore, TraceStore, openTraceStore } from '../../storage/index.js';
 import { CaptureSink } from '../export/capture-sink.js';
+import { FanOutSink } from '../export/fan-out-sink.js';
+import type { SpanSink } from '../export/sink.js';
+import { TraceStoreSink } from '../export/trace-store-sink.js';
+import { checkUiAddr, serveUntilStopped } from './serve-command.js';
 import { replayDirectory } from '../replay.js';
 import { RecordingError } from '../sources/recording/read-recording.js';
 import type { CliIo } from './main.js';
@@ -13,6 +18,11 @@ export interface ReplayCommandOptions {
   readonly otlpEndpoint?: string;
   readonly stitchMode?: 'reparent' | 'link';
   readonly holdMs?: number;
+  /** Also store the traces in the embedded trace store of this data directory. */
+  readonly dataDir?: string;
+  /** After the replay, serve the viewer and query API here until `stopSignal` (in memory without `dataDir`). */
+  readonly ui?: string;
+  readonly stopSignal?: Promise<string>;
 }
 
 // Enough malformed lines to see the pattern; the rest are counted.
@@ -20,6 +30,7 @@ const MAX_PROBLEMS_SHOWN = 20;
 
 /** `kubestitch replay`: resolves to the exit status and reports on `io`; never throws. */
 export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo): Promise<number> {
+  if (!checkUiAddr('replay', options.ui, io)) return 2;
   if (options.out !== undefined) {
     // A replay writes a complete file: start it empty rather than appending to an old run.
     try {
@@ -30,10 +41,21 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
       return 1;
     }
   }
-  let sink = outputSink(options);
-  if (sink === undefined) {
+  let store: TraceStore | undefined;
+  try {
+    if (options.dataDir !== undefined) store = await openTraceStore(options.dataDir);
+    else if (options.ui !== undefined) store = await TraceStore.open(new MemoryStore());
+  } catch (err: unknown) {
+    io.err(`kubestitch replay: cannot open the trace store in ${options.dataDir ?? 'memory'}: ${message(err)}\n`);
+    return 1;
+  }
+  const sinks: SpanSink[] = [outputSink(options), store && new TraceStoreSink(store)].filter((s) => s !== undefined);
+  let sink: SpanSink;
+  if (sinks.length === 0) {
     io.err('kubestitch replay: no output given (--out FILE and/or --otlp-endpoint URL); spans are counted only\n');
     sink = new CaptureSink();
+  } else {
+    sink = sinks.length === 1 && sinks[0] !== undefined ? sinks[0] : new FanOutSink(sinks);
   }
   try {
     const summary = await replayDirectory(options.dir, sink, {
@@ -63,7 +85,13 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
           `${st.rewrittenSpans} re-parented, ${st.expiredSpans} passed through after the hold time, ${st.lateLinks} linked late)\n`,
       );
     }
-    const where = [options.out, options.otlpEndpoint].filter((x) => x !== undefined).join(' and ');
+    const where = [
+      options.out,
+      options.otlpEndpoint,
+      store && `the trace store${options.dataDir !== undefined ? ` in ${options.dataDir}` : ''}`,
+    ]
+      .filter((x) => x !== undefined)
+      .join(' and ');
     io.err(
       `kubestitch replay: ${summary.spans} spans in ${summary.traces} traces${where !== '' ? ` → ${where}` : ''}\n`,
     );
@@ -73,7 +101,17 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
       );
       return 1;
     }
-    return 0;
+    if (store === undefined || options.ui === undefined || options.stopSignal === undefined) return 0;
+    await sink.flush();
+    const largest = (await store.listTraces({ limit: 1000 })).sort((a, b) => b.spanCount - a.spanCount)[0];
+    const highlight =
+      largest === undefined
+        ? undefined
+        : {
+            traceId: largest.traceId,
+            label: `largest trace (${largest.root.name}${largest.root.object !== undefined ? ` of ${largest.root.object}` : ''}, ${largest.spanCount} spans)`,
+          };
+    return await serveUntilStopped(store, options.ui, options.stopSignal, io, highlight);
   } catch (err: unknown) {
     io.err(
       `kubestitch replay: ${err instanceof RecordingError ? err.message : `unexpected failure: ${message(err)}`}\n`,
@@ -81,6 +119,7 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
     return 1;
   } finally {
     await sink.shutdown();
+    await store?.close();
   }
 }
 
