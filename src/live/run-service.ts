@@ -8,7 +8,7 @@ import { AuditFileFollower } from '../sources/audit/audit-file-follower.js';
 import { AuditWebhookServer, type AuditWebhookTls } from '../sources/audit/webhook-server.js';
 import type { InformerStatus } from '../sources/watch/informer.js';
 import type { KubeHttp } from '../sources/watch/kube-http.js';
-import { DEFAULT_RESOURCES, discoverResources, eventResource } from '../sources/watch/resources.js';
+import { DEFAULT_RESOURCES, discoverResources, eventResources } from '../sources/watch/resources.js';
 import type { ResourceSpec, WatchedResource } from '../sources/watch/resources.js';
 import { Synthesizer } from '../synth/synthesizer.js';
 import { tickEntry } from './journal-entries.js';
@@ -33,7 +33,7 @@ export interface WatchSourceOptions {
   readonly http: KubeHttp;
   /** Watch the default kinds (Deployments … Nodes). Default true. */
   readonly objects?: boolean;
-  /** Watch Events (events.k8s.io/v1, or core/v1 when that is all the apiserver serves). Default true. */
+  /** Watch Events (core/v1, and events.k8s.io/v1 when served). Default true. */
   readonly events?: boolean;
   /** More kinds (CRDs included), resolved through discovery. */
   readonly extraKinds?: readonly ResourceSpec[];
@@ -300,7 +300,7 @@ async function readTokens(file: string): Promise<string[]> {
 async function watchedResources(w: WatchSourceOptions): Promise<WatchedResource[]> {
   const out: WatchedResource[] = [];
   if (w.objects !== false) out.push(...DEFAULT_RESOURCES);
-  if (w.events !== false) out.push(await eventResource(w.http));
+  if (w.events !== false) out.push(...(await eventResources(w.http)));
   if (w.extraKinds !== undefined && w.extraKinds.length > 0) {
     const have = new Set(out.map((r) => `${r.group}/${r.resource}`));
     for (const r of await discoverResources(w.http, w.extraKinds))

@@ -71,7 +71,8 @@ function walk(a: unknown, b: unknown, path: string, depth: number, out: FieldCha
   if (!sameJson(a, b)) out.push({ path, old: render(a), new: render(b) });
 }
 
-// JSON.stringify(a) === JSON.stringify(b) for JSON values (key order included), without building either.
+// Equal JSON values, whatever the key order: a watch, an audit body and a recording serialize one
+// object with keys in different orders, and a reordering is not a change.
 function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -81,13 +82,22 @@ function sameJson(a: unknown, b: unknown): boolean {
     return true;
   }
   const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (let i = 0; i < ka.length; i++) {
-    const k = ka[i];
-    if (k === undefined || k !== kb[i] || !sameJson((a as JsonObject)[k], (b as JsonObject)[k])) return false;
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k) || !sameJson((a as JsonObject)[k], (b as JsonObject)[k])) return false;
   }
   return true;
+}
+
+// JSON with object keys sorted, so a value renders the same whichever source serialized it.
+function canonicalJson(v: unknown): string {
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(v).sort();
+  return `{${keys
+    .filter((k) => (v as JsonObject)[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as JsonObject)[k])}`)
+    .join(',')}}`;
 }
 
 function walkField(a: unknown, b: unknown, parent: string, key: string, depth: number, out: FieldChange[]): void {
@@ -137,6 +147,6 @@ function uniqueScalarKey(list: readonly unknown[], key: string): boolean {
 
 function render(v: unknown): string {
   if (v === undefined) return '∅';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  const s = typeof v === 'string' ? v : canonicalJson(v);
   return s.length > MAX_VALUE_CHARS ? `${s.slice(0, MAX_VALUE_CHARS)}…` : s;
 }

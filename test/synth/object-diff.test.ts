@@ -39,17 +39,30 @@ describe('diffObjects', () => {
       },
     };
     expect(diffObjects(a, b).changes.map((c) => `${c.path}: ${c.old} → ${c.new}`)).toEqual([
-      'status.conditions[type=DiskPressure]: ∅ → {"type":"DiskPressure","status":"True"}',
+      'status.conditions[type=DiskPressure]: ∅ → {"status":"True","type":"DiskPressure"}',
       'status.conditions[type=Ready].status: True → False',
     ]);
   });
 
-  it('compares unkeyed lists as whole JSON values, items and key order included', () => {
+  it('compares unkeyed lists as whole JSON values: item order counts, object key order does not', () => {
     const sources = (first: object) => ({ spec: { sources: [first, { configMap: { name: 'ca' } }], args: ['-v'] } });
     const same = diffObjects(sources({ token: { path: 't', ttl: 1 } }), sources({ token: { path: 't', ttl: 1 } }));
     expect(same.total).toBe(0);
-    const reordered = diffObjects(sources({ token: { path: 't', ttl: 1 } }), sources({ token: { ttl: 1, path: 't' } }));
-    expect(reordered.changes.map((c) => c.path)).toEqual(['spec.sources']);
+    // A watch, an audit body and a recording serialize one object with different key orders.
+    const rekeyed = diffObjects(sources({ token: { path: 't', ttl: 1 } }), sources({ token: { ttl: 1, path: 't' } }));
+    expect(rekeyed.total).toBe(0);
+    const changed = diffObjects(sources({ token: { path: 't', ttl: 1 } }), sources({ token: { ttl: 2, path: 't' } }));
+    expect(changed.changes).toEqual([
+      {
+        path: 'spec.sources',
+        old: '[{"token":{"path":"t","ttl":1}},{"configMap":{"name":"ca"}}]',
+        new: '[{"token":{"path":"t","ttl":2}},{"configMap":{"name":"ca"}}]',
+      },
+    ]);
+    const swapped = diffObjects(sources({ a: 1 }), {
+      spec: { sources: [{ configMap: { name: 'ca' } }, { a: 1 }], args: ['-v'] },
+    });
+    expect(swapped.changes.map((c) => c.path)).toEqual(['spec.sources']);
     const shorter = diffObjects({ spec: { args: ['-v', '-q'] } }, { spec: { args: ['-v'] } });
     expect(shorter.changes).toEqual([{ path: 'spec.args', old: '["-v","-q"]', new: '["-v"]' }]);
   });

@@ -48,9 +48,10 @@ export const DEFAULT_RESOURCES: readonly WatchedResource[] = [
 ];
 
 /**
- * Events: events.k8s.io/v1 and core/v1 serve the same stored objects, so watching both would
- * deliver every Event twice. The new API is preferred; core/v1 is the fallback for apiservers
- * that do not serve it (discovery decides).
+ * Events through both APIs. A real apiserver serves the same stored Events through each (one write
+ * shows up in both watches, with the same uid and resourceVersion, which the journal's dedupe
+ * drops); watching both still sees Events that only one of them serves (old clusters, aggregated
+ * or fake apiservers that keep them apart).
  */
 export const EVENT_RESOURCES: readonly WatchedResource[] = [
   r('events.k8s.io', 'v1', 'events', 'Event'),
@@ -122,15 +123,16 @@ export async function discoverResources(http: KubeHttp, specs: readonly Resource
 }
 
 /**
- * Picks the Event API the apiserver serves: events.k8s.io/v1 when discovery lists it, else
- * core/v1. Rejects only on a transport error of the core discovery request.
+ * The Event APIs to watch: core/v1 always, events.k8s.io/v1 when discovery lists it. Never
+ * rejects (a failed discovery request means core/v1 only).
  */
-export async function eventResource(http: KubeHttp): Promise<WatchedResource> {
+export async function eventResources(http: KubeHttp): Promise<WatchedResource[]> {
+  const core = EVENT_RESOURCES[1] as WatchedResource;
   try {
     const list = (await http.getJson('/apis/events.k8s.io/v1')) as ApiResourceList;
-    if ((list.resources ?? []).some((x) => x.name === 'events')) return EVENT_RESOURCES[0] as WatchedResource;
+    if ((list.resources ?? []).some((x) => x.name === 'events')) return [EVENT_RESOURCES[0] as WatchedResource, core];
   } catch {
-    // not served (404) or not allowed: fall back to core/v1
+    // not served (404) or not allowed: core/v1 only
   }
-  return EVENT_RESOURCES[1] as WatchedResource;
+  return [core];
 }
