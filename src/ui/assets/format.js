@@ -4,6 +4,7 @@
 /** A duration in µs as people read it: 812µs, 7.2ms, 34.19s, 2m 5s. */
 export function formatDuration(us) {
   if (!Number.isFinite(us)) return '';
+  if (us === 0) return '0s';
   if (us < 1000) return `${Math.round(us)}µs`;
   if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}ms`;
   if (us < 60_000_000) return `${(us / 1_000_000).toFixed(2)}s`;

@@ -97,6 +97,7 @@ export class Waterfall {
       if (this.collapsed.has(nodes[i].span.spanID)) i = nodes[i].end;
     }
     this.visible = visible;
+    this.version = (this.version ?? 0) + 1;
     this.inner.style.height = `${visible.length * ROW_PX}px`;
     this.active = Math.min(this.active, Math.max(0, visible.length - 1));
     this.render();
@@ -127,6 +128,10 @@ export class Waterfall {
     const height = this.scroller.clientHeight || 600;
     const first = Math.max(0, Math.floor(top / ROW_PX) - OVERSCAN);
     const last = Math.min(this.visible.length, Math.ceil((top + height) / ROW_PX) + OVERSCAN);
+    // Scrolling within the overscan margin changes nothing: keep the rows (and focus, hover) as they are.
+    const key = `${first}:${last}:${this.active}:${this.selected}:${this.version}`;
+    if (key === this.renderedKey) return;
+    this.renderedKey = key;
     const rows = [];
     for (let v = first; v < last; v++) rows.push(this.row(v));
     this.inner.replaceChildren(...rows);
