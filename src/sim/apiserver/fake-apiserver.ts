@@ -131,6 +131,11 @@ export class FakeApiserver {
     this.#feeder.apply(type, object, options);
   }
 
+  /** Stores objects as pre-existing state with their own resourceVersions; see Feeder.preload. */
+  preload(objects: readonly Json[]): number {
+    return this.#feeder.preload(objects);
+  }
+
   /** The stored object, or undefined. */
   get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Json | undefined {
     const r = this.#ctx.registry.byKind(apiVersion, kind);

@@ -83,16 +83,53 @@ export class Feeder {
   }
 
   /**
+   * Stores objects as state that existed before the history starts (an initial list), each with its
+   * own resourceVersion when it has one: the store's resourceVersion first moves up to the newest
+   * of them, then history is compacted to now. Open watches get an in-stream 410 so their clients
+   * relist and see the objects, as after an apiserver's watch cache restart. Throws like apply,
+   * before storing anything, for an unknown kind or a missing name.
+   */
+  preload(objects: readonly Json[]): number {
+    const store = this.#ctx.store;
+    const items = objects.map((o) => {
+      const meta = rec(o.metadata);
+      if (typeof meta.name !== 'string' || meta.name === '')
+        throw new Error(`preload: ${String(o.kind)} without metadata.name`);
+      const rv = Number(meta.resourceVersion);
+      return { r: this.#resourceOf(o), o, meta, rv: Number.isSafeInteger(rv) && rv > 0 ? rv : undefined };
+    });
+    store.advanceTo(Math.max(0, ...items.map((i) => i.rv ?? 0)));
+    for (const { r, o, meta, rv } of items) {
+      const ns = r.namespaced
+        ? typeof meta.namespace === 'string' && meta.namespace !== ''
+          ? meta.namespace
+          : 'default'
+        : '';
+      if (r.namespaced) this.#ensureNamespace(ns, meta.creationTimestamp, store.rv, true);
+      store.insertExisting(
+        r,
+        { ...o, metadata: { ...meta, ...(r.namespaced ? { namespace: ns } : {}) } },
+        rv ?? store.rv,
+      );
+      this.stats.applied++;
+    }
+    store.compact();
+    if (this.#ctx.watches.count > 0) this.#ctx.watches.expireAll(store.horizon);
+    return items.length;
+  }
+
+  /**
    * Creates the Namespace a fed object lives in when it does not exist yet, with a deterministic
    * uid. Under the `recorded` policy it takes a version just below the object's, when free.
    */
-  #ensureNamespace(name: string, createdAt: unknown, objectRv: number | undefined): void {
+  #ensureNamespace(name: string, createdAt: unknown, objectRv: number | undefined, existing = false): void {
     const store = this.#ctx.store;
     const nsr = this.#ctx.registry.byPath('', 'v1', 'namespaces');
     if (!this.#autoNamespaces || nsr === undefined || store.get(nsr, '', name) !== undefined) return;
     const object = namespaceObject(name, typeof createdAt === 'string' ? createdAt : rfc3339(this.#ctx.now()));
     this.stats.namespacesCreated++;
-    if (objectRv !== undefined && objectRv - 1 > store.rv) store.commit(nsr, 'ADDED', object, objectRv - 1);
+    if (existing) store.insertExisting(nsr, object, store.rv);
+    else if (objectRv !== undefined && objectRv - 1 > store.rv) store.commit(nsr, 'ADDED', object, objectRv - 1);
     else if (objectRv !== undefined && objectRv <= store.rv && this.#ctx.watches.count === 0)
       store.insertExisting(nsr, object, store.rv);
     else store.commit(nsr, 'ADDED', object);

@@ -2,7 +2,7 @@ export { startFakeApiserver, FakeApiserver } from './fake-apiserver.js';
 export type { FakeApiserverOptions, FakeApiserverStats, FaultRule, RequestRecord } from './fake-apiserver.js';
 export type { ExpiredWatchMode } from './context.js';
 export type { ApplyOptions, ResourceVersionPolicy } from './feed.js';
-export { playRecording, loadObjects } from './play-recording.js';
+export { playRecording, loadObjects, splitInitialList } from './play-recording.js';
 export type { PlayOptions, PlayResult } from './play-recording.js';
 export { DEFAULT_RESOURCES } from './resources.js';
 export type { ResourceInfo, ResourceSpec } from './resources.js';

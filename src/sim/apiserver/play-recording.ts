@@ -12,16 +12,46 @@ export interface PlayOptions {
   readonly onProgress?: (applied: number, total: number) => void;
   /** Stops the replay early (the promise then resolves with what was applied). */
   readonly signal?: AbortSignal;
+  /**
+   * 'preload' (default): the recording's initial list (see splitInitialList) becomes state that
+   * existed before, with its own resourceVersions and no watch events — best before clients
+   * connect (open watches get a 410 and relist). 'events': played as ADDED events like the rest.
+   */
+  readonly initialList?: 'preload' | 'events';
 }
 
 export interface PlayResult {
   /** The recording's audit events, untouched, for a test to POST to the audit webhook itself. */
   readonly audit: readonly AuditEventJson[];
-  /** Watch and Event lines applied. */
+  /** Watch and Event lines applied (preloaded initial-list objects included). */
   readonly applied: number;
   /** Lines that could not be applied (unknown kind, no name); the first few reasons are in `errors`. */
   readonly skipped: number;
   readonly errors: readonly string[];
+}
+
+/**
+ * Splits a recording into its initial list and the rest. `kubectl get --watch` starts with ADDED
+ * lines for what exists, kind by kind, so their resourceVersions are out of order; live events only
+ * grow. The initial list is the leading run of ADDED lines up to the last one whose resourceVersion
+ * is below an earlier line's. An ordered initial list is not detected and is played as events,
+ * which leaves the same state.
+ */
+export function splitInitialList(recording: Recording): { initial: KubeJson[]; rest: Recording } {
+  let max = -1;
+  let end = 0;
+  for (let i = 0; i < recording.watch.length; i++) {
+    const line = recording.watch[i];
+    if (line === undefined || line.type !== 'ADDED') break;
+    const rv = Number((line.object.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion);
+    if (!Number.isFinite(rv)) break;
+    if (rv < max) end = i + 1;
+    max = Math.max(max, rv);
+  }
+  return {
+    initial: recording.watch.slice(0, end).map((l) => l.object),
+    rest: { ...recording, watch: recording.watch.slice(end) },
+  };
 }
 
 /** Watch lines and Event lines merged by receive time (stable: watch first on ties). */
@@ -54,12 +84,23 @@ export async function playRecording(
   recording: Recording,
   options: PlayOptions = {},
 ): Promise<PlayResult> {
+  let preloaded = 0;
+  const errors: string[] = [];
+  let skipped = 0;
+  if ((options.initialList ?? 'preload') === 'preload') {
+    const split = splitInitialList(recording);
+    try {
+      preloaded = server.preload(split.initial);
+      recording = split.rest;
+    } catch (e: unknown) {
+      // One bad initial object: play the whole list as events instead, where it is skipped alone.
+      errors.push((e as Error).message);
+    }
+  }
   const total = recording.watch.length + recording.events.length;
   const speed = options.speed ?? 'instant';
   const policy = options.resourceVersion ?? 'recorded';
-  const errors: string[] = [];
-  let applied = 0;
-  let skipped = 0;
+  let applied = preloaded;
   let firstTs: number | undefined;
   const startedMs = Date.now();
   let n = 0;

@@ -181,6 +181,16 @@ export class ObjectStore {
     return stored;
   }
 
+  /**
+   * Moves the resourceVersion forward without a change to any served resource, as writes to
+   * resources nobody watches do in etcd. No-op when `rv` is not ahead.
+   */
+  advanceTo(rv: number): void {
+    if (!Number.isSafeInteger(rv) || rv <= this.#rv) return;
+    this.#rv = rv;
+    this.#wake();
+  }
+
   /** Forgets history up to `upTo` (default: now); watches and exact reads at or below it get 410. */
   compact(upTo: number = this.#rv): void {
     this.#horizon = Math.max(this.#horizon, Math.min(upTo, this.#rv));

@@ -69,7 +69,7 @@ describe('FakeApiserver', () => {
       const second = await getJson(`/api/v1/namespaces/shop/pods?limit=2&continue=${token}`);
       expect(second.body.metadata.resourceVersion).toBe(listRv);
       expect(second.body.items.map((i) => i.metadata.name)).toEqual(['p2', 'p3']);
-      expect((second.body.items[1] as { status: { phase: string } }).status.phase).toBe('Running');
+      expect((second.body.items[1] as unknown as { status: { phase: string } }).status.phase).toBe('Running');
       const third = await getJson(
         `/api/v1/namespaces/shop/pods?limit=2&continue=${encodeURIComponent(String(second.body.metadata.continue))}`,
       );
