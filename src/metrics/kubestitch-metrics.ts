@@ -50,14 +50,20 @@ export class KubestitchMetrics implements SpanObserver {
   #rendering: Promise<unknown> = Promise.resolve();
 
   constructor(options: KubestitchMetricsOptions = {}) {
+    // Folds happen while other metrics collect; registering the meta-metrics last (prom-client
+    // renders in registration order) shows them in the same scrape.
     const folds = new Counter({
       name: META_METRIC.labelFolds,
       help: 'Label values folded into "other", by label and reason (not-allowed: allow-list; cap: distinct-value or series cap).',
       labelNames: ['label', 'reason'],
-      registers: [this.registry],
+      registers: [],
     });
     const onFold: FoldCounter = (label, reason) => folds.inc({ label, reason });
     const guards = new LabelGuards(options.cardinality ?? {}, onFold);
+    this.#operations = new OperationMetrics(this.registry, guards);
+    this.#apiserver = new ApiserverMetrics(this.registry, guards);
+    this.self = new SelfMetrics(this.registry, onFold);
+    this.registry.registerMetric(folds);
     new Gauge({
       name: META_METRIC.labelValues,
       help: 'Distinct values admitted per guarded label (at most the per-label cap).',
@@ -73,9 +79,6 @@ export class KubestitchMetrics implements SpanObserver {
       labelNames: ['result'],
       registers: [this.registry],
     });
-    this.#operations = new OperationMetrics(this.registry, guards);
-    this.#apiserver = new ApiserverMetrics(this.registry, guards);
-    this.self = new SelfMetrics(this.registry, onFold);
     for (const m of this.registry.getMetricsAsArray()) {
       if (String(m.type) === 'counter') this.#counterNames.set(m, m.name);
     }

@@ -57,12 +57,6 @@ export class SelfMetrics {
 
   constructor(registry: Registry<OpenMetricsContentType>, onFold: FoldCounter) {
     this.#onFold = onFold;
-    this.#collectErrors = new Counter({
-      name: SELF_METRIC.collectErrors,
-      help: 'Stats getters that threw during a scrape, by getter.',
-      labelNames: ['source'],
-      registers: [registry],
-    });
     const M = SELF_METRIC;
     const rec = (get: Getter<Readonly<Record<string, number>>>, label: string, what: string) => () =>
       this.#records(get, label, what);
@@ -185,6 +179,13 @@ export class SelfMetrics {
       collect(this: Gauge) {
         this.set(spool((s) => s.spool, 'spool').reduce((sum, p) => sum + (Number.isFinite(p.bytes) ? p.bytes : 0), 0));
       },
+    });
+    // Registered last: getters that throw during this scrape's collects show in the same scrape.
+    this.#collectErrors = new Counter({
+      name: SELF_METRIC.collectErrors,
+      help: 'Stats getters that threw during a scrape, by getter.',
+      labelNames: ['source'],
+      registers: [registry],
     });
   }
 

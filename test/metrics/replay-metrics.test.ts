@@ -212,16 +212,16 @@ describe('metrics from a replayed simulator scenario', () => {
           if (ex === null) continue;
           exemplars++;
           expect(sample.name, 'exemplars only on buckets').toBe(`${f.name}_bucket`);
-          const traceId = sample.exemplar.labels['trace_id'] ?? '';
+          const traceId = ex.labels['trace_id'] ?? '';
           expect(traceId).toMatch(/^[0-9a-f]{32}$/);
           expect(traceIds.has(traceId), `exemplar trace ${traceId} of ${f.name}`).toBe(true);
-          const durations = exported.get(`${traceId}/${sample.exemplar.labels['span_id'] ?? ''}`) ?? [];
+          const durations = exported.get(`${traceId}/${ex.labels['span_id'] ?? ''}`) ?? [];
           expect(
             durations.some((d) => Math.abs(d - ex.value) < 1e-6),
-            `${f.name} exemplar value ${sample.exemplar.value} vs span durations ${durations.join(',')}`,
+            `${f.name} exemplar value ${ex.value} vs span durations ${durations.join(',')}`,
           ).toBe(true);
           const le = sample.labels['le'] ?? '';
-          expect(sample.exemplar.value).toBeLessThanOrEqual(le === '+Inf' ? Infinity : Number(le));
+          expect(ex.value).toBeLessThanOrEqual(le === '+Inf' ? Infinity : Number(le));
         }
       }
       expect(exemplars).toBeGreaterThan(50);
