@@ -10,6 +10,7 @@ export interface RequestInfo {
   readonly resource: string;
 }
 
+const NAMESPACE_SUBRESOURCES: ReadonlySet<string> = new Set(['status', 'finalize']);
 const METHOD_VERB: Readonly<Record<string, string>> = {
   POST: 'create',
   PUT: 'update',
@@ -38,8 +39,11 @@ export function requestInfo(method: string, target: string): RequestInfo {
     watch = true;
     parts = parts.slice(1);
   }
-  // namespaces/<ns>/<resource>…, but `namespaces` and `namespaces/<ns>[/status]` are the namespace itself.
-  if (parts[0] === 'namespaces' && parts.length > 2) parts = parts.slice(2);
+  // namespaces/<ns>/<resource>…, but `namespaces/<ns>[/status|/finalize]` is the namespace itself
+  // (the apiserver's own rule).
+  if (parts[0] === 'namespaces' && parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2] ?? '')) {
+    parts = parts.slice(2);
+  }
   const [resource, name, subresource] = parts;
   if (resource === undefined) return nonResource;
   const res = subresource === undefined ? resource : `${resource}/${subresource}`;
