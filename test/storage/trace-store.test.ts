@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TraceStoreOptions } from '../../storage/index.js';
+import type { TraceStoreOptions } from '../../storage/trace-store.js';
 import { MemoryStore, TraceStore, openTraceStore } from '../../storage/index.js';
 import type { Attributes, SpanData } from '../../src/model/span.js';
 import { rolloutBatches, rolloutRoot } from '../ui/rollout-fixture.js';

@@ -13,6 +13,11 @@ import { rolloutBatches, rolloutRoot } from './rollout-fixture.js';
 const CHROMIUM = process.env.KUBESTITCH_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 
+/** The slice of a DOM element the assertions read (tsconfig has no DOM lib). */
+interface Styled {
+  readonly style: { readonly paddingLeft: string; readonly top: string };
+}
+
 let store: TraceStore;
 let server: UiServer;
 let browser: Browser;
@@ -130,9 +135,9 @@ describe('viewer in headless Chromium', () => {
     expect(await rsRow.locator('.duration').textContent()).toBe(scaleUp && seconds(scaleUp));
     // Inline styles, read from the element itself: rows are re-created as the list scrolls.
     const px = (r: typeof rsRow, part: string, prop: 'paddingLeft' | 'top'): Promise<number> =>
-      r.locator(part).evaluate((el, p) => parseFloat((el as HTMLElement).style[p]), prop);
+      r.locator(part).evaluate((el, p) => parseFloat((el as unknown as Styled).style[p]), prop);
     const rsIndent = await px(rsRow, '.name', 'paddingLeft');
-    const rsTop = await rsRow.evaluate((el) => parseFloat((el as HTMLElement).style.top));
+    const rsTop = await rsRow.evaluate((el) => parseFloat((el as unknown as Styled).style.top));
     for (const pod of pods) {
       const podRow = page.locator(`.row[data-span-id="${pod.spanId}"]`);
       await podRow.scrollIntoViewIfNeeded();
@@ -140,7 +145,7 @@ describe('viewer in headless Chromium', () => {
       expect(await podRow.locator('.duration').textContent()).toBe(seconds(pod));
       expect(await px(podRow, '.name', 'paddingLeft')).toBeGreaterThan(rsIndent);
       // Pod rows come after their ReplicaSet row, in the ReplicaSet's subtree.
-      expect(await podRow.evaluate((el) => parseFloat((el as HTMLElement).style.top))).toBeGreaterThan(rsTop);
+      expect(await podRow.evaluate((el) => parseFloat((el as unknown as Styled).style.top))).toBeGreaterThan(rsTop);
     }
 
     // Clicking a span shows its attributes, span events (diffs) and links.
