@@ -19,7 +19,8 @@ import { ObjectStore } from './store.js';
 import { WatchHub } from './watch.js';
 import type { WatchStats } from './watch.js';
 import { handleWatch } from './watch-request.js';
-import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleReplace, rfc3339 } from './writes.js';
+import { handleDelete, handleDeleteCollection } from './deletes.js';
+import { handleCreate, handlePatch, handleReplace, rfc3339 } from './writes.js';
 
 type Json = Record<string, unknown>;
 

@@ -186,9 +186,10 @@ export async function handleList(ctx: ServerContext, ex: Exchange, route: Resour
   const meta: Json = { resourceVersion: String(snap.rv) };
   if (more && lastKey !== undefined) {
     meta.continue = encodeContinue(snap.rv, lastKey);
-    if (selectors.length === 0) {
+    if (selectors.length === 0 && route.namespace === undefined) meta.remainingItemCount = snap.countAfter(lastKey);
+    else if (selectors.length === 0) {
       let remaining = 1;
-      for (const _ of it) remaining++;
+      for (let n = it.next(); !n.done; n = it.next()) remaining++;
       meta.remainingItemCount = remaining;
     }
   }
