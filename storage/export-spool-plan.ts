@@ -1,5 +1,5 @@
-import type { KvOp, KvStore, KvValue } from './kv-store.js';
-import { PREFIX_END, byteSize, seqKey } from './intake-codec.js';
+import type { KvIterateOptions, KvOp, KvStore, KvValue } from './kv-store.js';
+import { byteSize, seqKey } from './intake-codec.js';
 import { BATCH, STATE, decodeBatchHeader, encodeState } from './export-spool-codec.js';
 import type { BatchHeader, SpoolState } from './export-spool-codec.js';
 import type { SpoolDropReason, SpoolOverflowPolicy } from './export-spool-types.js';
@@ -41,13 +41,21 @@ export class GroupPlan {
   readonly #store: KvStore;
   readonly #limits: PlanLimits;
   readonly #leased: Slot | undefined;
+  readonly #batches: KvIterateOptions;
   readonly #ops: KvOp[] = [];
   /** This group's appends, oldest first: evicted only after every durable batch. */
   readonly #added: Slot[] = [];
   #durable: AsyncIterator<readonly [string, KvValue]> | undefined;
 
-  /** `leased` is the batch being exported: never evicted. */
-  constructor(store: KvStore, limits: PlanLimits, state: SpoolState, leased: Slot | undefined) {
+  /** `leased` is the batch being exported: never evicted. `batches` is the range holding every batch. */
+  constructor(
+    store: KvStore,
+    limits: PlanLimits,
+    state: SpoolState,
+    leased: Slot | undefined,
+    batches: KvIterateOptions,
+  ) {
+    this.#batches = batches;
     this.#store = store;
     this.#limits = limits;
     this.state = state;
@@ -116,7 +124,7 @@ export class GroupPlan {
   }
 
   async #nextDurable(): Promise<Slot | undefined> {
-    this.#durable ??= this.#store.iterate({ gte: BATCH, lt: BATCH + PREFIX_END })[Symbol.asyncIterator]();
+    this.#durable ??= this.#store.iterate(this.#batches)[Symbol.asyncIterator]();
     for (;;) {
       const next = await this.#durable.next();
       if (next.done === true) return undefined;

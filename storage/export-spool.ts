@@ -1,5 +1,5 @@
 import type { SpanData } from '../src/model/span.js';
-import type { KvStore, KvValue } from './kv-store.js';
+import type { KvIterateOptions, KvStore, KvValue } from './kv-store.js';
 import { StoreClosedError } from './errors.js';
 import { DropReporter } from './drop-reporter.js';
 import { PREFIX_END, seqKey } from './intake-codec.js';
@@ -91,6 +91,12 @@ export class ExportSpool {
   readonly #queue: Job[] = [];
   #state: SpoolState = { lastSeq: 0, batches: 0, spans: 0, bytes: 0 };
   #oldest: { seq: number; atMs: number } | undefined;
+  /**
+   * No batch below this sequence exists. Reads start here rather than at the first key: LevelDB
+   * keeps deleted keys as tombstones until compaction, and a FIFO that always walked from the
+   * bottom would step over every batch it ever drained (quadratic over a long outage).
+   */
+  #floorSeq = 0;
   #leased: Slot | undefined;
   #writing: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -236,9 +242,16 @@ export class ExportSpool {
 
   async #readOldest(): Promise<void> {
     this.#oldest = undefined;
-    for await (const [key, value] of this.#store.iterate({ gte: BATCH, lt: BATCH + PREFIX_END, limit: 1 })) {
+    for await (const [key, value] of this.#store.iterate(this.#fromFloor(1))) {
       this.#oldest = { seq: slotOf(key, value).seq, atMs: headerOf(key, value)?.spooledAtMs ?? this.#nowMs() };
     }
+    this.#floorSeq = this.#oldest?.seq ?? this.#state.lastSeq + 1;
+  }
+
+  /** The range of every batch that may exist, or of the first `limit` of them. */
+  #fromFloor(limit?: number): KvIterateOptions {
+    const range = { gte: seqKey(BATCH, this.#floorSeq), lt: BATCH + PREFIX_END };
+    return limit === undefined ? range : { ...range, limit };
   }
 
   async #drain(): Promise<void> {
@@ -262,7 +275,7 @@ export class ExportSpool {
 
   async #writeGroup(group: readonly Job[]): Promise<void> {
     const limits = { maxBytes: this.#maxBytes, overflow: this.#overflow };
-    const plan = new GroupPlan(this.#store, limits, this.#state, this.#leased);
+    const plan = new GroupPlan(this.#store, limits, this.#state, this.#leased, this.#fromFloor());
     const outcomes: Array<() => void> = [];
     try {
       for (const job of group) {
@@ -318,7 +331,7 @@ export class ExportSpool {
   async #takeHead(): Promise<SpooledBatch | undefined> {
     for (;;) {
       let found: readonly [string, KvValue] | undefined;
-      for await (const entry of this.#store.iterate({ gte: BATCH, lt: BATCH + PREFIX_END, limit: 1 })) found = entry;
+      for await (const entry of this.#store.iterate(this.#fromFloor(1))) found = entry;
       if (found === undefined) {
         this.#leased = undefined;
         return undefined;
