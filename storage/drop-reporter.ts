@@ -25,7 +25,8 @@ interface Pending {
 /**
  * Logs drops the way an operator can read during an outage: the first drop of each reason at once
  * (error, with its context), later ones summed into at most one summary per interval ("dropped N
- * spans in the last 60 s", warn, broken down by reason). Counting for /metrics is the owner's job;
+ * spans in the last 60 s", warn, broken down by reason). After a whole interval without drops the
+ * next drop starts a new episode and is logged at once again. Counting for /metrics is the owner's job;
  * this only decides what reaches the log.
  *
  * The summary timer is unref()ed and owned: `close()` cancels it and logs what is still pending.
@@ -40,6 +41,7 @@ export class DropReporter {
   readonly #firstLogged = new Set<string>();
   #pending: Pending = { items: 0, units: 0, byReason: {} };
   #lastLogMs = -Infinity;
+  #lastDropMs = -Infinity;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -56,9 +58,15 @@ export class DropReporter {
    * `context` go into the first log line of that reason only.
    */
   record(reason: string, items: number, units: number, message: string, context: object = {}): void {
+    const now = this.#nowMs();
+    // A whole quiet interval (and its summary out) ends an episode: the next drop is news again,
+    // so an alert on error lines sees every new outage, not only the first since start.
+    const idle = this.#pending.units === 0 && this.#pending.items === 0;
+    if (idle && now - this.#lastDropMs >= this.#intervalMs) this.#firstLogged.clear();
+    this.#lastDropMs = now;
     if (!this.#firstLogged.has(reason) && !this.#closed) {
       this.#firstLogged.add(reason);
-      this.#lastLogMs = this.#nowMs();
+      this.#lastLogMs = now;
       this.#safely(() =>
         this.#logger?.error({ ...context, reason, dropped: items, units }, `${this.#what}: ${message}`),
       );

@@ -336,14 +336,19 @@ describe('ExportSpool', () => {
       expect(summaries.length).toBeLessThanOrEqual(3);
       // Drops at 2 s … 60 s (the one at 1 s was the first line).
       expect(summaries[0]?.message).toBe('export spool: dropped 118 spans in the last 60 s');
-      // Nothing dropped goes unreported: the first line, the summaries and the final one add up.
-      await spool.close();
+      // Drops stop: the pending tail is summarized once, then the log stays quiet.
+      await vi.advanceTimersByTimeAsync(60_000);
+      const quiet = lines.length;
+      await vi.advanceTimersByTimeAsync(600_000);
+      expect(lines).toHaveLength(quiet);
+      // Nothing dropped went unreported: the first line and the summaries add up.
       const reported = lines.reduce((sum, l) => sum + Number(l.context['dropped'] ?? 0), 0);
       expect(reported).toBe(360);
-      // Drops stopped: no more summaries.
-      const count = lines.length;
-      await vi.advanceTimersByTimeAsync(600_000);
-      expect(lines).toHaveLength(count);
+      // A new outage after a quiet interval is news again: logged at once, as an error.
+      await spool.append(batchOf(1500, 1501));
+      expect(lines.filter((l) => l.level === 'error')).toHaveLength(2);
+      expect(lines.at(-1)?.context).toMatchObject({ reason: 'overflow', dropped: 2 });
+      await spool.close();
     });
   });
 
