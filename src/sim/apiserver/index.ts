@@ -1,3 +1,13 @@
+/**
+ * A fake Kubernetes apiserver for tests and benchmarks, speaking the real HTTP protocol:
+ *
+ *   const server = await startFakeApiserver();
+ *   const kubeconfig = await server.kubeconfig(join(dir, 'kubeconfig'));   // kubectl + client-node
+ *   const { audit } = await playRecording(server, runScenario('rolling-update'));
+ *   server.compact(); server.expireWatches(); server.dropWatches(); server.failNext({ status: 503 });
+ *
+ * Standalone: `node --import tsx src/sim/apiserver/main.ts --scenario rolling-update --port 0`.
+ */
 export { startFakeApiserver, FakeApiserver } from './fake-apiserver.js';
 export type { FakeApiserverOptions, FakeApiserverStats, FaultRule, RequestRecord } from './fake-apiserver.js';
 export type { ExpiredWatchMode } from './context.js';

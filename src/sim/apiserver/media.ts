@@ -32,6 +32,7 @@ export function parseAccept(accept: string | undefined): MediaRange[] {
 const JSON_TYPES = new Set(['application/json', '*/*', 'application/*', '*']);
 const META = 'meta.k8s.io';
 
+/** Response Content-Types, with the `as`/`g`/`v` parameters that say which rendering was served. */
 export const CONTENT_TYPE_JSON = 'application/json';
 export const CONTENT_TYPE_TABLE = 'application/json;as=Table;g=meta.k8s.io;v=v1';
 export const CONTENT_TYPE_PARTIAL = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';

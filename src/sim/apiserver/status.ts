@@ -65,6 +65,7 @@ function nameDetails(r: ResourceInfo, name: string): StatusDetails {
   return { name, ...(r.group === '' ? {} : { group: r.group }), kind: r.resource };
 }
 
+/** 404 NotFound for a named object of `r`. */
 export function notFound(r: ResourceInfo, name: string): ApiError {
   return new ApiError(404, 'NotFound', `${qualified(r)} "${name}" not found`, nameDetails(r, name));
 }
@@ -74,10 +75,12 @@ export function pathNotFound(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
 }
 
+/** 409 AlreadyExists for a create of an existing name. */
 export function alreadyExists(r: ResourceInfo, name: string): ApiError {
   return new ApiError(409, 'AlreadyExists', `${qualified(r)} "${name}" already exists`, nameDetails(r, name));
 }
 
+/** 409 Conflict with the apiserver's "Operation cannot be fulfilled" wording. */
 export function conflict(r: ResourceInfo, name: string, why: string): ApiError {
   return new ApiError(
     409,
@@ -96,6 +99,7 @@ export function staleResourceVersion(r: ResourceInfo, name: string): ApiError {
   );
 }
 
+/** 400 BadRequest. */
 export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message);
 }
@@ -119,14 +123,17 @@ export function expired(message: string): ApiError {
   return new ApiError(410, 'Expired', message);
 }
 
+/** 405 for a verb the path does not serve. */
 export function methodNotAllowed(): ApiError {
   return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 }
 
+/** 406 when no offered media type can be served. */
 export function notAcceptable(message: string): ApiError {
   return new ApiError(406, 'NotAcceptable', message);
 }
 
+/** 415 for a PATCH body type the server does not decode (apply-patch included). */
 export function unsupportedMediaType(contentType: string): ApiError {
   return new ApiError(
     415,

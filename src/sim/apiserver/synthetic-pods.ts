@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { runScenario } from '../run-scenario.js';
 import type { KubeJson } from '../types.js';
 
+type Json = Record<string, unknown>;
+
 export interface SyntheticPodOptions {
   /** Namespaces to spread pods over (`load-0` …). Default 16. */
   readonly namespaces?: number;
@@ -32,37 +34,38 @@ function templatePod(): KubeJson {
  * memory benchmark: a 100,000-pod cluster without simulating its history.
  */
 export function* syntheticPods(count: number, options: SyntheticPodOptions = {}): Generator<KubeJson, void, undefined> {
-  const template = JSON.stringify(templatePod());
+  const template = templatePod() as Record<string, unknown> & { metadata: Json; spec: Json; status: Json };
   const namespaces = options.namespaces ?? 16;
   const perNode = options.podsPerNode ?? 90;
   const perOwner = options.podsPerOwner ?? 10;
+  const { resourceVersion: _rv, ...templateMeta } = template.metadata;
   for (let i = 0; i < count; i++) {
-    const pod = JSON.parse(template) as Record<string, Record<string, unknown>>;
+    // Shallow copies: nested parts (containers, conditions …) are shared between pods, which is
+    // safe because objects are read-only once fed and the store keeps its own JSON text.
     const owner = Math.floor(i / perOwner);
-    const namespace = `load-${owner % namespaces}`;
-    const name = `app-${owner}-${i.toString(36).padStart(5, '0')}`;
-    const meta = pod.metadata ?? {};
-    meta.name = name;
-    meta.namespace = namespace;
-    meta.uid = uid(`pod/${i}`);
-    meta.generateName = `app-${owner}-`;
-    meta.labels = { app: `app-${owner}`, 'pod-template-hash': 'synthetic' };
-    meta.ownerReferences = [
-      {
-        apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        name: `app-${owner}`,
-        uid: uid(`rs/${owner}`),
-        controller: true,
-        blockOwnerDeletion: true,
+    const podIP = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    yield {
+      ...template,
+      metadata: {
+        ...templateMeta,
+        name: `app-${owner}-${i.toString(36).padStart(5, '0')}`,
+        generateName: `app-${owner}-`,
+        namespace: `load-${owner % namespaces}`,
+        uid: uid(`pod/${i}`),
+        labels: { app: `app-${owner}`, 'pod-template-hash': 'synthetic' },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: `app-${owner}`,
+            uid: uid(`rs/${owner}`),
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
-    ];
-    delete meta.resourceVersion;
-    const spec = pod.spec ?? {};
-    spec.nodeName = `node-${Math.floor(i / perNode) + 1}`;
-    const status = pod.status ?? {};
-    status.podIP = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-    status.podIPs = [{ ip: status.podIP }];
-    yield pod;
+      spec: { ...template.spec, nodeName: `node-${Math.floor(i / perNode) + 1}` },
+      status: { ...template.status, podIP, podIPs: [{ ip: podIP }] },
+    };
   }
 }
