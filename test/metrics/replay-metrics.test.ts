@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SpanData } from '../../src/model/span.js';
+import { emptyStats } from '../../src/stitch/stitch-types.js';
+import { groupingLabels, loadDashboard, selectors, variablesIn } from './dashboard-check.js';
 import { type ParsedFamily, parseExposition } from './reference-parser.js';
 import { type ReplayedScenarios, replayAllScenarios } from './replay-support.js';
 
@@ -291,6 +293,85 @@ describe('metrics from a replayed simulator scenario', () => {
       const seen = counterValues(om, 'kubestitch_metrics_spans');
       expect([...seen.values()].reduce((a, b) => a + b, 0)).toBe(replayed.spans.length);
       expect(seen.get(key({ result: 'error' }))).toBeUndefined();
+    });
+  });
+
+  describe('Grafana dashboard', () => {
+    it('queries only metrics and labels the exposition has, with exemplars on every histogram', async () => {
+      const dash = await loadDashboard();
+      expect(dash.schemaVersion).toBeGreaterThanOrEqual(36);
+      // Give the self-metrics that only appear once something is wired a sample of each.
+      replayed.metrics.self.register({
+        informers: () => [{ name: 'pods', state: 'watching', lastSyncMs: 1, restarts: 0, relists: 0 }],
+        spool: () => ({ bytes: 0, droppedSpans: 0 }),
+        stitch: () => emptyStats(),
+        drops: () => ({ 'audit-malformed': 0 }),
+        recordsIn: () => ({ watch: 0 }),
+        lagSeconds: () => ({ pipeline: 0 }),
+      });
+      replayed.metrics.self.observeLag('audit', 0.1);
+      replayed.metrics.self.exportFailed('capture', 'retryable');
+      const families = parseExposition((await replayed.metrics.render()).body, 'prometheus');
+      // Sample name → label names seen on it.
+      const labelsOf = new Map<string, Set<string>>();
+      for (const f of families) {
+        for (const sample of f.samples) {
+          const set = labelsOf.get(sample.name) ?? new Set<string>();
+          for (const l of Object.keys(sample.labels)) set.add(l);
+          labelsOf.set(sample.name, set);
+        }
+      }
+      // Every sample name a family declares, samples or not (counter: _total; histogram: _bucket…).
+      const suffixes: Record<string, string[]> = { counter: ['_total'], histogram: ['_bucket', '_sum', '_count'] };
+      const declared = new Set(families.flatMap((f) => (suffixes[f.type] ?? ['']).map((x) => `${f.name}${x}`)));
+      expect(declared.size).toBeGreaterThan(40);
+      // Histograms of spans carry exemplars (the self-metric lag histogram has no trace to point at).
+      const withExemplars = new Set(
+        om.filter((f) => f.samples.some((x) => x.exemplar !== null)).map((f) => `${f.name}_bucket`),
+      );
+      expect(withExemplars.size).toBe(7);
+      const defined = new Set([
+        ...dash.variables.map((v) => v.name),
+        '__rate_interval',
+        '__range',
+        '__data',
+        '__url_json_encode',
+      ]);
+      let targets = 0;
+      for (const panel of dash.panels) {
+        expect(panel.datasourceUid, panel.title).toBe('${datasource}');
+        for (const t of panel.targets) {
+          targets++;
+          expect(t.datasourceUid, panel.title).toBe('${datasource}');
+          const refs = selectors(t.expr);
+          expect(refs.length, t.expr).toBeGreaterThan(0);
+          for (const ref of refs) {
+            expect(declared, `${panel.title}: ${ref.metric} is not in the exposition`).toContain(ref.metric);
+            // Labels are checked wherever the replay produced samples (folds need a fold first).
+            const labels = labelsOf.get(ref.metric);
+            if (labels === undefined) continue;
+            for (const l of ref.labels) expect(labels?.has(l), `${ref.metric} has no label ${l}`).toBe(true);
+            for (const l of groupingLabels(t.expr)) {
+              if (refs.length === 1) expect(labels?.has(l), `${ref.metric} has no label ${l} to group by`).toBe(true);
+            }
+          }
+          if (refs.some((r) => withExemplars.has(r.metric))) {
+            expect(t.exemplar, `${panel.title} shows no exemplars`).toBe(true);
+          }
+          for (const v of variablesIn(t.expr)) expect(defined, `${panel.title} uses $${v}`).toContain(v);
+        }
+        if (panel.targets.some((t) => t.exemplar)) {
+          const url = panel.links[0]?.url ?? '';
+          expect(url, `${panel.title} has no trace link`).toContain('${tracing}');
+          expect(url).toContain('${__data.fields.trace_id}');
+        }
+      }
+      expect(targets).toBeGreaterThan(20);
+      const vars = new Map(dash.variables.map((v) => [v.name, v]));
+      expect(vars.get('datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' });
+      expect(vars.get('tracing')).toMatchObject({ type: 'datasource' });
+      expect(vars.get('namespace')?.type).toBe('query');
+      expect(vars.get('owner')?.type).toBe('query');
     });
   });
 });
