@@ -28,6 +28,9 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** What PrepareForCreate leaves in status for kinds whose create resets it. */
+const INITIAL_STATUS: Readonly<Record<string, Json>> = { Pod: { phase: 'Pending' }, Namespace: { phase: 'Active' } };
+
 /** RFC 3339 with seconds, as metadata timestamps are written. */
 export function rfc3339(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -127,7 +130,7 @@ export async function handleCreate(ctx: ServerContext, ex: Exchange, route: Reso
   delete meta.deletionTimestamp;
   if (r.tracksGeneration) meta.generation = 1;
   const object: Json = { kind: r.kind, apiVersion: apiVersionOf(r), ...body, metadata: meta };
-  if (r.hasStatus) object.status = r.kind === 'Pod' ? { phase: 'Pending' } : {};
+  if (r.hasStatus) object.status = INITIAL_STATUS[r.kind] ?? {};
   const c = ctx.store.commit(r, 'ADDED', object);
   respond(ctx, ex, r, 201, c.object);
 }

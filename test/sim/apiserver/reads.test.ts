@@ -240,6 +240,46 @@ describe('FakeApiserver', () => {
     });
   });
 
+  describe('registerResource', () => {
+    it('serves a custom resource whose list items keep kind/apiVersion, as unstructured CRDs do', async () => {
+      server.registerResource({
+        group: 'cert-manager.io',
+        version: 'v1',
+        resource: 'certificates',
+        kind: 'Certificate',
+        namespaced: true,
+      });
+      server.apply('ADDED', {
+        apiVersion: 'cert-manager.io/v1',
+        kind: 'Certificate',
+        metadata: { name: 'tls', namespace: 'shop' },
+        spec: { secretName: 'tls' },
+      });
+      const list = await getJson('/apis/cert-manager.io/v1/namespaces/shop/certificates');
+      expect(list.body.kind).toBe('CertificateList');
+      expect(list.body.items[0]).toMatchObject({
+        kind: 'Certificate',
+        apiVersion: 'cert-manager.io/v1',
+        metadata: { name: 'tls' },
+      });
+      const table = await getJson('/apis/cert-manager.io/v1/certificates', {
+        Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+      });
+      expect(
+        (table.body as unknown as { columnDefinitions: { name: string }[] }).columnDefinitions.map((c) => c.name),
+      ).toEqual(['Name', 'Age']);
+      expect(() =>
+        server.registerResource({
+          group: 'cert-manager.io',
+          version: 'v1',
+          resource: 'certificates',
+          kind: 'Certificate',
+          namespaced: true,
+        }),
+      ).toThrow(/already registered/);
+    });
+  });
+
   describe('failNext', () => {
     it('answers the next matching requests with the injected status, then serves normally', async () => {
       server.failNext({ method: 'GET', pathPrefix: '/api/v1/pods', status: 503, times: 2 });

@@ -63,6 +63,20 @@ describe('FakeApiserver writes', () => {
       });
     });
 
+    it('creates a namespace, after which objects can be created in it', async () => {
+      const ns = await send('POST', '/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'kubestitch' },
+      });
+      expect([ns.status, (ns.body as { status?: unknown }).status]).toEqual([201, { phase: 'Active' }]);
+      const created = await send('POST', '/apis/coordination.k8s.io/v1/namespaces/kubestitch/leases', {
+        ...lease('a'),
+        metadata: { name: 'x' },
+      });
+      expect(created.body.metadata.namespace).toBe('kubestitch');
+    });
+
     it('refuses a create into a missing namespace (404), a bad name (422) and a non-JSON body (415)', async () => {
       const unplaced = { ...lease('a'), metadata: { name: 'kubestitch' } };
       expect(
