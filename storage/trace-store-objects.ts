@@ -1,5 +1,5 @@
 import type { KvStore } from './kv-store.js';
-import { END, KEY } from './trace-store-keys.js';
+import { END, KEY, dec } from './trace-store-keys.js';
 import type { ObjectRefLite } from './trace-store-keys.js';
 import { readSummary } from './trace-store-query.js';
 import type { TraceSummary } from './trace-store-summary.js';
@@ -48,6 +48,12 @@ function decodeObject(text: string): StoredObject | undefined {
   }
 }
 
+function keyMayMatch(objKey: string, terms: readonly string[]): boolean {
+  const [, kind = '', ns = '', name = ''] = objKey.split('/').map(dec);
+  const hay = `${kind} ${ns}/${name} ${kind}/${name} ${ns}/${kind}/${name}`.toLowerCase();
+  return terms.every((t) => hay.includes(t));
+}
+
 /** 0 = exact name, 1 = name prefix, 2 = anything else that matched; lower ranks first. */
 function score(o: StoredObject, terms: readonly string[]): number | undefined {
   const hay = `${o.kind} ${o.namespace}/${o.name} ${o.kind}/${o.name} ${o.namespace}/${o.kind}/${o.name}`.toLowerCase();
@@ -73,6 +79,8 @@ export async function searchObjects(kv: KvStore, q: string, options: ObjectSearc
   let scanned = 0;
   for await (const [key, value] of kv.iterate({ gte: KEY.objectCatalog, lt: KEY.objectCatalog + END })) {
     if (++scanned > (options.maxScan ?? 200_000)) break;
+    // Match on the key (cluster/kind/namespace/name) first: parsing every entry costs more.
+    if (!keyMayMatch(key.slice(KEY.objectCatalog.length), terms)) continue;
     const o = typeof value === 'string' ? decodeObject(value) : undefined;
     if (o === undefined) continue;
     const s = score(o, terms);

@@ -108,8 +108,11 @@ export async function planWrite(
     }
   });
   let { bytes, traces, spans: spanCount } = totals;
-  for (const [traceId, inputs] of byTrace) {
-    const prev = await readSummary(kv, traceId);
+  const traceIds = [...byTrace.keys()];
+  const prevs = await Promise.all(traceIds.map((id) => readSummary(kv, id)));
+  for (const [i, traceId] of traceIds.entries()) {
+    const inputs = byTrace.get(traceId) ?? [];
+    const prev = prevs[i];
     const next = mergeSummary(prev, inputs, nowMs);
     if (next === undefined) continue;
     ops.push(...summaryOps(prev, next));
@@ -147,9 +150,12 @@ async function objectOps(
   objectTraces: ReadonlyMap<string, number>,
 ): Promise<KvOp[]> {
   const ops: KvOp[] = [];
-  for (const [ok, { ref, lastUs }] of objects) {
+  // Point reads in parallel: LevelDB serves them from its thread pool, a serial loop waits on each.
+  const catalog = [...objects];
+  const storedCatalog = await Promise.all(catalog.map(([ok]) => kv.get(`${KEY.objectCatalog}${ok}`)));
+  catalog.forEach(([ok, { ref, lastUs }], i) => {
     const key = `${KEY.objectCatalog}${ok}`;
-    const stored = await kv.get(key);
+    const stored = storedCatalog[i];
     let prev: { lastUs?: number; uid?: string } = {};
     try {
       if (stored !== undefined) prev = JSON.parse(text(stored)) as typeof prev;
@@ -160,12 +166,15 @@ async function objectOps(
     const uid = newer ? (ref.uid ?? prev.uid) : (prev.uid ?? ref.uid);
     const value = { ...ref, ...(uid !== undefined ? { uid } : {}), lastUs: Math.max(lastUs, prev.lastUs ?? 0) };
     ops.push({ type: 'put', key, value: JSON.stringify(value) });
-  }
-  for (const [otKey, start] of objectTraces) {
-    const key = `${KEY.objectTraces}${otKey}`;
-    const stored = await kv.get(key);
-    if (stored === undefined || Number(text(stored)) > start) ops.push({ type: 'put', key, value: String(start) });
-  }
+  });
+  const refs = [...objectTraces];
+  const storedRefs = await Promise.all(refs.map(([otKey]) => kv.get(`${KEY.objectTraces}${otKey}`)));
+  refs.forEach(([otKey, start], i) => {
+    const stored = storedRefs[i];
+    if (stored === undefined || Number(text(stored)) > start) {
+      ops.push({ type: 'put', key: `${KEY.objectTraces}${otKey}`, value: String(start) });
+    }
+  });
   return ops;
 }
 

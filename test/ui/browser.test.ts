@@ -90,7 +90,7 @@ afterAll(async () => {
 async function openPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
   // Fail fast with the locator that did not match, well inside the test timeout.
-  page.setDefaultTimeout(5_000);
+  page.setDefaultTimeout(8_000);
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (msg) => {
     if (msg.type() === 'error') pageErrors.push(msg.text());

@@ -38,13 +38,14 @@ function stopper(): { signal: Promise<string>; stop: () => void } {
   return { signal, stop };
 }
 
-async function waitFor(read: () => string, re: RegExp): Promise<RegExpMatchArray> {
-  for (let i = 0; i < 200; i++) {
+async function waitFor(read: () => string, re: RegExp, context: () => string = () => ''): Promise<RegExpMatchArray> {
+  // Generous: a cold `node --import tsx` start under a loaded CI machine takes seconds.
+  for (let i = 0; i < 800; i++) {
     const m = read().match(re);
     if (m !== null) return m;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`no ${re} in ${JSON.stringify(read())}`);
+  throw new Error(`no ${re} in ${JSON.stringify(read())} ${context()}`);
 }
 
 describe('kubestitch replay --data-dir, then serve --data-dir', () => {
@@ -115,7 +116,11 @@ describe('kubestitch replay --data-dir, then serve --data-dir', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = once(child, 'exit');
-    const [url] = await waitFor(() => out, /http:\/\/127\.0\.0\.1:\d+\//);
+    const [url] = await waitFor(
+      () => out,
+      /http:\/\/127\.0\.0\.1:\d+\//,
+      () => `stderr: ${err}`,
+    );
     expect((await fetch(`${url}api/services`)).status).toBe(200);
     child.kill('SIGINT');
     const [code] = await exited;
