@@ -12,7 +12,9 @@ type Json = Record<string, unknown>;
  * - `recorded`: keep the object's own resourceVersion when it is newer than the store (so audit
  *   events of the same recording still join by resourceVersion); an initial-list object older
  *   than the store, fed while no watch is open, is stored as pre-existing with its own version
- *   (history is compacted to now, so earlier listers relist); otherwise a new one is assigned.
+ *   (history is compacted to now, so earlier listers relist); otherwise a new one is assigned
+ *   (counted in stats.reassignedVersions). Feeding a recording's out-of-order initial list while
+ *   watches are open therefore shifts every later version; preload it first (splitInitialList).
  */
 export type ResourceVersionPolicy = 'assign' | 'recorded';
 

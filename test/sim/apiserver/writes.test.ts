@@ -266,6 +266,22 @@ describe('FakeApiserver writes', () => {
     });
   });
 
+  describe('verbs', () => {
+    it('answers 405 MethodNotAllowed for a verb the path does not serve', async () => {
+      const res = await send('PUT', '/api/v1/namespaces/shop/pods', {});
+      expect(res.status).toBe(405);
+      expect(res.body).toMatchObject({ kind: 'Status', reason: 'MethodNotAllowed', code: 405 });
+    });
+
+    it('deletes a collection by label selector and answers the deleted objects', async () => {
+      server.apply('ADDED', pod('a'));
+      server.apply('ADDED', { ...pod('b'), metadata: { name: 'b', namespace: 'shop', labels: { app: 'db' } } });
+      const res = await send('DELETE', '/api/v1/namespaces/shop/pods?labelSelector=app%3Dweb');
+      expect((res.body as unknown as { items: Json[] }).items.map((i) => i.metadata.name)).toEqual(['a']);
+      expect(server.count('v1', 'Pod')).toBe(1);
+    });
+  });
+
   describe('with @kubernetes/client-node', () => {
     it('creates, reads and updates a Lease, and surfaces the 409 of a stale update', async () => {
       const kc = new KubeConfig();
