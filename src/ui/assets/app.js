@@ -32,7 +32,7 @@ function showList(title, traces) {
       h('td', { text: s.root.object ?? '' }),
       h('td', {
         class: `outcome-${outcome}`,
-        text: outcome + (s.errorCount > 0 ? ` (${s.errorCount} error spans)` : ''),
+        text: outcome + (s.errorCount > 0 ? ` (${s.errorCount} error span${s.errorCount === 1 ? '' : 's'})` : ''),
       }),
       h('td', { class: 'num', text: formatDuration(s.endUs - s.startUs) }),
       h('td', { text: formatTime(s.startUs) }),
