@@ -238,3 +238,25 @@ describe('MetricsSink', () => {
     });
   });
 });
+
+describe('KubestitchMetrics', () => {
+  describe('observeSpans', () => {
+    it('skips spans it cannot use, counting them, and never throws', async () => {
+      const metrics = new KubestitchMetrics();
+      const broken = [
+        { ...startup, endMs: Number.NaN },
+        { ...startup, endMs: startup.startMs - 5 },
+        { ...startup, attributes: null } as unknown as SpanData,
+        { ...startup, attributes: { ...startup.attributes, 'kubestitch.operation': 42 } },
+        { ...startup, attributes: { ...startup.attributes, 'kubestitch.outcome': 'made-up' } },
+      ];
+      expect(() => metrics.observeSpans(broken)).not.toThrow();
+      const fams = await scrape(metrics);
+      expect(value(fams, 'kubestitch_metrics_spans_total', { result: 'ignored' })).toBe(3);
+      expect(value(fams, 'kubestitch_metrics_spans_total', { result: 'error' })).toBe(1);
+      expect(value(fams, 'kubestitch_metrics_spans_total', { result: 'operation' })).toBe(1);
+      const labels = { namespace: 'shop', owner_kind: 'Deployment', owner: 'other', node: 'node-1', outcome: 'other' };
+      expect(value(fams, 'kubestitch_pod_startups_total', labels)).toBe(1);
+    });
+  });
+});
