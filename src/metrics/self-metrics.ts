@@ -6,7 +6,9 @@ import {
   type SelfCounter,
   type SelfCounterLabels,
   type SelfMetricsSources,
+  type SpoolStatus,
 } from './self-metrics-sources.js';
+import type { StitchStats } from '../stitch/stitch-types.js';
 import { type Sample, SummedCounter } from './summed-counter.js';
 
 /** Names of the pipeline self-metrics. */
@@ -36,6 +38,7 @@ const LAG_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 
 // wiring mistake that passes object names.
 const MAX_SELF_LABEL_VALUES = 200;
 
+type EventCounters = { readonly [N in SelfCounter]: SummedCounter<keyof SelfCounterLabels[N] & string> };
 type Getter<T> = (s: SelfMetricsSources) => (() => T) | undefined;
 
 /**
@@ -49,7 +52,7 @@ export class SelfMetrics {
   readonly #guards = new Map<string, LabelGuard>();
   readonly #onFold: FoldCounter;
   readonly #collectErrors: Counter<'source'>;
-  readonly #counters: { readonly [N in SelfCounter]: SummedCounter<keyof SelfCounterLabels[N] & string> };
+  readonly #counters: EventCounters;
   readonly #exportFailures: Counter<'sink' | 'status'>;
   readonly #lag: Histogram<'source'>;
   /** Last lag observed through observeLag, by (guarded) source. */
@@ -57,129 +60,17 @@ export class SelfMetrics {
 
   constructor(registry: Registry<OpenMetricsContentType>, onFold: FoldCounter) {
     this.#onFold = onFold;
-    const M = SELF_METRIC;
-    const rec = (get: Getter<Readonly<Record<string, number>>>, label: string, what: string) => () =>
-      this.#records(get, label, what);
-    const informer = (pick: (i: InformerStatus) => number) => () =>
-      this.#read((s) => s.informers, 'informers').flatMap((list) =>
-        list.map((i) => ({ labels: { informer: this.#label('informer', i.name) }, value: pick(i) })),
-      );
-    const stitch =
-      <L extends string>(
-        pick: (s: NonNullable<ReturnType<NonNullable<SelfMetricsSources['stitch']>>>) => Sample<L>[],
-      ) =>
-      () =>
-        this.#read((s) => s.stitch, 'stitch').flatMap(pick);
-    this.#counters = {
-      records_in: new SummedCounter(
-        registry,
-        { name: M.recordsIn, help: 'Records taken in, by source.', labelNames: ['source'] },
-        rec((s) => s.recordsIn, 'source', 'recordsIn'),
-      ),
-      spans_out: new SummedCounter(
-        registry,
-        { name: M.spansOut, help: 'Spans accepted by a sink, by sink.', labelNames: ['sink'] },
-        rec((s) => s.spansOut, 'sink', 'spansOut'),
-      ),
-      drops: new SummedCounter(
-        registry,
-        { name: M.drops, help: 'Records or spans dropped, by reason.', labelNames: ['reason'] },
-        rec((s) => s.drops, 'reason', 'drops'),
-      ),
-      informer_restarts: new SummedCounter(
-        registry,
-        { name: M.informerRestarts, help: 'Supervised informer restarts.', labelNames: ['informer'] },
-        informer((i) => i.restarts),
-      ),
-      informer_relists: new SummedCounter(
-        registry,
-        {
-          name: M.informerRelists,
-          help: 'Informer relists (410 Gone, lost resourceVersion).',
-          labelNames: ['informer'],
-        },
-        informer((i) => i.relists),
-      ),
-      spool_dropped_spans: new SummedCounter(
-        registry,
-        { name: M.spoolDroppedSpans, help: 'Spans dropped because the export spool was full.', labelNames: [] },
-        () => this.#read((s) => s.spool, 'spool').map((p) => ({ labels: {}, value: p.droppedSpans })),
-      ),
-    };
-    new SummedCounter(
-      registry,
-      { name: M.stitchSpansIn, help: 'Real spans received by the stitch stage.', labelNames: [] },
-      stitch((s) => [{ labels: {}, value: s.spansIn }]),
-    );
-    new SummedCounter(
-      registry,
-      { name: M.stitchHits, help: 'Real traces joined to a pseudo-span, by matching rule.', labelNames: ['rule'] },
-      stitch((s) => Object.entries(s.matchedTraces).map(([rule, value]) => ({ labels: { rule }, value }))),
-    );
-    new SummedCounter(
-      registry,
-      {
-        name: M.stitchMisses,
-        help: 'Real spans (links for link-missed) that could not be joined, by reason.',
-        labelNames: ['reason'],
-      },
-      stitch((s) => [
-        { labels: { reason: 'overflow' }, value: s.overflowSpans },
-        { labels: { reason: 'link-missed' }, value: s.linksMissed },
-        { labels: { reason: 'invalid-trace-id' }, value: s.invalidSpans },
-        { labels: { reason: 'refused' }, value: s.refusedSpans },
-      ]),
-    );
-    new SummedCounter(
-      registry,
-      {
-        name: M.stitchHoldTimeouts,
-        help: 'Real spans forwarded unchanged after waiting the hold time for their audit record.',
-        labelNames: [],
-      },
-      stitch((s) => [{ labels: {}, value: s.expiredSpans }]),
-    );
-    new SummedCounter(
-      registry,
-      { name: M.stitchRewrittenSpans, help: 'Real spans re-parented into a pseudo-span trace.', labelNames: [] },
-      stitch((s) => [{ labels: {}, value: s.rewrittenSpans }]),
-    );
+    this.#counters = this.#eventCounters(registry);
+    this.#stitchCounters(registry);
     this.#exportFailures = new Counter({
-      name: M.exportFailures,
+      name: SELF_METRIC.exportFailures,
       help: 'Span batches a sink did not accept, by sink and status (retryable, failed).',
       labelNames: ['sink', 'status'],
       registers: [registry],
     });
-    this.#lag = new Histogram({
-      name: M.recordLag,
-      help: "Seconds between a record's own time and its processing, by source.",
-      labelNames: ['source'],
-      buckets: LAG_BUCKETS,
-      registers: [registry],
-    });
-    const observed = this.#observedLag;
-    const lagGetters = (): Sample<'source'>[] => this.#records((s) => s.lagSeconds, 'source', 'lagSeconds');
-    new Gauge({
-      name: M.lastRecordLag,
-      help: "Seconds between the last processed record's own time and its processing, by source.",
-      labelNames: ['source'],
-      registers: [registry],
-      collect(this: Gauge<'source'>) {
-        this.reset();
-        for (const [source, v] of observed) this.set({ source }, v);
-        for (const s of lagGetters()) if (Number.isFinite(s.value)) this.set(s.labels, s.value);
-      },
-    });
+    this.#lag = this.#lagMetrics(registry);
     this.#informerGauges(registry);
-    const spool = this.#read.bind(this);
-    new Gauge({
-      name: M.spoolBytes,
-      help: 'Bytes held in the export spool.',
-      registers: [registry],
-      collect(this: Gauge) {
-        this.set(spool((s) => s.spool, 'spool').reduce((sum, p) => sum + (Number.isFinite(p.bytes) ? p.bytes : 0), 0));
-      },
-    });
+    this.#spoolGauge(registry);
     // Registered last: getters that throw during this scrape's collects show in the same scrape.
     this.#collectErrors = new Counter({
       name: SELF_METRIC.collectErrors,
@@ -219,6 +110,130 @@ export class SelfMetrics {
     const labels = { source: this.#label('source', source) };
     this.#lag.observe(labels, s);
     this.#observedLag.set(labels.source, s);
+  }
+
+  // Counters that getters and inc() both feed.
+  #eventCounters(registry: Registry<OpenMetricsContentType>): EventCounters {
+    const M = SELF_METRIC;
+    const byKey = (get: Getter<Readonly<Record<string, number>>>, label: string, what: string) => () =>
+      this.#records(get, label, what);
+    const informer = (pick: (i: InformerStatus) => number) => () =>
+      this.#read((s) => s.informers, 'informers').flatMap((list) =>
+        list.map((i) => ({ labels: { informer: this.#label('informer', i.name) }, value: pick(i) })),
+      );
+    const counter = <L extends string>(name: string, help: string, labelNames: L[], read: () => Iterable<Sample<L>>) =>
+      new SummedCounter(registry, { name, help, labelNames }, read);
+    return {
+      records_in: counter(
+        M.recordsIn,
+        'Records taken in, by source.',
+        ['source'],
+        byKey((s) => s.recordsIn, 'source', 'recordsIn'),
+      ),
+      spans_out: counter(
+        M.spansOut,
+        'Spans accepted by a sink, by sink.',
+        ['sink'],
+        byKey((s) => s.spansOut, 'sink', 'spansOut'),
+      ),
+      drops: counter(
+        M.drops,
+        'Records or spans dropped, by reason.',
+        ['reason'],
+        byKey((s) => s.drops, 'reason', 'drops'),
+      ),
+      informer_restarts: counter(
+        M.informerRestarts,
+        'Supervised informer restarts.',
+        ['informer'],
+        informer((i) => i.restarts),
+      ),
+      informer_relists: counter(
+        M.informerRelists,
+        'Informer relists (410 Gone, lost resourceVersion).',
+        ['informer'],
+        informer((i) => i.relists),
+      ),
+      spool_dropped_spans: counter(M.spoolDroppedSpans, 'Spans dropped because the export spool was full.', [], () =>
+        this.#read((s) => s.spool, 'spool').map((p) => ({ labels: {}, value: p.droppedSpans })),
+      ),
+    };
+  }
+
+  #stitchCounters(registry: Registry<OpenMetricsContentType>): void {
+    const M = SELF_METRIC;
+    const counter = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: L[],
+      pick: (s: Readonly<StitchStats>) => Sample<L>[],
+    ) =>
+      new SummedCounter(registry, { name, help, labelNames }, () =>
+        this.#read((s) => s.stitch, 'stitch').flatMap(pick),
+      );
+    counter(M.stitchSpansIn, 'Real spans received by the stitch stage.', [], (s) => [{ labels: {}, value: s.spansIn }]);
+    counter(M.stitchHits, 'Real traces joined to a pseudo-span, by matching rule.', ['rule'], (s) =>
+      Object.entries(s.matchedTraces).map(([rule, value]) => ({ labels: { rule }, value })),
+    );
+    counter(
+      M.stitchMisses,
+      'Real spans (links for link-missed) that could not be joined, by reason.',
+      ['reason'],
+      (s) => [
+        { labels: { reason: 'overflow' }, value: s.overflowSpans },
+        { labels: { reason: 'link-missed' }, value: s.linksMissed },
+        { labels: { reason: 'invalid-trace-id' }, value: s.invalidSpans },
+        { labels: { reason: 'refused' }, value: s.refusedSpans },
+      ],
+    );
+    counter(
+      M.stitchHoldTimeouts,
+      'Real spans forwarded unchanged after waiting the hold time for their audit record.',
+      [],
+      (s) => [{ labels: {}, value: s.expiredSpans }],
+    );
+    counter(M.stitchRewrittenSpans, 'Real spans re-parented into a pseudo-span trace.', [], (s) => [
+      { labels: {}, value: s.rewrittenSpans },
+    ]);
+  }
+
+  // Per-record lag (histogram, observeLag) and the last lag per source (gauge, also from getters).
+  #lagMetrics(registry: Registry<OpenMetricsContentType>): Histogram<'source'> {
+    const observed = this.#observedLag;
+    const fromGetters = (): Sample<string>[] => this.#records((s) => s.lagSeconds, 'source', 'lagSeconds');
+    new Gauge({
+      name: SELF_METRIC.lastRecordLag,
+      help: "Seconds between the last processed record's own time and its processing, by source.",
+      labelNames: ['source'],
+      registers: [registry],
+      collect(this: Gauge<'source'>) {
+        this.reset();
+        for (const [source, v] of observed) this.set({ source }, v);
+        for (const s of fromGetters()) if (Number.isFinite(s.value)) this.set(s.labels, s.value);
+      },
+    });
+    return new Histogram({
+      name: SELF_METRIC.recordLag,
+      help: "Seconds between a record's own time and its processing, by source.",
+      labelNames: ['source'],
+      buckets: LAG_BUCKETS,
+      registers: [registry],
+    });
+  }
+
+  // No value at all until a spool is registered: 0 would claim an empty spool that does not exist.
+  #spoolGauge(registry: Registry<OpenMetricsContentType>): void {
+    const read = (): SpoolStatus[] => this.#read((s) => s.spool, 'spool');
+    new Gauge({
+      name: SELF_METRIC.spoolBytes,
+      help: 'Bytes held in the export spool.',
+      registers: [registry],
+      collect(this: Gauge) {
+        this.reset();
+        const spools = read();
+        if (spools.length > 0) this.set(spools.reduce((sum, p) => sum + (Number.isFinite(p.bytes) ? p.bytes : 0), 0));
+      },
+    });
   }
 
   #informerGauges(registry: Registry<OpenMetricsContentType>): void {
