@@ -208,10 +208,12 @@ export async function planDelete(
       bytes += key.length + text(value).length;
     }
   }
-  for (const ok of objectKeys) {
+  const objects = [...objectKeys];
+  const shared = await Promise.all(objects.map((ok) => usedByOtherTrace(kv, ok, traceId)));
+  objects.forEach((ok, i) => {
     ops.push({ type: 'del', key: `${KEY.objectTraces}${ok}/${traceId}` });
-    if (!(await usedByOtherTrace(kv, ok, traceId))) ops.push({ type: 'del', key: `${KEY.objectCatalog}${ok}` });
-  }
+    if (shared[i] !== true) ops.push({ type: 'del', key: `${KEY.objectCatalog}${ok}` });
+  });
   ops.push({ type: 'del', key: `${KEY.summary}${traceId}` });
   if (summary !== undefined) {
     ops.push({ type: 'del', key: `${KEY.traceByStart}${timeKey(summary.startUs)}/${traceId}` });
