@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { packageVersion } from '../version.js';
 import { SCENARIOS } from '../sim/index.js';
 import { runReplayCommand } from './replay-command.js';
-import { runRunCommand } from './run-command.js';
+import { RUN_USAGE, runRunCommand } from './run-command.js';
+import { runRecordCommand } from './record-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runSimulateCommand } from './simulate-command.js';
 
@@ -12,17 +13,19 @@ Usage:
   kubestitch replay <dir> [--out FILE] [--otlp-endpoint URL] [--cluster NAME] [--stitch MODE]
                  [--ui ADDR] [--data-dir DIR]
   kubestitch serve --data-dir DIR [--ui ADDR]
-  kubestitch run --sources audit [--audit-webhook-addr [HOST]:PORT] [--audit-log-path FILE]
-                 [--out FILE] [--otlp-endpoint URL] [--cluster NAME] [--data-dir DIR] …
+  kubestitch run [--config FILE] [options]        (kubestitch run --help lists them)
+  kubestitch record <dir> [--kubeconfig FILE] [--context NAME] [--watch-kinds LIST]
   kubestitch simulate <scenario> <dir> [--no-audit]
   kubestitch --help | --version
 
 Commands:
   replay <dir>   Read a recording directory (watch.jsonl, events.jsonl, audit.log, spans.jsonl)
                  and export the traces, with the real component spans stitched in.
-  run            The long-running service. This version ingests audit events from the
-                 apiserver's audit webhook and/or its audit log file, durably (LevelDB intake
-                 log under --data-dir), and exports the traces until SIGTERM/SIGINT.
+  run            The long-running service: watches the cluster (objects, Events), takes audit
+                 events and real component spans, and exports the traces until SIGTERM —
+                 durably: a restart continues open operations (see kubestitch run --help).
+  record <dir>   Capture a live cluster's watch events and Events (with receive times) into a
+                 recording directory until Ctrl-C, for a bug report or a later replay.
   serve          Serve the embedded trace store of --data-dir: the web viewer and a
                  Jaeger-compatible query API (Grafana's Jaeger data source works), until Ctrl-C.
   simulate <scenario> <dir>
@@ -41,15 +44,6 @@ Options:
   --data-dir DIR        replay: also store the traces in DIR's embedded trace store
                         (without it, replay --ui keeps them in memory).
   --no-audit            simulate: leave audit.log out (watch + Events only).
-  --sources LIST        run: comma-separated sources (this version: audit).
-  --data-dir DIR        run: state directory (default ./.kubestitch-data).
-  --audit-webhook-addr [HOST]:PORT   run: serve the audit webhook backend (POST EventList).
-  --audit-webhook-path PATH          run: webhook URL path (default /audit).
-  --audit-tls-cert FILE, --audit-tls-key FILE   run: the webhook's HTTPS certificate and key.
-  --audit-client-ca FILE             run: accept client certificates signed by this CA.
-  --audit-webhook-token-file FILE    run: accepted bearer tokens, one per line.
-  --audit-webhook-insecure-http      run: serve plain HTTP (tests and port-forwards only).
-  --audit-log-path FILE              run: follow the apiserver's JSON audit log across rotation.
   -h, --help            Show this help.
   -v, --version         Print the version.
 
@@ -78,6 +72,15 @@ function stopSignal(): Promise<string> {
 
 /** Entry point of the `kubestitch` command. Resolves to the exit status; never throws. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  // run and record have option sets of their own (run's doubles as its config file's keys).
+  if (argv[0] === 'run') {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.out(RUN_USAGE);
+      return 0;
+    }
+    return runRunCommand(argv.slice(1), io, stopSignal());
+  }
+  if (argv[0] === 'record') return runRecordCommand(argv.slice(1), io, stopSignal());
   let parsed;
   try {
     parsed = parseArgs({
@@ -92,16 +95,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         'no-audit': { type: 'boolean' },
         stitch: { type: 'string' },
         'stitch-hold-ms': { type: 'string' },
-        sources: { type: 'string' },
         'data-dir': { type: 'string' },
-        'audit-webhook-addr': { type: 'string' },
-        'audit-webhook-path': { type: 'string' },
-        'audit-tls-cert': { type: 'string' },
-        'audit-tls-key': { type: 'string' },
-        'audit-client-ca': { type: 'string' },
-        'audit-webhook-token-file': { type: 'string' },
-        'audit-webhook-insecure-http': { type: 'boolean' },
-        'audit-log-path': { type: 'string' },
         ui: { type: 'string' },
       },
     });
@@ -155,28 +149,6 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     }
     return runServeCommand(
       { dataDir: values['data-dir'], stopSignal: stopSignal(), ...(values.ui !== undefined ? { ui: values.ui } : {}) },
-      io,
-    );
-  }
-  if (command === 'run') {
-    const opt = <T>(name: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [name]: v });
-    return runRunCommand(
-      {
-        cluster: values.cluster ?? 'default',
-        sources: values.sources ?? 'audit',
-        dataDir: values['data-dir'] ?? '.kubestitch-data',
-        insecureHttp: values['audit-webhook-insecure-http'] === true,
-        stopSignal: stopSignal(),
-        ...opt('out', values.out),
-        ...opt('otlpEndpoint', values['otlp-endpoint']),
-        ...opt('webhookAddr', values['audit-webhook-addr']),
-        ...opt('webhookPath', values['audit-webhook-path']),
-        ...opt('tlsCert', values['audit-tls-cert']),
-        ...opt('tlsKey', values['audit-tls-key']),
-        ...opt('clientCa', values['audit-client-ca']),
-        ...opt('tokenFile', values['audit-webhook-token-file']),
-        ...opt('auditLogPath', values['audit-log-path']),
-      },
       io,
     );
   }

@@ -1,145 +1,259 @@
-import { outputSink } from './output-sink.js';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { ExportSpool, TRACE_STORE_NAMESPACE, TraceStore } from '../../storage/index.js';
+import type { KvStore } from '../../storage/index.js';
+import { ExportedOnceSink } from '../export/exported-once-sink.js';
+import { FanOutSink } from '../export/fan-out-sink.js';
+import { OtlpGrpcSink } from '../export/otlp-grpc-sink.js';
+import { OtlpJsonFileSink } from '../export/otlp-json-file-sink.js';
+import type { SpanSink } from '../export/sink.js';
+import { SpoolingSink } from '../export/spooling-sink.js';
+import { TraceStoreSink } from '../export/trace-store-sink.js';
 import { startRunService } from '../live/run-service.js';
+import type { RunServiceOptions, RunningService } from '../live/run-service.js';
+import { KubeHttp, loadKubeConfig } from '../sources/watch/kube-http.js';
+import { startUiServer } from '../ui/ui-server.js';
+import type { UiServer } from '../ui/ui-server.js';
+import { packageVersion } from '../version.js';
 import type { CliIo } from './main.js';
+import { RUN_OPTIONS, resolveRunSettings } from './run-config.js';
+import type { ListenAddr, RunSettings } from './run-config.js';
 
-export interface RunCommandOptions {
-  readonly cluster: string;
-  readonly sources: string;
-  readonly dataDir: string;
-  readonly out?: string;
-  readonly otlpEndpoint?: string;
-  readonly webhookAddr?: string;
-  readonly webhookPath?: string;
-  readonly tlsCert?: string;
-  readonly tlsKey?: string;
-  readonly clientCa?: string;
-  readonly insecureHttp: boolean;
-  readonly tokenFile?: string;
-  readonly auditLogPath?: string;
-  readonly otlpGrpcAddr?: string;
-  readonly otlpHttpAddr?: string;
-  readonly forwardEndpoint?: string;
-  readonly stitchMode?: 'reparent' | 'link';
-  /** Resolves when the service should stop (SIGTERM/SIGINT in the CLI). */
-  readonly stopSignal: Promise<unknown>;
-}
+export const RUN_USAGE = `Usage: kubestitch run [--config FILE] [options]
+
+The long-running service: watches the cluster (objects and Events), takes audit events (webhook
+and/or audit log file) and real component spans (OTLP), and exports the traces — durably: every
+input is journaled under --data-dir first, so a restart continues open operations.
+
+Sources and cluster:
+  --sources LIST            watch,events,audit,otlp (default: watch,events, plus audit/otlp when
+                            their options are given)
+  --kubeconfig FILE         default: in-cluster service account, else $KUBECONFIG / ~/.kube/config
+  --context NAME            kubeconfig context
+  --watch-kinds LIST        more kinds: resource.version[.group][:metadata], e.g. services.v1,
+                            ingresses.v1.networking.k8s.io, certificates.v1.cert-manager.io:metadata
+  --cluster NAME            k8s.cluster.name of every span (default "default")
+  --data-dir DIR            journal, checkpoints, spool, embedded store (default ./.kubestitch-data)
+Outputs:
+  --otlp-endpoint URL       export over OTLP gRPC (spooled under --data-dir while it is down)
+  --spool-max-bytes N       export spool bound (default 1 GiB; beyond it the oldest are dropped)
+  --out FILE                append OTLP/JSON lines
+  --ui [HOST]:PORT          serve the viewer + Jaeger-compatible API from the embedded store
+                            (the default output, on 127.0.0.1:16686, without --out/--otlp-endpoint)
+  --store-retention-hours N, --store-max-bytes N   embedded store retention (72 h, 2 GiB)
+  --admin-addr [HOST]:PORT  /metrics, /healthz, /readyz
+Audit:
+  --audit-webhook-addr [HOST]:PORT, --audit-webhook-path PATH (default /audit)
+  --audit-tls-cert FILE, --audit-tls-key FILE, --audit-client-ca FILE (mTLS)
+  --audit-webhook-token-file FILE, --audit-webhook-insecure-http, --audit-log-path FILE
+Real spans:
+  --otlp-grpc-addr [HOST]:PORT (default :4317), --otlp-http-addr [HOST]:PORT (default :4318)
+  --otlp-forward-endpoint URL   where real spans go after stitching (default: --otlp-endpoint)
+  --stitch reparent|link
+High availability:
+  --leader-elect, --leader-election-namespace NS, --leader-election-lease-name NAME
+  --shutdown-deadline-seconds N   SIGTERM: how long to drain the export (default 20)
+`;
 
 /**
- * `kubestitch run`: the long-running service. This version runs the audit source (webhook and/or
- * audit log file); live watches arrive with the live-mode issue. Resolves to the exit status.
+ * `kubestitch run`. Resolves to the exit status (0 after a clean stop, 1 when it cannot start,
+ * 2 for usage errors); never rejects.
  */
-export async function runRunCommand(options: RunCommandOptions, io: CliIo): Promise<number> {
-  const sources = options.sources.split(',').map((s) => s.trim());
-  const unsupported = sources.filter((s) => s !== 'audit' && s !== 'otlp');
-  if (unsupported.length > 0) {
-    io.err(
-      `kubestitch run: source(s) ${unsupported.join(', ')} not available in this version; use audit and/or otlp\n`,
-    );
+export async function runRunCommand(argv: readonly string[], io: CliIo, stopSignal: Promise<unknown>): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({ args: [...argv], options: RUN_OPTIONS, allowPositionals: false, strict: true }).values;
+  } catch (err: unknown) {
+    io.err(`kubestitch run: ${err instanceof Error ? err.message : String(err)}\n\n${RUN_USAGE}`);
     return 2;
   }
-  const withOtlp = sources.includes('otlp');
-  const grpcAddr = withOtlp ? parseAddr(options.otlpGrpcAddr ?? ':4317') : undefined;
-  const httpAddr = withOtlp ? parseAddr(options.otlpHttpAddr ?? ':4318') : undefined;
-  if (withOtlp && (grpcAddr === undefined || httpAddr === undefined)) {
-    io.err('kubestitch run: --otlp-grpc-addr / --otlp-http-addr must be [host]:port\n');
-    return 2;
-  }
-  if (sources.includes('audit') && options.webhookAddr === undefined && options.auditLogPath === undefined) {
-    io.err('kubestitch run: --sources audit needs --audit-webhook-addr and/or --audit-log-path\n');
-    return 2;
-  }
-  if (
-    options.webhookAddr !== undefined &&
-    !options.insecureHttp &&
-    (options.tlsCert === undefined || options.tlsKey === undefined)
-  ) {
-    io.err(
-      'kubestitch run: the audit webhook serves HTTPS: give --audit-tls-cert and --audit-tls-key (or --audit-webhook-insecure-http)\n',
-    );
-    return 2;
-  }
-  const sink = outputSink(options);
-  if (sink === undefined) {
-    io.err('kubestitch run: give --out FILE and/or --otlp-endpoint URL (the embedded store arrives with the viewer)\n');
-    return 2;
-  }
-  const logger = pino({ name: 'kubestitch', base: { cluster: options.cluster } }, pino.destination(2));
-  let webhook;
-  if (options.webhookAddr !== undefined) {
-    const addr = parseAddr(options.webhookAddr);
-    if (addr === undefined) {
-      io.err(`kubestitch run: --audit-webhook-addr must be [host]:port, got ${options.webhookAddr}\n`);
+  let configText: string | undefined;
+  if (values.config !== undefined) {
+    try {
+      configText = await readFile(values.config, 'utf8');
+    } catch (err: unknown) {
+      io.err(`kubestitch run: cannot read --config ${values.config}: ${(err as Error).message}\n`);
       return 2;
     }
-    webhook = {
-      ...addr,
-      ...(options.webhookPath !== undefined ? { path: options.webhookPath } : {}),
-      ...(options.insecureHttp ? { insecureHttp: true } : {}),
-      ...(options.tlsCert !== undefined && options.tlsKey !== undefined
-        ? {
-            tls: {
-              certFile: options.tlsCert,
-              keyFile: options.tlsKey,
-              ...(options.clientCa !== undefined ? { clientCaFile: options.clientCa } : {}),
-            },
-          }
-        : {}),
-      ...(options.tokenFile !== undefined ? { tokenFile: options.tokenFile } : {}),
-    };
   }
-  let service;
+  const settings = resolveRunSettings(values, configText, values.config);
+  if (typeof settings === 'string') {
+    io.err(`kubestitch run: ${settings}\n`);
+    return 2;
+  }
+  const logger = pino({ name: 'kubestitch', base: { cluster: settings.cluster } }, pino.destination(2));
+  let http: KubeHttp | undefined;
+  if (settings.sources.has('watch') || settings.sources.has('events')) {
+    try {
+      http = new KubeHttp(
+        loadKubeConfig({
+          ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
+          ...(settings.context !== undefined ? { context: settings.context } : {}),
+        }),
+      );
+    } catch (err: unknown) {
+      io.err(`kubestitch run: cannot load the kubeconfig: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+  const outputs = new Outputs(settings, logger);
+  let service: RunningService;
   try {
-    service = await startRunService({
-      cluster: options.cluster,
-      dataDir: options.dataDir,
-      sink,
-      logger: logger.child({ mod: 'run' }),
-      ...(webhook !== undefined ? { webhook } : {}),
-      ...(options.auditLogPath !== undefined ? { auditLogPath: options.auditLogPath } : {}),
-      ...(withOtlp && grpcAddr !== undefined && httpAddr !== undefined
-        ? {
-            otlp: {
-              grpcPort: grpcAddr.port,
-              httpPort: httpAddr.port,
-              ...(grpcAddr.host !== undefined ? { host: grpcAddr.host } : {}),
-              ...(options.stitchMode !== undefined ? { mode: options.stitchMode } : {}),
-              // Real spans go where the synthesized ones go unless told otherwise.
-              ...((options.forwardEndpoint ?? options.otlpEndpoint) !== undefined
-                ? { forwardUrl: options.forwardEndpoint ?? options.otlpEndpoint }
-                : {}),
-            },
-          }
-        : {}),
-    });
+    service = await startRunService(serviceOptions(settings, http, outputs, logger));
   } catch (err: unknown) {
     io.err(`kubestitch run: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
-    await sink.shutdown();
+    await outputs.close();
+    return 1;
+  }
+  let ui: UiServer | undefined;
+  try {
+    if (settings.ui !== undefined && outputs.traceStore !== undefined) {
+      ui = await startUiServer({ store: outputs.traceStore, addr: addrText(settings.ui), logger });
+    }
+  } catch (err: unknown) {
+    io.err(`kubestitch run: cannot serve the viewer: ${(err as Error).message}\n`);
+    await service.stop();
     return 1;
   }
   const a = service.webhookAddress;
   logger.info(
     {
+      apiserver: http?.server,
       webhook: a === undefined ? undefined : `${a.address}:${a.port}`,
-      auditLog: options.auditLogPath,
+      auditLog: settings.auditLogPath,
       otlpGrpcPort: service.otlpGrpcPort,
       otlpHttpPort: service.otlpHttpPort,
+      viewer: ui?.url,
     },
     'kubestitch running',
   );
-  await options.stopSignal;
-  logger.info({}, 'stopping: draining intake and export');
+  if (ui !== undefined) io.out(`kubestitch: viewer at ${ui.url}\n`);
+  await stopSignal;
+  logger.info({}, 'stopping: intake stops, journaled work is processed, export drains');
+  await ui?.close();
   await service.stop();
-  await sink.shutdown();
+  await outputs.close();
   logger.info({ ...service.pipeline.stats }, 'stopped');
   return 0;
 }
 
-function parseAddr(addr: string): { host?: string; port: number } | undefined {
-  const i = addr.lastIndexOf(':');
-  if (i < 0) return undefined;
-  const port = Number(addr.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined;
-  const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return host === '' ? { port } : { host, port };
+function serviceOptions(
+  s: RunSettings,
+  http: KubeHttp | undefined,
+  outputs: Outputs,
+  logger: pino.Logger,
+): RunServiceOptions {
+  const opt = <T>(name: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [name]: v });
+  const w = s.webhook;
+  return {
+    cluster: s.cluster,
+    dataDir: s.dataDir,
+    sink: (store) => outputs.open(store),
+    logger: logger.child({ mod: 'run' }),
+    ...opt(
+      'webhook',
+      w === undefined
+        ? undefined
+        : {
+            port: w.addr.port,
+            ...opt('host', w.addr.host),
+            ...opt('path', w.path),
+            ...(w.insecureHttp ? { insecureHttp: true } : {}),
+            ...(w.tlsCert !== undefined && w.tlsKey !== undefined
+              ? { tls: { certFile: w.tlsCert, keyFile: w.tlsKey, ...opt('clientCaFile', w.clientCa) } }
+              : {}),
+            ...opt('tokenFile', w.tokenFile),
+          },
+    ),
+    ...opt('auditLogPath', s.sources.has('audit') ? s.auditLogPath : undefined),
+    ...opt(
+      'otlp',
+      s.sources.has('otlp')
+        ? {
+            ...opt('grpcPort', s.otlpGrpcAddr?.port),
+            ...opt('httpPort', s.otlpHttpAddr?.port),
+            ...opt('host', s.otlpGrpcAddr?.host),
+            ...opt('mode', s.stitchMode),
+            // Real spans go where the synthesized ones go unless told otherwise.
+            ...opt('forwardUrl', s.otlpForwardEndpoint ?? s.otlpEndpoint),
+          }
+        : undefined,
+    ),
+    ...opt(
+      'watch',
+      http === undefined
+        ? undefined
+        : {
+            http,
+            objects: s.sources.has('watch'),
+            events: s.sources.has('events'),
+            extraKinds: s.sources.has('watch') ? s.watchKinds : [],
+          },
+    ),
+  };
+}
+
+/**
+ * The sinks `run` exports to, built on the data dir's store: OTLP gRPC behind the LevelDB export
+ * spool (each span id sent once across restarts), an appended OTLP/JSON file, the embedded trace
+ * store. More than one: a fan-out.
+ */
+class Outputs {
+  traceStore: TraceStore | undefined;
+  #sink: SpanSink | undefined;
+  readonly #s: RunSettings;
+  readonly #logger: pino.Logger;
+
+  constructor(settings: RunSettings, logger: pino.Logger) {
+    this.#s = settings;
+    this.#logger = logger;
+  }
+
+  async open(store: KvStore): Promise<SpanSink> {
+    const s = this.#s;
+    const scopeVersion = packageVersion();
+    const sinks: SpanSink[] = [];
+    if (s.otlpEndpoint !== undefined) {
+      const spool = await ExportSpool.open(store.namespace('spool'), {
+        maxBytes: s.spoolMaxBytes,
+        logger: this.#logger.child({ mod: 'spool' }),
+      });
+      const otlp = new OtlpGrpcSink({ url: s.otlpEndpoint, scopeVersion });
+      sinks.push(
+        new SpoolingSink({
+          spool,
+          inner: new ExportedOnceSink(otlp, store.namespace('exported')),
+          logger: this.#logger.child({ mod: 'export' }),
+          flushDeadlineMs: s.shutdownDeadlineMs,
+        }),
+      );
+    }
+    if (s.out !== undefined) {
+      sinks.push(
+        new ExportedOnceSink(new OtlpJsonFileSink({ path: s.out, scopeVersion }), store.namespace('exported-file')),
+      );
+    }
+    if (s.embeddedStore) {
+      this.traceStore = await TraceStore.open(store.namespace(TRACE_STORE_NAMESPACE), {
+        retentionMs: s.storeRetentionHours * 3_600_000,
+        maxBytes: s.storeMaxBytes,
+        logger: this.#logger.child({ mod: 'store' }),
+      });
+      sinks.push(new TraceStoreSink(this.traceStore, { closeStore: true }));
+    }
+    const [only] = sinks;
+    this.#sink = sinks.length > 1 ? new FanOutSink(sinks) : only;
+    if (this.#sink === undefined) throw new Error('no output configured');
+    return this.#sink;
+  }
+
+  /** Shuts the sinks down if the service did not (it does when it started). Never rejects. */
+  async close(): Promise<void> {
+    await this.#sink?.shutdown().catch(() => undefined);
+  }
+}
+
+function addrText(a: ListenAddr): string {
+  return `${a.host === undefined ? '' : a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 }

@@ -62,6 +62,7 @@ export class JournalPipeline {
   readonly #logger: PipelineLogger;
   readonly #nowMs: () => number;
   readonly #unexported: { seq: number; spans: SpanData[] }[] = [];
+  readonly #lastRvByKind = new Map<string, string>();
   #readSeq: number;
   #running: Promise<void> | undefined;
   #again = false;
@@ -79,6 +80,15 @@ export class JournalPipeline {
     this.#logger = options.logger;
     this.#nowMs = options.nowMs ?? Date.now;
     this.#readSeq = options.journal.committedSeq;
+  }
+
+  /**
+   * The resourceVersion of the last journaled change per `apiVersion/kind` (the two Event APIs
+   * apart): a watch of that resource can resume there even when its periodic checkpoint did not
+   * make it to disk before a crash (a watch delivers one resource's changes in order).
+   */
+  get lastResourceVersions(): ReadonlyMap<string, string> {
+    return this.#lastRvByKind;
   }
 
   /** The last journal sequence handed to synth. */
@@ -171,6 +181,12 @@ export class JournalPipeline {
       return this.#process(record);
     }
     const records = watchValueToRecords(value, origin);
+    const object = value['object'];
+    const kind = str(object, 'kind');
+    const rv = str(object, 'metadata', 'resourceVersion');
+    if (kind !== undefined && rv !== undefined && value['missed'] !== true) {
+      this.#lastRvByKind.set(`${str(object, 'apiVersion') ?? ''}/${kind}`, rv);
+    }
     if (typeof records === 'string') return this.#malformed(entry.seq, records);
     const missed = value['missed'] === true;
     const out: SpanData[] = [];

@@ -46,7 +46,11 @@ export interface WatchSourceOptions {
 export interface RunServiceOptions {
   readonly cluster: string;
   readonly dataDir: string;
-  readonly sink: SpanSink;
+  /**
+   * Where spans go. A function is called once with the data dir's store, for sinks that keep
+   * state there (the export spool, the embedded trace store): one LevelDB, one lock.
+   */
+  readonly sink: SpanSink | ((store: KvStore) => Promise<SpanSink>);
   readonly logger: PipelineLogger;
   readonly webhook?: {
     readonly host?: string;
@@ -86,6 +90,10 @@ export interface RunningService {
   readonly otlpHttpPort: number | undefined;
   readonly pipeline: JournalPipeline;
   readonly synth: Synthesizer;
+  /** The sink in use (the one `options.sink` built, when it was a function). */
+  readonly sink: SpanSink;
+  /** The data dir's store (for status readers; closed by `stop()`). */
+  readonly store: KvStore;
   status(): RunStatus;
   /** Appends a clock tick to the journal and processes it (the ticker does this every tickMs). */
   tick(): Promise<void>;
@@ -115,6 +123,9 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
+    const sink = typeof options.sink === 'function' ? await options.sink(store) : options.sink;
+    // Runs after everything else has stopped and drained, right before the store closes.
+    if (sink !== options.sink) closers.push(() => sink.shutdown());
     const intake = await IntakeLog.open(store.namespace('journal'), {
       nowMs,
       retainCommitted: true,
@@ -125,7 +136,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
     const otlp =
       options.otlp === undefined
         ? undefined
-        : await startOtlpStitch(options.otlp, options.cluster, options.sink, options.logger);
+        : await startOtlpStitch(options.otlp, options.cluster, sink, options.logger);
     if (otlp !== undefined) closers.push(() => otlp.close());
     const maxOperationMs = options.maxOperationMs ?? MAX_OPERATION_MS;
     const synth = new Synthesizer({
@@ -134,7 +145,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
       windowMs: WINDOW_MS,
       ...(otlp !== undefined ? { onAnchor: otlp.onAnchor, onAnchorEnd: otlp.onAnchorEnd } : {}),
     });
-    const pipeline = new JournalPipeline({ journal: intake, synth, sink: options.sink, logger: options.logger, nowMs });
+    const pipeline = new JournalPipeline({ journal: intake, synth, sink, logger: options.logger, nowMs });
     const baseline = await loadBaseline(baselineStore);
     if (baseline.skipped > 0) options.logger.warn({ skipped: baseline.skipped }, 'unusable baseline objects skipped');
     await pipeline.restore(baseline.records, Math.max(intake.baseSeq, await baselineBase(baselineStore)));
@@ -160,6 +171,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
             journal: intake,
             checkpoints: store.namespace('informers'),
             known: (kind) => synth.knownObjects(kind),
+            resumeHints: pipeline.lastResourceVersions,
             onJournaled: drain,
             logger: options.logger,
             nowMs,
@@ -222,10 +234,12 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
         journal: intake.stats(),
         restoredEntries: pipeline.stats.restored,
       }),
+      sink,
+      store,
       stop: () =>
         (stopping ??= (async () => {
+          if (sink === options.sink) closers.splice(1, 0, () => sink.flush());
           await stopAll();
-          await options.sink.flush();
         })()),
     };
   } catch (err: unknown) {

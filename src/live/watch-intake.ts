@@ -16,6 +16,8 @@ export interface WatchIntakeOptions {
   readonly journal: IntakeLog;
   /** Where resume resourceVersions live (its own namespace). */
   readonly checkpoints: KvStore;
+  /** Resume points the journal implies (`apiVersion/kind` → resourceVersion), used when newer than a checkpoint. */
+  readonly resumeHints?: ReadonlyMap<string, string>;
   /** The objects synth holds of a kind (for relist diffs); Event kinds hold none. */
   readonly known: (kind: string) => Iterable<readonly [string, KnownObject]>;
   /** Called after entries were journaled (the pipeline drains them). */
@@ -53,10 +55,16 @@ export class WatchIntake {
     for (const resource of options.resources) {
       const id = resourceId(resource);
       const saved = await options.checkpoints.get(`rv/${id}`);
+      const resume = newer(
+        typeof saved === 'string' && saved !== '' ? saved : undefined,
+        options.resumeHints?.get(
+          `${resource.group === '' ? '' : `${resource.group}/`}${resource.version}/${resource.kind}`,
+        ),
+      );
       const informer = new Informer({
         http: options.http,
         resource,
-        ...(typeof saved === 'string' && saved !== '' ? { resourceVersion: saved } : {}),
+        ...(resume !== undefined ? { resourceVersion: resume } : {}),
         known: () => (resource.kind === 'Event' ? [] : options.known(resource.kind)),
         onEvents: (events) => intake.#journal(events),
         onResourceVersion: (rv) => intake.#dirty.set(id, rv),
@@ -117,4 +125,14 @@ export class WatchIntake {
     });
     return this.#flushing;
   }
+}
+
+// resourceVersions are opaque to clients, but etcd's are integers: the larger one is the later
+// resume point. Non-numeric ones (other storage backends) keep the checkpoint.
+function newer(checkpoint: string | undefined, hint: string | undefined): string | undefined {
+  if (hint === undefined) return checkpoint;
+  if (checkpoint === undefined) return hint;
+  const a = Number(checkpoint);
+  const b = Number(hint);
+  return Number.isSafeInteger(a) && Number.isSafeInteger(b) && b > a ? hint : checkpoint;
 }

@@ -1,0 +1,274 @@
+import { parse as parseYaml } from 'yaml';
+import { parseResourceSpec } from '../sources/watch/resources.js';
+import type { ResourceSpec } from '../sources/watch/resources.js';
+
+/**
+ * Every `kubestitch run` option. The config file (`--config FILE`, YAML) uses the same names as
+ * keys; a flag on the command line overrides the file. `list` options take a comma-separated
+ * string on the command line and a YAML list or a string in the file.
+ */
+export const RUN_OPTIONS = {
+  config: { type: 'string' },
+  cluster: { type: 'string' },
+  sources: { type: 'string', list: true },
+  'data-dir': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+  'watch-kinds': { type: 'string', list: true },
+  out: { type: 'string' },
+  'otlp-endpoint': { type: 'string' },
+  'spool-max-bytes': { type: 'string', number: true },
+  ui: { type: 'string' },
+  'store-retention-hours': { type: 'string', number: true },
+  'store-max-bytes': { type: 'string', number: true },
+  'admin-addr': { type: 'string' },
+  'metrics-owner-allow': { type: 'string', list: true },
+  'metrics-namespace-allow': { type: 'string', list: true },
+  'audit-webhook-addr': { type: 'string' },
+  'audit-webhook-path': { type: 'string' },
+  'audit-tls-cert': { type: 'string' },
+  'audit-tls-key': { type: 'string' },
+  'audit-client-ca': { type: 'string' },
+  'audit-webhook-token-file': { type: 'string' },
+  'audit-webhook-insecure-http': { type: 'boolean' },
+  'audit-log-path': { type: 'string' },
+  'otlp-grpc-addr': { type: 'string' },
+  'otlp-http-addr': { type: 'string' },
+  'otlp-forward-endpoint': { type: 'string' },
+  stitch: { type: 'string' },
+  'leader-elect': { type: 'boolean' },
+  'leader-election-namespace': { type: 'string' },
+  'leader-election-lease-name': { type: 'string' },
+  'leader-election-identity': { type: 'string' },
+  'shutdown-deadline-seconds': { type: 'string', number: true },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; list?: boolean; number?: boolean }>;
+
+export type RunOptionName = keyof typeof RUN_OPTIONS;
+
+/** `[host]:port` as given (host undefined: all interfaces). */
+export interface ListenAddr {
+  readonly host?: string;
+  readonly port: number;
+}
+
+export type RunSource = 'watch' | 'events' | 'audit' | 'otlp';
+
+/** The resolved, validated settings `kubestitch run` starts from. */
+export interface RunSettings {
+  readonly cluster: string;
+  readonly sources: ReadonlySet<RunSource>;
+  readonly dataDir: string;
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly watchKinds: readonly ResourceSpec[];
+  readonly out?: string;
+  readonly otlpEndpoint?: string;
+  readonly spoolMaxBytes: number;
+  /** Viewer + query API address; set by default when spans go to the embedded store. */
+  readonly ui?: ListenAddr;
+  /** Spans go to the embedded store (no --out / --otlp-endpoint, or --ui given). */
+  readonly embeddedStore: boolean;
+  readonly storeRetentionHours: number;
+  readonly storeMaxBytes: number;
+  readonly adminAddr?: ListenAddr;
+  readonly metricsOwnerAllow: readonly string[];
+  readonly metricsNamespaceAllow: readonly string[];
+  readonly webhook?: {
+    readonly addr: ListenAddr;
+    readonly path?: string;
+    readonly tlsCert?: string;
+    readonly tlsKey?: string;
+    readonly clientCa?: string;
+    readonly tokenFile?: string;
+    readonly insecureHttp: boolean;
+  };
+  readonly auditLogPath?: string;
+  readonly otlpGrpcAddr?: ListenAddr;
+  readonly otlpHttpAddr?: ListenAddr;
+  readonly otlpForwardEndpoint?: string;
+  readonly stitchMode?: 'reparent' | 'link';
+  readonly leaderElection?: { readonly namespace: string; readonly leaseName: string; readonly identity?: string };
+  readonly shutdownDeadlineMs: number;
+}
+
+type RawValues = Partial<Record<RunOptionName, string | boolean | string[]>>;
+
+const SOURCES: ReadonlySet<string> = new Set(['watch', 'events', 'audit', 'otlp']);
+
+/**
+ * Merges the config file (YAML text, may be undefined) under the command-line values and
+ * validates the result. Returns the settings, or an error message naming the option (and file)
+ * at fault. Never throws.
+ */
+export function resolveRunSettings(cli: RawValues, configText?: string, configName = 'config'): RunSettings | string {
+  let file: RawValues = {};
+  if (configText !== undefined) {
+    const parsed = fromFile(configText, configName);
+    if (typeof parsed === 'string') return parsed;
+    file = parsed;
+  }
+  const v: RawValues = { ...file, ...definedOnly(cli) };
+  const str = (k: RunOptionName): string | undefined => (typeof v[k] === 'string' ? v[k] : undefined);
+  const list = (k: RunOptionName): string[] => {
+    const x = v[k];
+    const items = Array.isArray(x) ? x : typeof x === 'string' ? [x] : [];
+    return items
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  };
+  const num = (k: RunOptionName, dflt: number): number | string => {
+    const x = str(k);
+    if (x === undefined) return dflt;
+    const n = Number(x);
+    return Number.isFinite(n) && n > 0 ? n : `--${k} must be a positive number, got ${x}`;
+  };
+  const addr = (k: RunOptionName): ListenAddr | undefined | string => {
+    const x = str(k);
+    if (x === undefined) return undefined;
+    return parseListenAddr(x) ?? `--${k} must be [host]:port, got ${x}`;
+  };
+
+  const webhookAddr = addr('audit-webhook-addr');
+  const grpc = addr('otlp-grpc-addr');
+  const http = addr('otlp-http-addr');
+  const ui = addr('ui');
+  const admin = addr('admin-addr');
+  for (const a of [webhookAddr, grpc, http, ui, admin]) if (typeof a === 'string') return a;
+  const numbers = {
+    spool: num('spool-max-bytes', 1024 ** 3),
+    retention: num('store-retention-hours', 72),
+    storeMax: num('store-max-bytes', 2 * 1024 ** 3),
+    deadline: num('shutdown-deadline-seconds', 20),
+  };
+  for (const n of Object.values(numbers)) if (typeof n === 'string') return n;
+
+  let sources = list('sources');
+  if (sources.length === 0) {
+    // Default: watch the cluster; add what the other options ask for.
+    sources = ['watch', 'events'];
+    if (webhookAddr !== undefined || str('audit-log-path') !== undefined) sources.push('audit');
+    if (grpc !== undefined || http !== undefined) sources.push('otlp');
+  }
+  const unknown = sources.filter((s) => !SOURCES.has(s));
+  if (unknown.length > 0) return `--sources: unknown source(s) ${unknown.join(', ')}; use watch, events, audit, otlp`;
+  const set = new Set(sources as RunSource[]);
+  if (set.has('audit') && webhookAddr === undefined && str('audit-log-path') === undefined) {
+    return '--sources audit needs --audit-webhook-addr and/or --audit-log-path';
+  }
+  const insecure = v['audit-webhook-insecure-http'] === true;
+  if (
+    webhookAddr !== undefined &&
+    !insecure &&
+    (str('audit-tls-cert') === undefined || str('audit-tls-key') === undefined)
+  ) {
+    return 'the audit webhook serves HTTPS: give --audit-tls-cert and --audit-tls-key (or --audit-webhook-insecure-http)';
+  }
+  const stitch = str('stitch');
+  if (stitch !== undefined && stitch !== 'reparent' && stitch !== 'link')
+    return `--stitch must be reparent or link, got ${stitch}`;
+  const watchKinds: ResourceSpec[] = [];
+  for (const item of list('watch-kinds')) {
+    const spec = parseResourceSpec(item);
+    if (typeof spec === 'string') return `--watch-kinds ${spec}`;
+    watchKinds.push(spec);
+  }
+  const out = str('out');
+  const otlpEndpoint = str('otlp-endpoint');
+  const embeddedStore = (out === undefined && otlpEndpoint === undefined) || ui !== undefined;
+  const leaderElect = v['leader-elect'] === true;
+  const opt = <T>(name: string, x: T | undefined): Record<string, T> => (x === undefined ? {} : { [name]: x });
+  return {
+    cluster: str('cluster') ?? 'default',
+    sources: set,
+    dataDir: str('data-dir') ?? '.kubestitch-data',
+    watchKinds,
+    spoolMaxBytes: numbers.spool as number,
+    embeddedStore,
+    storeRetentionHours: numbers.retention as number,
+    storeMaxBytes: numbers.storeMax as number,
+    metricsOwnerAllow: list('metrics-owner-allow'),
+    metricsNamespaceAllow: list('metrics-namespace-allow'),
+    shutdownDeadlineMs: (numbers.deadline as number) * 1000,
+    ...opt('kubeconfig', str('kubeconfig')),
+    ...opt('context', str('context')),
+    ...opt('out', out),
+    ...opt('otlpEndpoint', otlpEndpoint),
+    ...opt('ui', ui ?? (embeddedStore ? { host: '127.0.0.1', port: 16686 } : undefined)),
+    ...opt('adminAddr', admin),
+    ...opt(
+      'webhook',
+      webhookAddr === undefined
+        ? undefined
+        : {
+            addr: webhookAddr,
+            insecureHttp: insecure,
+            ...opt('path', str('audit-webhook-path')),
+            ...opt('tlsCert', str('audit-tls-cert')),
+            ...opt('tlsKey', str('audit-tls-key')),
+            ...opt('clientCa', str('audit-client-ca')),
+            ...opt('tokenFile', str('audit-webhook-token-file')),
+          },
+    ),
+    ...opt('auditLogPath', str('audit-log-path')),
+    ...opt('otlpGrpcAddr', set.has('otlp') ? (grpc ?? { port: 4317 }) : undefined),
+    ...opt('otlpHttpAddr', set.has('otlp') ? (http ?? { port: 4318 }) : undefined),
+    ...opt('otlpForwardEndpoint', str('otlp-forward-endpoint')),
+    ...opt('stitchMode', stitch as 'reparent' | 'link' | undefined),
+    ...opt(
+      'leaderElection',
+      leaderElect
+        ? {
+            namespace: str('leader-election-namespace') ?? process.env['POD_NAMESPACE'] ?? 'default',
+            leaseName: str('leader-election-lease-name') ?? 'kubestitch',
+            ...opt('identity', str('leader-election-identity')),
+          }
+        : undefined,
+    ),
+  };
+}
+
+/** `[host]:port` → address; undefined when malformed. */
+export function parseListenAddr(text: string): ListenAddr | undefined {
+  const i = text.lastIndexOf(':');
+  if (i < 0) return undefined;
+  const portText = text.slice(i + 1);
+  const port = Number(portText);
+  if (portText === '' || !Number.isInteger(port) || port < 0 || port > 65535) return undefined;
+  const host = text.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  return host === '' ? { port } : { host, port };
+}
+
+function definedOnly(values: RawValues): RawValues {
+  return Object.fromEntries(Object.entries(values).filter(([, x]) => x !== undefined)) as RawValues;
+}
+
+// The file's keys are the flag names; values are checked against each option's type.
+function fromFile(text: string, name: string): RawValues | string {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err: unknown) {
+    return `${name}: not valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) return `${name}: expected a mapping of option names to values`;
+  const out: RawValues = {};
+  for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+    if (!(key in RUN_OPTIONS) || key === 'config') return `${name}: unknown option "${key}"`;
+    const spec: { type: string; list?: boolean; number?: boolean } = RUN_OPTIONS[key as RunOptionName];
+    if (value === null) continue;
+    if (spec.type === 'boolean') {
+      if (typeof value !== 'boolean') return `${name}: "${key}" must be true or false`;
+      out[key as RunOptionName] = value;
+    } else if (spec.list === true && Array.isArray(value)) {
+      if (!value.every((x) => typeof x === 'string')) return `${name}: "${key}" must be a list of strings`;
+      out[key as RunOptionName] = value as string[];
+    } else if (typeof value === 'string' || (typeof value === 'number' && spec.number === true)) {
+      out[key as RunOptionName] = String(value);
+    } else {
+      return `${name}: "${key}" must be a ${spec.number === true ? 'number' : 'string'}`;
+    }
+  }
+  return out;
+}
