@@ -11,5 +11,21 @@ export { WriteBatcher, WriteBatcherFullError } from './write-batcher.js';
 export { SchemaMismatchError, StoreClosedError, StoreLockedError, StoreOpenError } from './errors.js';
 export { IntakeLog, IntakeLogFullError } from './intake-log.js';
 export type { AppendResult, IntakeEntry, IntakeLogOptions, IntakeLogStats, IntakeRecord } from './intake-log.js';
-export { TRACE_STORE_NAMESPACE, TraceStore, TraceStoreFullError, openTraceStore } from './trace-store.js';
-export { ExportSpool, ExportSpoolFullError, type ExportSpoolOptions, type ExportSpoolStats, type SpoolAppendResult, type SpoolDropReason, type SpoolLogger, type SpoolOverflowPolicy, type SpooledBatch } from './export-spool.js';
+export {
+  DATA_DIR_SCHEMA_VERSION,
+  TRACE_STORE_NAMESPACE,
+  TraceStore,
+  TraceStoreFullError,
+  openTraceStore,
+} from './trace-store.js';
+export {
+  ExportSpool,
+  ExportSpoolFullError,
+  type ExportSpoolOptions,
+  type ExportSpoolStats,
+  type SpoolAppendResult,
+  type SpoolDropReason,
+  type SpoolLogger,
+  type SpoolOverflowPolicy,
+  type SpooledBatch,
+} from './export-spool.js';

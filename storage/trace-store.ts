@@ -30,8 +30,12 @@ export type { TraceRootInfo, TraceSummary } from './trace-store-summary.js';
 
 /** The `namespace()` of the data-dir store the trace store lives in (shared with `run`). */
 export const TRACE_STORE_NAMESPACE = 'trace-store';
-/** The data directory's schema version (the one `kubestitch run` opens it with). */
-export const DATA_DIR_SCHEMA_VERSION = 1;
+/**
+ * The data directory's schema version: `kubestitch run`, `serve` and `replay --data-dir` open it
+ * with this one. Bump it (with a migration or an ADR) whenever a stored layout changes.
+ * 2: the audit intake log became the journal of every source, retained for restarts.
+ */
+export const DATA_DIR_SCHEMA_VERSION = 2;
 
 /** The slice of a pino logger the store uses. */
 export interface TraceStoreLogger {

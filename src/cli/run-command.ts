@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ExportSpool, TRACE_STORE_NAMESPACE, TraceStore } from '../../storage/index.js';
@@ -10,7 +11,14 @@ import { OtlpJsonFileSink } from '../export/otlp-json-file-sink.js';
 import type { SpanSink } from '../export/sink.js';
 import { SpoolingSink } from '../export/spooling-sink.js';
 import { TraceStoreSink } from '../export/trace-store-sink.js';
+import { KubeLeaseClient, LeaderElector } from '../live/leader-election.js';
 import { startRunService } from '../live/run-service.js';
+import { startAdminServer } from '../metrics/admin-server.js';
+import type { AdminServer } from '../metrics/admin-server.js';
+import { KubestitchMetrics } from '../metrics/kubestitch-metrics.js';
+import { MetricsSink } from '../metrics/metrics-sink.js';
+import { healthReport, readyReport, registerServiceMetrics } from './run-observability.js';
+import type { RunState } from './run-observability.js';
 import type { RunServiceOptions, RunningService } from '../live/run-service.js';
 import { KubeHttp, loadKubeConfig } from '../sources/watch/kube-http.js';
 import { startUiServer } from '../ui/ui-server.js';
@@ -97,15 +105,101 @@ export async function runRunCommand(argv: readonly string[], io: CliIo, stopSign
       return 2;
     }
   }
-  const outputs = new Outputs(settings, logger);
+  const metrics = new KubestitchMetrics({
+    cardinality: {
+      ...(settings.metricsNamespaceAllow.length > 0 ? { namespaceAllow: settings.metricsNamespaceAllow } : {}),
+      ...(settings.metricsOwnerAllow.length > 0 ? { ownerAllow: settings.metricsOwnerAllow } : {}),
+    },
+  });
+  const state: RunState = { phase: 'starting', service: undefined, leader: undefined, leaderError: undefined };
+  // Node would exit with nothing left to wait for (audit-log-only mode with an idle file): the
+  // service runs until a signal, so keep the event loop alive until then.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    let admin: AdminServer | undefined;
+    if (settings.adminAddr !== undefined) {
+      try {
+        admin = await startAdminServer({
+          addr: addrText(settings.adminAddr),
+          metrics,
+          health: () => healthReport(state),
+          ready: () => readyReport(state),
+          logger,
+        });
+      } catch (err: unknown) {
+        io.err(`kubestitch run: cannot serve --admin-addr: ${(err as Error).message}\n`);
+        return 1;
+      }
+    }
+    try {
+      return await runUntilStopped(settings, http, metrics, state, logger, io, stopSignal);
+    } finally {
+      state.phase = 'stopping';
+      await admin?.close();
+    }
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+// Leader election (when on) gates everything but the admin server: a standby only waits.
+async function runUntilStopped(
+  settings: RunSettings,
+  http: KubeHttp | undefined,
+  metrics: KubestitchMetrics,
+  state: RunState,
+  logger: pino.Logger,
+  io: CliIo,
+  stopSignal: Promise<unknown>,
+): Promise<number> {
+  let elector: LeaderElector | undefined;
+  let lost: Promise<'lost'> = new Promise(() => undefined);
+  if (settings.leaderElection !== undefined) {
+    const le = settings.leaderElection;
+    const identity = le.identity ?? process.env['POD_NAME'] ?? hostname();
+    let leading!: () => void;
+    const started = new Promise<'leading'>((resolve) => (leading = () => resolve('leading')));
+    lost = new Promise((resolve) => {
+      elector = new LeaderElector({
+        client: new KubeLeaseClient(
+          loadKubeConfig(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
+        ),
+        namespace: le.namespace,
+        name: le.leaseName,
+        identity,
+        logger: logger.child({ mod: 'leader-election' }),
+        onStartedLeading: () => leading(),
+        onStoppedLeading: () => resolve('lost'),
+        onNewLeader: (who) => {
+          state.leader = who;
+        },
+      });
+    });
+    state.phase = 'standby';
+    const watchError = setInterval(() => (state.leaderError = elector?.lastError), 1_000);
+    elector?.start();
+    logger.info({ identity, lease: `${le.namespace}/${le.leaseName}` }, 'waiting for leadership');
+    const first = await Promise.race([started, stopSignal.then(() => 'stop' as const)]);
+    clearInterval(watchError);
+    if (first === 'stop') {
+      await elector?.release();
+      return 0;
+    }
+    logger.info({ identity }, 'leading: starting');
+  }
+  const outputs = new Outputs(settings, logger, metrics);
   let service: RunningService;
   try {
     service = await startRunService(serviceOptions(settings, http, outputs, logger));
   } catch (err: unknown) {
     io.err(`kubestitch run: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
     await outputs.close();
+    await elector?.release();
     return 1;
   }
+  state.service = service;
+  state.phase = 'running';
+  const unregister = registerServiceMetrics(metrics, service, outputs.spooling);
   let ui: UiServer | undefined;
   try {
     if (settings.ui !== undefined && outputs.traceStore !== undefined) {
@@ -114,6 +208,7 @@ export async function runRunCommand(argv: readonly string[], io: CliIo, stopSign
   } catch (err: unknown) {
     io.err(`kubestitch run: cannot serve the viewer: ${(err as Error).message}\n`);
     await service.stop();
+    await elector?.release();
     return 1;
   }
   const a = service.webhookAddress;
@@ -129,13 +224,19 @@ export async function runRunCommand(argv: readonly string[], io: CliIo, stopSign
     'kubestitch running',
   );
   if (ui !== undefined) io.out(`kubestitch: viewer at ${ui.url}\n`);
-  await stopSignal;
-  logger.info({}, 'stopping: intake stops, journaled work is processed, export drains');
+  const why = await Promise.race([stopSignal.then(() => 'stop' as const), lost]);
+  if (why === 'lost') logger.error({}, 'lost the leader lease: stopping so a standby takes over');
+  else logger.info({}, 'stopping: intake stops, journaled work is processed, export drains');
+  state.phase = 'stopping';
   await ui?.close();
   await service.stop();
   await outputs.close();
+  unregister();
+  // Released last: the next leader starts only once this one's journal and spool are closed.
+  await elector?.release();
   logger.info({ ...service.pipeline.stats }, 'stopped');
-  return 0;
+  // Lost leadership is a failure: the container restarts and comes back as a standby.
+  return why === 'lost' ? 1 : 0;
 }
 
 function serviceOptions(
@@ -201,13 +302,16 @@ function serviceOptions(
  */
 class Outputs {
   traceStore: TraceStore | undefined;
+  spooling: SpoolingSink | undefined;
   #sink: SpanSink | undefined;
   readonly #s: RunSettings;
   readonly #logger: pino.Logger;
+  readonly #metrics: KubestitchMetrics;
 
-  constructor(settings: RunSettings, logger: pino.Logger) {
+  constructor(settings: RunSettings, logger: pino.Logger, metrics: KubestitchMetrics) {
     this.#s = settings;
     this.#logger = logger;
+    this.#metrics = metrics;
   }
 
   async open(store: KvStore): Promise<SpanSink> {
@@ -220,14 +324,13 @@ class Outputs {
         logger: this.#logger.child({ mod: 'spool' }),
       });
       const otlp = new OtlpGrpcSink({ url: s.otlpEndpoint, scopeVersion });
-      sinks.push(
-        new SpoolingSink({
-          spool,
-          inner: new ExportedOnceSink(otlp, store.namespace('exported')),
-          logger: this.#logger.child({ mod: 'export' }),
-          flushDeadlineMs: s.shutdownDeadlineMs,
-        }),
-      );
+      this.spooling = new SpoolingSink({
+        spool,
+        inner: new ExportedOnceSink(otlp, store.namespace('exported')),
+        logger: this.#logger.child({ mod: 'export' }),
+        flushDeadlineMs: s.shutdownDeadlineMs,
+      });
+      sinks.push(this.spooling);
     }
     if (s.out !== undefined) {
       sinks.push(
@@ -243,8 +346,10 @@ class Outputs {
       sinks.push(new TraceStoreSink(this.traceStore, { closeStore: true }));
     }
     const [only] = sinks;
-    this.#sink = sinks.length > 1 ? new FanOutSink(sinks) : only;
-    if (this.#sink === undefined) throw new Error('no output configured');
+    const out = sinks.length > 1 ? new FanOutSink(sinks) : only;
+    if (out === undefined) throw new Error('no output configured');
+    // Metrics see exactly the spans the outputs accepted.
+    this.#sink = new MetricsSink(out, this.#metrics, { sinkName: 'export', counters: this.#metrics.self });
     return this.#sink;
   }
 

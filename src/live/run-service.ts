@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { IntakeLog, openLevelStore } from '../../storage/index.js';
+import { DATA_DIR_SCHEMA_VERSION, IntakeLog, openLevelStore } from '../../storage/index.js';
 import type { IntakeLogStats, KvStore } from '../../storage/index.js';
 import type { SpanSink } from '../export/sink.js';
 import { toIntakeItem } from '../sources/audit/audit-entry.js';
@@ -17,9 +17,6 @@ import { JournalPipeline, type PipelineLogger } from './journal-pipeline.js';
 import { type OtlpStitchOptions, startOtlpStitch } from './otlp-stitch-service.js';
 import { WatchIntake } from './watch-intake.js';
 
-// Bump with a migration (or an ADR) whenever a stored layout changes.
-// 2: the audit intake log became the journal of every source (retained for restarts).
-const SCHEMA_VERSION = 2;
 const TICK_MS = 1_000;
 const COMPACT_EVERY_MS = 5 * 60_000;
 // Operations end within the max age (1 h) and activity windows within 30 min: journal entries
@@ -117,7 +114,7 @@ export interface RunningService {
  */
 export async function startRunService(options: RunServiceOptions): Promise<RunningService> {
   const nowMs = options.nowMs ?? Date.now;
-  const store = await openLevelStore(options.dataDir, { schemaVersion: SCHEMA_VERSION });
+  const store = await openLevelStore(options.dataDir, { schemaVersion: DATA_DIR_SCHEMA_VERSION });
   const closers: (() => Promise<void>)[] = [() => store.close()];
   const stopAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => undefined);

@@ -238,7 +238,13 @@ export class PodTracker {
     const span = this.#terminations.get(pod.uid);
     this.#terminations.delete(pod.uid);
     if (span !== undefined) {
-      this.#ctx.tree.close(span, recordMs, { outcome: OUTCOME.ok, status: { code: 'ok' } });
+      // Deletion is how a termination succeeds — unless it happened while kubestitch was down:
+      // then the end is when the relist noticed, and the outcome says so.
+      const missed = this.#ctx.deletedOutcome === OUTCOME.deletedWhileDown;
+      this.#ctx.tree.close(span, recordMs, {
+        outcome: missed ? OUTCOME.deletedWhileDown : OUTCOME.ok,
+        status: { code: 'ok' },
+      });
       return;
     }
     // Deleted without a graceful phase (force delete, or never scheduled): an instant fact.

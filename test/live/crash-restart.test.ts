@@ -55,7 +55,7 @@ function shapes(spans: readonly { traceId: string; name: string; parentSpanId?: 
 describe('kubestitch run, killed with -9 in the middle of a rollout', () => {
   it(
     'finishes the trace after a restart: complete, no span exported twice, none lost',
-    { timeout: 180_000 },
+    { timeout: 240_000 },
     async () => {
       // Real time, so object timestamps and receive times agree: the rollout starts in 10 s and
       // takes 34 s.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { IntakeLog, openLevelStore } from '../../storage/index.js';
+import { DATA_DIR_SCHEMA_VERSION, IntakeLog, openLevelStore } from '../../storage/index.js';
 import { CaptureSink } from '../../src/export/capture-sink.js';
 import { startRunService } from '../../src/live/run-service.js';
 import { runScenario } from '../../src/sim/index.js';
@@ -65,7 +65,7 @@ describe('startRunService (audit source)', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'ks-run-'));
     const rec = runScenario('rolling-update');
     // What the webhook had stored when the process died right after answering 200.
-    const store = await openLevelStore(dataDir, { schemaVersion: 2 });
+    const store = await openLevelStore(dataDir, { schemaVersion: DATA_DIR_SCHEMA_VERSION });
     const intake = await IntakeLog.open(store.namespace('journal'), { retainCommitted: true });
     await intake.append(
       rec.audit.map((e) => {

@@ -41,6 +41,8 @@ export interface InformerStatus {
   readonly badLines: number;
   readonly lastError: string | undefined;
   readonly lastEventMs: number | undefined;
+  /** When the last list (initial or relist) completed. */
+  readonly lastListMs: number | undefined;
 }
 
 /** Logger subset (pino-compatible). */
@@ -106,6 +108,7 @@ export class Informer {
   #counts = { lists: 0, relistsOn410: 0, restarts: 0, events: 0, badLines: 0 };
   #lastError: string | undefined;
   #lastEventMs: number | undefined;
+  #lastListMs: number | undefined;
   #loop: Promise<void> | undefined;
   #syncedWaiters: (() => void)[] = [];
 
@@ -148,6 +151,7 @@ export class Informer {
       ...this.#counts,
       lastError: this.#lastError,
       lastEventMs: this.#lastEventMs,
+      lastListMs: this.#lastListMs,
     };
   }
 
@@ -260,6 +264,7 @@ export class Informer {
       });
     }
     if (gone.length > 0) await this.#deliver(gone);
+    this.#lastListMs = this.#nowMs();
     this.#setRv(listRv);
     this.#markSynced();
   }

@@ -1,0 +1,86 @@
+import type { RunningService } from '../live/run-service.js';
+import type { HealthReport } from '../metrics/admin-server.js';
+import type { KubestitchMetrics } from '../metrics/kubestitch-metrics.js';
+import type { InformerState } from '../metrics/self-metrics-sources.js';
+import { pipelineSources, spoolSources, synthSources } from '../metrics/self-metrics-adapters.js';
+import type { InformerPhase } from '../sources/watch/informer.js';
+import type { SpoolingSink } from '../export/spooling-sink.js';
+
+const STATE: Readonly<Record<InformerPhase, InformerState>> = {
+  starting: 'syncing',
+  listing: 'syncing',
+  watching: 'watching',
+  backoff: 'backoff',
+  stopped: 'stopped',
+};
+
+/**
+ * Hands the running service's counters to the self-metrics (read at scrape time): records in per
+ * source, lag, drops, informer states, the export spool. Returns the unregister function.
+ */
+export function registerServiceMetrics(
+  metrics: KubestitchMetrics,
+  service: RunningService,
+  spool: SpoolingSink | undefined,
+): () => void {
+  const offs = [
+    metrics.self.register(synthSources(service.synth)),
+    metrics.self.register(pipelineSources(service.pipeline)),
+    metrics.self.register({
+      recordsIn: () => {
+        const r = service.pipeline.stats.records;
+        return { audit: r.audit, watch: r.object, events: r.event };
+      },
+      informers: () =>
+        service.status().informers.map((i) => ({
+          name: i.resource,
+          state: STATE[i.phase],
+          restarts: i.restarts,
+          relists: i.relistsOn410 + Math.max(0, i.lists - 1),
+          ...(i.lastListMs !== undefined ? { lastSyncMs: i.lastListMs } : {}),
+        })),
+    }),
+    ...(spool !== undefined ? [metrics.self.register(spoolSources(spool))] : []),
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+/** Where the process stands, for /healthz and /readyz. */
+export interface RunState {
+  phase: 'starting' | 'standby' | 'running' | 'stopping';
+  service: RunningService | undefined;
+  leader: string | undefined;
+  leaderError: string | undefined;
+}
+
+/** /healthz: the process works (a standby that can reach the apiserver too). 503 once stopping. */
+export function healthReport(state: RunState): HealthReport {
+  const ok = state.phase !== 'stopping' && (state.phase !== 'standby' || state.leaderError === undefined);
+  return {
+    ok,
+    checks: { phase: state.phase, ...(state.leaderError !== undefined ? { leaderElection: state.leaderError } : {}) },
+  };
+}
+
+/**
+ * /readyz: ready to take traffic — running (not a standby: the audit webhook and OTLP receivers
+ * only listen on the leader, so a Service must not route to a standby) with every informer
+ * synced. The body lists each informer's phase.
+ */
+export function readyReport(state: RunState): HealthReport {
+  const status = state.service?.status();
+  const informers = Object.fromEntries(
+    (status?.informers ?? []).map((i) => [i.resource, { phase: i.phase, synced: i.synced, lastError: i.lastError }]),
+  );
+  return {
+    ok: state.phase === 'running' && status?.synced === true,
+    checks: {
+      phase: state.phase,
+      ...(state.leader !== undefined ? { leader: state.leader } : {}),
+      informers,
+      ...(status !== undefined ? { journalPending: status.journal.pendingEntries } : {}),
+    },
+  };
+}
