@@ -121,8 +121,14 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
   };
   try {
     const sink = typeof options.sink === 'function' ? await options.sink(store) : options.sink;
-    // Runs after everything else has stopped and drained, right before the store closes.
-    if (sink !== options.sink) closers.push(() => sink.shutdown());
+    // Runs after everything else has stopped and drained, right before the store closes: the
+    // export drains within its deadline (the spool keeps the rest for the next start).
+    if (sink !== options.sink) {
+      closers.push(async () => {
+        await sink.flush();
+        await sink.shutdown();
+      });
+    }
     const intake = await IntakeLog.open(store.namespace('journal'), {
       nowMs,
       retainCommitted: true,
