@@ -2,7 +2,14 @@ import type { RunningService } from '../live/run-service.js';
 import type { HealthReport } from '../metrics/admin-server.js';
 import type { KubestitchMetrics } from '../metrics/kubestitch-metrics.js';
 import type { InformerState } from '../metrics/self-metrics-sources.js';
-import { pipelineSources, spoolSources, synthSources } from '../metrics/self-metrics-adapters.js';
+import {
+  forwarderSources,
+  pipelineSources,
+  spanSinkBridgeSources,
+  spoolSources,
+  stitcherSources,
+  synthSources,
+} from '../metrics/self-metrics-adapters.js';
 import type { InformerPhase } from '../sources/watch/informer.js';
 import type { SpoolingSink } from '../export/spooling-sink.js';
 
@@ -42,6 +49,12 @@ export function registerServiceMetrics(
     }),
     ...(spool !== undefined ? [metrics.self.register(spoolSources(spool))] : []),
   ];
+  const otlp = service.otlp?.parts;
+  if (otlp !== undefined) {
+    offs.push(metrics.self.register(stitcherSources(otlp.stitcher)));
+    if (otlp.forwarder !== undefined) offs.push(metrics.self.register(forwarderSources(otlp.forwarder)));
+    if (otlp.bridge !== undefined) offs.push(metrics.self.register(spanSinkBridgeSources(otlp.bridge)));
+  }
   return () => {
     for (const off of offs) off();
   };

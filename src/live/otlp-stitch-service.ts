@@ -31,6 +31,12 @@ export interface OtlpStitchService {
   readonly onAnchorEnd: (anchor: StitchAnchor, endMs: number) => void;
   readonly grpcPort: number | undefined;
   readonly httpPort: number | undefined;
+  /** The stitch stage and its downstream, for /metrics (one of forwarder/bridge is set). */
+  readonly parts: {
+    readonly stitcher: Stitcher;
+    readonly forwarder: OtlpForwarder | undefined;
+    readonly bridge: SpanSinkBridge | undefined;
+  };
   close(): Promise<void>;
 }
 
@@ -45,10 +51,10 @@ export async function startOtlpStitch(
   spanSink: SpanSink,
   logger: PipelineLogger,
 ): Promise<OtlpStitchService> {
-  const downstream: TraceBatchSink =
-    options.forwardUrl !== undefined
-      ? new OtlpForwarder({ url: options.forwardUrl, logger })
-      : new SpanSinkBridge(spanSink, { logger });
+  const forwarder =
+    options.forwardUrl !== undefined ? new OtlpForwarder({ url: options.forwardUrl, logger }) : undefined;
+  const bridge = forwarder === undefined ? new SpanSinkBridge(spanSink, { logger }) : undefined;
+  const downstream: TraceBatchSink = forwarder ?? (bridge as SpanSinkBridge);
   const stitcher = new Stitcher({
     sink: downstream,
     cluster,
@@ -78,6 +84,7 @@ export async function startOtlpStitch(
       onAnchorEnd: (anchor, endMs) => stitcher.onAnchorEnd(anchor, endMs),
       grpcPort,
       httpPort,
+      parts: { stitcher, forwarder, bridge },
       close,
     };
   } catch (err: unknown) {

@@ -14,7 +14,7 @@ import { Synthesizer } from '../synth/synthesizer.js';
 import { tickEntry } from './journal-entries.js';
 import { baselineBase, compactJournal, loadBaseline } from './journal-compactor.js';
 import { JournalPipeline, type PipelineLogger } from './journal-pipeline.js';
-import { type OtlpStitchOptions, startOtlpStitch } from './otlp-stitch-service.js';
+import { type OtlpStitchOptions, type OtlpStitchService, startOtlpStitch } from './otlp-stitch-service.js';
 import { WatchIntake } from './watch-intake.js';
 
 const TICK_MS = 1_000;
@@ -85,6 +85,8 @@ export interface RunningService {
   readonly webhookAddress: AddressInfo | undefined;
   readonly otlpGrpcPort: number | undefined;
   readonly otlpHttpPort: number | undefined;
+  /** The OTLP receiver's stitch stage, when the otlp source runs. */
+  readonly otlp: OtlpStitchService | undefined;
   readonly pipeline: JournalPipeline;
   readonly synth: Synthesizer;
   /** The sink in use (the one `options.sink` built, when it was a function). */
@@ -227,6 +229,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
       webhookAddress,
       otlpGrpcPort: otlp?.grpcPort,
       otlpHttpPort: otlp?.httpPort,
+      otlp,
       pipeline,
       synth,
       tick,
