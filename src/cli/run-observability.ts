@@ -68,13 +68,35 @@ export interface RunState {
   leaderError: string | undefined;
 }
 
-/** /healthz: the process works (a standby that can reach the apiserver too). 503 once stopping. */
+/**
+ * /healthz: the process works (a standby that can reach the apiserver too). 503 once stopping.
+ * An informer in backoff is not unhealthy (it retries by itself; a restart would not help), but
+ * its state is listed.
+ */
 export function healthReport(state: RunState): HealthReport {
   const ok = state.phase !== 'stopping' && (state.phase !== 'standby' || state.leaderError === undefined);
   return {
     ok,
-    checks: { phase: state.phase, ...(state.leaderError !== undefined ? { leaderElection: state.leaderError } : {}) },
+    checks: {
+      phase: state.phase,
+      ...(state.leaderError !== undefined ? { leaderElection: state.leaderError } : {}),
+      informers: informerChecks(state),
+    },
   };
+}
+
+function informerChecks(state: RunState): Record<string, unknown> {
+  return Object.fromEntries(
+    (state.service?.status().informers ?? []).map((i) => [
+      i.resource,
+      {
+        phase: i.phase,
+        synced: i.synced,
+        restarts: i.restarts,
+        ...(i.lastError !== undefined ? { lastError: i.lastError } : {}),
+      },
+    ]),
+  );
 }
 
 /**
@@ -84,9 +106,7 @@ export function healthReport(state: RunState): HealthReport {
  */
 export function readyReport(state: RunState): HealthReport {
   const status = state.service?.status();
-  const informers = Object.fromEntries(
-    (status?.informers ?? []).map((i) => [i.resource, { phase: i.phase, synced: i.synced, lastError: i.lastError }]),
-  );
+  const informers = informerChecks(state);
   return {
     ok: state.phase === 'running' && status?.synced === true,
     checks: {
