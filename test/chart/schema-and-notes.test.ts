@@ -86,6 +86,22 @@ describe('NOTES.txt', () => {
     expect(newer).toMatch(/tracing:\n {2}endpoint: 10\.96\.0\.50:4317\n {2}samplingRatePerMillion: \d+/);
   });
 
+  it('with leader election, shows the leader instead of a rollout status that never finishes', () => {
+    const ha = notes(['--set', 'replicaCount=2']);
+    expect(ha).not.toMatch(/kubectl -n \S+ rollout status/);
+    expect(ha).toContain("kubectl -n kubestitch get lease ks-kubestitch -o jsonpath='{.spec.holderIdentity}");
+    expect(ha).not.toContain('updateStrategy OnDelete'); // a Deployment rolls by itself
+    const sts = notes(['--set', 'replicaCount=2', '--set', 'persistence.enabled=true']);
+    expect(sts).toContain('updateStrategy OnDelete');
+    expect(notes([])).toContain('kubectl -n kubestitch rollout status deployment/ks-kubestitch');
+  });
+
+  it('points at the pod-local viewer when traces stay in the embedded store without a viewer Service', () => {
+    const text = notes(['--set', 'viewer.enabled=false']);
+    expect(text).toContain('kubectl -n kubestitch port-forward deployment/ks-kubestitch 16686:16686');
+    expect(notes(['--set', 'viewer.enabled=false', '--set', 'export.otlpEndpoint=http://tempo:4317'])).not.toContain('16686'); // prettier-ignore
+  });
+
   it('warns that host-network components cannot resolve the DNS name without a fixed ClusterIP', () => {
     expect(notes([])).toContain('service.clusterIP is not set');
     expect(notes(['--set', 'service.clusterIP=10.96.0.50'])).not.toContain('service.clusterIP is not set');

@@ -49,6 +49,12 @@ than one replica. Several replicas without it would all export, so that combinat
 {{- if kindIs "bool" $le }}{{ ternary "true" "" $le }}{{ else if gt (int .Values.replicaCount) 1 }}true{{ end }}
 {{- end }}
 
+{{/* How long `kubestitch run` drains on SIGTERM (its default, or extraConfig's), whole seconds up. */}}
+{{- define "kubestitch.shutdownDeadlineSeconds" -}}
+{{- $d := index .Values.extraConfig "shutdown-deadline-seconds" | default 20 }}
+{{- ceil (float64 $d) | int }}
+{{- end }}
+
 {{- define "kubestitch.leaseName" -}}
 {{- default (include "kubestitch.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}

@@ -23,8 +23,9 @@ spec:
   {{- with $v.priorityClassName }}
   priorityClassName: {{ . }}
   {{- end }}
-  # SIGTERM stops intake, persists state and drains the export within 20 s.
-  terminationGracePeriodSeconds: 30
+  # SIGTERM stops intake, persists state and drains the export within shutdown-deadline-seconds;
+  # the kubelet waits 10 s longer before it kills the process.
+  terminationGracePeriodSeconds: {{ add (include "kubestitch.shutdownDeadlineSeconds" .) 10 }}
   securityContext:
     runAsNonRoot: true
     runAsUser: 10001
