@@ -228,14 +228,17 @@ export function resolveRunSettings(cli: RawValues, configText?: string, configNa
   };
 }
 
-/** `[host]:port` → address; undefined when malformed. */
+/** `[host]:port` → address (an IPv6 host in brackets); undefined when malformed. */
 export function parseListenAddr(text: string): ListenAddr | undefined {
   const i = text.lastIndexOf(':');
   if (i < 0) return undefined;
   const portText = text.slice(i + 1);
   const port = Number(portText);
   if (portText === '' || !Number.isInteger(port) || port < 0 || port > 65535) return undefined;
-  const host = text.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const raw = text.slice(0, i);
+  const host = raw.replace(/^\[(.*)\]$/, '$1');
+  // An IPv6 host must be bracketed: in "fe80::1:9090" the port is a guess, in "::1" a mistake.
+  if (host === raw && host.includes(':')) return undefined;
   return host === '' ? { port } : { host, port };
 }
 

@@ -84,6 +84,10 @@ const PARTIAL_OBJECT =
   'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1,application/json';
 // A stream that was healthy this long resets the backoff.
 const HEALTHY_MS = 10_000;
+// A watch the server ends cleanly within this long, before a single line (we ask for bookmarks),
+// is a failure, as client-go's "very short watch": re-watching at once would spin against a proxy
+// or apiserver that closes every watch. Real elapsed time, not the injected receive-time clock.
+const SHORT_WATCH_MS = 1_000;
 const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 
 /**
@@ -103,6 +107,7 @@ export class Informer {
   #synced = false;
   #stopped = false;
   #stream: WatchStream | undefined;
+  #listAbort: AbortController | undefined;
   #wake: (() => void) | undefined;
   #failures = 0;
   #counts = { lists: 0, relistsOn410: 0, restarts: 0, events: 0, badLines: 0 };
@@ -133,9 +138,14 @@ export class Informer {
     return new Promise((resolve) => this.#syncedWaiters.push(resolve));
   }
 
-  /** Stops watching; resolves when the loop has ended (events in delivery finish first). */
+  /**
+   * Stops watching (an open watch or list request is aborted, a backoff cut short); resolves when
+   * the loop has ended (events in delivery finish first). Never rejects; idempotent.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
+    // A list can hang up to its timeout (an unreachable apiserver); shutdown must not wait for it.
+    this.#listAbort?.abort();
     this.#stream?.close();
     this.#wake?.();
     await this.#loop;
@@ -216,6 +226,8 @@ export class Informer {
     let cont: string | undefined;
     let listRv = '';
     const pageSize = String(this.#o.pageSize ?? 500);
+    const abort = new AbortController();
+    this.#listAbort = abort;
     do {
       const query: Record<string, string> = { limit: pageSize };
       if (cont !== undefined) query['continue'] = cont;
@@ -223,6 +235,7 @@ export class Informer {
         collectionPath(r),
         query,
         r.metadataOnly ? PARTIAL_LIST : 'application/json',
+        abort.signal,
       );
       if (this.#stopped) return;
       if (!isObject(page) || !Array.isArray(page['items'])) throw new Error(`list ${this.#id}: not a List`);
@@ -307,6 +320,8 @@ export class Informer {
       timeoutSeconds: String(timeout),
       ...(this.#rv !== undefined ? { resourceVersion: this.#rv } : {}),
     };
+    const startedMs = performance.now();
+    let lines = 0;
     return new Promise((resolve, reject) => {
       let chain = Promise.resolve();
       let failed: Error | undefined;
@@ -315,6 +330,7 @@ export class Informer {
         this.#stream?.close();
       };
       const onLine = (line: string): void => {
+        lines++;
         chain = chain.then(async () => {
           if (failed !== undefined || this.#stopped) return;
           try {
@@ -329,6 +345,8 @@ export class Informer {
           this.#stream = undefined;
           if (failed !== undefined) reject(failed);
           else if (end.kind === 'error') reject(end.error);
+          else if (end.kind === 'closed' && lines === 0 && performance.now() - startedMs < SHORT_WATCH_MS)
+            reject(new Error('the apiserver ended the watch at once, without any event'));
           else resolve();
         });
       };

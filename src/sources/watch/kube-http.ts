@@ -82,9 +82,15 @@ export class KubeHttp {
   /**
    * GETs a JSON document. Rejects with `KubeApiError` for a non-2xx answer (its `Status` reason
    * and message when the body is one), or with the transport error; a non-JSON body rejects too.
+   * Aborting `signal` ends the request at once and rejects with an AbortError.
    */
-  async getJson(path: string, query: Record<string, string> = {}, accept = 'application/json'): Promise<unknown> {
-    const res = await this.#request(path, query, accept, LIST_TIMEOUT_MS);
+  async getJson(
+    path: string,
+    query: Record<string, string> = {},
+    accept = 'application/json',
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    const res = await this.#request(path, query, accept, LIST_TIMEOUT_MS, undefined, signal);
     const body = await readBody(res);
     if ((res.statusCode ?? 0) >= 300) throw statusError(res.statusCode ?? 0, body);
     try {
@@ -115,7 +121,13 @@ export class KubeHttp {
       ended = true;
       onEnd(aborted ? { kind: 'aborted' } : e);
     };
-    void this.#request(path, { ...query, watch: 'true' }, accept, idleTimeoutMs, (r) => (req = r)).then(
+    // close() can come before the request exists (credentials are applied asynchronously, an
+    // exec plugin can take long): such a request is ended as soon as it is made.
+    const onRequest = (r: http.ClientRequest): void => {
+      req = r;
+      if (aborted) r.destroy();
+    };
+    void this.#request(path, { ...query, watch: 'true' }, accept, idleTimeoutMs, onRequest).then(
       async (res) => {
         if (res.statusCode !== 200) {
           const body = await readBody(res).catch(() => '');
@@ -160,6 +172,7 @@ export class KubeHttp {
     accept: string,
     timeoutMs: number,
     onRequest?: (req: http.ClientRequest) => void,
+    signal?: AbortSignal,
   ): Promise<http.IncomingMessage> {
     const url = new URL(path.replace(/^\//, ''), this.#server);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
@@ -179,6 +192,7 @@ export class KubeHttp {
         {
           method: 'GET',
           headers,
+          ...(signal !== undefined ? { signal } : {}),
           ...(isHttps && opts.agent !== undefined ? { agent: opts.agent } : {}),
           ...(isHttps
             ? {

@@ -1,3 +1,4 @@
+import { KubeApiError } from './kube-http.js';
 import type { KubeHttp } from './kube-http.js';
 
 /** A resource an informer lists and watches. */
@@ -71,8 +72,8 @@ export interface ResourceSpec {
 
 /**
  * Parses one `--watch-kinds` item, e.g. `services.v1`, `ingresses.v1.networking.k8s.io`,
- * `certificates.v1.cert-manager.io:metadata`. Returns a reason string for a malformed item or for
- * Secrets (never watched).
+ * `certificates.v1.cert-manager.io:metadata`. Returns a reason string for a malformed item (the
+ * group must be a lower-case DNS name) or for core Secrets (never watched).
  */
 export function parseResourceSpec(text: string): ResourceSpec | string {
   const [name = '', suffix, ...extra] = text.trim().split(':');
@@ -80,12 +81,19 @@ export function parseResourceSpec(text: string): ResourceSpec | string {
     return `"${text}": the only suffix is ":metadata"`;
   }
   const parts = name.split('.');
-  const [resource = '', version = '', ...group] = parts;
-  if (!/^[a-z0-9-]+$/.test(resource) || !/^v[0-9]+((alpha|beta)[0-9]+)?$/.test(version)) {
+  const [resource = '', version = '', ...groupParts] = parts;
+  const group = groupParts.join('.');
+  // Decided on the joined group, before anything else: a trailing dot ("secrets.v1.") still
+  // means the core group.
+  if (FORBIDDEN.has(resource) && group === '') return `"${text}": Secrets are never watched`;
+  if (
+    !/^[a-z0-9-]+$/.test(resource) ||
+    !/^v[0-9]+((alpha|beta)[0-9]+)?$/.test(version) ||
+    !groupParts.every((p) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p))
+  ) {
     return `"${text}": expected resource.version[.group], e.g. services.v1 or ingresses.v1.networking.k8s.io`;
   }
-  if (FORBIDDEN.has(resource) && group.length === 0) return `"${text}": Secrets are never watched`;
-  return { resource, version, group: group.join('.'), metadataOnly: suffix === 'metadata' };
+  return { resource, version, group, metadataOnly: suffix === 'metadata' };
 }
 
 interface ApiResourceList {
@@ -95,7 +103,8 @@ interface ApiResourceList {
 /**
  * Resolves specs to watched resources through discovery (`/api/v1`, `/apis/{group}/{version}`):
  * the kind and scope come from the apiserver, and a resource it does not serve, or serves without
- * list+watch, is an error naming it. Rejects with the first such problem or the transport error.
+ * list+watch, is an error naming it (a group-version discovery answers 404 for counts as not
+ * served). Rejects with the first such problem or the transport error.
  */
 export async function discoverResources(http: KubeHttp, specs: readonly ResourceSpec[]): Promise<WatchedResource[]> {
   const out: WatchedResource[] = [];
@@ -103,12 +112,19 @@ export async function discoverResources(http: KubeHttp, specs: readonly Resource
   for (const spec of specs) {
     const gv = spec.group === '' ? `/api/${spec.version}` : `/apis/${spec.group}/${spec.version}`;
     let list = lists.get(gv);
+    const id = resourceId(spec);
     if (list === undefined) {
-      list = (await http.getJson(gv)) as ApiResourceList;
+      try {
+        list = (await http.getJson(gv)) as ApiResourceList;
+      } catch (err: unknown) {
+        // A group or version not served at all (the CRD is not installed) is a 404 of discovery.
+        if (err instanceof KubeApiError && err.status === 404)
+          throw new Error(`watch kind ${id}: the apiserver does not serve it (${gv})`);
+        throw err;
+      }
       lists.set(gv, list);
     }
     const found = (list.resources ?? []).find((x) => x.name === spec.resource);
-    const id = resourceId(spec);
     if (found === undefined) throw new Error(`watch kind ${id}: the apiserver does not serve it (${gv})`);
     const verbs = Array.isArray(found.verbs) ? found.verbs : [];
     if (!verbs.includes('list') || !verbs.includes('watch'))
