@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { main } from '../../src/cli/main.js';
+import { runRecordCommand } from '../../src/cli/record-command.js';
+import { RUN_USAGE } from '../../src/cli/run-command.js';
+import { RUN_OPTIONS, resolveRunSettings } from '../../src/cli/run-config.js';
+import { codeBlocks, docCode, flagsIn, invocations } from './doc-commands.js';
+import { CHART_DIR, helm, renderChart } from './helm.js';
 
 const DOC = readFileSync(fileURLToPath(new URL('../../docs/operating.md', import.meta.url)), 'utf8');
 const KIND_VALUES = parseYaml(
@@ -51,5 +58,109 @@ describe('docs/operating.md kind walkthrough', () => {
     expect(DOC).toContain('helm install kubestitch charts/kubestitch -n kubestitch -f charts/kubestitch/ci/kind-values.yaml'); // prettier-ignore
     expect(DOC).toContain('docker build -t kubestitch:dev .');
     expect(DOC).toContain('kind load docker-image kubestitch:dev --name kubestitch');
+  });
+});
+
+// The commands, options and config files the docs show, against the CLI and the chart as built.
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const read = (path: string): string => readFileSync(join(REPO, path), 'utf8');
+const DOCS = ['README.md', 'docs/operating.md', 'docs/metrics.md'] as const;
+
+// Flags of other tools the prose names on their own (apiserver, etcd, helm, k3s/k3d, Prometheus).
+// A flag in neither this list nor kubestitch's fails: a renamed or invented option is caught.
+const OTHER_TOOLS = new Set([
+  'audit-policy-file', 'audit-webhook-config-file', 'audit-webhook-mode', 'audit-webhook-batch-max-size',
+  'audit-webhook-batch-max-wait', 'audit-webhook-initial-backoff', 'tracing-config-file',
+  'enable-distributed-tracing', 'set', 'wait', 'create-namespace', 'show-only', 'cluster-init', 'kubelet-arg',
+  'volume', 'k3s-arg', 'enable-feature',
+]); // prettier-ignore
+
+async function cliHelp(): Promise<{ commands: Set<string>; general: Set<string>; record: Set<string> }> {
+  let general = '';
+  let record = '';
+  expect(await main(['--help'], { out: (t) => (general += t), err: () => undefined })).toBe(0);
+  expect(await runRecordCommand(['--help'], { out: (t) => (record += t), err: () => undefined }, Promise.resolve())).toBe(0); // prettier-ignore
+  return {
+    commands: new Set([...general.matchAll(/^ {2}kubestitch ([a-z]+)/gm)].map((m) => m[1] ?? '')),
+    general: new Set([...flagsIn(general), 'help', 'version']),
+    record: new Set([...flagsIn(record), 'help']),
+  };
+}
+
+describe('kubestitch commands in the docs', () => {
+  it('every kubestitch command in README, operating.md, metrics.md and NOTES.txt exists, with options it accepts', async () => {
+    const help = await cliHelp();
+    const run = new Set([...Object.keys(RUN_OPTIONS), 'help']);
+    const notesCommands = read('charts/kubestitch/templates/NOTES.txt')
+      .split('\n')
+      .filter((l) => /^\s+\S/.test(l))
+      .join('\n');
+    const found = [
+      ...DOCS.flatMap((d) => invocations(docCode(read(d))).map((i) => ({ ...i, doc: d }))),
+      ...invocations(notesCommands).map((i) => ({ ...i, doc: 'NOTES.txt' })),
+    ];
+    expect(found.filter((i) => i.command === 'run').length).toBeGreaterThan(3);
+    const problems = found.flatMap(({ command, flags, text, doc }) => {
+      if (command.startsWith('-')) return flagsIn(text).filter((f) => !help.general.has(f)).map((f) => `${doc}: ${text}: --${f}`); // prettier-ignore
+      if (!help.commands.has(command)) return [`${doc}: ${text}: no command "${command}"`];
+      const known = command === 'run' ? run : command === 'record' ? help.record : help.general;
+      return flags.filter((f) => !known.has(f)).map((f) => `${doc}: ${text}: ${command} has no --${f}`);
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('every option the prose names on its own is a kubestitch option, or a listed flag of another tool', async () => {
+    const help = await cliHelp();
+    const ours = new Set([...Object.keys(RUN_OPTIONS), ...help.general, ...help.record]);
+    const named = DOCS.flatMap((d) =>
+      docCode(read(d))
+        .filter((c) => c.inline && c.text.startsWith('--'))
+        .flatMap((c) => flagsIn(c.text).map((f) => ({ f, doc: d }))),
+    );
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter(({ f }) => !ours.has(f) && !OTHER_TOOLS.has(f)).map(({ f, doc }) => `${doc}: --${f}`)).toEqual([]); // prettier-ignore
+  });
+
+  it('kubestitch run --help shows only options run accepts', () => {
+    expect(flagsIn(RUN_USAGE).filter((f) => !(f in RUN_OPTIONS))).toEqual([]);
+  });
+
+  it('every run config file the docs show is one kubestitch run accepts', () => {
+    const configs = DOCS.flatMap((d) =>
+      codeBlocks(read(d))
+        .filter((b) => b.lang === 'yaml' && /^# kubestitch run --config \S+/.test(b.body))
+        .map((b) => ({ doc: d, body: b.body })),
+    );
+    expect(configs.map((c) => c.doc)).toEqual(['README.md', 'docs/operating.md']);
+    for (const { doc, body } of configs) {
+      const settings = resolveRunSettings({}, body, doc);
+      expect(typeof settings === 'string' ? settings : 'accepted').toBe('accepted');
+    }
+  });
+
+  it("shows the chart's default config file as the chart renders it", () => {
+    const shown = codeBlocks(read('docs/operating.md')).find((b) => b.body.startsWith('# kubestitch run --config'));
+    const rendered = renderChart().find((m) => m.kind === 'ConfigMap')?.['data'] as Record<string, string>;
+    expect(parseYaml(shown?.body ?? '')).toEqual(parseYaml(rendered['config.yaml'] ?? ''));
+  });
+
+  it('every helm install/upgrade of the chart in the docs renders with helm template', () => {
+    const commands = DOCS.flatMap((d) =>
+      docCode(read(d))
+        .filter((c) => !c.inline)
+        .map((c) => c.text.replace(/#.*$/, '').trim())
+        .filter((t) => /^helm (install|upgrade) \S+ charts\/kubestitch\b/.test(t) && !t.includes('<')),
+    );
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    for (const command of commands) {
+      const [, , release = '', , ...rest] = command.split(/\s+/);
+      const args = rest.flatMap((a, i) => {
+        if (a === '--create-namespace') return [];
+        if (rest[i - 1] === '-f' || rest[i - 1] === '--values') return [join(REPO, a)];
+        return [a];
+      });
+      const r = helm(['template', release, CHART_DIR, ...args]);
+      expect({ command, stderr: r.stderr, status: r.status }).toEqual({ command, stderr: '', status: 0 });
+    }
   });
 });
