@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { RUN_OPTIONS, resolveRunSettings } from '../../src/cli/run-config.js';
 import type { ListenAddr, RunSettings } from '../../src/cli/run-config.js';
 import { DEFAULT_RESOURCES, EVENT_RESOURCES } from '../../src/sources/watch/resources.js';
-import { findManifest, renderChart, VALUES_FILES, valuesArgs } from './helm.js';
+import { findManifest, helm, renderChart, VALUES_FILES, valuesArgs } from './helm.js';
 import type { Manifest } from './helm.js';
 
 // The chart against the `kubestitch run` it starts: what the ConfigMap holds must be a config the
@@ -217,16 +218,30 @@ describe('chart ↔ kubestitch run contract', () => {
     expect(JSON.parse(cmd ?? '[]')).toEqual(render([]).container['args']);
   });
 
-  it('accepts in extraConfig exactly the run options (a typo fails helm install, not the pod)', () => {
+  it('accounts for every run option: set from chart values, allowed in extraConfig, or not for a pod', () => {
     const schema = JSON.parse(
       readFileSync(fileURLToPath(new URL('../../charts/kubestitch/values.schema.json', import.meta.url)), 'utf8'),
     ) as Json;
-    const allowed = get(schema, 'properties', 'extraConfig', 'propertyNames', 'enum') as string[];
-    expect([...allowed].sort()).toEqual(
-      Object.keys(RUN_OPTIONS)
-        .filter((k) => k !== 'config')
-        .sort(),
-    );
+    const extra = get(schema, 'properties', 'extraConfig', 'propertyNames', 'enum') as string[];
+    // Every value the chart has switched on at once: the keys its config can hold.
+    const everything = render([
+      ...valuesArgs('ci/ha-values.yaml'),
+      ...['--set', 'auditWebhook.clientCASecret=apiserver-ca'],
+    ]);
+    const fromValues = Object.keys(parseYaml(everything.configText) as Json);
+    const notForAPod: Record<string, string> = {
+      config: 'the chart passes --config itself',
+      kubeconfig: 'in a pod the service account is the credential; no kubeconfig file is mounted',
+      context: 'only with a kubeconfig',
+      'audit-log-path': 'no audit log is mounted; the audit webhook is the in-cluster source',
+      'audit-webhook-insecure-http': 'the chart serves the webhook with TLS (auditWebhook.tls)',
+      'leader-election-identity': 'one identity for every replica would break leader election; $POD_NAME is used',
+    };
+    const accounted = [...extra, ...fromValues, ...Object.keys(notForAPod)].sort();
+    expect(accounted).toEqual(Object.keys(RUN_OPTIONS).sort());
+    for (const key of fromValues) {
+      expect(helm(['template', 'ks', '.', '--set-json', `extraConfig={"${key}":"x"}`]).status).not.toBe(0);
+    }
   });
 });
 
