@@ -1,4 +1,5 @@
 import type { WorkloadOptions } from '../src/sim/index.js';
+import type { LiveMemoryConfig } from './live-memory.js';
 
 /** Sizes of one bench run. */
 export interface BenchConfig {
@@ -15,6 +16,8 @@ export interface BenchConfig {
   readonly intakeBatch: number;
   /** The workload the latency, intake and stitch phases take their lines from. */
   readonly sample: WorkloadOptions;
+  /** `kubestitch run` against a fake apiserver: cluster size and pod churn after the sync. */
+  readonly live: LiveMemoryConfig;
 }
 
 /**
@@ -33,5 +36,6 @@ export function benchConfig(scale: number): BenchConfig {
     intakeEvents: n(20_000),
     intakeBatch: 400,
     sample: { deployments: n(200), podsPerDeployment: 20, rollouts: 2, seed: 2, cluster: 'bench' },
+    live: { pods: n(100_000), podsPerDeployment: 20, rounds: 2, changesPerRound: n(10_000) },
   };
 }

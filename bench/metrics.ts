@@ -1,5 +1,6 @@
 import type { BenchConfig } from './config.js';
 import type { LatencyResult } from './latency.js';
+import type { LiveMemoryResult } from './live-memory.js';
 import type { HeapPhase, IntakePhase, ThroughputPhase } from './phases.js';
 import type { Metric } from './report.js';
 import { round } from './stats.js';
@@ -13,6 +14,7 @@ export interface Measurements {
   readonly latency: LatencyResult;
   readonly intake: IntakePhase;
   readonly stitch: StitchResult;
+  readonly live: LiveMemoryResult;
 }
 
 const MB = 1e6;
@@ -64,6 +66,39 @@ export function headlineMetrics(r: Measurements): Metric[] {
       '',
       'higher',
     ),
+    ...liveMetrics(r.live),
+  ];
+}
+
+function liveMetrics(l: LiveMemoryResult): Metric[] {
+  const synced = l.points[0];
+  const ended = l.points.at(-1);
+  const churn = l.churn.reduce((a, c) => ({ events: a.events + c.events, s: a.s + c.seconds }), { events: 0, s: 0 });
+  const pods = `${l.pods} pods`;
+  return [
+    m('live_sync_s', `run: first full sync, ${pods}`, l.processedSeconds, 's', 'lower'),
+    m('live_sync_objects_per_s', 'run: objects listed and processed', l.syncObjectsPerS, 'obj/s', 'higher'),
+    m('live_heap_mb_synced', `run: heap after sync, ${pods}`, (synced?.heapBytes ?? NaN) / MB, 'MB', 'lower'),
+    m('live_heap_bytes_per_pod', 'run: heap per pod (all of it)', l.heapBytesPerPod, 'B', 'lower'),
+    m('live_rss_mb_synced', `run: RSS after sync, ${pods}`, (synced?.rssBytes ?? NaN) / MB, 'MB', 'lower'),
+    m('live_peak_rss_mb', 'run: peak RSS', l.peakRssBytes / MB, 'MB', 'lower'),
+    m('live_churn_events_per_s', 'run: pod changes processed', churn.events / churn.s, 'ev/s', 'higher'),
+    m(
+      'live_heap_growth_bytes_per_change',
+      'run: heap per change, windows open',
+      l.heapGrowthBytesPerChange,
+      'B',
+      'lower',
+    ),
+    m(
+      'live_heap_retained_bytes_per_change',
+      'run: heap per change, windows ended',
+      l.heapRetainedBytesPerChange,
+      'B',
+      'lower',
+      '<= 100',
+    ),
+    m('live_data_dir_mb', 'run: data dir after churn', (ended?.dataDirBytes ?? NaN) / MB, 'MB', 'lower'),
   ];
 }
 
@@ -82,6 +117,8 @@ export function workloadSizes(r: Measurements): Record<string, unknown> {
     intake_events: r.intake.leveldb.records,
     intake_batch: r.config.intakeBatch,
     stitch_spans: r.stitch.status === 'ok' ? r.stitch.spans : 0,
+    live: r.config.live,
+    live_objects: r.live.objects,
   };
 }
 
