@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { IntakeLog, MemoryStore, openLevelStore } from '../storage/index.js';
+import { DATA_DIR_SCHEMA_VERSION, IntakeLog, MemoryStore, openLevelStore } from '../storage/index.js';
 import type { KvStore } from '../storage/index.js';
 import { JournalPipeline, type PipelineLogger } from '../src/live/journal-pipeline.js';
 import { toIntakeItem } from '../src/sources/audit/audit-entry.js';
@@ -26,9 +26,9 @@ const quiet: PipelineLogger = { info: () => undefined, warn: () => undefined, er
 /**
  * The `kubestitch run` audit path as the apiserver's webhook backend drives it: each EventList
  * body of `batchSize` events is parsed and checked (parseEventList), redacted and serialized
- * (toIntakeItem), appended to the intake log, then drained into synth and a CountingSink —
- * parse → synth → encode, with the intake log in between, on LevelDB (fsync per batch, the
- * production setting) or on a MemoryStore. Times everything from the first body to the last
+ * (toIntakeItem), appended to the journal (retained, as `run` keeps it), then drained into synth
+ * and a CountingSink — parse → synth → encode, with the journal in between, on LevelDB (fsync per
+ * batch, the production setting) or on a MemoryStore. Times everything from the first body to the last
  * drain. Rejects if the store cannot be opened or a body is refused.
  */
 export async function measureIntake(
@@ -42,9 +42,16 @@ export async function measureIntake(
     bodies.push(Buffer.from(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[${items}]}`));
   }
   const dir = await mkdtemp(join(tmpdir(), 'kubestitch-bench-'));
-  const store: KvStore = backend === 'leveldb' ? await openLevelStore(dir, { schemaVersion: 1 }) : new MemoryStore();
+  const store: KvStore =
+    backend === 'leveldb' ? await openLevelStore(dir, { schemaVersion: DATA_DIR_SCHEMA_VERSION }) : new MemoryStore();
   try {
-    const intake = await IntakeLog.open(store.namespace('audit-intake'), { maxBytes: 1 << 30 });
+    // The journal as `kubestitch run` opens it (startRunService): committed entries are kept for
+    // replay after a restart, so a commit writes a checkpoint instead of deleting entries.
+    const intake = await IntakeLog.open(store.namespace('journal'), {
+      retainCommitted: true,
+      dedupeMaxEntries: 200_000,
+      maxBytes: 1 << 30,
+    });
     const sink = new CountingSink();
     const synth = new Synthesizer({ cluster: 'bench' });
     const pipeline = new JournalPipeline({ journal: intake, synth, sink, logger: quiet });
