@@ -60,7 +60,8 @@ Real spans:
   --otlp-forward-endpoint URL   where real spans go after stitching (default: --otlp-endpoint)
   --stitch reparent|link
 High availability:
-  --leader-elect, --leader-election-namespace NS, --leader-election-lease-name NAME
+  --leader-elect, --leader-election-namespace NS, --leader-election-lease-name NAME,
+  --leader-election-identity ID   (default: $POD_NAME, else the host name)
   --shutdown-deadline-seconds N   SIGTERM: how long to drain the export (default 20)
 `;
 
