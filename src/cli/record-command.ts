@@ -16,7 +16,8 @@ Replay it with: kubestitch replay <dir>
 
 /**
  * `kubestitch record <dir>`. Resolves to the exit status: 0 after Ctrl-C, 1 when the cluster or
- * directory cannot be used, 2 for usage errors. Never rejects.
+ * directory cannot be used or a recording file cannot be written (it stops then), 2 for usage
+ * errors. Never rejects.
  */
 export async function runRecordCommand(
   argv: readonly string[],
@@ -83,8 +84,12 @@ export async function runRecordCommand(
     return 1;
   }
   io.out(`kubestitch: recording ${http.server} into ${dir}; Ctrl-C to stop\n`);
-  await stopSignal;
+  const failure = await Promise.race([stopSignal.then(() => undefined), recorder.failed()]);
   await recorder.stop();
+  if (failure !== undefined) {
+    io.err(`kubestitch record: ${failure.message}; the recording in ${dir} ends there\n`);
+    return 1;
+  }
   io.out(
     `kubestitch: recorded ${recorder.stats.watchLines} object and ${recorder.stats.eventLines} Event changes into ${dir}\n`,
   );

@@ -41,10 +41,22 @@ export class Recorder {
   readonly #informers: Informer[];
   readonly #watch: WriteStream;
   readonly #events: WriteStream;
+  // The first write error of a file: a write stream reports it once and then drops every later
+  // line silently, so it is kept, fails each later delivery and ends the recording (failed()).
+  #writeError: Error | undefined;
+  readonly #failed: Promise<Error>;
 
   private constructor(options: RecorderOptions, watch: WriteStream, events: WriteStream) {
     this.#watch = watch;
     this.#events = events;
+    let fail: (error: Error) => void = () => undefined;
+    this.#failed = new Promise((resolve) => (fail = resolve));
+    for (const stream of [watch, events]) {
+      stream.on('error', (err: Error) => {
+        this.#writeError ??= new Error(`cannot write ${String(stream.path)}: ${err.message}`);
+        fail(this.#writeError);
+      });
+    }
     this.#informers = options.resources.map(
       (resource) =>
         new Informer({
@@ -79,6 +91,14 @@ export class Recorder {
     return recorder;
   }
 
+  /**
+   * Resolves with the first error writing a recording file (disk full, file system gone): the
+   * recording is incomplete from there on and should be stopped. Pending while writes succeed.
+   */
+  failed(): Promise<Error> {
+    return this.#failed;
+  }
+
   status(): InformerStatus[] {
     return this.#informers.map((i) => i.status());
   }
@@ -96,6 +116,7 @@ export class Recorder {
 
   async #write(events: readonly InformerEvent[]): Promise<void> {
     for (const e of events) {
+      if (this.#writeError !== undefined) throw this.#writeError;
       const isEvent = e.object['kind'] === 'Event';
       if (isEvent) {
         const meta = e.object['metadata'] as { uid?: unknown; resourceVersion?: unknown } | undefined;
@@ -110,7 +131,18 @@ export class Recorder {
       const stream = isEvent ? this.#events : this.#watch;
       const line = `${JSON.stringify(watchLine(e.type, e.object, e.receivedMs))}\n`;
       // Backpressure: a slow disk slows the informer down instead of buffering without bound.
-      if (!stream.write(line)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+      // A stream that fails never drains: the error ends the wait too.
+      if (!stream.write(line)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            stream.off('drain', done);
+            stream.off('error', done);
+            resolve();
+          };
+          stream.on('drain', done);
+          stream.on('error', done);
+        });
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,6 +279,28 @@ describe('kubestitch record', () => {
     expect(await main(['record', join(file, 'rec'), '--kubeconfig', kubeconfig], io)).toBe(1);
     expect(err.join('')).toContain('kubestitch record: cannot start');
   });
+
+  // /dev/full fails every write with ENOSPC: a disk that filled up during a recording.
+  it.skipIf(!existsSync('/dev/full'))(
+    'stops with status 1 and says so when a recording file cannot be written',
+    { timeout: 20_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ks-record-full-'));
+      await symlink('/dev/full', join(dir, 'watch.jsonl'));
+      const err: string[] = [];
+      const out: string[] = [];
+      const io = { out: (t: string): void => void out.push(t), err: (t: string): void => void err.push(t) };
+      // Something to write at once.
+      api.apply('ADDED', {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'full-disk-node', uid: 'node-uid-full' },
+      });
+      expect(await main(['record', dir, '--kubeconfig', kubeconfig], io)).toBe(1);
+      expect(err.join('')).toMatch(/kubestitch record: cannot write .*watch\.jsonl: .*ENOSPC/);
+      expect(out.join('')).not.toContain('recorded');
+    },
+  );
 
   it.each([
     [['record'], 'expected exactly one directory'],
