@@ -84,8 +84,8 @@ const PARTIAL_OBJECT =
   'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1,application/json';
 // A stream that was healthy this long resets the backoff.
 const HEALTHY_MS = 10_000;
-// A watch the server ends cleanly within this long, before a single line (we ask for bookmarks),
-// is a failure, as client-go's "very short watch": re-watching at once would spin against a proxy
+// A watch the server ends cleanly within this long without a single usable event (we ask for
+// bookmarks) is a failure, as client-go's "very short watch": re-watching at once would spin against a proxy
 // or apiserver that closes every watch. Real elapsed time, not the injected receive-time clock.
 const SHORT_WATCH_MS = 1_000;
 const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);
@@ -321,7 +321,7 @@ export class Informer {
       ...(this.#rv !== undefined ? { resourceVersion: this.#rv } : {}),
     };
     const startedMs = performance.now();
-    let lines = 0;
+    let usable = 0;
     return new Promise((resolve, reject) => {
       let chain = Promise.resolve();
       let failed: Error | undefined;
@@ -330,11 +330,10 @@ export class Informer {
         this.#stream?.close();
       };
       const onLine = (line: string): void => {
-        lines++;
         chain = chain.then(async () => {
           if (failed !== undefined || this.#stopped) return;
           try {
-            await this.#onLine(line);
+            if (await this.#onLine(line)) usable++;
           } catch (err: unknown) {
             fail(err instanceof Error ? err : new Error(String(err)));
           }
@@ -345,7 +344,7 @@ export class Informer {
           this.#stream = undefined;
           if (failed !== undefined) reject(failed);
           else if (end.kind === 'error') reject(end.error);
-          else if (end.kind === 'closed' && lines === 0 && performance.now() - startedMs < SHORT_WATCH_MS)
+          else if (end.kind === 'closed' && usable === 0 && performance.now() - startedMs < SHORT_WATCH_MS)
             reject(new Error('the apiserver ended the watch at once, without any event'));
           else resolve();
         });
@@ -361,17 +360,18 @@ export class Informer {
     });
   }
 
-  async #onLine(line: string): Promise<void> {
+  // Resolves to whether the line was a usable event (a change or a bookmark); rejects on ERROR.
+  async #onLine(line: string): Promise<boolean> {
     let event: unknown;
     try {
       event = JSON.parse(line);
     } catch {
       this.#badLine(line, 'not JSON');
-      return;
+      return false;
     }
     if (!isObject(event) || !isObject(event['object'])) {
       this.#badLine(line, 'not a watch event');
-      return;
+      return false;
     }
     const type = str(event, 'type') ?? '';
     const object = event['object'];
@@ -379,16 +379,17 @@ export class Informer {
     if (type === 'BOOKMARK') {
       this.#markSynced();
       this.#setRv(str(object, 'metadata', 'resourceVersion') ?? '');
-      return;
+      return true;
     }
     if (!WATCH_TYPES.has(type)) {
       this.#badLine(line, `unknown watch event type ${type}`);
-      return;
+      return false;
     }
     const full = this.#complete(object);
     await this.#deliver([{ type: type as WatchType, object: full, receivedMs: this.#nowMs() }]);
     this.#markSynced();
     this.#setRv(str(full, 'metadata', 'resourceVersion') ?? '');
+    return true;
   }
 
   #badLine(line: string, reason: string): void {

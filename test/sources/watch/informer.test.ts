@@ -515,6 +515,28 @@ describe('Informer against a server that ends watches at once', () => {
   });
 });
 
+describe('Informer against a server that answers watches with garbage', () => {
+  it('counts the lines and backs off instead of re-watching in a tight loop', async () => {
+    // A proxy answering 200 with an error page: not one usable event.
+    const raw = await rawServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<html>\n<body>upstream error</body>\n</html>\n');
+    });
+    const inf = informer(new Holder('raw'), {
+      http: raw.http,
+      backoffInitialMs: 100,
+      backoffMaxMs: 100,
+      random: () => 1,
+    });
+    inf.start();
+    await inf.synced();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(raw.watches()).toBeLessThanOrEqual(10);
+    expect(inf.status().badLines).toBe(3 * raw.watches());
+    expect(inf.status().lastError).toContain('without any event');
+  });
+});
+
 describe('Informer.stop', () => {
   it('does not wait for a list the apiserver never answers', async () => {
     const raw = await rawServer(
