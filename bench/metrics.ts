@@ -80,6 +80,7 @@ function liveMetrics(l: LiveMemoryResult): Metric[] {
     m('live_sync_objects_per_s', 'run: objects listed and processed', l.syncObjectsPerS, 'obj/s', 'higher'),
     m('live_heap_mb_synced', `run: heap after sync, ${pods}`, (synced?.heapBytes ?? NaN) / MB, 'MB', 'lower'),
     m('live_heap_bytes_per_pod', 'run: heap per pod (all of it)', l.heapBytesPerPod, 'B', 'lower'),
+    m('live_heap_mb_settled', 'run: heap once the sync settled', l.settledHeapBytes / MB, 'MB', 'lower'),
     m('live_rss_mb_synced', `run: RSS after sync, ${pods}`, (synced?.rssBytes ?? NaN) / MB, 'MB', 'lower'),
     m('live_peak_rss_mb', 'run: peak RSS', l.peakRssBytes / MB, 'MB', 'lower'),
     m('live_churn_events_per_s', 'run: pod changes processed', churn.events / churn.s, 'ev/s', 'higher'),

@@ -53,8 +53,9 @@ function notes(r: Measurements): string[] {
     `run: \`kubestitch run --out /dev/null\` in a child process against a fake apiserver (another child) ` +
       `of ${l.pods} settled pods (${l.objects} objects); heap after full GC: ${growth}. Churn: ` +
       `${l.churn.map((c) => `${c.restarts} restarts + ${c.deletes} deletes + ${c.creates} creates`).join(', ')}. ` +
-      `"windows ended": the service's clock moved 61 min on, past the 30 min activity windows and the 1 h ` +
-      `operation age. Synced in ${l.syncSeconds.toFixed(0)} s to /readyz, ${l.processedSeconds.toFixed(0)} s ` +
+      `"clock +N min": the service's clock (Date.now) moved on past the 30 min activity windows and the 1 h ` +
+      `operation age, once after the sync ("settled", the reference for the per-change figures) and once ` +
+      `after the churn ("windows ended"). Synced in ${l.syncSeconds.toFixed(0)} s to /readyz, ${l.processedSeconds.toFixed(0)} s ` +
       `to every object processed; /metrics is ${(l.metricsBytes / 1e3).toFixed(0)} KB at this size.`,
   );
   if (l.recordsCountedPerEvent !== 1)
