@@ -43,7 +43,9 @@ export function registerServiceMetrics(
           name: i.resource,
           state: STATE[i.phase],
           restarts: i.restarts,
-          relists: i.relistsOn410 + Math.max(0, i.lists - 1),
+          // Every relist follows a 410 (only then is the resume point dropped); further lists
+          // are retries of a list that failed, already counted as restarts.
+          relists: i.relistsOn410,
           ...(i.lastListMs !== undefined ? { lastSyncMs: i.lastListMs } : {}),
         })),
     }),

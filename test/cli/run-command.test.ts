@@ -165,6 +165,8 @@ describe('kubestitch run (process)', () => {
       expect(metrics.body).toContain('kubestitch_informer_state{');
       expect(metrics.body).toMatch(/kubestitch_informer_state\{[^}]*informer="pods.v1"[^}]*state="watching"[^}]*\} 1/);
       expect(metrics.body).toMatch(/kubestitch_informer_restarts_total\{informer="pods.v1"\} 4/);
+      // Retrying a failed first list is not a relist (relists mean a watch fell behind compaction).
+      expect(metrics.body).toMatch(/kubestitch_informer_relists_total\{informer="pods.v1"\} 0/);
       expect(metrics.body).toContain('# EOF');
 
       // The viewer answers from the embedded store once the rollout's spans are in.
