@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { ExportSpool, TRACE_STORE_NAMESPACE, TraceStore } from '../../storage/index.js';
 import type { KvStore } from '../../storage/index.js';
@@ -93,14 +94,17 @@ export async function runRunCommand(argv: readonly string[], io: CliIo, stopSign
   }
   const logger = pino({ name: 'kubestitch', base: { cluster: settings.cluster } }, pino.destination(2));
   let http: KubeHttp | undefined;
-  if (settings.sources.has('watch') || settings.sources.has('events')) {
+  // One kubeconfig (and context) for the informers and the leader lease: both must talk to the
+  // same cluster, and a bad one is a usage error before anything starts.
+  let kubeConfig: KubeConfig | undefined;
+  const watching = settings.sources.has('watch') || settings.sources.has('events');
+  if (watching || settings.leaderElection !== undefined) {
     try {
-      http = new KubeHttp(
-        loadKubeConfig({
-          ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
-          ...(settings.context !== undefined ? { context: settings.context } : {}),
-        }),
-      );
+      kubeConfig = loadKubeConfig({
+        ...(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
+        ...(settings.context !== undefined ? { context: settings.context } : {}),
+      });
+      if (watching) http = new KubeHttp(kubeConfig);
     } catch (err: unknown) {
       io.err(`kubestitch run: cannot load the kubeconfig: ${(err as Error).message}\n`);
       return 2;
@@ -133,7 +137,7 @@ export async function runRunCommand(argv: readonly string[], io: CliIo, stopSign
       }
     }
     try {
-      return await runUntilStopped(settings, http, metrics, state, logger, io, stopSignal);
+      return await runUntilStopped(settings, http, kubeConfig, metrics, state, logger, io, stopSignal);
     } finally {
       state.phase = 'stopping';
       await admin?.close();
@@ -147,6 +151,7 @@ export async function runRunCommand(argv: readonly string[], io: CliIo, stopSign
 async function runUntilStopped(
   settings: RunSettings,
   http: KubeHttp | undefined,
+  kubeConfig: KubeConfig | undefined,
   metrics: KubestitchMetrics,
   state: RunState,
   logger: pino.Logger,
@@ -155,16 +160,14 @@ async function runUntilStopped(
 ): Promise<number> {
   let elector: LeaderElector | undefined;
   let lost: Promise<'lost'> = new Promise(() => undefined);
-  if (settings.leaderElection !== undefined) {
+  if (settings.leaderElection !== undefined && kubeConfig !== undefined) {
     const le = settings.leaderElection;
     const identity = le.identity ?? process.env['POD_NAME'] ?? hostname();
     let leading!: () => void;
     const started = new Promise<'leading'>((resolve) => (leading = () => resolve('leading')));
     lost = new Promise((resolve) => {
       elector = new LeaderElector({
-        client: new KubeLeaseClient(
-          loadKubeConfig(settings.kubeconfig !== undefined ? { kubeconfig: settings.kubeconfig } : {}),
-        ),
+        client: new KubeLeaseClient(kubeConfig),
         namespace: le.namespace,
         name: le.leaseName,
         identity,

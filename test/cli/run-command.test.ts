@@ -195,6 +195,60 @@ describe('kubestitch run (process)', () => {
     },
   );
 
+  it('takes the leader lease in the cluster of --context, the one it watches', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ks-run-le-'));
+    // The current context points nowhere; --context names the fake apiserver.
+    const config = join(dir, 'kubeconfig');
+    await writeFile(
+      config,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: nowhere',
+        '  cluster: { server: "http://127.0.0.1:1", insecure-skip-tls-verify: true }',
+        '- name: fake',
+        `  cluster: { server: "${api.url}", insecure-skip-tls-verify: true }`,
+        'users:',
+        '- name: u',
+        '  user: { token: t }',
+        'contexts:',
+        '- name: nowhere',
+        '  context: { cluster: nowhere, user: u }',
+        '- name: fake',
+        '  context: { cluster: fake, user: u }',
+        'current-context: nowhere',
+        '',
+      ].join('\n'),
+    );
+    const adminPort = await freePort();
+    const run = kubestitch([
+      'run',
+      '--kubeconfig',
+      config,
+      '--context',
+      'fake',
+      '--leader-elect',
+      '--leader-election-namespace',
+      'default',
+      '--leader-election-lease-name',
+      'kubestitch-context-test',
+      '--leader-election-identity',
+      'replica-a',
+      '--data-dir',
+      join(dir, 'data'),
+      '--out',
+      join(dir, 'spans.jsonl'),
+      '--admin-addr',
+      `127.0.0.1:${adminPort}`,
+    ]);
+    await waitFor(`http://127.0.0.1:${adminPort}/readyz`, (r) => r.status === 200, 'readiness as the leader');
+    const lease = api.get('coordination.k8s.io/v1', 'Lease', 'default', 'kubestitch-context-test');
+    expect(lease?.['spec']).toMatchObject({ holderIdentity: 'replica-a' });
+    run.child.kill('SIGTERM');
+    expect(await run.exit, run.stderr().slice(-2000)).toBe(0);
+  });
+
   it('keeps running on an idle audit log alone until SIGTERM', { timeout: 60_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ks-run-audit-'));
     const auditLog = join(dir, 'audit.log');
@@ -271,6 +325,16 @@ describe('kubestitch run (usage)', () => {
     const c = io();
     expect(await main(argv, c.io)).toBe(2);
     expect(c.err.join('')).toContain(message);
+  });
+
+  it('refuses a kubeconfig leader election cannot load, also without watching', { timeout: 10_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ks-run-le-'));
+    await writeFile(join(dir, 'audit.log'), '');
+    const c = io();
+    const argv = ['run', '--sources', 'audit', '--audit-log-path', join(dir, 'audit.log'), '--leader-elect'];
+    const more = ['--kubeconfig', '/nonexistent/kubeconfig', '--out', join(dir, 'o.jsonl'), '--data-dir', dir];
+    expect(await main([...argv, ...more], c.io)).toBe(2);
+    expect(c.err.join('')).toContain('cannot load the kubeconfig');
   });
 
   it('names the config file and key at fault', async () => {
