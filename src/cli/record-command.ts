@@ -73,11 +73,14 @@ export async function runRecordCommand(
   const logger = pino({ name: 'kubestitch-record' }, pino.destination(2));
   let recorder: Recorder;
   try {
-    const resources = [
-      ...DEFAULT_RESOURCES,
-      ...(await eventResources(http)),
-      ...(await discoverResources(http, specs)),
-    ];
+    const resources = [...DEFAULT_RESOURCES, ...(await eventResources(http))];
+    // A kind asked for that is watched anyway (a default kind, an Event API, in any version) is
+    // watched once, as in `run`: a second informer would write each of its changes twice.
+    const have = new Set(resources.map((r) => `${r.group}/${r.resource}`));
+    for (const r of await discoverResources(http, specs)) {
+      if (!have.has(`${r.group}/${r.resource}`)) resources.push(r);
+      have.add(`${r.group}/${r.resource}`);
+    }
     recorder = await Recorder.start({ http, dir, resources, logger });
   } catch (err: unknown) {
     io.err(`kubestitch record: cannot start: ${(err as Error).message}\n`);

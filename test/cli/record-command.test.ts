@@ -148,7 +148,15 @@ describe('kubestitch record', () => {
       ]);
       const dir = join(await mkdtemp(join(tmpdir(), 'ks-record-')), 'rec');
       const watchesBefore = api.watchCount();
-      const record = kubestitch(['record', dir, '--kubeconfig', kubeconfig, '--watch-kinds', 'configmaps.v1']);
+      // deployments.v1.apps is a default kind already: asking for it again must not double its lines.
+      const record = kubestitch([
+        'record',
+        dir,
+        '--kubeconfig',
+        kubeconfig,
+        '--watch-kinds',
+        'configmaps.v1,deployments.v1.apps',
+      ]);
       // 8 default kinds, both Event APIs and the extra kind.
       await until(
         () => api.watchCount() >= watchesBefore + 11 || record.child.exitCode !== null,
@@ -187,6 +195,8 @@ describe('kubestitch record', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(await has('watch.jsonl', lastObjectRv)).toBe(true);
+      // One watch per resource, however often it was asked for.
+      expect(api.watchCount()).toBe(watchesBefore + 11);
 
       record.child.kill('SIGINT');
       expect(await record.exit).toBe(0);
