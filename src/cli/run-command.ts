@@ -211,7 +211,10 @@ async function runUntilStopped(
     }
   } catch (err: unknown) {
     io.err(`kubestitch run: cannot serve the viewer: ${(err as Error).message}\n`);
+    state.phase = 'stopping';
     await service.stop();
+    await outputs.close();
+    unregister();
     await elector?.release();
     return 1;
   }
