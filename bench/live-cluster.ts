@@ -7,12 +7,10 @@
  *   → parent  { type: 'ready', url, kubeconfig, objects, pods, loadSeconds }
  *   ← parent  { type: 'churn', changes, seed }    → { type: 'churned', applied, restarts, deletes, creates, seconds }
  *
- * It exits when the parent disconnects or sends SIGTERM. A failure to start is written to stderr
+ * Arguments: --pods N [--pods-per-deployment N] --kubeconfig PATH (written there). It exits when
+ * the parent disconnects or sends SIGTERM. A failure to start is written to stderr
  * with exit status 1.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FakeApiserver } from '../src/sim/apiserver/index.js';
 import { startFakeApiserver } from '../src/sim/apiserver/index.js';
@@ -58,18 +56,23 @@ interface PodRef {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { pods: { type: 'string' }, 'pods-per-deployment': { type: 'string', default: '20' } },
+    options: {
+      pods: { type: 'string' },
+      'pods-per-deployment': { type: 'string', default: '20' },
+      kubeconfig: { type: 'string' },
+    },
     strict: true,
   });
   const pods = Number(values.pods);
   const perDeployment = Number(values['pods-per-deployment']);
   if (!(pods > 0) || !(perDeployment > 0)) throw new Error('--pods and --pods-per-deployment must be positive');
+  if (values.kubeconfig === undefined) throw new Error('--kubeconfig PATH (where to write it) is required');
   const send = (m: ClusterReady | ChurnDone): void => void process.send?.(m);
   const t0 = performance.now();
   // Bookmarks every 10 s: often enough to keep resume points fresh, rare enough not to be load.
   const server = await startFakeApiserver({ bookmarkIntervalMs: 10_000 });
   const refs = await load(server, pods, perDeployment);
-  const kubeconfig = await server.kubeconfig(join(await mkdtemp(join(tmpdir(), 'kubestitch-live-')), 'kubeconfig'));
+  const kubeconfig = await server.kubeconfig(values.kubeconfig);
   const objects = ['Node', 'Pod']
     .map((k) => server.count('v1', k))
     .concat(['Deployment', 'ReplicaSet'].map((k) => server.count('apps/v1', k)))

@@ -115,7 +115,14 @@ export async function measureLiveMemory(
   try {
     const cluster = fork(
       CLUSTER_CHILD,
-      ['--pods', String(config.pods), '--pods-per-deployment', String(config.podsPerDeployment)],
+      [
+        '--pods',
+        String(config.pods),
+        '--pods-per-deployment',
+        String(config.podsPerDeployment),
+        '--kubeconfig',
+        join(scratch, 'kubeconfig'),
+      ],
       { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     children.push(cluster);
