@@ -33,11 +33,8 @@ export function registerServiceMetrics(
   const offs = [
     metrics.self.register(synthSources(service.synth)),
     metrics.self.register(pipelineSources(service.pipeline)),
+    // Records in come from synth (synthSources): counting the pipeline's too would double them.
     metrics.self.register({
-      recordsIn: () => {
-        const r = service.pipeline.stats.records;
-        return { audit: r.audit, watch: r.object, events: r.event };
-      },
       informers: () =>
         service.status().informers.map((i) => ({
           name: i.resource,

@@ -37,6 +37,8 @@ export const TICK_TYPE = 'TICK';
 const MAX_UNEXPORTED_BATCHES = 10_000;
 // Most records processed between two journal commits within one drain pass.
 const COMMIT_EVERY = 1_000;
+// Spans per sink write: a pass exports when this many are queued, or every COMMIT_EVERY entries.
+const EXPORT_BATCH_SPANS = 512;
 
 /**
  * The live pipeline: the journal (a retaining IntakeLog) → synth → sink. Every input — audit
@@ -62,6 +64,7 @@ export class JournalPipeline {
   readonly #logger: PipelineLogger;
   readonly #nowMs: () => number;
   readonly #unexported: { seq: number; spans: SpanData[] }[] = [];
+  #queuedSpans = 0;
   readonly #lastRvByKind = new Map<string, string>();
   #readSeq: number;
   #running: Promise<void> | undefined;
@@ -146,14 +149,19 @@ export class JournalPipeline {
   // makes us re-process; span ids are deterministic, so that stays harmless.
   async #pass(): Promise<void> {
     let exportedSeq = (await this.#retryUnexported()) ? this.#readSeq : this.#journal.committedSeq;
+    let since = 0;
     for await (const entry of this.#journal.readFrom(this.#readSeq + 1)) {
       this.#readSeq = entry.seq;
       const spans = this.#apply(entry);
       if (spans.length > 0) this.#enqueue(entry.seq, spans);
+      // Spans go out in batches (one sink write, one spool fsync for many entries).
+      if (++since < COMMIT_EVERY && this.#queuedSpans < EXPORT_BATCH_SPANS) continue;
+      since = 0;
       if (!(await this.#retryUnexported())) continue;
       exportedSeq = entry.seq;
       if (exportedSeq - this.#journal.committedSeq >= COMMIT_EVERY) await this.#journal.commit(exportedSeq);
     }
+    if (await this.#retryUnexported()) exportedSeq = this.#readSeq;
     if (exportedSeq > this.#journal.committedSeq) await this.#journal.commit(exportedSeq);
   }
 
@@ -215,8 +223,10 @@ export class JournalPipeline {
   // when everything queued up to it reached the sink, so a crash re-reads it (at least once).
   #enqueue(seq: number, spans: SpanData[]): void {
     this.#unexported.push({ seq, spans });
+    this.#queuedSpans += spans.length;
     if (this.#unexported.length > MAX_UNEXPORTED_BATCHES) {
       const dropped = this.#unexported.shift();
+      this.#queuedSpans -= dropped?.spans.length ?? 0;
       this.stats.droppedSpans += dropped?.spans.length ?? 0;
       if (this.stats.droppedSpans === (dropped?.spans.length ?? 0)) {
         this.#logger.error({ bound: MAX_UNEXPORTED_BATCHES }, 'export backlog full: dropping the oldest spans');
@@ -224,12 +234,17 @@ export class JournalPipeline {
     }
   }
 
-  /** Exports queued batches in order; true when none is left. */
+  /** Exports queued batches in order, several per sink write; true when none is left. */
   async #retryUnexported(): Promise<boolean> {
     while (this.#unexported.length > 0) {
-      const head = this.#unexported[0];
-      if (head === undefined || !(await this.#export(head.spans))) return false;
-      this.#unexported.shift();
+      let n = 0;
+      let count = 0;
+      while (n < this.#unexported.length && count < EXPORT_BATCH_SPANS)
+        count += this.#unexported[n++]?.spans.length ?? 0;
+      const spans = this.#unexported.slice(0, n).flatMap((b) => b.spans);
+      if (!(await this.#export(spans))) return false;
+      this.#unexported.splice(0, n);
+      this.#queuedSpans -= spans.length;
     }
     return true;
   }

@@ -1,6 +1,7 @@
 import type { PendingSpan } from './pending-span.js';
 
 interface Deadline {
+  readonly uid: string;
   readonly span: PendingSpan;
   readonly atMs: number;
   readonly onExpire: (atMs: number) => void;
@@ -31,7 +32,7 @@ export class OperationIndex {
     const list = this.#byUid.get(uid);
     if (list === undefined) this.#byUid.set(uid, [span]);
     else list.push(span);
-    this.#deadlines.push({ span, atMs: span.startMs + this.#maxAgeMs, onExpire });
+    this.#deadlines.push({ uid, span, atMs: span.startMs + this.#maxAgeMs, onExpire });
   }
 
   /** The current open operation of `uid`, or undefined. Drops closed entries as it goes. */
@@ -57,6 +58,9 @@ export class OperationIndex {
         d.span.attributes['kubestitch.close_reason'] = 'max-age';
         d.onExpire(Math.max(d.atMs, d.span.startMs));
       }
+      // Entries of objects nobody asks about again (a deleted pod) would otherwise stay forever:
+      // by their deadline at the latest, ended operations leave the index.
+      this.current(d.uid);
     }
     if (this.#head > 1024 && this.#head * 2 > this.#deadlines.length) {
       this.#deadlines.splice(0, this.#head);

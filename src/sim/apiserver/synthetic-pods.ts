@@ -23,7 +23,17 @@ function templatePod(): KubeJson {
   const rec = runScenario('rolling-update');
   for (let i = rec.watch.length - 1; i >= 0; i--) {
     const line = rec.watch[i];
-    if (line !== undefined && line.type !== 'DELETED' && line.object.kind === 'Pod') return line.object;
+    // A settled pod: Running and not being deleted (the last old pods of a rollout terminate).
+    const o = line?.object as { kind?: string; metadata?: Json; status?: Json } | undefined;
+    if (
+      line !== undefined &&
+      line.type !== 'DELETED' &&
+      o?.kind === 'Pod' &&
+      o.metadata?.['deletionTimestamp'] === undefined &&
+      o.status?.['phase'] === 'Running'
+    ) {
+      return line.object;
+    }
   }
   throw new Error('rolling-update recording has no pod');
 }

@@ -89,6 +89,8 @@ const HEALTHY_MS = 10_000;
 // or apiserver that closes every watch. Real elapsed time, not the injected receive-time clock.
 const SHORT_WATCH_MS = 1_000;
 const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+// Lines queued behind a journal write before the watch connection is paused.
+const HIGH_WATER = 1_000;
 
 /**
  * List + watch of one resource, supervised (DESIGN §2): resumes from the last delivered
@@ -325,19 +327,38 @@ export class Informer {
     return new Promise((resolve, reject) => {
       let chain = Promise.resolve();
       let failed: Error | undefined;
+      // Lines wait here while the previous batch is being journaled; they go on together, as one
+      // delivery (one durable write for many changes). Past HIGH_WATER the connection is paused,
+      // so a burst the journal cannot keep up with waits in the apiserver, not in our heap.
+      let queue: { line: string; receivedMs: number }[] = [];
+      let draining = false;
       const fail = (error: Error): void => {
         failed ??= error;
         this.#stream?.close();
       };
-      const onLine = (line: string): void => {
+      const drain = (): void => {
+        if (draining) return;
+        draining = true;
         chain = chain.then(async () => {
-          if (failed !== undefined || this.#stopped) return;
-          try {
-            if (await this.#onLine(line)) usable++;
-          } catch (err: unknown) {
-            fail(err instanceof Error ? err : new Error(String(err)));
+          while (queue.length > 0 && failed === undefined && !this.#stopped) {
+            const lines = queue;
+            queue = [];
+            this.#stream?.resume();
+            try {
+              usable += await this.#onLines(lines);
+            } catch (err: unknown) {
+              fail(err instanceof Error ? err : new Error(String(err)));
+            }
           }
+          queue = [];
+          draining = false;
         });
+      };
+      const onLine = (line: string): void => {
+        // The receive time is taken here: a line waiting behind a journal write arrived earlier.
+        queue.push({ line, receivedMs: this.#nowMs() });
+        if (queue.length >= HIGH_WATER) this.#stream?.pause();
+        drain();
       };
       const onEnd = (end: WatchEnd): void => {
         void chain.then(() => {
@@ -360,36 +381,53 @@ export class Informer {
     });
   }
 
-  // Resolves to whether the line was a usable event (a change or a bookmark); rejects on ERROR.
-  async #onLine(line: string): Promise<boolean> {
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      this.#badLine(line, 'not JSON');
-      return false;
-    }
-    if (!isObject(event) || !isObject(event['object'])) {
-      this.#badLine(line, 'not a watch event');
-      return false;
-    }
-    const type = str(event, 'type') ?? '';
-    const object = event['object'];
-    if (type === 'ERROR') throw watchErrorOf(object);
-    if (type === 'BOOKMARK') {
+  // Handles lines in order, delivering runs of changes as one batch; resolves to how many were
+  // usable (changes and bookmarks). Rejects on an ERROR event, after delivering what preceded it.
+  async #onLines(lines: readonly { line: string; receivedMs: number }[]): Promise<number> {
+    let usable = 0;
+    let batch: InformerEvent[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const events = batch;
+      batch = [];
+      await this.#deliver(events);
       this.#markSynced();
-      this.#setRv(str(object, 'metadata', 'resourceVersion') ?? '');
-      return true;
+      this.#setRv(str(events.at(-1)?.object, 'metadata', 'resourceVersion') ?? '');
+    };
+    for (const { line, receivedMs } of lines) {
+      let event: unknown;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        this.#badLine(line, 'not JSON');
+        continue;
+      }
+      if (!isObject(event) || !isObject(event['object'])) {
+        this.#badLine(line, 'not a watch event');
+        continue;
+      }
+      const type = str(event, 'type') ?? '';
+      const object = event['object'];
+      if (type === 'ERROR') {
+        await flush();
+        throw watchErrorOf(object);
+      }
+      if (type === 'BOOKMARK') {
+        await flush();
+        this.#markSynced();
+        this.#setRv(str(object, 'metadata', 'resourceVersion') ?? '');
+        usable++;
+        continue;
+      }
+      if (!WATCH_TYPES.has(type)) {
+        this.#badLine(line, `unknown watch event type ${type}`);
+        continue;
+      }
+      batch.push({ type: type as WatchType, object: this.#complete(object), receivedMs });
+      usable++;
     }
-    if (!WATCH_TYPES.has(type)) {
-      this.#badLine(line, `unknown watch event type ${type}`);
-      return false;
-    }
-    const full = this.#complete(object);
-    await this.#deliver([{ type: type as WatchType, object: full, receivedMs: this.#nowMs() }]);
-    this.#markSynced();
-    this.#setRv(str(full, 'metadata', 'resourceVersion') ?? '');
-    return true;
+    await flush();
+    return usable;
   }
 
   #badLine(line: string, reason: string): void {

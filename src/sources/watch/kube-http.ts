@@ -49,6 +49,9 @@ export function loadKubeConfig(options: KubeConnectOptions = {}): KubeConfig {
 /** One open watch stream; `close()` aborts it (the `onEnd` callback then reports `aborted`). */
 export interface WatchStream {
   close(): void;
+  /** Stops reading from the connection (TCP backpressure reaches the apiserver) until `resume()`. */
+  pause(): void;
+  resume(): void;
 }
 
 /** How a watch stream ended: cleanly (server closed / timeoutSeconds), aborted by us, or with an error. */
@@ -115,6 +118,8 @@ export class KubeHttp {
   ): WatchStream {
     let ended = false;
     let aborted = false;
+    let paused = false;
+    let response: http.IncomingMessage | undefined;
     let req: http.ClientRequest | undefined;
     const end = (e: WatchEnd): void => {
       if (ended) return;
@@ -135,6 +140,7 @@ export class KubeHttp {
           return;
         }
         let rest = '';
+        response = res;
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           rest += chunk;
@@ -146,6 +152,7 @@ export class KubeHttp {
             nl = rest.indexOf('\n');
           }
         });
+        if (paused) res.pause();
         res.on('end', () => {
           const line = rest.trim();
           if (line !== '' && !ended) onLine(line);
@@ -162,6 +169,14 @@ export class KubeHttp {
         aborted = true;
         req?.destroy();
         end({ kind: 'aborted' });
+      },
+      pause: () => {
+        paused = true;
+        response?.pause();
+      },
+      resume: () => {
+        paused = false;
+        response?.resume();
       },
     };
   }
