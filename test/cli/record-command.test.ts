@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { synthesizeRecords } from '../../src/replay.js';
@@ -12,13 +10,10 @@ import type { FakeApiserver } from '../../src/sim/apiserver/index.js';
 import { runScenario, writeRecording } from '../../src/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { mergedLines, until } from '../live/support/live-harness.js';
-
-const CLI = fileURLToPath(new URL('../support/kubestitch-cli.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { killAllCli, rolloutShapes, spawnKubestitch } from '../support/cli-process.js';
 
 let api: FakeApiserver;
 let kubeconfig: string;
-const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   api = await startFakeApiserver({ bookmarkIntervalMs: 500 });
@@ -27,28 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.close();
 });
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-function kubestitch(args: readonly string[]): {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
+afterEach(killAllCli);
 
 type Line = { type: string; ts: string; object: Record<string, unknown> & { metadata: Record<string, unknown> } };
 
@@ -58,21 +32,6 @@ async function lines(path: string): Promise<Line[]> {
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Line);
-}
-
-/** Span names per Deployment trace (what a user sees of the rollout in a trace view). */
-function rolloutShapes(
-  spans: readonly { traceId: string; name: string; parentSpanId?: string | undefined }[],
-): string[] {
-  const roots = new Map<string, string>();
-  for (const s of spans) if (s.parentSpanId === undefined || s.parentSpanId === '') roots.set(s.traceId, s.name);
-  const byTrace = new Map<string, string[]>();
-  for (const s of spans) {
-    // A step that took no time in a compressed live run is a span event, not a span.
-    if (!(roots.get(s.traceId) ?? '').startsWith('Deployment') || s.name === 'schedule') continue;
-    byTrace.set(s.traceId, [...(byTrace.get(s.traceId) ?? []), s.name]);
-  }
-  return [...byTrace.values()].map((names) => names.sort().join(', ')).sort();
 }
 
 const SPEEDUP = 10;
@@ -149,7 +108,7 @@ describe('kubestitch record', () => {
       const dir = join(await mkdtemp(join(tmpdir(), 'ks-record-')), 'rec');
       const watchesBefore = api.watchCount();
       // deployments.v1.apps is a default kind already: asking for it again must not double its lines.
-      const record = kubestitch([
+      const record = spawnKubestitch([
         'record',
         dir,
         '--kubeconfig',

@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { synthesizeRecords } from '../../src/replay.js';
@@ -13,13 +11,10 @@ import type { FakeApiserver } from '../../src/sim/apiserver/index.js';
 import { runScenario, writeRecording } from '../../src/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { mergedLines, until } from '../live/support/live-harness.js';
-
-const CLI = fileURLToPath(new URL('../support/kubestitch-cli.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { killAllCli, spawnKubestitch } from '../support/cli-process.js';
 
 let api: FakeApiserver;
 let kubeconfig: string;
-const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   api = await startFakeApiserver({ bookmarkIntervalMs: 500 });
@@ -28,30 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api.close();
 });
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-interface Child {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exit: Promise<number | null>;
-}
-
-function kubestitch(args: readonly string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
+afterEach(killAllCli);
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -119,7 +91,7 @@ describe('kubestitch run (process)', () => {
       // The pods list fails a few times: /readyz must say so until the informer recovers.
       api.failNext({ method: 'GET', pathPrefix: '/api/v1/pods', status: 500, times: 4 });
 
-      const run = kubestitch(['run', '--config', config]);
+      const run = spawnKubestitch(['run', '--config', config]);
       const admin = `http://127.0.0.1:${adminPort}`;
       const health = await waitFor(`${admin}/healthz`, (r) => r.status === 200, '/healthz');
       expect(JSON.parse(health.body)).toMatchObject({ status: 'ok' });
@@ -222,7 +194,7 @@ describe('kubestitch run (process)', () => {
       ].join('\n'),
     );
     const adminPort = await freePort();
-    const run = kubestitch([
+    const run = spawnKubestitch([
       'run',
       '--kubeconfig',
       config,
@@ -254,7 +226,7 @@ describe('kubestitch run (process)', () => {
     const auditLog = join(dir, 'audit.log');
     await writeFile(auditLog, '');
     const out = join(dir, 'spans.jsonl');
-    const run = kubestitch([
+    const run = spawnKubestitch([
       'run',
       '--sources',
       'audit',

@@ -1,56 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { synthesizeRecords } from '../../src/replay.js';
 import { runScenario, writeRecording } from '../../src/sim/index.js';
 import { splitInitialList } from '../../src/sim/apiserver/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
+import { killAllCli, rolloutShapes, spawnKubestitch } from '../support/cli-process.js';
 import { OtlpGrpcReceiver } from '../support/otlp-grpc-receiver.js';
 import type { ReceivedSpan } from '../support/otlp-grpc-receiver.js';
 import { fakeCluster, mergedLines, until } from './support/live-harness.js';
 
-const CLI = fileURLToPath(new URL('../support/kubestitch-cli.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-const children: ChildProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  killAllCli();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function startRun(args: readonly string[]): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout?.resume();
-  return { child, stderr: () => err };
-}
-
-const exited = (child: ChildProcess): Promise<number | null> =>
-  child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
-
-/** Span names per trace root name, for comparing trace shapes across clocks. */
-function shapes(spans: readonly { traceId: string; name: string; parentSpanId?: string | undefined }[]): string[] {
-  const roots = new Map<string, string>();
-  for (const s of spans) if (s.parentSpanId === undefined || s.parentSpanId === '') roots.set(s.traceId, s.name);
-  const byTrace = new Map<string, string[]>();
-  for (const s of spans) {
-    const root = roots.get(s.traceId);
-    // A zero-length step becomes a span event, not a span: with a compressed clock some
-    // schedule steps take under a millisecond.
-    if (root === undefined || !root.startsWith('Deployment') || s.name === 'schedule') continue;
-    byTrace.set(s.traceId, [...(byTrace.get(s.traceId) ?? []), s.name]);
-  }
-  return [...byTrace.values()].map((names) => names.sort().join(', ')).sort();
-}
 
 describe('kubestitch run, killed with -9 in the middle of a rollout', () => {
   it(
@@ -78,26 +43,26 @@ describe('kubestitch run, killed with -9 in the middle of a rollout', () => {
         }
       };
 
-      const first = startRun(args);
+      const first = spawnKubestitch(['run', ...args]);
       await until(() => api.watchCount() >= 10, 'the informers to watch', 30_000);
       const third = Math.floor(lines.length / 3);
       await play(0, third);
       first.child.kill('SIGKILL');
-      await exited(first.child);
+      await first.exit;
       // The cluster goes on while kubestitch is down (it takes seconds to start again), and after.
-      const second = startRun(args);
+      const second = spawnKubestitch(['run', ...args]);
       await play(third, lines.length);
 
       // The rollout trace ends up with every span a replay of the same recording has.
       const dir = await mkdtemp(join(tmpdir(), 'ks-crash-replay-'));
       await writeRecording(dir, { ...rec, audit: [] });
-      const expected = shapes(synthesizeRecords((await readRecording(dir)).records, { cluster: 'live' }).flat());
-      const whole = (): boolean => JSON.stringify(shapes(receiver.spans())) === JSON.stringify(expected);
+      const expected = rolloutShapes(synthesizeRecords((await readRecording(dir)).records, { cluster: 'live' }).flat());
+      const whole = (): boolean => JSON.stringify(rolloutShapes(receiver.spans())) === JSON.stringify(expected);
       await until(whole, 'the whole rollout trace', 20_000).catch(() => undefined);
       second.child.kill('SIGTERM');
-      expect(await exited(second.child)).toBe(0);
+      expect(await second.exit).toBe(0);
       const received: ReceivedSpan[] = receiver.spans();
-      expect(shapes(received)).toEqual(expected);
+      expect(rolloutShapes(received)).toEqual(expected);
       const ids = received.map((s) => `${s.traceId}/${s.spanId}`);
       expect(ids.length - new Set(ids).size).toBe(0);
     },
