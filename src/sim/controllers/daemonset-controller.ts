@@ -1,16 +1,11 @@
-import type { WriteCtx } from '../engine/api-server.js';
-import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { controllerActor } from '../engine/identities.js';
 import type { DaemonSet, Node, Pod, Toleration } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
 import { idOf } from '../engine/object-table.js';
-import type { Rng } from '../engine/rng.js';
-import { streamOf, type SimContext } from '../engine/sim-context.js';
-import { WorkQueue } from '../engine/work-queue.js';
-import { queueOwnAndOwned } from '../engine/informer.js';
+import type { SimContext } from '../engine/sim-context.js';
 import { admitPod, podFromTemplate } from '../objects/pod-builder.js';
 import { isReady } from './pod-util.js';
 import { ensureRevision } from './revisions.js';
+import { type PodOwnerWiring, wirePodOwner } from './pod-owner-wiring.js';
 
 const NAME = 'daemon-set-controller';
 
@@ -30,25 +25,18 @@ const DS_TOLERATIONS: readonly Toleration[] = [
  */
 export class DaemonSetController {
   readonly #c: SimContext;
-  readonly #rng: Rng;
-  readonly #ctx: WriteCtx;
-  readonly #events: CoreEventRecorder;
-  readonly #queue: WorkQueue;
+  readonly #w: PodOwnerWiring;
 
   constructor(c: SimContext) {
     this.#c = c;
-    this.#rng = streamOf(c, NAME);
-    this.#ctx = { actor: controllerActor(NAME, this.#rng) };
-    this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: NAME });
-    this.#queue = new WorkQueue(c.loop, this.#rng, (key) => this.#sync(key));
-    queueOwnAndOwned(c.hub, this.#queue, 'DaemonSet', 'Pod');
+    this.#w = wirePodOwner(c, NAME, 'DaemonSet', (key) => this.#sync(key));
   }
 
   #sync(key: string): void {
     const [namespace = '', name = ''] = key.split('/');
     const ds = this.#c.api.get<DaemonSet>({ apiVersion: 'apps/v1', kind: 'DaemonSet', namespace, name });
     if (ds === undefined || ds.metadata.deletionTimestamp !== undefined) return;
-    const { hash } = ensureRevision(this.#c.api, this.#ctx, ds);
+    const { hash } = ensureRevision(this.#c.api, this.#w.ctx, ds);
     const nodes = this.#c.api.table.list<Node>('v1', 'Node').map((n) => n.metadata.name ?? '');
     const podsOn = (node: string): Pod[] =>
       this.#c.api.table.controlledBy<Pod>(ds.metadata.uid, 'Pod').filter((p) => nodeOf(p) === node);
@@ -71,8 +59,8 @@ export class DaemonSetController {
     for (const p of outdated) {
       if (isReady(p) && budget <= 0) break;
       if (isReady(p)) budget--;
-      if (this.#c.api.delete(idOf(p), this.#ctx) === undefined) continue;
-      this.#events.record(referenceTo(ds), 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name ?? ''}`);
+      if (this.#c.api.delete(idOf(p), this.#w.ctx) === undefined) continue;
+      this.#w.events.record(referenceTo(ds), 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name ?? ''}`);
       this.#createPod(ds, nodeOf(p), hash);
     }
   }
@@ -100,8 +88,8 @@ export class DaemonSetController {
       affinity,
       tolerations: [...(body.spec.tolerations ?? []), ...DS_TOLERATIONS, ...extra],
     };
-    const pod = this.#c.api.create(body, this.#ctx, (req) => admitPod(req, this.#rng));
-    this.#events.record(referenceTo(ds), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+    const pod = this.#c.api.create(body, this.#w.ctx, (req) => admitPod(req, this.#w.rng));
+    this.#w.events.record(referenceTo(ds), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
   }
 
   #writeStatus(ds: DaemonSet, nodes: string[], podsOn: (n: string) => Pod[], hash: string): void {
@@ -119,7 +107,7 @@ export class DaemonSetController {
       ...(ready > 0 ? { numberAvailable: ready } : {}),
       ...(nodes.length - ready > 0 ? { numberUnavailable: nodes.length - ready } : {}),
     };
-    this.#c.api.updateStatus(ds, status, this.#ctx);
+    this.#c.api.updateStatus(ds, status, this.#w.ctx);
   }
 }
 

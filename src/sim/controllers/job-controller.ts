@@ -1,16 +1,11 @@
-import type { WriteCtx } from '../engine/api-server.js';
-import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { controllerActor } from '../engine/identities.js';
 import type { Job, Pod } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
 import { idOf } from '../engine/object-table.js';
-import type { Rng } from '../engine/rng.js';
-import { streamOf, type SimContext } from '../engine/sim-context.js';
+import type { SimContext } from '../engine/sim-context.js';
 import { rfc3339Seconds, US_PER_S } from '../engine/time-format.js';
-import { WorkQueue } from '../engine/work-queue.js';
-import { queueOwnAndOwned } from '../engine/informer.js';
 import { admitPod, podFromTemplate } from '../objects/pod-builder.js';
 import { isActive, isReady, isTerminal } from './pod-util.js';
+import { type PodOwnerWiring, wirePodOwner } from './pod-owner-wiring.js';
 
 const NAME = 'job-controller';
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -24,18 +19,11 @@ type JobCondition = NonNullable<Job['status']['conditions']>[number];
  */
 export class JobController {
   readonly #c: SimContext;
-  readonly #rng: Rng;
-  readonly #ctx: WriteCtx;
-  readonly #events: CoreEventRecorder;
-  readonly #queue: WorkQueue;
+  readonly #w: PodOwnerWiring;
 
   constructor(c: SimContext) {
     this.#c = c;
-    this.#rng = streamOf(c, NAME);
-    this.#ctx = { actor: controllerActor(NAME, this.#rng) };
-    this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: NAME });
-    this.#queue = new WorkQueue(c.loop, this.#rng, (key) => this.#sync(key));
-    queueOwnAndOwned(c.hub, this.#queue, 'Job', 'Pod');
+    this.#w = wirePodOwner(c, NAME, 'Job', (key) => this.#sync(key));
   }
 
   #get(namespace: string, name: string): Job | undefined {
@@ -67,7 +55,7 @@ export class JobController {
     let created = 0;
     if (active.length < job.spec.parallelism) {
       const waitUs = this.#backoffRemainingUs(pods, failed, now);
-      if (waitUs > 0) this.#queue.addAfter(key, waitUs);
+      if (waitUs > 0) this.#w.queue.addAfter(key, waitUs);
       else created = this.#createPods(job, job.spec.parallelism - active.length);
     }
     this.#writeStatus(job, {
@@ -110,7 +98,7 @@ export class JobController {
             finalizers: (d.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER),
           },
         }),
-        this.#ctx,
+        this.#w.ctx,
       );
     }
     const succ = (step1.status.succeeded ?? 0) + (uncounted.succeeded?.length ?? 0);
@@ -148,9 +136,9 @@ export class JobController {
       ready: 0,
     };
     if (this.#writeStatus(job, orderStatus(status)) === undefined) return;
-    if (type === 'Complete') this.#events.record(referenceTo(job), 'Normal', 'Completed', 'Job completed');
+    if (type === 'Complete') this.#w.events.record(referenceTo(job), 'Normal', 'Completed', 'Job completed');
     else
-      this.#events.record(
+      this.#w.events.record(
         referenceTo(job),
         'Warning',
         'BackoffLimitExceeded',
@@ -177,14 +165,14 @@ export class JobController {
         ownerReferences: [controllerRef(job)],
         finalizers: [JOB_TRACKING_FINALIZER],
       });
-      const pod = this.#c.api.create(body, this.#ctx, (req) => admitPod(req, this.#rng));
-      this.#events.record(referenceTo(job), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+      const pod = this.#c.api.create(body, this.#w.ctx, (req) => admitPod(req, this.#w.rng));
+      this.#w.events.record(referenceTo(job), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
     }
     return n;
   }
 
   #writeStatus(job: Job, status: Job['status']): Job | undefined {
-    return this.#c.api.updateStatus(job, orderStatus(status), this.#ctx);
+    return this.#c.api.updateStatus(job, orderStatus(status), this.#w.ctx);
   }
 }
 

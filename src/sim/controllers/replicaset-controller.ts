@@ -1,15 +1,10 @@
-import type { WriteCtx } from '../engine/api-server.js';
-import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { controllerActor } from '../engine/identities.js';
 import { omitEmpty } from '../engine/json-order.js';
 import type { Pod, ReplicaSet } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
-import type { Rng } from '../engine/rng.js';
-import { streamOf, type SimContext } from '../engine/sim-context.js';
-import { WorkQueue } from '../engine/work-queue.js';
-import { queueOwnAndOwned } from '../engine/informer.js';
+import type { SimContext } from '../engine/sim-context.js';
 import { admitPod, podFromTemplate } from '../objects/pod-builder.js';
 import { deletionOrder, isActive, isReady } from './pod-util.js';
+import { type PodOwnerWiring, wirePodOwner } from './pod-owner-wiring.js';
 
 const NAME = 'replicaset-controller';
 
@@ -20,18 +15,11 @@ const NAME = 'replicaset-controller';
  */
 export class ReplicaSetController {
   readonly #c: SimContext;
-  readonly #rng: Rng;
-  readonly #ctx: WriteCtx;
-  readonly #events: CoreEventRecorder;
-  readonly #queue: WorkQueue;
+  readonly #w: PodOwnerWiring;
 
   constructor(c: SimContext) {
     this.#c = c;
-    this.#rng = streamOf(c, NAME);
-    this.#ctx = { actor: controllerActor(NAME, this.#rng) };
-    this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: NAME });
-    this.#queue = new WorkQueue(c.loop, this.#rng, (key) => this.#sync(key));
-    queueOwnAndOwned(c.hub, this.#queue, 'ReplicaSet', 'Pod');
+    this.#w = wirePodOwner(c, NAME, 'ReplicaSet', (key) => this.#sync(key));
   }
 
   #sync(key: string): void {
@@ -54,16 +42,16 @@ export class ReplicaSetController {
         namespace: rs.metadata.namespace ?? '',
         ownerReferences: [controllerRef(rs)],
       });
-      const pod = this.#c.api.create(body, this.#ctx, (req) => admitPod(req, this.#rng));
-      this.#events.record(referenceTo(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+      const pod = this.#c.api.create(body, this.#w.ctx, (req) => admitPod(req, this.#w.rng));
+      this.#w.events.record(referenceTo(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
     }
   }
 
   #delete(rs: ReplicaSet, victims: Pod[]): void {
     for (const p of victims) {
       const id = { apiVersion: 'v1', kind: 'Pod', namespace: p.metadata.namespace ?? '', name: p.metadata.name ?? '' };
-      if (this.#c.api.delete(id, this.#ctx) === undefined) continue;
-      this.#events.record(referenceTo(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name ?? ''}`);
+      if (this.#c.api.delete(id, this.#w.ctx) === undefined) continue;
+      this.#w.events.record(referenceTo(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name ?? ''}`);
     }
   }
 
@@ -80,6 +68,6 @@ export class ReplicaSetController {
         observedGeneration: rs.metadata.generation ?? 1,
       }),
     };
-    this.#c.api.updateStatus(rs, status, this.#ctx);
+    this.#c.api.updateStatus(rs, status, this.#w.ctx);
   }
 }

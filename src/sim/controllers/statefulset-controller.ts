@@ -1,16 +1,11 @@
-import type { WriteCtx } from '../engine/api-server.js';
-import { CoreEventRecorder } from '../engine/core-event-recorder.js';
-import { controllerActor } from '../engine/identities.js';
 import type { Pod, StatefulSet } from '../engine/k8s-types.js';
 import { controllerRef, referenceTo } from '../engine/object-ref.js';
 import { idOf } from '../engine/object-table.js';
-import type { Rng } from '../engine/rng.js';
-import { streamOf, type SimContext } from '../engine/sim-context.js';
-import { WorkQueue } from '../engine/work-queue.js';
-import { queueOwnAndOwned } from '../engine/informer.js';
+import type { SimContext } from '../engine/sim-context.js';
 import { admitPod, podFromTemplate } from '../objects/pod-builder.js';
 import { isRunningAndReady } from './pod-util.js';
 import { ensureRevision } from './revisions.js';
+import { type PodOwnerWiring, wirePodOwner } from './pod-owner-wiring.js';
 
 const NAME = 'statefulset-controller';
 const REV_LABEL = 'controller-revision-hash';
@@ -22,25 +17,18 @@ const REV_LABEL = 'controller-revision-hash';
  */
 export class StatefulSetController {
   readonly #c: SimContext;
-  readonly #rng: Rng;
-  readonly #ctx: WriteCtx;
-  readonly #events: CoreEventRecorder;
-  readonly #queue: WorkQueue;
+  readonly #w: PodOwnerWiring;
 
   constructor(c: SimContext) {
     this.#c = c;
-    this.#rng = streamOf(c, NAME);
-    this.#ctx = { actor: controllerActor(NAME, this.#rng) };
-    this.#events = new CoreEventRecorder(c.api, c.loop, this.#rng, this.#ctx, { component: NAME });
-    this.#queue = new WorkQueue(c.loop, this.#rng, (key) => this.#sync(key));
-    queueOwnAndOwned(c.hub, this.#queue, 'StatefulSet', 'Pod');
+    this.#w = wirePodOwner(c, NAME, 'StatefulSet', (key) => this.#sync(key));
   }
 
   #sync(key: string): void {
     const [namespace = '', name = ''] = key.split('/');
     const ss = this.#c.api.get<StatefulSet>({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name });
     if (ss === undefined || ss.metadata.deletionTimestamp !== undefined) return;
-    const update = ensureRevision(this.#c.api, this.#ctx, ss);
+    const update = ensureRevision(this.#c.api, this.#w.ctx, ss);
     const current = ss.status.currentRevision ?? update.name;
     const pods = this.#c.api.table.controlledBy<Pod>(ss.metadata.uid, 'Pod');
     const byOrdinal = (i: number): Pod | undefined => pods.find((p) => p.metadata.name === `${name}-${i}`);
@@ -62,8 +50,8 @@ export class StatefulSetController {
     for (let i = ss.spec.replicas - 1; i >= 0; i--) {
       const pod = byOrdinal(i);
       if (pod === undefined || pod.metadata.labels?.[REV_LABEL] === updateRevision) continue;
-      if (this.#c.api.delete(idOf(pod), this.#ctx) !== undefined) {
-        this.#events.record(
+      if (this.#c.api.delete(idOf(pod), this.#w.ctx) !== undefined) {
+        this.#w.events.record(
           referenceTo(ss),
           'Normal',
           'SuccessfulDelete',
@@ -96,8 +84,8 @@ export class StatefulSetController {
       hostname: podName,
       subdomain: ss.spec.serviceName,
     };
-    this.#c.api.create(body, this.#ctx, (req) => admitPod(req, this.#rng));
-    this.#events.record(
+    this.#c.api.create(body, this.#w.ctx, (req) => admitPod(req, this.#w.rng));
+    this.#w.events.record(
       referenceTo(ss),
       'Normal',
       'SuccessfulCreate',
@@ -133,6 +121,6 @@ export class StatefulSetController {
       collisionCount: 0,
       availableReplicas: ready,
     };
-    this.#c.api.updateStatus(ss, status, this.#ctx);
+    this.#c.api.updateStatus(ss, status, this.#w.ctx);
   }
 }
