@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { type ListenAddr, parseListenAddr } from '../sources/http-listener.js';
 import { parseResourceSpec } from '../sources/watch/resources.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
 
@@ -45,11 +46,7 @@ export const RUN_OPTIONS = {
 
 export type RunOptionName = keyof typeof RUN_OPTIONS;
 
-/** `[host]:port` as given (host undefined: all interfaces). */
-export interface ListenAddr {
-  readonly host?: string;
-  readonly port: number;
-}
+export { parseListenAddr, type ListenAddr };
 
 export type RunSource = 'watch' | 'events' | 'audit' | 'otlp';
 
@@ -226,20 +223,6 @@ export function resolveRunSettings(cli: RawValues, configText?: string, configNa
         : undefined,
     ),
   };
-}
-
-/** `[host]:port` → address (an IPv6 host in brackets); undefined when malformed. */
-export function parseListenAddr(text: string): ListenAddr | undefined {
-  const i = text.lastIndexOf(':');
-  if (i < 0) return undefined;
-  const portText = text.slice(i + 1);
-  const port = Number(portText);
-  if (portText === '' || !Number.isInteger(port) || port < 0 || port > 65535) return undefined;
-  const raw = text.slice(0, i);
-  const host = raw.replace(/^\[(.*)\]$/, '$1');
-  // An IPv6 host must be bracketed: in "fe80::1:9090" the port is a guess, in "::1" a mistake.
-  if (host === raw && host.includes(':')) return undefined;
-  return host === '' ? { port } : { host, port };
 }
 
 function definedOnly(values: RawValues): RawValues {

@@ -1,6 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeGracefully } from '../sources/http-listener.js';
+import { type ListenAddr, closeGracefully, parseListenAddr as parseAddr } from '../sources/http-listener.js';
 import type { Exposition } from './kubestitch-metrics.js';
 
 /** What /healthz and /readyz report; `ok` decides 200 or 503, the rest is the JSON body. */
@@ -39,14 +39,10 @@ export interface AdminServer {
  * Parses `host:port` / `:port` / `[v6]:port`. Throws an Error naming the bad value when the port
  * is missing or not 0–65535.
  */
-export function parseListenAddr(addr: string): { readonly host?: string; readonly port: number } {
-  const i = addr.lastIndexOf(':');
-  const port = i < 0 ? NaN : Number(addr.slice(i + 1));
-  if (i < 0 || addr.slice(i + 1) === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`admin address ${JSON.stringify(addr)} is not host:port or :port`);
-  }
-  const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return host === '' ? { port } : { host, port };
+export function parseListenAddr(addr: string): ListenAddr {
+  const parsed = parseAddr(addr);
+  if (parsed === undefined) throw new Error(`admin address ${JSON.stringify(addr)} is not host:port or :port`);
+  return parsed;
 }
 
 /**

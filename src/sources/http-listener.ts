@@ -42,3 +42,28 @@ export async function closeGracefully(server: Server, inFlight: ReadonlySet<Prom
   server.closeAllConnections();
   await closed;
 }
+
+/** Where a listener binds; no host means every interface. */
+export interface ListenAddr {
+  readonly host?: string;
+  readonly port: number;
+}
+
+/**
+ * Parses a listen address: `host:port`, `[v6]:port`, `:port` (every interface) and, with
+ * `barePort`, `port` alone. An IPv6 host must be bracketed (in `fe80::1:9090` the port would be a
+ * guess). Returns undefined for anything else, or a port outside 0–65535; never throws. The one
+ * parser behind every listening flag (webhook, OTLP, admin, viewer), so they accept the same forms.
+ */
+export function parseListenAddr(text: string, options: { readonly barePort?: boolean } = {}): ListenAddr | undefined {
+  const bare = options.barePort === true && /^\d+$/.test(text);
+  const i = bare ? -1 : text.lastIndexOf(':');
+  if (i < 0 && !bare) return undefined;
+  const portText = text.slice(i + 1);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) return undefined;
+  const raw = bare ? '' : text.slice(0, i);
+  const host = raw.replace(/^\[(.*)\]$/, '$1');
+  if (host === raw && host.includes(':')) return undefined;
+  return host === '' ? { port } : { host, port };
+}

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { TraceStore } from '../../storage/index.js';
 import { handleApiRequest } from './query-api.js';
+import { parseListenAddr as parseAddr } from '../sources/http-listener.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -39,14 +40,13 @@ export interface UiServer {
  * `[HOST]:PORT` or `PORT` with a port in 0–65535.
  */
 export function parseListenAddr(addr: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(addr) ?? /^()()(\d+)$/.exec(addr);
-  const port = m === null ? NaN : Number(m[3]);
-  if (m === null || !Number.isInteger(port) || port > 65535) {
+  const parsed = parseAddr(addr, { barePort: true });
+  if (parsed === undefined) {
     throw new TypeError(
       `invalid listen address ${JSON.stringify(addr)}: expected [HOST]:PORT, e.g. 127.0.0.1:16686 or :16686`,
     );
   }
-  return { host: m[1] ?? m[2] ?? '', port };
+  return { host: parsed.host ?? '', port: parsed.port };
 }
 
 const TYPES: Readonly<Record<string, string>> = {
