@@ -12,7 +12,6 @@ export interface ExportedOnceOptions {
 export interface ExportedOnceStats {
   /** Spans not sent because the backend already has them (re-derived after a restart). */
   readonly skippedSpans: number;
-  readonly rememberedIds: number;
 }
 
 const ID = 'i/';
@@ -33,7 +32,6 @@ export class ExportedOnceSink implements SpanSink {
   readonly #ttlMs: number;
   readonly #nowMs: () => number;
   #skipped = 0;
-  #remembered = 0;
   #lastSweepMs = 0;
 
   constructor(inner: SpanSink, store: KvStore, options: ExportedOnceOptions = {}) {
@@ -44,7 +42,7 @@ export class ExportedOnceSink implements SpanSink {
   }
 
   get stats(): ExportedOnceStats {
-    return { skippedSpans: this.#skipped, rememberedIds: this.#remembered };
+    return { skippedSpans: this.#skipped };
   }
 
   async write(spans: readonly SpanData[]): Promise<ExportResult> {
@@ -67,7 +65,6 @@ export class ExportedOnceSink implements SpanSink {
     }
     try {
       await this.#store.batch(ops);
-      this.#remembered += fresh.length;
       if (now - this.#lastSweepMs >= SWEEP_EVERY_MS) await this.#sweep(now);
     } catch {
       // Exported anyway; only a later re-derivation of these spans could send them again.
@@ -92,7 +89,6 @@ export class ExportedOnceSink implements SpanSink {
     }
     if (ops.length === 0) return;
     await this.#store.batch(ops);
-    this.#remembered = Math.max(0, this.#remembered - ops.length / 2);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { IntakeEntry } from '../../storage/intake-log.js';
 import type { JsonObject } from '../model/kube-json.js';
-import { formatTimeMs, isObject, str } from '../model/kube-json.js';
+import { formatTimeMs, str, withoutManagedFields } from '../model/kube-json.js';
 import type { WatchType } from '../model/records.js';
 import { redactObject } from '../sources/redact.js';
 import { TICK_TYPE } from './journal-pipeline.js';
@@ -14,7 +14,7 @@ import { TICK_TYPE } from './journal-pipeline.js';
 export function watchLine(type: WatchType, object: JsonObject, receivedMs: number, missed = false): JsonObject {
   return {
     type,
-    object: stripManagedFields(redactObject(object)),
+    object: withoutManagedFields(redactObject(object)),
     ts: formatTimeMs(receivedMs),
     ...(missed ? { missed: true } : {}),
   };
@@ -36,11 +36,4 @@ export function watchEntry(type: WatchType, object: JsonObject, receivedMs: numb
 /** A clock tick entry (time moves on without a record). */
 export function tickEntry(nowMs: number): IntakeEntry {
   return { id: `t:${nowMs}`, body: JSON.stringify({ type: TICK_TYPE, ts: formatTimeMs(nowMs) }) };
-}
-
-function stripManagedFields(object: JsonObject): JsonObject {
-  const metadata = object['metadata'];
-  if (!isObject(metadata) || !('managedFields' in metadata)) return object;
-  const { managedFields: _dropped, ...rest } = metadata;
-  return { ...object, metadata: rest };
 }

@@ -67,3 +67,15 @@ export function formatTimeMs(ms: number): string {
   const iso = new Date(whole).toISOString(); // …sss Z
   return `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
 }
+
+/**
+ * The object without `metadata.managedFields` (server-side-apply bookkeeping: often half an
+ * object's bytes, never needed once the receive time is known). The same object when it has
+ * none, otherwise a shallow copy. Never throws.
+ */
+export function withoutManagedFields(object: JsonObject): JsonObject {
+  const metadata = object['metadata'];
+  if (!isObject(metadata) || !('managedFields' in metadata)) return object;
+  const { managedFields: _dropped, ...rest } = metadata;
+  return { ...object, metadata: rest };
+}

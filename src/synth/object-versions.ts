@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { str } from '../model/kube-json.js';
+import { str, withoutManagedFields } from '../model/kube-json.js';
 import type { JsonObject } from '../model/kube-json.js';
 import type { SpanEventData } from '../model/span.js';
 import { diffObjects } from './object-diff.js';
@@ -37,11 +37,4 @@ export class ObjectVersions {
       },
     };
   }
-}
-
-function withoutManagedFields(object: JsonObject): JsonObject {
-  const metadata = object['metadata'];
-  if (typeof metadata !== 'object' || metadata === null || !('managedFields' in metadata)) return object;
-  const { managedFields: _dropped, ...rest } = metadata as Record<string, unknown>;
-  return { ...object, metadata: rest };
 }
