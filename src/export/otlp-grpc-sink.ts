@@ -4,6 +4,7 @@ import type { ExportResult as OtelExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { SpanData } from '../model/span.js';
+import { UnencodableSpanFilter } from './encodable-spans.js';
 import { toReadableSpans } from './readable-span.js';
 import type { ExportResult, SpanSink } from './sink.js';
 
@@ -66,6 +67,8 @@ export class OtlpGrpcSink implements SpanSink {
   /** Exports handed to the exporter whose callback has not run (may outlive a watchdog answer). */
   #inFlight = 0;
   #shutdown: Promise<void> | undefined;
+  /** Drops the unencodable spans of a batch so the rest is exported. */
+  readonly unencodable = new UnencodableSpanFilter();
 
   constructor(options: OtlpGrpcSinkOptions) {
     this.#timeoutMillis = options.timeoutMillis ?? 10_000;
@@ -86,10 +89,11 @@ export class OtlpGrpcSink implements SpanSink {
   }
 
   /** Exports one batch (see the class doc for outcomes). Never rejects; empty batches are `ok`. */
-  write(spans: readonly SpanData[]): Promise<ExportResult> {
+  write(batch: readonly SpanData[]): Promise<ExportResult> {
     if (this.#shutdown !== undefined) {
       return Promise.resolve({ status: 'failed', error: new Error('gRPC sink is shut down') });
     }
+    const spans = this.unencodable.keep(batch);
     if (spans.length === 0) return Promise.resolve({ status: 'ok' });
     if (this.#inFlight >= this.#maxInFlight) {
       return Promise.resolve(this.#retryable(new Error(`${this.#maxInFlight} OTLP exports already in flight`)));

@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { SpanData } from '../model/span.js';
+import { UnencodableSpanFilter } from './encodable-spans.js';
 import { encodeOtlpJson } from './otlp-json.js';
 import type { ExportResult, SpanSink } from './sink.js';
 
@@ -34,11 +35,14 @@ export class OtlpJsonFileSink implements SpanSink {
   /** Tail of the serial chain of appends and closes; never rejects. */
   #tail: Promise<unknown> = Promise.resolve();
   #shutdown: Promise<void> | undefined;
+  /** Drops the unencodable spans of a batch so the rest is written (and `--out` never stalls). */
+  readonly unencodable: UnencodableSpanFilter;
 
   constructor(options: OtlpJsonFileSinkOptions) {
     this.#path = options.path;
     this.#scopeVersion = options.scopeVersion;
     this.#logger = options.logger?.child({ mod: 'otlp-json-file-sink' });
+    this.unencodable = new UnencodableSpanFilter(this.#logger);
   }
 
   /**
@@ -46,10 +50,11 @@ export class OtlpJsonFileSink implements SpanSink {
    * the batch cannot be encoded or the file cannot be opened or written (or after shutdown).
    * Never rejects. An empty batch writes nothing and resolves `ok`.
    */
-  write(spans: readonly SpanData[]): Promise<ExportResult> {
+  write(batch: readonly SpanData[]): Promise<ExportResult> {
     if (this.#shutdown !== undefined) {
       return Promise.resolve(failed(new Error(`file sink ${this.#path} is shut down`)));
     }
+    const spans = this.unencodable.keep(batch);
     if (spans.length === 0) return Promise.resolve({ status: 'ok' });
     let line: string;
     try {

@@ -169,12 +169,15 @@ describe('OtlpGrpcSink', () => {
       expect(await limited.write(sampleTrace())).toEqual({ status: 'ok' });
     });
 
-    it('answers failed for a span with an invalid id, sending nothing', async () => {
-      const [root] = sampleTrace();
+    it('drops a span with an invalid id, counts it, and sends the rest', async () => {
+      const [root, ...rest] = sampleTrace();
       if (root === undefined) throw new Error('empty sample');
-      const result = await sink().write([{ ...root, traceId: '0'.repeat(32) }]);
-      expect(result.status).toBe('failed');
+      const s = sink();
+      expect(await s.write([{ ...root, traceId: '0'.repeat(32) }])).toEqual({ status: 'ok' });
       expect(receiver.requests).toHaveLength(0);
+      expect(await s.write([{ ...root, endMs: Date.UTC(9999, 0, 1) }, ...rest])).toEqual({ status: 'ok' });
+      expect(receiver.requests).toHaveLength(1);
+      expect(s.unencodable.dropped).toBe(2);
     });
   });
 

@@ -79,14 +79,23 @@ describe('OtlpJsonFileSink', () => {
       await sink.shutdown();
     });
 
-    it('answers failed for a span it cannot encode and keeps going', async () => {
+    it('drops exactly the span it cannot encode, counts it, and writes the rest', async () => {
       const sink = new OtlpJsonFileSink({ path });
-      const [root] = sampleTrace();
+      const [root, ...rest] = sampleTrace();
       if (root === undefined) throw new Error('empty sample');
-      expect((await sink.write([{ ...root, spanId: 'nope' }])).status).toBe('failed');
-      expect((await sink.write([root])).status).toBe('ok');
+      expect((await sink.write([{ ...root, spanId: 'nope' }])).status).toBe('ok');
+      // A span stamped 1900 used to fail its whole batch, which a spooling --out retried forever.
+      const batch = [{ ...root, startMs: Date.UTC(1900, 0, 1) }, ...rest];
+      expect((await sink.write(batch)).status).toBe('ok');
       await sink.shutdown();
-      expect(await lines(path)).toHaveLength(1);
+      expect(sink.unencodable.dropped).toBe(2);
+      const written = await lines(path);
+      expect(written).toHaveLength(1);
+      const request = JSON.parse(written.join('')) as {
+        resourceSpans: { scopeSpans: { spans: unknown[] }[] }[];
+      };
+      const spans = request.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+      expect(spans).toHaveLength(rest.length);
     });
 
     it('answers failed after shutdown', async () => {
