@@ -1,15 +1,15 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { encodeOtlpJson } from '../../src/export/otlp-json.js';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
+import { CORPUS, corpusPath } from '../support/corpus.js';
 import { checkInvariants } from '../support/invariants.js';
 
-const DERIVED = fileURLToPath(new URL('../../../shared/corpus/derived/audit-events.DERIVED.jsonl', import.meta.url));
+const DERIVED = corpusPath(`${CORPUS.derived}audit-events.DERIVED.jsonl`);
 const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
 interface RawAudit {

@@ -1,17 +1,16 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { encodeOtlpJson } from '../../src/export/otlp-json.js';
 import { synthesizeRecords } from '../../src/replay.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
+import { CORPUS, corpusPath } from '../support/corpus.js';
 import { checkInvariants } from '../support/invariants.js';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
-const EO = join(CORPUS, 'events_objects');
-const MUST_GATHER = join(EO, 'openshift__must-gather-clean/pkg/cli/testfiles/release-4.8/namespaces');
+const EO = corpusPath('');
+const MUST_GATHER = corpusPath(CORPUS.mustGather);
 
 async function yamlDocs(path: string): Promise<unknown[]> {
   return parseAllDocuments(await readFile(path, 'utf8')).map((d) => d.toJSON() as unknown);

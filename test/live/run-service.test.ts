@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DATA_DIR_SCHEMA_VERSION, IntakeLog, openLevelStore } from '../../storage/index.js';
 import { CaptureSink } from '../../src/export/capture-sink.js';
@@ -9,9 +8,10 @@ import { startRunService } from '../../src/live/run-service.js';
 import { runScenario } from '../../src/sim/index.js';
 import { synthesizeRecords } from '../../src/replay.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
+import { CORPUS, corpusPath } from '../support/corpus.js';
 import { checkInvariants } from '../support/invariants.js';
 
-const DERIVED = fileURLToPath(new URL('../../../shared/corpus/derived/audit-events.DERIVED.jsonl', import.meta.url));
+const DERIVED = corpusPath(`${CORPUS.derived}audit-events.DERIVED.jsonl`);
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function post(port: number, items: readonly unknown[]): Promise<number> {

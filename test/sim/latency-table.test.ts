@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/sim/engine/rng.js';
@@ -7,8 +7,9 @@ import {
   drawStartupOverheadUs,
   SCHEDULING_MS_HISTOGRAM,
 } from '../../src/sim/objects/latency-table.js';
+import { CORPUS, corpusPath } from '../support/corpus.js';
 
-const CORPUS = '/work/shared/corpus/events_objects/afcollins__kube-audit-log-tool/testdata';
+const BURNER = corpusPath(CORPUS.kubeBurner);
 
 function histogram(values: number[]): [number, number][] {
   const h = new Map<number, number>();
@@ -18,9 +19,9 @@ function histogram(values: number[]): [number, number][] {
 
 describe('latency table', () => {
   describe('CONTAINERS_READY_MS_HISTOGRAM', () => {
-    it.skipIf(!existsSync(CORPUS))('is the histogram of the kube-burner node-density measurement', () => {
-      const dir = readdirSync(CORPUS).find((d) => d.startsWith('collected-metrics-')) ?? '';
-      const rows = JSON.parse(readFileSync(join(CORPUS, dir, 'podLatencyMeasurement-node-density.json'), 'utf8')) as {
+    it('is the histogram of the kube-burner node-density measurement', () => {
+      const dir = readdirSync(BURNER).find((d) => d.startsWith('collected-metrics-')) ?? '';
+      const rows = JSON.parse(readFileSync(join(BURNER, dir, 'podLatencyMeasurement-node-density.json'), 'utf8')) as {
         containersReadyLatency: number;
         schedulingLatency: number;
       }[];

@@ -5,18 +5,20 @@ import { isObject } from '../../src/model/kube-json.js';
 import type { JsonObject } from '../../src/model/kube-json.js';
 
 /**
- * The shared corpus of real Kubernetes data (see its SOURCES.md). It lives next to the repository
- * (`/work/shared/corpus` beside `/work/main`); CI checks out the same layout. Corpus files are
+ * Real Kubernetes data copied byte for byte into the repository (test/fixtures/corpus, see its
+ * SOURCES.md for upstream, commit and license), so a clone needs nothing beside it. Corpus files are
  * read-only: tests copy them into temp dirs before changing anything.
  */
-export const CORPUS_ROOT = new URL('../../../shared/corpus/', import.meta.url);
+export const CORPUS_ROOT = new URL('../fixtures/corpus/', import.meta.url);
 
 /** Folders of the corpus that tests use, relative to CORPUS_ROOT. */
 export const CORPUS = {
-  k9s: 'events_objects/derailed__k9s/internal/render/testdata/',
-  mustGather: 'events_objects/openshift__must-gather-clean/pkg/cli/testfiles/release-4.8/namespaces/',
-  khi: 'events_objects/GoogleCloudPlatform__khi/test/',
-  falco: 'audit/falcosecurity__falco/test/trace_files/k8s_audit/',
+  k9s: 'derailed__k9s/internal/render/testdata/',
+  mustGather: 'openshift__must-gather-clean/pkg/cli/testfiles/release-4.8/namespaces/',
+  khi: 'GoogleCloudPlatform__khi/test/',
+  falco: 'falcosecurity__falco/test/trace_files/k8s_audit/',
+  aks: 'sysdiglabs__aks-audit-log/',
+  kubeBurner: 'afcollins__kube-audit-log-tool/testdata/',
   derived: 'derived/',
 } as const;
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startDemo } from '../../src/ui/demo.js';
+import { CORPUS, corpusPath } from '../support/corpus.js';
 
 const DEMO_DIR = fileURLToPath(new URL('../../examples/demo/', import.meta.url));
 
@@ -37,7 +38,7 @@ describe('npm run demo (startDemo)', () => {
   });
 
   it('keeps the real audit file a byte-for-byte copy of the corpus', async () => {
-    const corpus = fileURLToPath(new URL('../../../shared/corpus/derived/audit-events.DERIVED.jsonl', import.meta.url));
+    const corpus = corpusPath(`${CORPUS.derived}audit-events.DERIVED.jsonl`);
     const copy = join(DEMO_DIR, 'real-audit', 'audit.log');
     expect(await readFile(copy, 'utf8')).toBe(await readFile(corpus, 'utf8'));
   });

@@ -6,15 +6,16 @@ import type { JsonObject } from '../../../src/model/kube-json.js';
 import { field, isObject, obj, str } from '../../../src/model/kube-json.js';
 import { checkAuditEvent, toIntakeItem } from '../../../src/sources/audit/audit-entry.js';
 import { redactAuditEvent } from '../../../src/sources/audit/redact-audit.js';
+import { CORPUS, corpusPath } from '../../support/corpus.js';
 
-// Real audit events (read only), see /work/shared/corpus/SOURCES.md.
-const CORPUS = new URL('../../../../shared/corpus/derived/audit-events.DERIVED.jsonl', import.meta.url);
+// Real audit events (read only), see test/fixtures/corpus/SOURCES.md.
+const DERIVED = corpusPath(`${CORPUS.derived}audit-events.DERIVED.jsonl`);
 const PAYLOAD_FIELDS = ['data', 'stringData', 'binaryData'];
 
 let corpus: JsonObject[] = [];
 
 beforeAll(async () => {
-  const text = await readFile(CORPUS, 'utf8');
+  const text = await readFile(DERIVED, 'utf8');
   corpus = text
     .split('\n')
     .filter((line) => line.trim() !== '')
