@@ -4,6 +4,7 @@
  * the parent as a CHILD_OF reference and span links as FOLLOWS_FROM references, one process per
  * distinct resource.
  */
+import { canonicalAttributesKey } from '../export/otlp-common.js';
 import { ATTR } from '../model/attributes.js';
 import type { AttrValue, Attributes, SpanData } from '../model/span.js';
 
@@ -99,7 +100,9 @@ export function toJaegerTrace(spans: readonly SpanData[]): JaegerTrace {
   const processIds = new Map<string, string>();
   const out: JaegerSpan[] = [];
   for (const span of spans) {
-    const resourceKey = JSON.stringify(span.resource.attributes);
+    // Keyed by sorted attributes: the same resource written with its keys in another order (spans
+    // from different sources, or decoded from OTLP) is still one process.
+    const resourceKey = canonicalAttributesKey(span.resource.attributes);
     let pid = processIds.get(resourceKey);
     if (pid === undefined) {
       pid = `p${processIds.size + 1}`;

@@ -1,10 +1,11 @@
 /**
  * The HTTP query API over the embedded trace store: the Jaeger query-service JSON endpoints that
- * Grafana's Jaeger data source and jaeger-ui call, plus kubestitch's object search and trace
- * summaries for the viewer. Pure request → response; the server (ui-server.ts) does the I/O.
+ * Grafana's Jaeger data source and jaeger-ui call (v1 JSON here, v3 OTLP/JSON in jaeger-v3.ts),
+ * plus kubestitch's object search and trace summaries for the viewer. Pure request → response; the server (ui-server.ts) does the I/O.
  */
 import type { TraceStore } from '../../storage/index.js';
 import { toJaegerTrace } from './jaeger-model.js';
+import { handleV3Request } from './jaeger-v3.js';
 import type { JaegerTrace } from './jaeger-model.js';
 import { BadParamError, parseTraceId, parseTraceQuery } from './query-params.js';
 
@@ -121,6 +122,7 @@ export async function handleApiRequest(
   url: URL,
   nowMs: number,
 ): Promise<ApiResponse> {
+  if (url.pathname.startsWith('/api/v3/')) return handleV3Request(store, method, url);
   const route = ROUTES.map(([re, fn]) => [re.exec(url.pathname), fn] as const).find(([m]) => m !== null);
   if (route === undefined) return fail(404, `no API endpoint ${url.pathname}`);
   if (method !== 'GET' && method !== 'HEAD') return fail(405, `${method} is not allowed; the query API is read-only`);
