@@ -2,6 +2,8 @@ import { arr, isObject, num, obj, parseTimeMs, str } from '../../model/kube-json
 import type { JsonObject } from '../../model/kube-json.js';
 import type { AuditEntry, AuditRecord, RecordOrigin } from '../../model/records.js';
 import { redactObject } from '../redact.js';
+import { checkAuditEvent } from './audit-entry.js';
+import { redactAuditEvent } from './redact-audit.js';
 
 const AUDIT_API_VERSIONS: ReadonlySet<string> = new Set(['audit.k8s.io/v1', 'audit.k8s.io/v1beta1']);
 // Resources whose bodies are confidential or user data: never kept, not even slimmed.
@@ -85,10 +87,13 @@ function strings(values: readonly unknown[]): string[] {
 
 /**
  * One audit event value (already JSON-parsed) as a pipeline record timed by its stageTimestamp,
- * or the reason it is unusable. Never throws.
+ * or the reason it is unusable. The value passes the audit boundary and the one redaction every
+ * path shares (a replayed log holds what the webhook would have stored). Never throws.
  */
-export function auditRecordOf(value: unknown, origin: RecordOrigin): AuditRecord | string {
-  const audit = isObject(value) ? parseAuditEvent(value) : 'not a JSON object';
+export function auditRecordOf(value: unknown, origin: RecordOrigin, receivedMs = Date.now()): AuditRecord | string {
+  const checked = checkAuditEvent(value, receivedMs);
+  if (!checked.ok) return checked.reason;
+  const audit = parseAuditEvent(redactAuditEvent(checked.event));
   if (typeof audit === 'string') return audit;
   return { source: 'audit', audit, timeMs: audit.stageMs, timeEstimated: false, origin };
 }

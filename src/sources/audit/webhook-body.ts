@@ -57,18 +57,29 @@ export function discardRest(req: IncomingMessage): void {
   req.on('error', () => undefined);
 }
 
+/** An item of an EventList refused at the boundary (the rest of the batch is kept). */
+export interface RejectedItem {
+  readonly index: number;
+  readonly reason: string;
+}
+
 export type EventListParse =
-  | { readonly ok: true; readonly events: readonly { readonly event: JsonObject; readonly id: string }[] }
+  | {
+      readonly ok: true;
+      readonly events: readonly { readonly event: JsonObject; readonly id: string }[];
+      readonly rejected: readonly RejectedItem[];
+    }
   | { readonly ok: false; readonly message: string };
 
 const API_VERSIONS = new Set(['audit.k8s.io/v1', 'audit.k8s.io/v1beta1']);
 
 /**
- * Parses an `audit.k8s.io/v1` (or v1beta1) `EventList`: a JSON object whose `items` are objects
- * with string `auditID` and `stage`. `kind`/`apiVersion`, when present, must match. Returns a
- * message naming the first problem instead of throwing.
+ * Parses an `audit.k8s.io/v1` (or v1beta1) `EventList`: a JSON object with an `items` array.
+ * `kind`/`apiVersion`, when present, must match; otherwise the message names the problem. Each
+ * item passes the audit boundary (checkAuditEvent) on its own: a bad one is listed in `rejected`
+ * and the others are kept, because the apiserver resends a refused batch forever. Never throws.
  */
-export function parseEventList(body: Buffer): EventListParse {
+export function parseEventList(body: Buffer, receivedMs = Date.now()): EventListParse {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -78,17 +89,23 @@ export function parseEventList(body: Buffer): EventListParse {
   if (!isObject(value)) return { ok: false, message: 'body is not an audit.k8s.io EventList: not a JSON object' };
   const { kind, apiVersion, items } = value;
   if (kind !== undefined && kind !== 'EventList') {
-    return { ok: false, message: `body is not an audit.k8s.io EventList: kind is ${JSON.stringify(kind)}` };
+    return { ok: false, message: `body is not an audit.k8s.io EventList: kind is ${describe(kind)}` };
   }
   if (apiVersion !== undefined && !(typeof apiVersion === 'string' && API_VERSIONS.has(apiVersion))) {
-    return { ok: false, message: `unsupported apiVersion ${JSON.stringify(apiVersion)}; expected audit.k8s.io/v1` };
+    return { ok: false, message: `unsupported apiVersion ${describe(apiVersion)}; expected audit.k8s.io/v1` };
   }
   if (!Array.isArray(items)) return { ok: false, message: 'body is not an audit.k8s.io EventList: no items array' };
   const events: { event: JsonObject; id: string }[] = [];
+  const rejected: RejectedItem[] = [];
   for (const [index, item] of items.entries()) {
-    const checked = checkAuditEvent(item);
-    if (!checked.ok) return { ok: false, message: `items[${index}] is not an audit Event: ${checked.reason}` };
-    events.push(checked);
+    const checked = checkAuditEvent(item, receivedMs);
+    if (checked.ok) events.push(checked);
+    else rejected.push({ index, reason: checked.reason });
   }
-  return { ok: true, events };
+  return { ok: true, events, rejected };
+}
+
+// Only a string is quoted: stringifying an arbitrary value (maybe 100,000 levels deep) could throw.
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 100)) : `a ${typeof value}`;
 }

@@ -7,7 +7,9 @@ import { IntakeLogFullError } from '../../../storage/intake-log.js';
 import type { AuditLogger } from './audit-logger.js';
 import { toIntakeItem } from './audit-entry.js';
 import { WebhookAuth } from './webhook-auth.js';
+import { reasonKey } from '../input-boundary.js';
 import { discardRest, parseEventList, readBody } from './webhook-body.js';
+import type { RejectedItem } from './webhook-body.js';
 
 /** Where accepted batches go: `IntakeLog` fits. `append` must resolve only once durable. */
 export interface AuditIntakeSink {
@@ -64,6 +66,8 @@ export interface AuditWebhookStats {
   readonly responses: Readonly<Record<string, number>>;
   readonly eventsAccepted: number;
   readonly duplicates: number;
+  /** Events refused at the audit boundary (the rest of their batch was kept), by reason. */
+  readonly rejected: Readonly<Record<string, number>>;
 }
 
 const STATUS_REASON: Readonly<Record<number, string>> = {
@@ -97,6 +101,7 @@ export class AuditWebhookServer {
   readonly #responses = new Map<number, number>();
   #eventsAccepted = 0;
   #duplicates = 0;
+  readonly #rejected = new Map<string, number>();
   #server: Server | undefined;
   #closing: Promise<void> | undefined;
 
@@ -147,6 +152,7 @@ export class AuditWebhookServer {
       responses: Object.fromEntries(this.#responses),
       eventsAccepted: this.#eventsAccepted,
       duplicates: this.#duplicates,
+      rejected: Object.fromEntries(this.#rejected),
     };
   }
 
@@ -208,10 +214,25 @@ export class AuditWebhookServer {
     }
     const parsed = parseEventList(read.body);
     if (!parsed.ok) return this.#fail(res, 400, parsed.message);
-    await this.#store(res, parsed.events);
+    this.#countRejected(parsed.rejected);
+    await this.#store(res, parsed.events, parsed.rejected.length);
   }
 
-  async #store(res: ServerResponse, events: readonly { event: JsonObject; id: string }[]): Promise<void> {
+  #countRejected(rejected: readonly RejectedItem[]): void {
+    if (rejected.length === 0) return;
+    for (const { reason } of rejected) {
+      const key = reasonKey(reason);
+      this.#rejected.set(key, (this.#rejected.get(key) ?? 0) + 1);
+    }
+    const first = rejected[0];
+    this.#options.logger?.warn({ rejected: rejected.length, first }, 'audit events refused, rest of batch kept');
+  }
+
+  async #store(
+    res: ServerResponse,
+    events: readonly { event: JsonObject; id: string }[],
+    rejected: number,
+  ): Promise<void> {
     const items = events.map(toIntakeItem);
     let result: AppendResult;
     try {
@@ -225,7 +246,7 @@ export class AuditWebhookServer {
     this.#eventsAccepted += result.accepted;
     this.#duplicates += result.duplicates;
     this.#notify(result, new Map(items.map((item) => [item.entry.id, item.event])));
-    this.#reply(res, 200, JSON.stringify(count(result)));
+    this.#reply(res, 200, JSON.stringify({ ...count(result), ...(rejected > 0 ? { rejected } : {}) }));
   }
 
   #notify(result: AppendResult, events: ReadonlyMap<string, JsonObject>): void {

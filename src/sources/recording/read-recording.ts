@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { arr, isObject, parseTimeMs, str } from '../../model/kube-json.js';
 import type { JsonObject } from '../../model/kube-json.js';
 import type { IngestRecord, RecordOrigin, WatchType } from '../../model/records.js';
+import { expandAuditValue } from '../audit/managed-formats.js';
 import { auditRecordOf } from '../audit/parse-audit.js';
 import { normalizeEvent } from '../event-normalize.js';
+import { INPUT_LIMITS, checkShape, checkTimes } from '../input-boundary.js';
 import { splitJsonValues } from '../json-values.js';
 import { redactObject } from '../redact.js';
 import { estimateWriteTimeMs, numericResourceVersion } from './object-time.js';
@@ -105,9 +107,11 @@ function parseAuditFile(file: string, text: string, out: RankedRecord[], problem
       problems.push({ file, line: v.line, reason: v.reason });
       continue;
     }
-    // An EventList (a saved webhook batch) is accepted as well as one Event per line.
-    const items = isObject(v.value) && str(v.value, 'kind') === 'EventList' ? arr(v.value, 'items') : [v.value];
-    for (const item of items) {
+    // One Event per line, an EventList (a saved webhook batch), or a managed cluster's export
+    // (GKE Cloud Logging, EKS CloudWatch, AKS diagnostic records), unwrapped into Events.
+    const expanded = expandAuditValue(v.value);
+    for (const reason of expanded.problems) problems.push({ file, line: v.line, reason });
+    for (const item of expanded.events) {
       const record = auditRecordOf(item, { file, line: v.line });
       if (typeof record === 'string') problems.push({ file, line: v.line, reason: record });
       else out.push({ record, raw: v.raw });
@@ -122,17 +126,22 @@ const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED'
  * objects. The live journal stores watch events in this same line format, so live mode and replay
  * read them with one function. Returns a reason string for an unusable value; never throws.
  */
-export function watchValueToRecords(value: unknown, origin: RecordOrigin): IngestRecord[] | string {
+export function watchValueToRecords(value: unknown, origin: RecordOrigin, nowMs = Date.now()): IngestRecord[] | string {
   if (!isObject(value)) return 'not a JSON object';
+  const shape = checkShape(value);
+  if (shape !== undefined) return shape;
   const type = str(value, 'type');
   const inner = value['object'];
   if (type !== undefined && isObject(inner)) {
     if (type === 'BOOKMARK') return [];
-    if (!WATCH_TYPES.has(type)) return `unsupported watch event type ${JSON.stringify(type)}`;
+    if (!WATCH_TYPES.has(type)) return `unsupported watch event type ${JSON.stringify(type.slice(0, 40))}`;
     const ts = value['ts'];
     const tsMs = ts === undefined ? undefined : parseTimeMs(ts);
-    if (ts !== undefined && tsMs === undefined) return `unparseable ts ${JSON.stringify(ts)}`;
-    const rec = objectToRecord(type as WatchType, inner, tsMs, origin);
+    if (ts !== undefined && tsMs === undefined) return `unparseable ts ${JSON.stringify(String(ts).slice(0, 40))}`;
+    if (tsMs !== undefined && (tsMs < INPUT_LIMITS.earliestMs || tsMs > nowMs + INPUT_LIMITS.maxAheadMs)) {
+      return `time out of range: ts ${String(ts)}`;
+    }
+    const rec = objectToRecord(type as WatchType, inner, tsMs, origin, nowMs);
     return typeof rec === 'string' ? rec : [rec];
   }
   const kind = str(value, 'kind') ?? '';
@@ -142,14 +151,14 @@ export function watchValueToRecords(value: unknown, origin: RecordOrigin): Inges
       if (!isObject(item)) return 'List item is not an object';
       // List items omit kind; it is the list kind minus "List".
       const full = str(item, 'kind') === undefined ? { ...item, kind: kind.slice(0, -4) } : item;
-      const rec = objectToRecord('ADDED', full, undefined, origin);
+      const rec = objectToRecord('ADDED', full, undefined, origin, nowMs);
       if (typeof rec === 'string') return rec;
       out.push(rec);
     }
     return out;
   }
   if (kind !== '' && isObject(value['metadata'])) {
-    const rec = objectToRecord('ADDED', value, undefined, origin);
+    const rec = objectToRecord('ADDED', value, undefined, origin, nowMs);
     return typeof rec === 'string' ? rec : [rec];
   }
   return 'neither a watch event ({type, object}), a Kubernetes object nor a List';
@@ -160,10 +169,15 @@ function objectToRecord(
   object: JsonObject,
   tsMs: number | undefined,
   origin: RecordOrigin,
+  nowMs: number,
 ): IngestRecord | string {
   const kind = str(object, 'kind');
   if (kind === undefined || kind === '') return 'object has no kind';
   if (str(object, 'metadata', 'name') === undefined) return 'object has no metadata.name';
+  // The receive time bounds the object's own times; a line without one was received by now.
+  const receivedMs = tsMs ?? nowMs;
+  const times = checkTimes(object, receivedMs);
+  if (times !== undefined) return times;
   if (kind === 'Event') {
     const event = normalizeEvent(object);
     if (typeof event === 'string') return event;

@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../model/kube-json.js';
 import { isObject, str } from '../../model/kube-json.js';
 import type { WatchType } from '../../model/records.js';
+import { checkRecord } from '../input-boundary.js';
 import { KubeApiError, watchErrorOf } from './kube-http.js';
 import type { KubeHttp, WatchEnd, WatchStream } from './kube-http.js';
 import { collectionPath, resourceId } from './resources.js';
@@ -251,6 +252,12 @@ export class Informer {
         const uid = str(object, 'metadata', 'uid');
         if (uid === undefined) continue;
         seen.add(uid);
+        // Refused at the boundary, but still listed: it must not look deleted.
+        const problem = checkRecord(object, receivedMs);
+        if (problem !== undefined) {
+          this.#badLine('', problem);
+          continue;
+        }
         const held = known.get(uid);
         if (held !== undefined && held.resourceVersion === str(object, 'metadata', 'resourceVersion')) continue;
         events.push({ type: held === undefined ? 'ADDED' : 'MODIFIED', object, receivedMs });
@@ -421,6 +428,11 @@ export class Informer {
       }
       if (!WATCH_TYPES.has(type)) {
         this.#badLine(line, `unknown watch event type ${type}`);
+        continue;
+      }
+      const problem = checkRecord(object, receivedMs);
+      if (problem !== undefined) {
+        this.#badLine(line, problem);
         continue;
       }
       batch.push({ type: type as WatchType, object: this.#complete(object), receivedMs });

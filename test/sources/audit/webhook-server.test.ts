@@ -99,16 +99,31 @@ describe('AuditWebhookServer', () => {
       expect(await pending(intake)).toEqual([]);
     });
 
-    it('answers 400 to a body that is not an EventList of audit events, naming the bad item', async () => {
+    it('answers 400 to a body that is not an EventList, storing nothing', async () => {
       const { url, intake } = await start();
-      const list = JSON.parse(eventList('v', 3)) as { items: Array<Record<string, unknown>> };
-      delete list.items[1]?.['auditID'];
-      const reply = await post(url, JSON.stringify(list), { ca: pki.ca, token: TOKEN });
-      expect(reply.status).toBe(400);
-      expect(JSON.parse(reply.body).message).toBe('items[1] is not an audit Event: auditID missing or not a string');
       const notAList = await post(url, '{"kind":"PodList","items":[]}', { ca: pki.ca, token: TOKEN });
       expect(notAList.status).toBe(400);
       expect(await pending(intake)).toEqual([]);
+    });
+
+    it('refuses a bad item alone, counted by reason, and stores the rest of its batch', async () => {
+      const { url, intake, server } = await start();
+      const list = JSON.parse(eventList('v', 4)) as { items: Array<Record<string, unknown>> };
+      delete list.items[1]?.['auditID'];
+      // 100,000 levels deep: this once answered 500 for the whole batch, which the apiserver resends forever.
+      list.items[2] = { ...list.items[2], requestObject: 'DEEP' };
+      list.items[3] = { ...list.items[3], stageTimestamp: '1900-01-01T00:00:00Z' };
+      const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+      const body = JSON.stringify(list).replace('"DEEP"', deep);
+      const reply = await post(url, body, { ca: pki.ca, token: TOKEN });
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body)).toEqual({ accepted: 1, duplicates: 0, rejected: 3 });
+      expect((await pending(intake)).map((r) => r.id)).toEqual(['v-0/ResponseComplete']);
+      expect(server.stats().rejected).toEqual({
+        'auditID missing or not a string': 1,
+        'too deep': 1,
+        'time out of range': 1,
+      });
     });
 
     it('answers 413 past maxBodyBytes, by Content-Length or mid-stream, storing nothing', async () => {
@@ -155,7 +170,7 @@ describe('AuditWebhookServer', () => {
         [2, 'r-1'],
         [3, 'r-2'],
       ]);
-      expect(server.stats()).toEqual({ responses: { '200': 2 }, eventsAccepted: 3, duplicates: 3 });
+      expect(server.stats()).toEqual({ responses: { '200': 2 }, eventsAccepted: 3, duplicates: 3, rejected: {} });
     });
 
     it('stores redacted events (no ConfigMap data)', async () => {

@@ -1,0 +1,128 @@
+import { isObject, parseTimeMs } from '../model/kube-json.js';
+import type { JsonObject } from '../model/kube-json.js';
+
+/**
+ * The validation boundary every input kind passes (watch lines, Events, audit events, OTLP/JSON)
+ * before anything enters the pipeline. A record that fails is rejected alone, with a reason that
+ * starts with one of REJECT_REASONS (so reasons can be counted), and never fails its batch.
+ */
+export const INPUT_LIMITS = {
+  /** Deepest nesting accepted. Real objects stay far below (CRD schemas reach ~40); anything
+   * recursive downstream (JSON.stringify, diffs) is safe well above it. */
+  maxDepth: 100,
+  /** Most JSON values (objects, arrays and scalars) in one record. */
+  maxNodes: 2_000_000,
+  /** Kubernetes did not exist before 2014: an older time is forged or broken. */
+  earliestMs: Date.UTC(2014, 0, 1),
+  /** How far ahead of its receive time a record's time may be (clock skew, not year 9999). */
+  maxAheadMs: 24 * 60 * 60 * 1000,
+} as const;
+
+/** The first words of every boundary rejection reason, for counting by reason. */
+export const REJECT_REASONS = ['too deep', 'too large', 'time out of range', 'unknown audit verb'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/**
+ * Checks nesting depth and size without recursion (a 100,000-deep value must not take the stack
+ * with it). Returns a rejection reason, or undefined when the value is within limits.
+ */
+export function checkShape(value: unknown): string | undefined {
+  const stack: { readonly v: object; readonly depth: number }[] = [];
+  let nodes = 1;
+  if (typeof value === 'object' && value !== null) stack.push({ v: value, depth: 1 });
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (top.depth > INPUT_LIMITS.maxDepth) return `too deep: nested over ${INPUT_LIMITS.maxDepth} levels`;
+    const children: readonly unknown[] = Array.isArray(top.v) ? top.v : Object.values(top.v);
+    nodes += children.length;
+    if (nodes > INPUT_LIMITS.maxNodes) return `too large: over ${INPUT_LIMITS.maxNodes} JSON values`;
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) stack.push({ v: child, depth: top.depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+// Time fields that order records or become span times (synth, graph, object-time). Only these
+// are checked: a CRD may hold any date it likes in its spec.
+const TIME_KEYS: ReadonlySet<string> = new Set([
+  'creationTimestamp',
+  'time',
+  'lastTransitionTime',
+  'lastUpdateTime',
+  'startedAt',
+  'finishedAt',
+  'startTime',
+  'completionTime',
+  'eventTime',
+  'firstTimestamp',
+  'lastTimestamp',
+  'deprecatedFirstTimestamp',
+  'deprecatedLastTimestamp',
+  'lastObservedTime',
+  'timestamp',
+  'requestReceivedTimestamp',
+  'stageTimestamp',
+]);
+// A deadline (request time + grace period, which may be days): only the lower bound applies.
+const PAST_ONLY_KEYS: ReadonlySet<string> = new Set(['deletionTimestamp']);
+
+/**
+ * Checks the time fields of a Kubernetes object or Event (top level, metadata, status) or of an
+ * audit event (top level and its responseObject): none before 2014, none more than a day after
+ * `receivedMs`. Call after checkShape (the walk is bounded by it). Returns a reason or undefined.
+ */
+export function checkTimes(value: JsonObject, receivedMs: number): string | undefined {
+  // Top levels are checked flat (their spec is not ours to judge); metadata, status and an
+  // Event's series deep.
+  const parts: [unknown, boolean][] = [
+    [value, false],
+    [value['metadata'], true],
+    [value['status'], true],
+    [value['series'], true],
+  ];
+  const response = value['responseObject'];
+  if (isObject(response)) parts.push([response, false], [response['metadata'], true], [response['status'], true]);
+  for (const [part, deep] of parts) {
+    const problem = isObject(part) ? timesIn(part, receivedMs, deep) : undefined;
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function timesIn(root: JsonObject, receivedMs: number, deep: boolean): string | undefined {
+  const stack: unknown[] = [root];
+  for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
+    if (typeof v !== 'object' || v === null) continue;
+    for (const [key, child] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
+      if (typeof key === 'string' && typeof child === 'string') {
+        const problem = timeProblem(key, child, receivedMs);
+        if (problem !== undefined) return problem;
+      } else if (deep) stack.push(child);
+    }
+  }
+  return undefined;
+}
+
+function timeProblem(key: string, value: string, receivedMs: number): string | undefined {
+  const past = PAST_ONLY_KEYS.has(key);
+  if (!past && !TIME_KEYS.has(key)) return undefined;
+  const ms = parseTimeMs(value);
+  if (ms === undefined) return undefined;
+  if (ms < INPUT_LIMITS.earliestMs || (!past && ms > receivedMs + INPUT_LIMITS.maxAheadMs)) {
+    return `time out of range: ${key} ${value.slice(0, 40)}`;
+  }
+  return undefined;
+}
+
+/** The first of checkShape and checkTimes to fail, or undefined. */
+export function checkRecord(value: JsonObject, receivedMs: number): string | undefined {
+  return checkShape(value) ?? checkTimes(value, receivedMs);
+}
+
+/**
+ * The key a rejection reason is counted under: its boundary reason (REJECT_REASONS), else the
+ * reason up to its first colon (parsers' reasons are fixed texts before any detail).
+ */
+export function reasonKey(reason: string): string {
+  return REJECT_REASONS.find((r) => reason.startsWith(r)) ?? (reason.split(':', 1)[0] ?? '').slice(0, 80);
+}
