@@ -7,6 +7,7 @@ import type { AuditLogger } from './audit-logger.js';
 import { checkAuditEvent, describeJsonError } from './audit-entry.js';
 import { byteAt, findByInode, isNotFound, statOrUndefined } from './file-probe.js';
 import { LineSplitter } from './line-splitter.js';
+import { expandAuditValue } from './managed-formats.js';
 import type { SplitItem } from './line-splitter.js';
 
 /** Where to resume: the file (by inode) and the byte offset after the last consumed line. */
@@ -244,8 +245,7 @@ export class AuditFileFollower {
     let line = file.line;
     for (const item of items) {
       const position = { path: file.path, inode: file.inode, line: ++line, offset: item.startOffset };
-      const event = this.#toEvent(item, position);
-      if (event !== undefined) events.push(event);
+      events.push(...this.#toEvents(item, position));
     }
     try {
       if (events.length > 0) await this.#options.onEvents(events);
@@ -263,24 +263,36 @@ export class AuditFileFollower {
     return true;
   }
 
-  #toEvent(item: SplitItem | { kind: 'rest'; text: string }, position: LinePosition): FollowedAuditEvent | undefined {
+  /**
+   * A line's audit Events: one native Event, or the several a managed cluster's export line holds
+   * (AKS records, a CloudWatch envelope; see managed-formats), each checked on its own.
+   */
+  #toEvents(item: SplitItem | { kind: 'rest'; text: string }, position: LinePosition): FollowedAuditEvent[] {
     if (item.kind === 'too-long') return this.#malformed(position, 'line longer than maxLineBytes');
-    if (item.text.trim() === '') return undefined;
+    // Azure storage and Windows tools write a byte-order mark before the first line.
+    const text = item.text.startsWith('\uFEFF') ? item.text.slice(1) : item.text;
+    if (text.trim() === '') return [];
     let value: unknown;
     try {
-      value = JSON.parse(item.text);
+      value = JSON.parse(text);
     } catch (error: unknown) {
       return this.#malformed(position, describeJsonError(error));
     }
-    const checked = checkAuditEvent(value);
-    if (!checked.ok) return this.#malformed(position, `not an audit Event: ${checked.reason}`);
-    return { event: checked.event, id: checked.id, position };
+    const expanded = expandAuditValue(value);
+    for (const reason of expanded.problems) this.#malformed(position, reason);
+    const out: FollowedAuditEvent[] = [];
+    for (const event of expanded.events) {
+      const checked = checkAuditEvent(event);
+      if (checked.ok) out.push({ event: checked.event, id: checked.id, position });
+      else this.#malformed(position, `not an audit Event: ${checked.reason}`);
+    }
+    return out;
   }
 
-  #malformed(position: LinePosition, reason: string): undefined {
+  #malformed(position: LinePosition, reason: string): [] {
     this.#stats.malformedLines++;
     this.#options.onMalformed?.({ position, reason });
-    return undefined;
+    return [];
   }
 
   /** The old file of a rename rotation is complete: deliver its unterminated tail, then let go. */
@@ -289,11 +301,11 @@ export class AuditFileFollower {
     const rest = this.#splitter.takeRest();
     if (rest !== undefined) {
       const position = { path: file.path, inode: file.inode, line: file.line + 1, offset: rest.startOffset };
-      const event = this.#toEvent({ kind: 'rest', text: rest.text }, position);
+      const events = this.#toEvents({ kind: 'rest', text: rest.text }, position);
       // The old file is about to be dropped, so this one is best effort: a failure is logged only.
       const lost = (error: unknown): void =>
         this.#options.logger?.warn({ err: error, path: file.path }, 'last line of rotated audit log lost');
-      if (event !== undefined) await this.#options.onEvents([event]).catch(lost);
+      if (events.length > 0) await this.#options.onEvents(events).catch(lost);
     }
     this.#options.logger?.info({ path: this.#options.path, oldInode: file.inode }, 'audit log rotated');
     await file.handle.close();
