@@ -1,56 +1,14 @@
-import { parseArgs } from 'node:util';
 import { packageVersion } from '../version.js';
-import { SCENARIOS } from '../sim/index.js';
+import { UsageError, checkHttpUrl, parseCommandArgs, str } from './args.js';
+import type { OptionSpec, ParsedArgs } from './args.js';
 import { runReplayCommand } from './replay-command.js';
 import { RUN_USAGE, runRunCommand } from './run-command.js';
+import { RUN_OPTIONS } from './run-config.js';
 import { runRecordCommand } from './record-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runSimulateCommand } from './simulate-command.js';
-
-const USAGE_TEMPLATE = `kubestitch — traces of Kubernetes controller work, as OTLP
-
-Usage:
-  kubestitch replay <dir> [--out FILE] [--otlp-endpoint URL] [--cluster NAME] [--stitch MODE]
-                 [--ui ADDR] [--data-dir DIR]
-  kubestitch serve --data-dir DIR [--ui ADDR]
-  kubestitch run [--config FILE] [options]        (kubestitch run --help lists them)
-  kubestitch record <dir> [--kubeconfig FILE] [--context NAME] [--watch-kinds LIST]
-  kubestitch simulate <scenario> <dir> [--no-audit]
-  kubestitch --help | --version
-
-Commands:
-  replay <dir>   Read a recording directory (watch.jsonl, events.jsonl, audit.log, spans.jsonl)
-                 and export the traces, with the real component spans stitched in.
-  run            The long-running service: watches the cluster (objects, Events), takes audit
-                 events and real component spans, and exports the traces until SIGTERM —
-                 durably: a restart continues open operations (see kubestitch run --help).
-  record <dir>   Capture a live cluster's watch events and Events (with receive times) into a
-                 recording directory until Ctrl-C, for a bug report or a later replay.
-  serve          Serve the embedded trace store of --data-dir: the web viewer and a
-                 Jaeger-compatible query API (Grafana's Jaeger data source works), until Ctrl-C.
-  simulate <scenario> <dir>
-                 Write the recording of a simulated cluster scenario (deterministic) to <dir>.
-                 Scenarios: SCENARIO_LIST.
-
-Options:
-  --out FILE            Write OTLP/JSON lines (Collector file-exporter format); replaces FILE.
-  --otlp-endpoint URL   Export over OTLP gRPC, e.g. http://localhost:4317.
-  --cluster NAME        k8s.cluster.name of every span (default: "default").
-  --stitch MODE         replay: how real spans of spans.jsonl join the traces: reparent (default)
-                        moves each matched trace under its pseudo-span; link only adds span links.
-  --stitch-hold-ms MS   replay: how long a real span waits for its audit record (default 10000).
-  --ui ADDR             replay, serve: serve the viewer and query API on [HOST]:PORT
-                        (default for serve 127.0.0.1:16686); replay then keeps serving until Ctrl-C.
-  --data-dir DIR        replay: also store the traces in DIR's embedded trace store
-                        (without it, replay --ui keeps them in memory).
-  --no-audit            simulate: leave audit.log out (watch + Events only).
-  -h, --help            Show this help.
-  -v, --version         Print the version.
-
-Exit status: 0 on success, 1 when the recording cannot be read or export fails, 2 on usage errors.
-`;
-
-const USAGE = USAGE_TEMPLATE.replace('SCENARIO_LIST', SCENARIOS.join(', '));
+import { runTraceCommand } from './trace-command.js';
+import { COMMAND_USAGE, EXIT, GLOBAL_USAGE, usageErrorText } from './usage.js';
 
 /** Output streams, injectable for tests. */
 export interface CliIo {
@@ -70,96 +28,167 @@ function stopSignal(): Promise<string> {
   });
 }
 
+interface Command {
+  /** The flags it takes (besides -h/--help); any other is a usage error. */
+  readonly options: OptionSpec;
+  readonly usage: string;
+  /** Runs it; throws `UsageError` for arguments it cannot take. */
+  readonly run: (args: ParsedArgs, io: CliIo) => Promise<number>;
+}
+
+function positionals(args: ParsedArgs, count: number, what: string): string[] {
+  if (args.positionals.length === count) return [...args.positionals];
+  const extra = args.positionals[count];
+  throw new UsageError(extra !== undefined ? `unexpected argument ${JSON.stringify(extra)}` : `expected ${what}`);
+}
+
+function stitchMode(args: ParsedArgs): 'reparent' | 'link' | undefined {
+  const stitch = str(args, 'stitch');
+  if (stitch === undefined || stitch === 'reparent' || stitch === 'link') return stitch;
+  throw new UsageError(`--stitch must be reparent or link, got ${JSON.stringify(stitch)}`);
+}
+
+function replay(args: ParsedArgs, io: CliIo): Promise<number> {
+  const [dir = ''] = positionals(args, 1, 'exactly one recording directory');
+  const stitch = stitchMode(args);
+  const hold = str(args, 'stitch-hold-ms');
+  const holdMs = hold === undefined ? undefined : Number(hold);
+  if (holdMs !== undefined && !(hold !== '' && Number.isFinite(holdMs) && holdMs >= 0)) {
+    throw new UsageError(`--stitch-hold-ms must be a number of milliseconds, got ${JSON.stringify(hold)}`);
+  }
+  const endpoint = str(args, 'otlp-endpoint');
+  if (endpoint !== undefined) checkHttpUrl('--otlp-endpoint', endpoint);
+  const [out, dataDir, ui] = [str(args, 'out'), str(args, 'data-dir'), str(args, 'ui')];
+  return runReplayCommand(
+    {
+      dir,
+      cluster: str(args, 'cluster') ?? 'default',
+      ...(stitch !== undefined ? { stitchMode: stitch } : {}),
+      ...(holdMs !== undefined ? { holdMs } : {}),
+      ...(out !== undefined ? { out } : {}),
+      ...(endpoint !== undefined ? { otlpEndpoint: endpoint } : {}),
+      ...(dataDir !== undefined ? { dataDir } : {}),
+      ...(ui !== undefined ? { ui, stopSignal: stopSignal() } : {}),
+    },
+    io,
+  );
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  replay: {
+    usage: COMMAND_USAGE['replay'] ?? '',
+    options: {
+      out: { type: 'string' },
+      'otlp-endpoint': { type: 'string' },
+      cluster: { type: 'string' },
+      stitch: { type: 'string' },
+      'stitch-hold-ms': { type: 'string' },
+      'data-dir': { type: 'string' },
+      ui: { type: 'string' },
+    },
+    run: replay,
+  },
+  serve: {
+    usage: COMMAND_USAGE['serve'] ?? '',
+    options: { 'data-dir': { type: 'string' }, ui: { type: 'string' } },
+    run: (args, io) => {
+      positionals(args, 0, 'no arguments');
+      const [dataDir, ui] = [str(args, 'data-dir'), str(args, 'ui')];
+      if (dataDir === undefined) throw new UsageError('expected --data-dir DIR');
+      return runServeCommand({ dataDir, stopSignal: stopSignal(), ...(ui !== undefined ? { ui } : {}) }, io);
+    },
+  },
+  simulate: {
+    usage: COMMAND_USAGE['simulate'] ?? '',
+    options: { 'no-audit': { type: 'boolean' } },
+    run: (args, io) => {
+      const [scenario = '', dir = ''] = positionals(args, 2, '<scenario> <dir>');
+      return runSimulateCommand({ scenario, dir, audit: args.values['no-audit'] !== true }, io);
+    },
+  },
+  record: {
+    usage: COMMAND_USAGE['record'] ?? '',
+    options: { kubeconfig: { type: 'string' }, context: { type: 'string' }, 'watch-kinds': { type: 'string' } },
+    run: (args, io) => {
+      const [dir = ''] = positionals(args, 1, 'exactly one directory');
+      return runRecordCommand(dir, args, io, stopSignal());
+    },
+  },
+  run: {
+    usage: RUN_USAGE,
+    options: RUN_OPTIONS,
+    run: (args, io) => {
+      positionals(args, 0, 'no arguments');
+      return runRunCommand(args, io, stopSignal());
+    },
+  },
+  trace: {
+    usage: COMMAND_USAGE['trace'] ?? '',
+    options: {
+      namespace: { type: 'string', short: 'n' },
+      from: { type: 'string' },
+      'data-dir': { type: 'string' },
+      server: { type: 'string' },
+      cluster: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    run: runTraceCommand,
+  },
+  help: {
+    usage: COMMAND_USAGE['help'] ?? '',
+    options: {},
+    run: (args, io) => {
+      const [topic, extra] = args.positionals;
+      if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+      if (topic === undefined) {
+        io.out(GLOBAL_USAGE);
+        return Promise.resolve(EXIT.ok);
+      }
+      const command = COMMANDS[topic];
+      if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
+      io.out(command.usage);
+      return Promise.resolve(EXIT.ok);
+    },
+  },
+  version: {
+    usage: COMMAND_USAGE['version'] ?? '',
+    options: {},
+    run: (args, io) => {
+      positionals(args, 0, 'no arguments');
+      io.out(`kubestitch ${packageVersion()}\n`);
+      return Promise.resolve(EXIT.ok);
+    },
+  },
+};
+
 /** Entry point of the `kubestitch` command. Resolves to the exit status; never throws. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  // run and record have option sets of their own (run's doubles as its config file's keys).
-  if (argv[0] === 'run') {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      io.out(RUN_USAGE);
-      return 0;
-    }
-    return runRunCommand(argv.slice(1), io, stopSignal());
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help') {
+    (first === undefined ? io.err : io.out)(GLOBAL_USAGE);
+    return first === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (argv[0] === 'record') return runRecordCommand(argv.slice(1), io, stopSignal());
-  let parsed;
+  if (first === '-v' || first === '--version')
+    return COMMANDS['version']?.run({ values: {}, positionals: [] }, io) ?? 0;
+  const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  if (command === undefined) {
+    const what = first.startsWith('-') ? `unknown flag ${first}` : `unknown command ${JSON.stringify(first)}`;
+    io.err(usageErrorText(undefined, what));
+    return EXIT.usage;
+  }
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        'otlp-endpoint': { type: 'string' },
-        cluster: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-        'no-audit': { type: 'boolean' },
-        stitch: { type: 'string' },
-        'stitch-hold-ms': { type: 'string' },
-        'data-dir': { type: 'string' },
-        ui: { type: 'string' },
-      },
-    });
+    const args = parseCommandArgs(rest, command.options);
+    if (args.values['help'] === true) {
+      io.out(command.usage);
+      return EXIT.ok;
+    }
+    return await command.run(args, io);
   } catch (err: unknown) {
-    io.err(`kubestitch: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help === true) {
-    io.out(USAGE);
-    return 0;
-  }
-  if (values.version === true) {
-    io.out(`kubestitch ${packageVersion()}\n`);
-    return 0;
-  }
-  const [command, ...rest] = positionals;
-  if (command === 'replay') {
-    if (rest.length !== 1 || rest[0] === undefined) {
-      io.err(`kubestitch replay: expected exactly one recording directory\n\n${USAGE}`);
-      return 2;
+    if (err instanceof UsageError) {
+      io.err(usageErrorText(first, err.message));
+      return EXIT.usage;
     }
-    const stitch = values.stitch;
-    if (stitch !== undefined && stitch !== 'reparent' && stitch !== 'link') {
-      io.err(`kubestitch replay: --stitch must be reparent or link, got ${stitch}\n`);
-      return 2;
-    }
-    const holdMs = values['stitch-hold-ms'] === undefined ? undefined : Number(values['stitch-hold-ms']);
-    if (holdMs !== undefined && !(Number.isFinite(holdMs) && holdMs >= 0)) {
-      io.err(`kubestitch replay: --stitch-hold-ms must be a number of milliseconds\n`);
-      return 2;
-    }
-    return runReplayCommand(
-      {
-        ...(stitch !== undefined ? { stitchMode: stitch } : {}),
-        ...(holdMs !== undefined ? { holdMs } : {}),
-        dir: rest[0],
-        cluster: values.cluster ?? 'default',
-        ...(values.out !== undefined ? { out: values.out } : {}),
-        ...(values['otlp-endpoint'] !== undefined ? { otlpEndpoint: values['otlp-endpoint'] } : {}),
-        ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
-        ...(values.ui !== undefined ? { ui: values.ui, stopSignal: stopSignal() } : {}),
-      },
-      io,
-    );
+    io.err(`kubestitch ${first}: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.failure;
   }
-  if (command === 'serve') {
-    if (rest.length > 0 || values['data-dir'] === undefined) {
-      io.err(`kubestitch serve: expected --data-dir DIR and no other arguments\n\n${USAGE}`);
-      return 2;
-    }
-    return runServeCommand(
-      { dataDir: values['data-dir'], stopSignal: stopSignal(), ...(values.ui !== undefined ? { ui: values.ui } : {}) },
-      io,
-    );
-  }
-  if (command === 'simulate') {
-    const [scenario, dir, ...extra] = rest;
-    if (scenario === undefined || dir === undefined || extra.length > 0) {
-      io.err(`kubestitch simulate: expected <scenario> <dir>\n\n${USAGE}`);
-      return 2;
-    }
-    return runSimulateCommand({ scenario, dir, audit: values['no-audit'] !== true }, io);
-  }
-  io.err(command === undefined ? USAGE : `kubestitch: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
 }

@@ -1,18 +1,12 @@
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Recorder } from '../live/recorder.js';
 import { KubeHttp, loadKubeConfig } from '../sources/watch/kube-http.js';
 import { DEFAULT_RESOURCES, discoverResources, eventResources, parseResourceSpec } from '../sources/watch/resources.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
 import type { CliIo } from './main.js';
-
-const RECORD_USAGE = `Usage: kubestitch record <dir> [--kubeconfig FILE] [--context NAME] [--watch-kinds LIST]
-
-Captures the cluster's objects (the default kinds plus --watch-kinds) and Events into <dir>
-(watch.jsonl, events.jsonl, each line with its receive time) until Ctrl-C / SIGTERM. Files that
-exist are appended to. Secret data, ConfigMap values and managedFields are never written.
-Replay it with: kubestitch replay <dir>
-`;
+import { str } from './args.js';
+import type { ParsedArgs } from './args.js';
+import { usageErrorText } from './usage.js';
 
 /**
  * `kubestitch record <dir>`. Resolves to the exit status: 0 after Ctrl-C, 1 when the cluster or
@@ -20,40 +14,23 @@ Replay it with: kubestitch replay <dir>
  * errors. Never rejects.
  */
 export async function runRecordCommand(
-  argv: readonly string[],
+  dir: string,
+  args: ParsedArgs,
   io: CliIo,
   stopSignal: Promise<unknown>,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        kubeconfig: { type: 'string' },
-        context: { type: 'string' },
-        'watch-kinds': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err: unknown) {
-    io.err(`kubestitch record: ${(err as Error).message}\n\n${RECORD_USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help === true) {
-    io.out(RECORD_USAGE);
-    return 0;
-  }
-  const [dir, ...extra] = parsed.positionals;
-  if (dir === undefined || extra.length > 0) {
-    io.err(`kubestitch record: expected exactly one directory\n\n${RECORD_USAGE}`);
-    return 2;
-  }
+  const parsed = {
+    values: {
+      kubeconfig: str(args, 'kubeconfig'),
+      context: str(args, 'context'),
+      'watch-kinds': str(args, 'watch-kinds'),
+    },
+  };
   const specs: ResourceSpec[] = [];
   for (const item of (parsed.values['watch-kinds'] ?? '').split(',').filter((x) => x.trim() !== '')) {
     const spec = parseResourceSpec(item);
     if (typeof spec === 'string') {
-      io.err(`kubestitch record: --watch-kinds ${spec}\n`);
+      io.err(usageErrorText('record', `--watch-kinds ${spec}`));
       return 2;
     }
     specs.push(spec);

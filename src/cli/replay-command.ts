@@ -1,8 +1,7 @@
 import { outputSink } from './output-sink.js';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MemoryStore, TraceStore, openTraceStore } from '../../storage/index.js';
-import { CaptureSink } from '../export/capture-sink.js';
 import { FanOutSink } from '../export/fan-out-sink.js';
 import type { SpanSink } from '../export/sink.js';
 import { TraceStoreSink } from '../export/trace-store-sink.js';
@@ -10,6 +9,9 @@ import { checkUiAddr, serveUntilStopped } from './serve-command.js';
 import { replayDirectory } from '../replay.js';
 import { RecordingError } from '../sources/recording/read-recording.js';
 import type { CliIo } from './main.js';
+import { describeFsError } from './args.js';
+import { OperationSummarySink } from './replay-summary.js';
+import { clean } from './terminal-text.js';
 
 export interface ReplayCommandOptions {
   readonly dir: string;
@@ -31,13 +33,23 @@ const MAX_PROBLEMS_SHOWN = 20;
 /** `kubestitch replay`: resolves to the exit status and reports on `io`; never throws. */
 export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo): Promise<number> {
   if (!checkUiAddr('replay', options.ui, io)) return 2;
+  // The recording first: a mistyped directory is reported before any file is replaced.
+  try {
+    if (!(await stat(options.dir)).isDirectory()) {
+      io.err(`kubestitch replay: cannot read recording directory ${options.dir}: it is not a directory\n`);
+      return 1;
+    }
+  } catch (err: unknown) {
+    io.err(`kubestitch replay: cannot read recording directory ${options.dir}: ${describeFsError(err)}\n`);
+    return 1;
+  }
   if (options.out !== undefined) {
     // A replay writes a complete file: start it empty rather than appending to an old run.
     try {
       await mkdir(dirname(options.out), { recursive: true });
       await writeFile(options.out, '');
     } catch (err: unknown) {
-      io.err(`kubestitch replay: cannot write ${options.out}: ${message(err)}\n`);
+      io.err(`kubestitch replay: cannot write --out ${options.out}: ${describeFsError(err)}\n`);
       return 1;
     }
   }
@@ -46,17 +58,16 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
     if (options.dataDir !== undefined) store = await openTraceStore(options.dataDir);
     else if (options.ui !== undefined) store = await TraceStore.open(new MemoryStore());
   } catch (err: unknown) {
-    io.err(`kubestitch replay: cannot open the trace store in ${options.dataDir ?? 'memory'}: ${message(err)}\n`);
+    io.err(
+      `kubestitch replay: cannot open the trace store in ${options.dataDir ?? 'memory'}: ${describeFsError(err)}\n`,
+    );
     return 1;
   }
   const sinks: SpanSink[] = [outputSink(options), store && new TraceStoreSink(store)].filter((s) => s !== undefined);
-  let sink: SpanSink;
-  if (sinks.length === 0) {
-    io.err('kubestitch replay: no output given (--out FILE and/or --otlp-endpoint URL); spans are counted only\n');
-    sink = new CaptureSink();
-  } else {
-    sink = sinks.length === 1 && sinks[0] !== undefined ? sinks[0] : new FanOutSink(sinks);
-  }
+  // Without an output the replay still answers something: what operations it found.
+  const summarySink = sinks.length === 0 ? new OperationSummarySink() : undefined;
+  const [only] = sinks;
+  const sink: SpanSink = summarySink ?? (sinks.length === 1 && only !== undefined ? only : new FanOutSink(sinks));
   try {
     const summary = await replayDirectory(options.dir, sink, {
       cluster: options.cluster,
@@ -73,6 +84,10 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
       io.err(`  … and ${recording.problems.length - MAX_PROBLEMS_SHOWN} more malformed lines\n`);
     }
     if (recording.problems.length > 0) io.err(`  ${recording.problems.length} malformed lines skipped\n`);
+    if (recording.records.length === 0 && summary.spans === 0) {
+      io.err(`kubestitch replay: no valid record in ${options.dir}; nothing to replay\n`);
+      return 1;
+    }
     for (const p of summary.spanProblems.slice(0, MAX_PROBLEMS_SHOWN)) io.err(`  spans.jsonl:${p.line}: ${p.reason}\n`);
     const st = summary.stitch;
     if (st.spansIn > 0) {
@@ -101,6 +116,7 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
       );
       return 1;
     }
+    if (summarySink !== undefined) io.out(summarySink.render(clean));
     if (store === undefined || options.ui === undefined || options.stopSignal === undefined) return 0;
     await sink.flush();
     const largest = (await store.listTraces({ limit: 1000 })).sort((a, b) => b.spanCount - a.spanCount)[0];

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { ExportSpool, TRACE_STORE_NAMESPACE, TraceStore } from '../../storage/index.js';
@@ -26,8 +25,11 @@ import { startUiServer } from '../ui/ui-server.js';
 import type { UiServer } from '../ui/ui-server.js';
 import { packageVersion } from '../version.js';
 import type { CliIo } from './main.js';
+import type { ParsedArgs } from './args.js';
+import { checkHttpUrl, describeFsError } from './args.js';
+import { usageErrorText } from './usage.js';
 import { RUN_OPTIONS, resolveRunSettings } from './run-config.js';
-import type { ListenAddr, RunSettings } from './run-config.js';
+import type { ListenAddr, RunOptionName, RunSettings } from './run-config.js';
 
 export const RUN_USAGE = `Usage: kubestitch run [--config FILE] [options]
 
@@ -64,32 +66,45 @@ High availability:
   --leader-elect, --leader-election-namespace NS, --leader-election-lease-name NAME,
   --leader-election-identity ID   (default: $POD_NAME, else the host name)
   --shutdown-deadline-seconds N   SIGTERM: how long to drain the export (default 20)
+  -h, --help                show this help
+
+Exit status: 0 success (stopped by SIGTERM/Ctrl-C), 1 runtime failure (cannot start, lost the
+leader Lease), 2 usage error (a bad flag, config file or kubeconfig).
 `;
 
 /**
  * `kubestitch run`. Resolves to the exit status (0 after a clean stop, 1 when it cannot start,
  * 2 for usage errors); never rejects.
  */
-export async function runRunCommand(argv: readonly string[], io: CliIo, stopSignal: Promise<unknown>): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({ args: [...argv], options: RUN_OPTIONS, allowPositionals: false, strict: true }).values;
-  } catch (err: unknown) {
-    io.err(`kubestitch run: ${err instanceof Error ? err.message : String(err)}\n\n${RUN_USAGE}`);
-    return 2;
+export async function runRunCommand(args: ParsedArgs, io: CliIo, stopSignal: Promise<unknown>): Promise<number> {
+  // Only run's own options reach the settings (main has already refused any other flag).
+  const values: Partial<Record<RunOptionName, string | boolean>> = {};
+  for (const name of Object.keys(RUN_OPTIONS) as RunOptionName[]) {
+    const v = args.values[name];
+    if (v !== undefined) values[name] = v;
   }
   let configText: string | undefined;
-  if (values.config !== undefined) {
+  const config = typeof values.config === 'string' ? values.config : undefined;
+  if (config !== undefined) {
     try {
-      configText = await readFile(values.config, 'utf8');
+      configText = await readFile(config, 'utf8');
     } catch (err: unknown) {
-      io.err(`kubestitch run: cannot read --config ${values.config}: ${(err as Error).message}\n`);
+      io.err(`kubestitch run: cannot read --config ${config}: ${describeFsError(err)}\n`);
       return 2;
     }
   }
-  const settings = resolveRunSettings(values, configText, values.config);
+  const settings = resolveRunSettings(values, configText, config);
   if (typeof settings === 'string') {
-    io.err(`kubestitch run: ${settings}\n`);
+    io.err(usageErrorText('run', settings));
+    return 2;
+  }
+  try {
+    if (settings.otlpEndpoint !== undefined) checkHttpUrl('--otlp-endpoint', settings.otlpEndpoint);
+    if (settings.otlpForwardEndpoint !== undefined) {
+      checkHttpUrl('--otlp-forward-endpoint', settings.otlpForwardEndpoint);
+    }
+  } catch (err: unknown) {
+    io.err(usageErrorText('run', err instanceof Error ? err.message : String(err)));
     return 2;
   }
   const logger = pino({ name: 'kubestitch', base: { cluster: settings.cluster } }, pino.destination(2));

@@ -1,4 +1,6 @@
+import { readdir, stat } from 'node:fs/promises';
 import { openTraceStore } from '../../storage/index.js';
+import { describeFsError } from './args.js';
 import type { TraceStore } from '../../storage/index.js';
 import { DEFAULT_UI_ADDR, parseListenAddr, startUiServer } from '../ui/ui-server.js';
 import type { CliIo } from './main.js';
@@ -13,6 +15,23 @@ export interface ServeCommandOptions {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Why `dir` is no data directory to read (serve, trace --data-dir), or undefined when it holds a
+ * store. Opening would create an empty one: a mistyped path must not serve an empty viewer.
+ */
+export async function storeDirProblem(dir: string): Promise<string | undefined> {
+  try {
+    if (!(await stat(dir)).isDirectory()) return `--data-dir ${dir} is not a directory`;
+    // LevelDB keeps its CURRENT manifest pointer in every store it has opened.
+    if (!(await readdir(dir)).includes('CURRENT')) {
+      return `--data-dir ${dir} holds no kubestitch store (write one with kubestitch run or kubestitch replay --data-dir)`;
+    }
+    return undefined;
+  } catch (err: unknown) {
+    return `cannot read --data-dir ${dir}: ${describeFsError(err)}`;
+  }
 }
 
 /** Checks a `--ui` address up front (usage error, exit 2) so a long replay does not fail at the end. */
@@ -59,11 +78,16 @@ export async function serveUntilStopped(
 /** `kubestitch serve --data-dir DIR [--ui ADDR]`: resolves to the exit status; never throws. */
 export async function runServeCommand(options: ServeCommandOptions, io: CliIo): Promise<number> {
   if (!checkUiAddr('serve', options.ui, io)) return 2;
+  const problem = await storeDirProblem(options.dataDir);
+  if (problem !== undefined) {
+    io.err(`kubestitch serve: ${problem}\n`);
+    return 1;
+  }
   let store: TraceStore;
   try {
     store = await openTraceStore(options.dataDir);
   } catch (err: unknown) {
-    io.err(`kubestitch serve: cannot open the trace store in ${options.dataDir}: ${message(err)}\n`);
+    io.err(`kubestitch serve: cannot open the trace store in ${options.dataDir}: ${describeFsError(err)}\n`);
     return 1;
   }
   try {

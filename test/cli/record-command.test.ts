@@ -273,8 +273,8 @@ describe('kubestitch record', () => {
 
   it.each([
     [['record'], 'expected exactly one directory'],
-    [['record', 'a', 'b'], 'expected exactly one directory'],
-    [['record', 'a', '--bogus'], "Unknown option '--bogus'"],
+    [['record', 'a', 'b'], 'unexpected argument "b"'],
+    [['record', 'a', '--bogus'], 'kubestitch record: unknown flag --bogus'],
     [['record', 'a', '--kubeconfig', '/nonexistent/kubeconfig'], 'cannot load the kubeconfig'],
   ])('%j exits 2 with a message', async (argv, message) => {
     const err: string[] = [];

@@ -288,8 +288,8 @@ describe('kubestitch run (usage)', () => {
   });
 
   it.each([
-    [['run', '--bogus'], "Unknown option '--bogus'"],
-    [['run', 'extra'], 'extra'],
+    [['run', '--bogus'], "kubestitch run: unknown flag --bogus\nSee 'kubestitch run --help'."],
+    [['run', 'extra'], 'unexpected argument "extra"'],
     [['run', '--sources', 'watch,tea'], 'unknown source(s) tea'],
     [['run', '--config', '/nonexistent/kubestitch.yaml'], 'cannot read --config /nonexistent/kubestitch.yaml'],
     [['run', '--kubeconfig', '/nonexistent/kubeconfig'], 'cannot load the kubeconfig'],

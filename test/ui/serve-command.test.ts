@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { runReplayCommand } from '../../src/cli/replay-command.js';
 import { runServeCommand } from '../../src/cli/serve-command.js';
+import { openTraceStore } from '../../storage/index.js';
 
 const ROLLOUT = new URL('../../examples/demo/rollout/', import.meta.url).pathname;
 const dirs: string[] = [];
@@ -96,6 +97,8 @@ describe('kubestitch replay --data-dir, then serve --data-dir', () => {
 
   it('exits 0 on Ctrl-C (SIGINT) from the real command line', async () => {
     const dataDir = await tempDir();
+    // serve reads a store, it does not create one: write an empty one first.
+    await (await openTraceStore(dataDir)).close();
     const child = spawn(
       process.execPath,
       [

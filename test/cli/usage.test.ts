@@ -1,0 +1,176 @@
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+function capture(): {
+  io: { out: (t: string) => void; err: (t: string) => void };
+  out: () => string;
+  err: () => string;
+} {
+  let out = '';
+  let err = '';
+  return { io: { out: (t) => (out += t), err: (t) => (err += t) }, out: () => out, err: () => err };
+}
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const c = capture();
+  const code = await main(argv, c.io);
+  return { code, out: c.out(), err: c.err() };
+}
+
+const EXAMPLE = new URL('../../examples/rolling-update/', import.meta.url).pathname;
+
+describe('per-command help', () => {
+  it.each([
+    ['replay', '--otlp-endpoint URL'],
+    ['serve', '--data-dir DIR'],
+    ['simulate', '--no-audit'],
+    ['record', '--watch-kinds LIST'],
+    ['run', '--shutdown-deadline-seconds'],
+    ['trace', '--server URL'],
+    ['help', 'kubestitch help [command]'],
+    ['version', 'kubestitch version'],
+  ])('%s --help, -h and `help %s` print that command’s usage, not the global help', async (command, flag) => {
+    for (const argv of [
+      [command, '--help'],
+      [command, '-h'],
+      ['help', command],
+    ]) {
+      const r = await run(argv);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`Usage: kubestitch ${command}`);
+      expect(r.out).toContain(flag);
+      expect(r.out).not.toContain('Commands:');
+    }
+  });
+
+  it('the global help lists every command and points at per-command help', async () => {
+    for (const argv of [['--help'], ['help']]) {
+      const r = await run(argv);
+      expect(r.code).toBe(0);
+      for (const c of ['replay', 'trace', 'run', 'record', 'serve', 'simulate', 'help', 'version']) {
+        expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+      }
+      expect(r.out).toContain("Use 'kubestitch <command> --help'");
+      expect(r.out.split('\n').length).toBeLessThan(25);
+    }
+  });
+
+  it('version and --version print the version', async () => {
+    for (const argv of [['version'], ['--version'], ['-v']]) {
+      const r = await run(argv);
+      expect(r).toMatchObject({ code: 0 });
+      expect(r.out).toMatch(/^kubestitch \d+\.\d+\.\d+\n$/);
+    }
+  });
+});
+
+describe('usage errors: one kubectl-style line, a pointer to the help, exit 2', () => {
+  it.each([
+    [['replay', 'x', '--bogus'], 'replay', 'unknown flag --bogus'],
+    [['replay', 'x', '--out'], 'replay', 'flag needs an argument: --out'],
+    [['replay'], 'replay', 'expected exactly one recording directory'],
+    [['replay', 'a', 'b'], 'replay', 'unexpected argument "b"'],
+    [['replay', EXAMPLE, '--otlp-endpoint', 'notaurl'], 'replay', '--otlp-endpoint must be a URL'],
+    [
+      ['replay', EXAMPLE, '--otlp-endpoint', 'ftp://h:1'],
+      'replay',
+      '--otlp-endpoint must be an http:// or https:// URL',
+    ],
+    [['replay', EXAMPLE, '--stitch', 'glue'], 'replay', '--stitch must be reparent or link'],
+    [['replay', EXAMPLE, '--stitch-hold-ms', 'soon'], 'replay', '--stitch-hold-ms must be a number'],
+    [['simulate', 'rolling-update', '/tmp/x', '--out', 'x'], 'simulate', 'unknown flag --out'],
+    [['simulate', 'rolling-update', '/tmp/x', '--stitch', 'link'], 'simulate', 'unknown flag --stitch'],
+    [['simulate', 'rolling-update'], 'simulate', 'expected <scenario> <dir>'],
+    [['simulate', 'rolling-update', '/tmp/x', '--no-audit=yes'], 'simulate', 'flag --no-audit takes no value'],
+    [['serve', '--stitch', 'bogus'], 'serve', 'unknown flag --stitch'],
+    [['serve'], 'serve', 'expected --data-dir DIR'],
+    [['serve', 'dir'], 'serve', 'unexpected argument "dir"'],
+    [['record'], 'record', 'expected exactly one directory'],
+    [['record', 'd', '--out', 'x'], 'record', 'unknown flag --out'],
+    [['run', '--otlp-endpoint', 'notaurl'], 'run', '--otlp-endpoint must be a URL'],
+    [['trace', 'deploy/web'], 'trace', 'give exactly one of --from DIR, --data-dir DIR, --server URL'],
+    [['trace', 'web', '--from', EXAMPLE], 'trace', 'expected <kind>/<name>'],
+    [['trace', 'deploy/web', '--server', 'localhost'], 'trace', '--server must be a URL'],
+    [['trace', 'deploy/web', '--from', EXAMPLE, '--data-dir', 'd'], 'trace', 'give exactly one of'],
+    [['help', 'frobnicate'], 'help', 'unknown command "frobnicate"'],
+    [['version', 'extra'], 'version', 'unexpected argument "extra"'],
+  ])('%j', async (argv, command, reason) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`kubestitch ${command}: ${reason}`);
+    expect(r.err).toContain(`See 'kubestitch ${command} --help'.\n`);
+    // Not node's parser message (with its dangling quote), not the global help.
+    expect(r.err).not.toMatch(/Unknown option|To specify a positional|Commands:/);
+    expect(r.err.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('an unknown command or top-level flag', async () => {
+    for (const [argv, reason] of [
+      [['frobnicate'], 'unknown command "frobnicate"'],
+      [['--bogus'], 'unknown flag --bogus'],
+    ] as const) {
+      const r = await run([...argv]);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`kubestitch: ${reason}\nSee 'kubestitch --help'.\n`);
+    }
+  });
+
+  it('no arguments at all prints the global help on stderr, exit 2', async () => {
+    const r = await run([]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('Usage: kubestitch <command>');
+  });
+});
+
+describe('runtime failures: human text, exit 1', () => {
+  it('a missing recording directory: one line, no "no output given", no errno code', async () => {
+    const r = await run(['replay', '/nonexistent/recording']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      'kubestitch replay: cannot read recording directory /nonexistent/recording: no such file or directory\n',
+    );
+  });
+
+  it('a recording with no valid record exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ks-usage-'));
+    await writeFile(join(dir, 'watch.jsonl'), 'garbage\n{"not":"a watch event"}\n');
+    const r = await run(['replay', dir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`no valid record in ${dir}`);
+  });
+
+  it('serve refuses a directory that holds no store, and does not create one', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'ks-usage-'));
+    const r = await run(['serve', '--data-dir', empty]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`--data-dir ${empty} holds no kubestitch store`);
+    expect(await readdir(empty)).toEqual([]);
+    const missing = await run(['serve', '--data-dir', join(empty, 'typo')]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('no such file or directory');
+    expect(await readdir(empty)).toEqual([]);
+  });
+
+  it('an --out that cannot be written names the flag and says why in words', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ks-usage-'));
+    const r = await run(['replay', EXAMPLE, '--out', dir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`kubestitch replay: cannot write --out ${dir}: it is a directory\n`);
+  });
+});
+
+describe('replay without an output', () => {
+  it('prints the operations by kind and outcome and the five slowest', async () => {
+    const r = await run(['replay', EXAMPLE]);
+    expect(r.code).toBe(0);
+    expect(r.err).not.toContain('counted only');
+    expect(r.out).toMatch(/^ {2}pod startup +3 +3 ok$/m);
+    expect(r.out).toMatch(/^ {2}Deployment rollout +1 +1 ok$/m);
+    const slowest = r.out.slice(r.out.indexOf('Slowest:')).trim().split('\n').slice(1);
+    expect(slowest).toHaveLength(5);
+    expect(slowest[0]).toMatch(/34\.186s +Deployment rollout of Deployment shop\/web +\(ok\)/);
+  });
+});
