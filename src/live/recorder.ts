@@ -6,12 +6,16 @@ import { Informer } from '../sources/watch/informer.js';
 import type { InformerEvent, InformerLogger, InformerStatus } from '../sources/watch/informer.js';
 import type { KubeHttp } from '../sources/watch/kube-http.js';
 import type { WatchedResource } from '../sources/watch/resources.js';
+import { UNSCOPED, scopedInformers } from '../sources/watch/scope.js';
+import type { WatchScope } from '../sources/watch/scope.js';
 import { watchLine } from './journal-entries.js';
 
 export interface RecorderOptions {
   readonly http: KubeHttp;
   readonly dir: string;
   readonly resources: readonly WatchedResource[];
+  /** Namespaces and labels to record (default: the whole cluster). */
+  readonly scope?: WatchScope;
   readonly logger: InformerLogger;
   readonly nowMs?: () => number;
   readonly backoffInitialMs?: number;
@@ -57,19 +61,22 @@ export class Recorder {
         fail(this.#writeError);
       });
     }
-    this.#informers = options.resources.map(
-      (resource) =>
-        new Informer({
-          http: options.http,
-          resource,
-          known: () => [],
-          onEvents: (events) => this.#write(events),
-          logger: options.logger,
-          ...(options.nowMs !== undefined ? { nowMs: options.nowMs } : {}),
-          ...(options.backoffInitialMs !== undefined ? { backoffInitialMs: options.backoffInitialMs } : {}),
-          ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
-        }),
-    );
+    this.#informers = options.resources
+      .flatMap((r) => scopedInformers(r, options.scope ?? UNSCOPED))
+      .map(
+        ({ resource, scope }) =>
+          new Informer({
+            http: options.http,
+            resource,
+            scope,
+            known: () => [],
+            onEvents: (events) => this.#write(events),
+            logger: options.logger,
+            ...(options.nowMs !== undefined ? { nowMs: options.nowMs } : {}),
+            ...(options.backoffInitialMs !== undefined ? { backoffInitialMs: options.backoffInitialMs } : {}),
+            ...(options.backoffMaxMs !== undefined ? { backoffMaxMs: options.backoffMaxMs } : {}),
+          }),
+      );
   }
 
   /**

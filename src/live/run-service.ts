@@ -10,6 +10,7 @@ import type { InformerStatus } from '../sources/watch/informer.js';
 import type { KubeHttp } from '../sources/watch/kube-http.js';
 import { DEFAULT_RESOURCES, discoverResources, eventResources } from '../sources/watch/resources.js';
 import type { ResourceSpec, WatchedResource } from '../sources/watch/resources.js';
+import type { WatchScope } from '../sources/watch/scope.js';
 import { Synthesizer } from '../synth/synthesizer.js';
 import { tickEntry } from './journal-entries.js';
 import { baselineBase, compactJournal, loadBaseline } from './journal-compactor.js';
@@ -34,6 +35,8 @@ export interface WatchSourceOptions {
   readonly events?: boolean;
   /** More kinds (CRDs included), resolved through discovery. */
   readonly extraKinds?: readonly ResourceSpec[];
+  /** Namespaces and labels to watch (`--namespaces`, `--exclude-namespaces`, `--label-selector`). */
+  readonly scope?: WatchScope;
   readonly backoffInitialMs?: number;
   readonly backoffMaxMs?: number;
   readonly watchTimeoutSeconds?: number;
@@ -173,6 +176,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
         : await WatchIntake.start({
             http: options.watch.http,
             resources: await watchedResources(options.watch),
+            ...(options.watch.scope !== undefined ? { scope: options.watch.scope } : {}),
             journal: intake,
             checkpoints: store.namespace('informers'),
             known: (kind) => synth.knownObjects(kind),

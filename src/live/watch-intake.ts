@@ -4,6 +4,8 @@ import type { InformerEvent, InformerLogger, InformerStatus, KnownObject } from 
 import type { KubeHttp } from '../sources/watch/kube-http.js';
 import { resourceId } from '../sources/watch/resources.js';
 import type { WatchedResource } from '../sources/watch/resources.js';
+import { UNSCOPED, scopedId, scopedInformers } from '../sources/watch/scope.js';
+import type { WatchScope } from '../sources/watch/scope.js';
 import { watchEntry } from './journal-entries.js';
 
 // Resume points are written at most this often: a stale one only replays a few seconds of
@@ -13,6 +15,8 @@ const CHECKPOINT_EVERY_MS = 2_000;
 export interface WatchIntakeOptions {
   readonly http: KubeHttp;
   readonly resources: readonly WatchedResource[];
+  /** Namespaces and labels to watch (default: the whole cluster); one informer per listed namespace. */
+  readonly scope?: WatchScope;
   readonly journal: IntakeLog;
   /** Where resume resourceVersions live (its own namespace). */
   readonly checkpoints: KvStore;
@@ -52,8 +56,9 @@ export class WatchIntake {
    */
   static async start(options: WatchIntakeOptions): Promise<WatchIntake> {
     const intake = new WatchIntake(options);
-    for (const resource of options.resources) {
-      const id = resourceId(resource);
+    const targets = options.resources.flatMap((r) => scopedInformers(r, options.scope ?? UNSCOPED));
+    for (const { resource, scope } of targets) {
+      const id = scopedId(resourceId(resource), scope);
       const saved = await options.checkpoints.get(`rv/${id}`);
       const resume = newer(
         typeof saved === 'string' && saved !== '' ? saved : undefined,
@@ -64,6 +69,7 @@ export class WatchIntake {
       const informer = new Informer({
         http: options.http,
         resource,
+        scope,
         ...(resume !== undefined ? { resourceVersion: resume } : {}),
         known: () => (resource.kind === 'Event' ? [] : options.known(resource.kind)),
         onEvents: (events) => intake.#journal(events),

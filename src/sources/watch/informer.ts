@@ -6,6 +6,8 @@ import { KubeApiError, watchErrorOf } from './kube-http.js';
 import type { KubeHttp, WatchEnd, WatchStream } from './kube-http.js';
 import { collectionPath, resourceId } from './resources.js';
 import type { WatchedResource } from './resources.js';
+import { namespaceInScope, scopeQuery, scopedId } from './scope.js';
+import type { InformerScope } from './scope.js';
 
 /** What an informer hands on: a change of one object, with when we received it. */
 export interface InformerEvent {
@@ -55,6 +57,8 @@ export interface InformerLogger {
 export interface InformerOptions {
   readonly http: KubeHttp;
   readonly resource: WatchedResource;
+  /** One namespace, excluded namespaces, a label selector (see scope.ts). Default: the whole cluster. */
+  readonly scope?: InformerScope;
   /** Resume point from a checkpoint: watch from here first (410 → relist). */
   readonly resourceVersion?: string;
   /** The objects of this resource the caller holds (uid → version), for the relist diff. */
@@ -122,7 +126,7 @@ export class Informer {
 
   constructor(options: InformerOptions) {
     this.#o = options;
-    this.#id = resourceId(options.resource);
+    this.#id = scopedId(resourceId(options.resource), options.scope ?? {});
     this.#nowMs = options.nowMs ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#rv = options.resourceVersion;
@@ -224,18 +228,20 @@ export class Informer {
     this.#counts.lists++;
     const r = this.#o.resource;
     const seen = new Set<string>();
-    // What the caller held before this list: what the list is compared with.
-    const known = new Map(this.#o.known());
+    // What the caller held before this list, in this informer's scope: what the list is compared
+    // with (another namespace's informer lists the rest).
+    const scope = this.#o.scope ?? {};
+    const known = new Map([...this.#o.known()].filter(([, k]) => namespaceInScope(k.namespace, scope)));
     let cont: string | undefined;
     let listRv = '';
     const pageSize = String(this.#o.pageSize ?? 500);
     const abort = new AbortController();
     this.#listAbort = abort;
     do {
-      const query: Record<string, string> = { limit: pageSize };
+      const query: Record<string, string> = { limit: pageSize, ...scopeQuery(scope) };
       if (cont !== undefined) query['continue'] = cont;
       const page = await this.#o.http.getJson(
-        collectionPath(r),
+        collectionPath(r, scope.namespace),
         query,
         r.metadataOnly ? PARTIAL_LIST : 'application/json',
         abort.signal,
@@ -250,7 +256,7 @@ export class Informer {
         if (!isObject(item)) continue;
         const object = this.#complete(item);
         const uid = str(object, 'metadata', 'uid');
-        if (uid === undefined) continue;
+        if (uid === undefined || !this.#inScope(object)) continue;
         seen.add(uid);
         // Refused at the boundary, but still listed: it must not look deleted.
         const problem = checkRecord(object, receivedMs);
@@ -325,6 +331,7 @@ export class Informer {
     const base = this.#o.watchTimeoutSeconds ?? 300;
     const timeout = Math.floor(base * (1 + this.#random()));
     const query: Record<string, string> = {
+      ...scopeQuery(this.#o.scope ?? {}),
       allowWatchBookmarks: 'true',
       timeoutSeconds: String(timeout),
       ...(this.#rv !== undefined ? { resourceVersion: this.#rv } : {}),
@@ -378,7 +385,7 @@ export class Informer {
         });
       };
       this.#stream = this.#o.http.watch(
-        collectionPath(r),
+        collectionPath(r, this.#o.scope?.namespace),
         query,
         r.metadataOnly ? PARTIAL_OBJECT : 'application/json',
         (timeout + 60) * 1000,
@@ -435,11 +442,17 @@ export class Informer {
         this.#badLine(line, problem);
         continue;
       }
-      batch.push({ type: type as WatchType, object: this.#complete(object), receivedMs });
       usable++;
+      if (!this.#inScope(object)) continue;
+      batch.push({ type: type as WatchType, object: this.#complete(object), receivedMs });
     }
     await flush();
     return usable;
+  }
+
+  // The server filters by the scope; this catches a proxy or apiserver that ignored a selector.
+  #inScope(object: JsonObject): boolean {
+    return this.#o.scope === undefined || namespaceInScope(str(object, 'metadata', 'namespace') ?? '', this.#o.scope);
   }
 
   #badLine(line: string, reason: string): void {

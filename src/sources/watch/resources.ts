@@ -22,9 +22,14 @@ export function resourceId(r: Pick<WatchedResource, 'group' | 'version' | 'resou
   return r.group === '' ? `${r.resource}.${r.version}` : `${r.resource}.${r.version}.${r.group}`;
 }
 
-/** The collection path, cluster-wide (`/api/v1/pods`, `/apis/apps/v1/replicasets`). */
-export function collectionPath(r: Pick<WatchedResource, 'group' | 'version' | 'resource'>): string {
-  return r.group === '' ? `/api/${r.version}/${r.resource}` : `/apis/${r.group}/${r.version}/${r.resource}`;
+/**
+ * The collection path, cluster-wide (`/api/v1/pods`, `/apis/apps/v1/replicasets`) or of one
+ * namespace (`/api/v1/namespaces/shop/pods`).
+ */
+export function collectionPath(r: Pick<WatchedResource, 'group' | 'version' | 'resource'>, namespace?: string): string {
+  const root = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
+  const ns = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+  return `${root}${ns}/${r.resource}`;
 }
 
 const r = (group: string, version: string, resource: string, kind: string, namespaced = true): WatchedResource => ({
