@@ -17,7 +17,7 @@ function hostileFile(cutLines: number, cut: 'mixed' | 'between-members'): string
 
 describe('scanning a file of cut-off values (#17 item 6)', () => {
   it.each(['mixed', 'between-members'] as const)(
-    'is linear: 40,000 cut lines (cut %s, 2.7 MB+) in under 3 s, every cut reported, every whole value kept',
+    'is linear: 40,000 cut lines (cut %s, 2.7 MB+) in under 10 s (was ~9 min), every cut reported, every whole value kept',
     (cut) => {
       const text = hostileFile(40_000, cut);
       expect(text.length).toBeGreaterThan(2_500_000);
@@ -26,7 +26,7 @@ describe('scanning a file of cut-off values (#17 item 6)', () => {
       const elapsedMs = performance.now() - started;
       expect(results.filter((r) => r.ok)).toHaveLength(40);
       expect(results.filter((r) => !r.ok && r.reason.startsWith('unterminated'))).toHaveLength(40_000);
-      expect(elapsedMs).toBeLessThan(3_000);
+      expect(elapsedMs).toBeLessThan(10_000);
     },
     30_000,
   );
