@@ -1,9 +1,10 @@
 import type { SpanSink } from './export/sink.js';
+import { SpanBatcher } from './export/span-batcher.js';
 import type { IngestRecord } from './model/records.js';
 import type { SpanData } from './model/span.js';
 import { type RecordingContents, readRecording } from './sources/recording/read-recording.js';
 import { replayOutputsToSpanBatches, stitchRecording } from './stitch/stitch-recording.js';
-import type { StitchMode, StitchStats } from './stitch/stitch-types.js';
+import { type StitchMode, type StitchStats, emptyStats } from './stitch/stitch-types.js';
 import { Synthesizer } from './synth/synthesizer.js';
 
 export interface ReplayOptions {
@@ -49,11 +50,59 @@ export function synthesizeRecords(records: readonly IngestRecord[], options: Rep
 
 /**
  * Replays a recording directory into `sink`, stitching the real spans of its `spans.jsonl` into
- * the synthesized traces. Throws RecordingError when the directory is unusable; malformed lines
- * are in the summary, not thrown; sink failures are collected per batch and replay goes on.
+ * the synthesized traces. Spans are written as they are produced, gathered into writes of up to
+ * 512 spans with a few in flight (SpanBatcher), so the output is never held whole. Throws
+ * RecordingError when the directory is unusable; malformed lines are in the summary, not thrown;
+ * sink failures are collected per write and replay goes on.
  */
 export async function replayDirectory(dir: string, sink: SpanSink, options: ReplayOptions): Promise<ReplaySummary> {
   const recording = await readRecording(dir);
+  const out = new SpanBatcher(sink);
+  const traces = new Set<string>();
+  const emit = (spans: readonly SpanData[]): Promise<void> | undefined => {
+    for (const s of spans) traces.add(s.traceId);
+    return out.add(spans);
+  };
+  const { stitch, spanProblems } = recording.spanLines.some((l) => l.trim() !== '')
+    ? await replayStitched(recording, options, emit)
+    : await replaySynthOnly(recording.records, options, emit);
+  const written = await out.finish();
+  await sink.flush();
+  return {
+    recording,
+    spans: written.spans,
+    traces: traces.size,
+    exportFailures: written.failures,
+    stitch,
+    spanProblems,
+  };
+}
+
+type Emit = (spans: readonly SpanData[]) => Promise<void> | undefined;
+type ReplayStage = Pick<ReplaySummary, 'stitch' | 'spanProblems'>;
+
+// Without real spans the stitch stage changes nothing (stitchRecording gives synth's batches
+// exactly), so synth's spans go straight out, batch by batch, instead of being collected first.
+async function replaySynthOnly(
+  records: readonly IngestRecord[],
+  options: ReplayOptions,
+  emit: Emit,
+): Promise<ReplayStage> {
+  const synth = new Synthesizer({
+    cluster: options.cluster,
+    ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
+  });
+  for (const record of records) {
+    const spans = synth.process(record);
+    if (spans.length === 0) continue;
+    const wait = emit(spans);
+    if (wait !== undefined) await wait;
+  }
+  await emit(synth.flush());
+  return { stitch: emptyStats(), spanProblems: [] };
+}
+
+async function replayStitched(recording: RecordingContents, options: ReplayOptions, emit: Emit): Promise<ReplayStage> {
   const stitched = stitchRecording(recording.records, recording.spanLines, {
     cluster: options.cluster,
     ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
@@ -63,15 +112,6 @@ export async function replayDirectory(dir: string, sink: SpanSink, options: Repl
   const { batches, unconvertible } = replayOutputsToSpanBatches(stitched.outputs);
   const spanProblems = [...stitched.problems];
   if (unconvertible > 0) spanProblems.push({ line: 0, reason: `${unconvertible} real spans could not be converted` });
-  const exportFailures: string[] = [];
-  const traces = new Set<string>();
-  let spans = 0;
-  for (const batch of batches) {
-    for (const s of batch) traces.add(s.traceId);
-    spans += batch.length;
-    const result = await sink.write(batch);
-    if (result.status !== 'ok') exportFailures.push(result.error.message);
-  }
-  await sink.flush();
-  return { recording, spans, traces: traces.size, exportFailures, stitch: stitched.stats, spanProblems };
+  for (const batch of batches) await emit(batch);
+  return { stitch: stitched.stats, spanProblems };
 }
