@@ -108,7 +108,14 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   record: {
     usage: COMMAND_USAGE['record'] ?? '',
-    options: { kubeconfig: { type: 'string' }, context: { type: 'string' }, 'watch-kinds': { type: 'string' } },
+    options: {
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      'watch-kinds': { type: 'string' },
+      namespaces: { type: 'string' },
+      'exclude-namespaces': { type: 'string' },
+      'label-selector': { type: 'string' },
+    },
     run: (args, io) => {
       const [dir = ''] = positionals(args, 1, 'exactly one directory');
       return runRecordCommand(dir, args, io, stopSignal());

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { Recorder } from '../live/recorder.js';
 import { KubeHttp, loadKubeConfig } from '../sources/watch/kube-http.js';
 import { DEFAULT_RESOURCES, discoverResources, eventResources, parseResourceSpec } from '../sources/watch/resources.js';
+import { parseWatchScope } from '../sources/watch/scope.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
 import type { CliIo } from './main.js';
 import { str } from './args.js';
@@ -35,6 +36,16 @@ export async function runRecordCommand(
     }
     specs.push(spec);
   }
+  const items = (name: string): string[] =>
+    (str(args, name) ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+  const scope = parseWatchScope(items('namespaces'), items('exclude-namespaces'), str(args, 'label-selector'));
+  if (typeof scope === 'string') {
+    io.err(usageErrorText('record', scope));
+    return 2;
+  }
   let http: KubeHttp;
   try {
     http = new KubeHttp(
@@ -58,7 +69,7 @@ export async function runRecordCommand(
       if (!have.has(`${r.group}/${r.resource}`)) resources.push(r);
       have.add(`${r.group}/${r.resource}`);
     }
-    recorder = await Recorder.start({ http, dir, resources, logger });
+    recorder = await Recorder.start({ http, dir, resources, scope, logger });
   } catch (err: unknown) {
     io.err(`kubestitch record: cannot start: ${(err as Error).message}\n`);
     return 1;

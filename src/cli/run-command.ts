@@ -44,6 +44,10 @@ Sources and cluster:
   --context NAME            kubeconfig context
   --watch-kinds LIST        more kinds: resource.version[.group][:metadata], e.g. services.v1,
                             ingresses.v1.networking.k8s.io, certificates.v1.cert-manager.io:metadata
+  --namespaces LIST         watch only these namespaces (Nodes stay cluster-wide)
+  --exclude-namespaces LIST never watch these namespaces
+  --label-selector SEL      label selector for the watched workloads (not Nodes or Events),
+                            e.g. app.kubernetes.io/part-of=shop
   --cluster NAME            k8s.cluster.name of every span (default "default")
   --data-dir DIR            journal, checkpoints, spool, embedded store (default ./.kubestitch-data)
 Outputs:
@@ -312,6 +316,7 @@ function serviceOptions(
             objects: s.sources.has('watch'),
             events: s.sources.has('events'),
             extraKinds: s.sources.has('watch') ? s.watchKinds : [],
+            scope: s.watchScope,
           },
     ),
   };

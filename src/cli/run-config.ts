@@ -2,6 +2,8 @@ import { parse as parseYaml } from 'yaml';
 import { type ListenAddr, parseListenAddr } from '../sources/http-listener.js';
 import { parseResourceSpec } from '../sources/watch/resources.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
+import { parseWatchScope } from '../sources/watch/scope.js';
+import type { WatchScope } from '../sources/watch/scope.js';
 
 /**
  * Every `kubestitch run` option. The config file (`--config FILE`, YAML) uses the same names as
@@ -16,6 +18,9 @@ export const RUN_OPTIONS = {
   kubeconfig: { type: 'string' },
   context: { type: 'string' },
   'watch-kinds': { type: 'string', list: true },
+  namespaces: { type: 'string', list: true },
+  'exclude-namespaces': { type: 'string', list: true },
+  'label-selector': { type: 'string' },
   out: { type: 'string' },
   'otlp-endpoint': { type: 'string' },
   'spool-max-bytes': { type: 'string', number: true },
@@ -58,6 +63,8 @@ export interface RunSettings {
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly watchKinds: readonly ResourceSpec[];
+  /** What the watches cover: --namespaces, --exclude-namespaces, --label-selector. */
+  readonly watchScope: WatchScope;
   readonly out?: string;
   readonly otlpEndpoint?: string;
   readonly spoolMaxBytes: number;
@@ -170,6 +177,8 @@ export function resolveRunSettings(cli: RawValues, configText?: string, configNa
     if (typeof spec === 'string') return `--watch-kinds ${spec}`;
     watchKinds.push(spec);
   }
+  const watchScope = parseWatchScope(list('namespaces'), list('exclude-namespaces'), str('label-selector'));
+  if (typeof watchScope === 'string') return watchScope;
   const out = str('out');
   const otlpEndpoint = str('otlp-endpoint');
   const embeddedStore = (out === undefined && otlpEndpoint === undefined) || ui !== undefined;
@@ -180,6 +189,7 @@ export function resolveRunSettings(cli: RawValues, configText?: string, configNa
     sources: set,
     dataDir: str('data-dir') ?? '.kubestitch-data',
     watchKinds,
+    watchScope,
     spoolMaxBytes: numbers.spool as number,
     embeddedStore,
     storeRetentionHours: numbers.retention as number,

@@ -70,6 +70,7 @@ Flags:
 ${EXIT_TEXT}`;
 
 export const RECORD_USAGE = `Usage: kubestitch record <dir> [--kubeconfig FILE] [--context NAME] [--watch-kinds LIST]
+                        [--namespaces LIST] [--exclude-namespaces LIST] [--label-selector SEL]
 
 Captures the cluster's objects (the default kinds plus --watch-kinds) and Events into <dir>
 (watch.jsonl, events.jsonl, each line with its receive time) until Ctrl-C / SIGTERM. Files that
@@ -80,6 +81,9 @@ Flags:
   --kubeconfig FILE     default: $KUBECONFIG, else ~/.kube/config
   --context NAME        kubeconfig context
   --watch-kinds LIST    more kinds: resource.version[.group][:metadata], comma-separated
+  --namespaces LIST     record only these namespaces (Nodes stay cluster-wide)
+  --exclude-namespaces LIST   never record these namespaces
+  --label-selector SEL  label selector for the workloads (not Nodes or Events)
   -h, --help            show this help
 
 ${EXIT_TEXT}`;

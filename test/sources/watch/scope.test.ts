@@ -201,3 +201,34 @@ describe('kubestitch record with a scope', () => {
     expect(paths).toEqual(new Set(['/api/v1/namespaces/rec-a/configmaps', '/api/v1/nodes']));
   });
 });
+
+describe('run and record options', () => {
+  it('run takes the scope from flags or the config file, and refuses a bad one', async () => {
+    const { resolveRunSettings } = await import('../../../src/cli/run-config.js');
+    const fromFlags = resolveRunSettings({ namespaces: 'shop,web', 'label-selector': 'app=web' });
+    expect(typeof fromFlags === 'string' ? fromFlags : fromFlags.watchScope).toEqual({
+      namespaces: ['shop', 'web'],
+      excludeNamespaces: [],
+      labelSelector: 'app=web',
+    });
+    const fromFile = resolveRunSettings({}, 'exclude-namespaces:\n  - kube-system\n  - monitoring\n');
+    expect(typeof fromFile === 'string' ? fromFile : fromFile.watchScope).toEqual({
+      namespaces: [],
+      excludeNamespaces: ['kube-system', 'monitoring'],
+    });
+    expect(resolveRunSettings({ namespaces: 'shop', 'exclude-namespaces': 'shop' })).toBe(
+      '--namespaces and --exclude-namespaces both name "shop"',
+    );
+  });
+
+  it('record refuses a bad scope as a usage error', async () => {
+    const { main } = await import('../../../src/cli/main.js');
+    let err = '';
+    const code = await main(['record', '/nonexistent-dir', '--namespaces', 'Bad_NS'], {
+      out: () => undefined,
+      err: (t) => (err += t),
+    });
+    expect(code).toBe(2);
+    expect(err).toContain('--namespaces: "Bad_NS" is not a namespace name');
+  });
+});
