@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { SpanSink } from '../export/sink.js';
 import { OtlpForwarder } from '../sources/otlp/otlp-forwarder.js';
 import { OtlpGrpcServer } from '../sources/otlp/otlp-grpc-server.js';
@@ -8,15 +9,24 @@ import { Stitcher } from '../stitch/stitcher.js';
 import type { StitchMode } from '../stitch/stitch-types.js';
 import type { StitchAnchor } from '../synth/stitch-anchor.js';
 import type { SpanLinkData } from '../model/span.js';
+import type { OtlpServerTls } from '../sources/otlp/otlp-logger.js';
 import type { PipelineLogger } from './journal-pipeline.js';
 
 export interface OtlpStitchOptions {
+  /** Listen address of both receivers unless grpcHost/httpHost say otherwise. Default 127.0.0.1. */
   readonly host?: string;
+  readonly grpcHost?: string;
+  readonly httpHost?: string;
   /** OTLP/gRPC receiver port (4317 by convention); undefined: no gRPC receiver. */
   readonly grpcPort?: number;
   /** OTLP/HTTP receiver port (4318 by convention); undefined: no HTTP receiver. */
   readonly httpPort?: number;
+  /** Bearer tokens a sender must present (one of); none: no token asked. */
   readonly bearerTokens?: readonly string[];
+  /** File with the bearer tokens, one per line (read at start, like the audit webhook's). */
+  readonly tokenFile?: string;
+  /** Serve both receivers over TLS; with clientCaFile, senders need a certificate it signed. */
+  readonly tls?: OtlpServerTls;
   /** Downstream OTLP/gRPC endpoint for the real spans; without it they go to the span sink. */
   readonly forwardUrl?: string;
   readonly mode?: StitchMode;
@@ -51,6 +61,8 @@ export async function startOtlpStitch(
   spanSink: SpanSink,
   logger: PipelineLogger,
 ): Promise<OtlpStitchService> {
+  // First: nothing is started yet if the file cannot be read.
+  const tokens = [...(options.bearerTokens ?? []), ...(await readTokenFile(options.tokenFile))];
   const forwarder =
     options.forwardUrl !== undefined ? new OtlpForwarder({ url: options.forwardUrl, logger }) : undefined;
   const bridge = forwarder === undefined ? new SpanSinkBridge(spanSink, { logger }) : undefined;
@@ -65,11 +77,22 @@ export async function startOtlpStitch(
   const common = {
     intake: stitcher.ingest,
     logger,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.bearerTokens !== undefined ? { bearerTokens: options.bearerTokens } : {}),
+    ...(tokens.length > 0 ? { bearerTokens: tokens } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
   };
-  const grpc = options.grpcPort === undefined ? undefined : new OtlpGrpcServer({ ...common, port: options.grpcPort });
-  const http = options.httpPort === undefined ? undefined : new OtlpHttpServer({ ...common, port: options.httpPort });
+  // Each address as given: the HTTP receiver used to bind where the gRPC one did.
+  const hostOf = (own: string | undefined): { host?: string } => {
+    const host = own ?? options.host;
+    return host === undefined ? {} : { host };
+  };
+  const grpc =
+    options.grpcPort === undefined
+      ? undefined
+      : new OtlpGrpcServer({ ...common, ...hostOf(options.grpcHost), port: options.grpcPort });
+  const http =
+    options.httpPort === undefined
+      ? undefined
+      : new OtlpHttpServer({ ...common, ...hostOf(options.httpHost), port: options.httpPort });
   const close = async (): Promise<void> => {
     await grpc?.close();
     await http?.close();
@@ -91,4 +114,16 @@ export async function startOtlpStitch(
     await close();
     throw err;
   }
+}
+
+/** Tokens of a token file, one per line (blank and # lines ignored), as the webhook's; [] without a file. Rejects if unreadable. */
+async function readTokenFile(file: string | undefined): Promise<string[]> {
+  if (file === undefined) return [];
+  const text = await readFile(file, 'utf8');
+  const tokens = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (tokens.length === 0) throw new Error(`OTLP token file ${file} holds no token`);
+  return tokens;
 }

@@ -11,7 +11,7 @@ export interface OtlpGrpcServerOptions {
   readonly intake: TraceIntake;
   /** Default 4317, the OTLP/gRPC port; 0 picks a free port (see listen()). */
   readonly port?: number;
-  /** Default `0.0.0.0`. */
+  /** Listen address. Default 127.0.0.1 (give `0.0.0.0` or a pod IP to be reachable). */
   readonly host?: string;
   /** Serve TLS (and mTLS with clientCaFile); plaintext otherwise, as kube components default to. */
   readonly tls?: OtlpServerTls;
@@ -80,7 +80,9 @@ export class OtlpGrpcServer {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': this.#options.maxMessageBytes ?? 16 << 20 });
     server.addService(SERVICE, { Export: this.#export });
     this.#server = server;
-    const address = `${this.#options.host ?? '0.0.0.0'}:${this.#options.port ?? 4317}`;
+    // Loopback unless told otherwise: spans are accepted from whoever can connect.
+    const host = this.#options.host ?? '127.0.0.1';
+    const address = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${this.#options.port ?? 4317}`;
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(address, credentials, (error, bound) => (error === null ? resolve(bound) : reject(error)));
     });

@@ -14,7 +14,7 @@ export interface OtlpHttpServerOptions {
   readonly intake: TraceIntake;
   /** Default 4318, the OTLP/HTTP port; 0 picks a free port. */
   readonly port?: number;
-  /** Default: all interfaces. */
+  /** Listen address. Default 127.0.0.1 (give `0.0.0.0` or a pod IP to be reachable). */
   readonly host?: string;
   /** Default `/v1/traces`. */
   readonly path?: string;
@@ -77,7 +77,8 @@ export class OtlpHttpServer {
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.#options.port ?? 4318, this.#options.host, () => {
+      // Loopback unless told otherwise: spans are accepted from whoever can connect.
+      server.listen(this.#options.port ?? 4318, this.#options.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
