@@ -1,5 +1,6 @@
 import type { WorkloadOptions } from '../src/sim/index.js';
 import type { LiveMemoryConfig } from './live-memory.js';
+import type { ReplayClusterOptions } from './replay-cluster.js';
 
 /** Sizes of one bench run. */
 export interface BenchConfig {
@@ -18,6 +19,8 @@ export interface BenchConfig {
   readonly sample: WorkloadOptions;
   /** `kubestitch run` against a fake apiserver: cluster size and pod churn after the sync. */
   readonly live: LiveMemoryConfig;
+  /** `kubestitch replay` of a generated cluster: Deployments × replicas, each rolled out `rollouts` times. */
+  readonly replay: ReplayClusterOptions;
 }
 
 /**
@@ -37,5 +40,6 @@ export function benchConfig(scale: number): BenchConfig {
     intakeBatch: 400,
     sample: { deployments: n(200), podsPerDeployment: 20, rollouts: 2, seed: 2, cluster: 'bench' },
     live: { pods: n(100_000), podsPerDeployment: 20, rounds: 2, changesPerRound: n(10_000) },
+    replay: { deployments: n(1_000), podsPerDeployment: 4, rollouts: 2 },
   };
 }

@@ -2,29 +2,45 @@ import type { BenchConfig } from './config.js';
 import type { LatencyResult } from './latency.js';
 import type { LiveMemoryResult } from './live-memory.js';
 import type { HeapPhase, IntakePhase, ThroughputPhase } from './phases.js';
+import type { ReplayPhaseResult } from './replay-phase.js';
 import type { Metric } from './report.js';
 import { round } from './stats.js';
 import type { StitchResult } from './stitch.js';
 
-/** Everything one run measured. */
+/** Everything one run measured; a phase not selected (BENCH_PHASES) is absent. */
 export interface Measurements {
   readonly config: BenchConfig;
-  readonly heap: HeapPhase;
-  readonly throughput: ThroughputPhase;
-  readonly latency: LatencyResult;
-  readonly intake: IntakePhase;
-  readonly stitch: StitchResult;
-  readonly live: LiveMemoryResult;
+  readonly heap?: HeapPhase;
+  readonly throughput?: ThroughputPhase;
+  readonly replay?: ReplayPhaseResult;
+  readonly latency?: LatencyResult;
+  readonly intake?: IntakePhase;
+  readonly stitch?: StitchResult;
+  readonly live?: LiveMemoryResult;
 }
 
 const MB = 1e6;
 
-/** The headline figures, in table order; the keys are those of results/latest.json. */
+/** The headline figures of the phases that ran, in table order; the keys are those of results/latest.json. */
 export function headlineMetrics(r: Measurements): Metric[] {
-  const { audit, watch } = r.throughput;
-  const stitched = r.stitch.status === 'ok' ? r.stitch : undefined;
-  const largest = r.heap.settled.points.at(-1);
   const rate = r.config.latencyRatePerS;
+  return [
+    ...(r.throughput === undefined ? [] : throughputMetrics(r.throughput)),
+    ...(r.replay === undefined ? [] : replayMetrics(r.replay)),
+    ...(r.heap === undefined ? [] : heapMetrics(r.heap)),
+    ...(r.latency === undefined
+      ? []
+      : [
+          m('latency_p50_ms', `latency p50 @${rate}/s`, r.latency.p50Ms, 'ms', 'lower'),
+          m('latency_p99_ms', `latency p99 @${rate}/s`, r.latency.p99Ms, 'ms', 'lower'),
+        ]),
+    ...(r.stitch === undefined ? [] : stitchMetrics(r.stitch)),
+    ...(r.intake === undefined ? [] : intakeMetrics(r.intake)),
+    ...(r.live === undefined ? [] : liveMetrics(r.live)),
+  ];
+}
+
+function throughputMetrics({ audit, watch }: ThroughputPhase): Metric[] {
   return [
     m('audit_records_per_s', 'audit ingest', audit.records / audit.pipelineSeconds, 'rec/s', 'higher'),
     m('audit_mb_per_s', 'audit ingest', audit.bytes / MB / audit.pipelineSeconds, 'MB/s', 'higher'),
@@ -48,25 +64,70 @@ export function headlineMetrics(r: Measurements): Metric[] {
       'higher',
       '>= 0.4',
     ),
-    m('heap_bytes_per_pod', 'heap per settled pod', r.heap.settled.bytesPerPod, 'B', 'lower', '<= 1024'),
-    m('heap_bytes_per_pod_open_ops', 'heap per starting pod', r.heap.starting.bytesPerPod, 'B', 'lower'),
-    m('heap_mb_settled', `heap, ${largest?.pods ?? 0} settled pods`, (largest?.heapBytes ?? NaN) / MB, 'MB', 'lower'),
-    m('peak_rss_mb', `peak RSS, ${largest?.pods ?? 0} settled pods`, r.heap.peakRssMb, 'MB', 'lower'),
-    m('latency_p50_ms', `latency p50 @${rate}/s`, r.latency.p50Ms, 'ms', 'lower'),
-    m('latency_p99_ms', `latency p99 @${rate}/s`, r.latency.p99Ms, 'ms', 'lower'),
-    m('stitch_spans_per_s', 'stitch forwarding', stitched?.spansPerS ?? null, 'spans/s', 'higher'),
-    m('stitch_latency_p50_ms', 'stitch added latency p50', stitched?.addedP50Ms ?? null, 'ms', 'lower'),
-    m('stitch_latency_p99_ms', 'stitch added latency p99', stitched?.addedP99Ms ?? null, 'ms', 'lower'),
-    m('durable_records_per_s', 'audit via LevelDB intake', r.intake.leveldb.recordsPerS, 'rec/s', 'higher'),
-    m('memory_intake_records_per_s', 'audit via memory intake', r.intake.memory.recordsPerS, 'rec/s', 'higher'),
+  ];
+}
+
+function replayMetrics(r: ReplayPhaseResult): Metric[] {
+  const size = `${r.cluster.deployments}×${r.cluster.podsPerDeployment} cluster`;
+  return [
+    m('replay_records_per_s', `replay → OTLP/JSON, ${size}`, r.records / r.replaySeconds, 'rec/s', 'higher'),
     m(
-      'durable_vs_memory',
-      'LevelDB / memory intake',
-      r.intake.leveldb.recordsPerS / r.intake.memory.recordsPerS,
+      'replay_vs_json_parse',
+      'replay / read-lines+JSON.parse',
+      r.parseSeconds / r.replaySeconds,
+      '',
+      'higher',
+      '>= 0.4',
+    ),
+    m(
+      'replay_cpu_vs_json_parse',
+      'replay / JSON.parse, CPU time',
+      r.parseCpuSeconds / r.replayCpuSeconds,
       '',
       'higher',
     ),
-    ...liveMetrics(r.live),
+    m(
+      'replay_peak_rss_mb',
+      `replay peak RSS, ${(r.bytes / MB).toFixed(0)} MB in`,
+      r.replayMaxRssBytes / MB,
+      'MB',
+      'lower',
+      '<= 300',
+    ),
+    m('replay_spans_per_request', 'replay spans per OTLP request', r.spans / r.requests, '', 'higher'),
+  ];
+}
+
+function heapMetrics(heap: HeapPhase): Metric[] {
+  const largest = heap.settled.points.at(-1);
+  return [
+    m('heap_bytes_per_pod', 'heap per settled pod', heap.settled.bytesPerPod, 'B', 'lower', '<= 1024'),
+    m('heap_bytes_per_pod_open_ops', 'heap per starting pod', heap.starting.bytesPerPod, 'B', 'lower'),
+    m('heap_mb_settled', `heap, ${largest?.pods ?? 0} settled pods`, (largest?.heapBytes ?? NaN) / MB, 'MB', 'lower'),
+    m('peak_rss_mb', `peak RSS, ${largest?.pods ?? 0} settled pods`, heap.peakRssMb, 'MB', 'lower'),
+  ];
+}
+
+function stitchMetrics(stitch: StitchResult): Metric[] {
+  const stitched = stitch.status === 'ok' ? stitch : undefined;
+  return [
+    m('stitch_spans_per_s', 'stitch forwarding', stitched?.spansPerS ?? null, 'spans/s', 'higher'),
+    m('stitch_latency_p50_ms', 'stitch added latency p50', stitched?.addedP50Ms ?? null, 'ms', 'lower'),
+    m('stitch_latency_p99_ms', 'stitch added latency p99', stitched?.addedP99Ms ?? null, 'ms', 'lower'),
+  ];
+}
+
+function intakeMetrics(intake: IntakePhase): Metric[] {
+  return [
+    m('durable_records_per_s', 'audit via LevelDB intake', intake.leveldb.recordsPerS, 'rec/s', 'higher'),
+    m('memory_intake_records_per_s', 'audit via memory intake', intake.memory.recordsPerS, 'rec/s', 'higher'),
+    m(
+      'durable_vs_memory',
+      'LevelDB / memory intake',
+      intake.leveldb.recordsPerS / intake.memory.recordsPerS,
+      '',
+      'higher',
+    ),
   ];
 }
 
@@ -103,24 +164,34 @@ function liveMetrics(l: LiveMemoryResult): Metric[] {
   ];
 }
 
-/** Workload sizes as written to the results file. */
+/** Workload sizes of the phases that ran, as written to the results file. */
 export function workloadSizes(r: Measurements): Record<string, unknown> {
-  const { audit, watch } = r.throughput;
-  return {
-    throughput: r.config.throughput,
-    audit_records: audit.records,
-    audit_bytes: audit.bytes,
-    watch_records: watch.records,
-    watch_bytes: watch.bytes,
-    heap_pods: r.config.heapPods,
-    heap_deployments: r.config.heapPods.map((p) => p / r.config.podsPerDeployment),
-    latency_records: r.latency.records,
-    intake_events: r.intake.leveldb.records,
-    intake_batch: r.config.intakeBatch,
-    stitch_spans: r.stitch.status === 'ok' ? r.stitch.spans : 0,
-    live: r.config.live,
-    live_objects: r.live.objects,
-  };
+  const out: Record<string, unknown> = {};
+  if (r.throughput !== undefined) {
+    const { audit, watch } = r.throughput;
+    Object.assign(out, {
+      throughput: r.config.throughput,
+      audit_records: audit.records,
+      audit_bytes: audit.bytes,
+      watch_records: watch.records,
+      watch_bytes: watch.bytes,
+    });
+  }
+  if (r.replay !== undefined) {
+    Object.assign(out, { replay: r.config.replay, replay_records: r.replay.records, replay_bytes: r.replay.bytes });
+  }
+  if (r.heap !== undefined) {
+    Object.assign(out, {
+      heap_pods: r.config.heapPods,
+      heap_deployments: r.config.heapPods.map((p) => p / r.config.podsPerDeployment),
+    });
+  }
+  if (r.latency !== undefined) out['latency_records'] = r.latency.records;
+  if (r.intake !== undefined)
+    Object.assign(out, { intake_events: r.intake.leveldb.records, intake_batch: r.config.intakeBatch });
+  if (r.stitch !== undefined) out['stitch_spans'] = r.stitch.status === 'ok' ? r.stitch.spans : 0;
+  if (r.live !== undefined) Object.assign(out, { live: r.config.live, live_objects: r.live.objects });
+  return out;
 }
 
 function m(

@@ -2,52 +2,121 @@
  * `npm run bench`: kubestitch's throughput, memory and latency against the physical limit
  * (`JSON.parse` of the same bytes). Prints a table and writes bench/results/latest.json, and
  * compares with bench/baseline.json. BENCH_SCALE=0.1 runs every workload at a tenth of its size
- * (rates and goals stay; per-pod heap needs the full size to mean anything).
+ * (rates and goals stay; per-pod heap needs the full size to mean anything). BENCH_PHASES=replay,throughput
+ * runs only those phases (of heap, throughput, replay, latency, intake, stitch, live) and prints
+ * their figures without writing results/latest.json, which only a full run may.
  */
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { benchConfig } from './config.js';
 import { measureLatency } from './latency.js';
-import { measureLiveMemory } from './live-memory.js';
+import { type LiveMemoryResult, measureLiveMemory } from './live-memory.js';
 import { type Measurements, headlineMetrics, workloadSizes } from './metrics.js';
 import { heapPhase, intakePhase, samplePhase, throughputPhase } from './phases.js';
 import { formatTable, machine, readBaseline, resultsJson, writeJson } from './report.js';
+import { type ReplayPhaseResult, replayPhase } from './replay-phase.js';
 import { round } from './stats.js';
 import { measureStitch } from './stitch.js';
 
 const RESULTS = fileURLToPath(new URL('results/latest.json', import.meta.url));
 const BASELINE = fileURLToPath(new URL('baseline.json', import.meta.url));
 
-async function measure(scale: number, step: (what: string) => void): Promise<Measurements> {
+const PHASES = ['heap', 'throughput', 'replay', 'latency', 'intake', 'stitch', 'live'] as const;
+type Phase = (typeof PHASES)[number];
+
+/** The phases BENCH_PHASES names (all when unset). Throws for a name that is not a phase. */
+function selectedPhases(list: string | undefined): ReadonlySet<Phase> {
+  if (list === undefined || list.trim() === '') return new Set(PHASES);
+  const names = list.split(',').map((p) => p.trim());
+  const unknown = names.filter((p) => !(PHASES as readonly string[]).includes(p));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_PHASES: no phase ${unknown.join(', ')} (phases: ${PHASES.join(', ')})`);
+  return new Set(PHASES.filter((p) => names.includes(p)));
+}
+
+async function measure(scale: number, phases: ReadonlySet<Phase>, step: (what: string) => void): Promise<Measurements> {
   const config = benchConfig(scale);
-  step(`heap: ${config.heapPods.join(' / ')} tracked pods, settled then starting`);
-  const heap = heapPhase(config);
-  step(`throughput: ${JSON.stringify(config.throughput)}`);
-  const throughput = await throughputPhase(config.throughput);
-  step(`sample for latency, intake and stitch: ${config.latencyRecords} records`);
-  const sample = samplePhase(config.sample, config.latencyRecords);
-  step(`latency: ${sample.lines.length} records at ${config.latencyRatePerS}/s`);
-  const latency = await measureLatency(sample.lines, config.latencyRatePerS);
-  const intakeLines = sample.auditLines.slice(0, config.intakeEvents);
-  step(`intake: ${intakeLines.length} audit events in webhook batches of ${config.intakeBatch}`);
-  const intake = await intakePhase(intakeLines, config.intakeBatch);
-  step('stitch: apiserver traces of the sample');
-  const stitch = await measureStitch(sample.lines);
-  const { pods, rounds, changesPerRound } = config.live;
-  step(`live-memory: kubestitch run against a fake apiserver of ${pods} pods, ${rounds}×${changesPerRound} changes`);
-  const live = await measureLiveMemory(config.live, step);
-  return { config, heap, throughput, latency, intake, stitch, live };
+  const r: { -readonly [K in keyof Measurements]: Measurements[K] } = { config };
+  if (phases.has('heap')) {
+    step(`heap: ${config.heapPods.join(' / ')} tracked pods, settled then starting`);
+    r.heap = heapPhase(config);
+  }
+  if (phases.has('throughput')) {
+    step(`throughput: ${JSON.stringify(config.throughput)}`);
+    r.throughput = await throughputPhase(config.throughput);
+  }
+  if (phases.has('replay')) {
+    step(`replay: kubestitch replay --out of a generated cluster ${JSON.stringify(config.replay)}`);
+    r.replay = await replayPhase(config.replay);
+  }
+  if (phases.has('latency') || phases.has('intake') || phases.has('stitch')) {
+    step(`sample for latency, intake and stitch: ${config.latencyRecords} records`);
+    const sample = samplePhase(config.sample, config.latencyRecords);
+    if (phases.has('latency')) {
+      step(`latency: ${sample.lines.length} records at ${config.latencyRatePerS}/s`);
+      r.latency = await measureLatency(sample.lines, config.latencyRatePerS);
+    }
+    if (phases.has('intake')) {
+      const intakeLines = sample.auditLines.slice(0, config.intakeEvents);
+      step(`intake: ${intakeLines.length} audit events in webhook batches of ${config.intakeBatch}`);
+      r.intake = await intakePhase(intakeLines, config.intakeBatch);
+    }
+    if (phases.has('stitch')) {
+      step('stitch: apiserver traces of the sample');
+      r.stitch = await measureStitch(sample.lines);
+    }
+  }
+  if (phases.has('live')) {
+    const { pods, rounds, changesPerRound } = config.live;
+    step(`live-memory: kubestitch run against a fake apiserver of ${pods} pods, ${rounds}×${changesPerRound} changes`);
+    r.live = await measureLiveMemory(config.live, step);
+  }
+  return r;
 }
 
 function notes(r: Measurements): string[] {
-  const out = [
-    `latency: arrival of the record that completes a span → span handed to the exporter, leaf spans only ` +
-      `(${r.latency.leafSpans} audited requests and pod phases); ${r.latency.operationSpans} operation spans ` +
-      `(rollouts, scales, pod startups) are excluded: they end when their last part arrives.`,
-    'heap: retained heap after GC between the two cluster sizes, per pod (owners and nodes in its share); ' +
-      'objects are renamed clones of one simulated Deployment, fed as watch ADDED records.',
-  ];
-  const l = r.live;
+  const out: string[] = [];
+  if (r.latency !== undefined)
+    out.push(
+      `latency: arrival of the record that completes a span → span handed to the exporter, leaf spans only ` +
+        `(${r.latency.leafSpans} audited requests and pod phases); ${r.latency.operationSpans} operation spans ` +
+        `(rollouts, scales, pod startups) are excluded: they end when their last part arrives.`,
+    );
+  if (r.heap !== undefined)
+    out.push(
+      'heap: retained heap after GC between the two cluster sizes, per pod (owners and nodes in its share); ' +
+        'objects are renamed clones of one simulated Deployment, fed as watch ADDED records.',
+    );
+  if (r.replay !== undefined) out.push(replayNote(r.replay));
+  if (r.live !== undefined) out.push(...liveNotes(r.live));
+  if (r.stitch?.status === 'unavailable') out.push(`stitch: not available yet (${r.stitch.reason})`);
+  else if (r.stitch !== undefined) {
+    const s = r.stitch.stats;
+    out.push(
+      `stitch: time inside the Stitcher only; added latency from having spans and anchor to handing them on. ` +
+        `${s.rewrittenSpans} of ${s.spansIn} spans reparented, ${s.expiredSpans} released after holdMs ` +
+        `(mostly 'create events' requests, which get no pseudo-span).`,
+    );
+  }
+  return out;
+}
+
+function replayNote(p: ReplayPhaseResult): string {
+  const { deployments, podsPerDeployment, rollouts } = p.cluster;
+  return (
+    `replay: \`kubestitch replay DIR --out FILE\` in a child process (timed inside it, module loading excluded) ` +
+    `over a generated recording of ${deployments} Deployments × ${podsPerDeployment} replicas rolled out ` +
+    `${rollouts}× (watch.jsonl + events.jsonl: ${p.records} records, ${(p.bytes / 1e6).toFixed(0)} MB; clones of ` +
+    `one simulated Deployment, 20 alive at a time), against reading the same files line by line and JSON.parse ` +
+    `of each line in this process (${p.parseSeconds.toFixed(1)} s). Replay ${p.replaySeconds.toFixed(1)} s wall, ` +
+    `${p.replayCpuSeconds.toFixed(1)} s CPU; RSS ${(p.replayStartRssBytes / 1e6).toFixed(0)} MB before it started ` +
+    `(modules loaded, tsx compiling in-process). ${p.spans} spans in ${p.requests} requests, ` +
+    `${(p.outputBytes / 1e6).toFixed(0)} MB of OTLP/JSON.`
+  );
+}
+
+function liveNotes(l: LiveMemoryResult): string[] {
+  const out: string[] = [];
   const growth = l.points.map((p) => `${p.label} ${(p.heapBytes / 1e6).toFixed(0)} MB`).join(', ');
   out.push(
     `run: \`kubestitch run --out /dev/null\` in a child process against a fake apiserver (another child) ` +
@@ -63,15 +132,6 @@ function notes(r: Measurements): string[] {
       `run: kubestitch_records_in_total{source="watch"} counts each event ${l.recordsCountedPerEvent}× ` +
         '(synth and pipeline both registered); the bench divides it out.',
     );
-  if (r.stitch.status === 'unavailable') out.push(`stitch: not available yet (${r.stitch.reason})`);
-  else {
-    const s = r.stitch.stats;
-    out.push(
-      `stitch: time inside the Stitcher only; added latency from having spans and anchor to handing them on. ` +
-        `${s.rewrittenSpans} of ${s.spansIn} spans reparented, ${s.expiredSpans} released after holdMs ` +
-        `(mostly 'create events' requests, which get no pseudo-span).`,
-    );
-  }
   return out;
 }
 
@@ -80,11 +140,24 @@ async function main(): Promise<void> {
   const seconds = (): number => (performance.now() - started) / 1000;
   const step = (what: string): void => console.error(`[${seconds().toFixed(0).padStart(4)}s] ${what}`);
   const scale = Number(process.env['BENCH_SCALE'] ?? '1');
+  const phases = selectedPhases(process.env['BENCH_PHASES']);
   const host = machine();
-  const r = await measure(scale, step);
+  const r = await measure(scale, phases, step);
   const metrics = headlineMetrics(r);
-  const { heap, throughput, latency, intake, stitch, live } = r;
-  const sim = { records_per_s: throughput.simRecords / throughput.simSeconds, seconds: throughput.simSeconds };
+  console.log(formatTable(metrics, await readBaseline(BASELINE)));
+  for (const note of notes(r)) console.log(`\n${note}`);
+  console.log(`\n${host.cpu}, ${host.cores} cores, node ${host.node}, load ${host.loadavg_1m_at_start} at start`);
+  if (phases.size < PHASES.length) {
+    console.log(
+      `wall ${seconds().toFixed(0)} s; phases ${[...phases].join(', ')} only, so ${RESULTS} is left as it was`,
+    );
+    return;
+  }
+  const { heap, throughput, replay, latency, intake, stitch, live } = r;
+  const sim = throughput && {
+    records_per_s: throughput.simRecords / throughput.simSeconds,
+    seconds: throughput.simSeconds,
+  };
   await writeJson(
     RESULTS,
     resultsJson(metrics, {
@@ -93,12 +166,9 @@ async function main(): Promise<void> {
       wall_s: round(seconds()),
       workload: workloadSizes(r),
       notes: notes(r),
-      details: { throughput, heap, latency, intake, stitch, live, simulator: sim },
+      details: { throughput, replay, heap, latency, intake, stitch, live, simulator: sim },
     }),
   );
-  console.log(formatTable(metrics, await readBaseline(BASELINE)));
-  for (const note of notes(r)) console.log(`\n${note}`);
-  console.log(`\n${host.cpu}, ${host.cores} cores, node ${host.node}, load ${host.loadavg_1m_at_start} at start`);
   console.log(`wall ${seconds().toFixed(0)} s; written ${RESULTS}`);
 }
 
