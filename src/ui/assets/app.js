@@ -4,6 +4,9 @@
 import * as api from './api.js';
 import { renderDetails } from './details.js';
 import { formatDuration, formatTime, h, serviceColors } from './format.js';
+import { searchTerms } from './kube-forms.js';
+import { setupSplitter } from './splitter.js';
+import { setTraces, setupTraceList } from './trace-list.js';
 import { Waterfall, buildModel } from './waterfall.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,34 +16,13 @@ const status = (text) => {
 
 // ---- trace list -------------------------------------------------------------------------------
 
-function outcomeOf(s) {
-  if (s.root.error || (s.errorCount > 0 && !s.root.outcome)) return 'error';
-  return s.root.outcome ?? (s.root.isRoot ? 'ok' : 'incomplete');
-}
-
 function showList(title, traces) {
   $('trace-view').hidden = true;
   $('list-view').hidden = false;
   $('list-title').textContent = title;
   document.title = `${title} — kubestitch`;
-  const rows = traces.map((s) => {
-    const outcome = outcomeOf(s);
-    return h(
-      'tr',
-      {},
-      h('td', {}, h('a', { href: `/trace/${s.traceId}`, 'data-trace-link': s.traceId, text: s.root.name })),
-      h('td', { text: s.root.object ?? '' }),
-      h('td', {
-        class: `outcome-${outcome}`,
-        text: outcome + (s.errorCount > 0 ? ` (${s.errorCount} error span${s.errorCount === 1 ? '' : 's'})` : ''),
-      }),
-      h('td', { class: 'num', text: formatDuration(s.endUs - s.startUs) }),
-      h('td', { text: formatTime(s.startUs) }),
-      h('td', { class: 'num', text: String(s.spanCount) }),
-    );
-  });
-  $('trace-list').tBodies[0].replaceChildren(...rows);
-  status(traces.length === 0 ? 'No traces found.' : '');
+  const shown = setTraces(traces);
+  status(traces.length === 0 ? 'No traces found.' : shown === 0 ? 'No trace matches the filters.' : '');
 }
 
 async function showRecent() {
@@ -51,7 +33,7 @@ async function showRecent() {
 async function showSearch(q, exact) {
   $('object-search').value = q;
   status(`Searching for ${q}…`);
-  const objects = await api.searchObjects(q, { limit: exact ? 1 : 20, traces: 50 });
+  const objects = await api.searchObjects(searchTerms(q), { limit: exact ? 1 : 20, traces: 50 });
   const seen = new Set();
   const traces = [];
   for (const o of objects) {
@@ -101,6 +83,7 @@ async function showTrace(traceId, spanId) {
       sw.style.background = color;
       return h('li', {}, sw, svc);
     }),
+    h('li', { class: 'critical-key', text: 'red edge: the critical path (what the duration waited on)' }),
   );
   $('span-details').replaceChildren(
     h('p', { class: 'hint', text: 'Select a span to see its attributes, events and links.' }),
@@ -174,7 +157,7 @@ function setupSearch() {
     if (q === '') return close();
     let found;
     try {
-      found = await api.searchObjects(q, { limit: 10, traces: 0 });
+      found = await api.searchObjects(searchTerms(q), { limit: 10, traces: 0 });
     } catch {
       return close();
     }
@@ -236,4 +219,6 @@ document.addEventListener('click', (e) => {
 window.addEventListener('popstate', () => void route());
 waterfall = new Waterfall($('waterfall'), $('waterfall-inner'), $('time-axis'), { onSelect: onSelectSpan });
 setupSearch();
+setupTraceList();
+setupSplitter($('details-splitter'), document.querySelector('.trace-layout'));
 void route();

@@ -1,7 +1,7 @@
 // The span details panel: what a span is about, its attributes, span events (field diffs shown
 // as old → new) and its links to related objects' traces.
 import { summaries } from './api.js';
-import { formatDuration, formatTime, h } from './format.js';
+import { formatDuration, formatOffset, formatTime, h } from './format.js';
 
 const OWNER_KEYS = [
   ['Deployment', 'k8s.deployment.name'],
@@ -26,7 +26,7 @@ function kvTable(rows, caption) {
     h(
       'tbody',
       {},
-      rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', text: k }), h('td', {}, v))),
+      rows.filter((r) => r !== null).map(([k, v]) => h('tr', {}, h('th', { scope: 'row', text: k }), h('td', {}, v))),
     ),
   );
 }
@@ -76,7 +76,7 @@ function eventItem(log, t0) {
     { class: warning ? 'warning' : '' },
     h('strong', { text: name }),
     warning ? ' (Warning)' : '',
-    ` at +${formatDuration(log.timestamp - t0)}`,
+    ` at ${formatOffset(log.timestamp - t0)}`,
     fields.has('kubestitch.diff.changes') ? diffList(fields.get('kubestitch.diff.changes')) : null,
     rest.length > 0 ? kvTable(rest.map((f) => [f.key, valueText(f.value)])) : null,
   );
@@ -127,8 +127,11 @@ export async function renderDetails(panel, node, trace, model, ctx) {
     h('h2', { text: span.operationName }),
     kvTable([
       ['Service', service],
+      ['Actor', node.actor],
+      node.object ? ['Object', node.object] : null,
+      ['Critical path', node.critical ? 'yes — the trace waited on it' : 'no'],
       ['Duration', formatDuration(span.duration)],
-      ['Start', `+${formatDuration(span.startTime - model.t0)} (${formatTime(span.startTime)})`],
+      ['Start', `${formatOffset(span.startTime - model.t0)} (${formatTime(span.startTime)})`],
       ['Kind', String(tags.get('span.kind') ?? 'internal')],
       [
         'Status',

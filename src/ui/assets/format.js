@@ -39,11 +39,35 @@ const PALETTE = [
   '#4f6582',
 ];
 
-/** Colour per service, stable within one trace (sorted names). */
+/**
+ * An offset from the trace start in µs, signed: +3.05s, -12.490ms (an Event recorded before the
+ * span it belongs to started), +850µs.
+ */
+export function formatOffset(us) {
+  const sign = us < 0 ? '-' : '+';
+  const a = Math.abs(us);
+  if (a >= 1000 && a < 1_000_000) return `${sign}${(a / 1000).toFixed(3)}ms`;
+  return `${sign}${formatDuration(a)}`;
+}
+
+/** A small stable hash (FNV-1a) of a string. */
+function hash(text) {
+  let x = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    x ^= text.charCodeAt(i);
+    x = Math.imul(x, 0x01000193) >>> 0;
+  }
+  return x;
+}
+
+/** The colour of a service: a hash of its name, so kubelet has the same colour in every trace. */
+export function serviceColor(service) {
+  return PALETTE[hash(service) % PALETTE.length];
+}
+
+/** Colour per service of a trace (sorted by name for the legend). */
 export function serviceColors(services) {
-  const colors = new Map();
-  [...new Set(services)].sort().forEach((s, i) => colors.set(s, PALETTE[i % PALETTE.length]));
-  return colors;
+  return new Map([...new Set(services)].sort().map((s) => [s, serviceColor(s)]));
 }
 
 /** Creates an element with attributes and children (strings become text nodes, never HTML). */

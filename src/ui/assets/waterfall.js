@@ -40,9 +40,11 @@ export function buildModel(trace) {
     const { span, depth, parent } = stack.pop();
     const kids = (children.get(span.spanID) ?? []).sort(bySpanOrder);
     const index = nodes.length;
-    const service = trace.processes[span.processID]?.serviceName ?? 'unknown_service';
+    const process = trace.processes[span.processID];
+    const service = process?.serviceName ?? 'unknown_service';
     const error = span.tags.some((t) => t.key === 'error' && (t.value === true || t.value === 'true'));
-    nodes.push({ span, depth, parent, index, childCount: kids.length, end: index, service, error });
+    const who = describeSpan(span, process);
+    nodes.push({ span, depth, parent, index, childCount: kids.length, end: index, service, error, ...who });
     for (let i = kids.length - 1; i >= 0; i--) stack.push({ span: kids[i], depth: depth + 1, parent: index });
   }
   // Subtree end indexes, children before parents (they come later in depth-first order).
@@ -50,6 +52,7 @@ export function buildModel(trace) {
     const p = nodes[i].parent;
     if (p >= 0 && nodes[i].end > nodes[p].end) nodes[p].end = nodes[i].end;
   }
+  markCriticalPath(nodes, children, roots);
   let t0 = Infinity;
   let t1 = -Infinity;
   for (const s of trace.spans) {
@@ -57,6 +60,60 @@ export function buildModel(trace) {
     t1 = Math.max(t1, s.startTime + s.duration);
   }
   return { nodes, t0, t1: Math.max(t1, t0 + 1) };
+}
+
+function tagValue(tags, key) {
+  const t = (tags ?? []).find((x) => x.key === key);
+  return t === undefined || t.value === '' ? undefined : String(t.value);
+}
+
+/**
+ * What a row says besides the span name: the object it is about (`web-7c9-x`, the pod, for the
+ * many "pod startup" rows) and the actor instance (`node-3`, `replicaset-controller`).
+ */
+function describeSpan(span, process) {
+  const kind = tagValue(span.tags, 'kubestitch.object.kind');
+  const name = tagValue(span.tags, 'kubestitch.object.name') ?? tagValue(span.tags, 'k8s.pod.name');
+  const ns = tagValue(span.tags, 'k8s.namespace.name');
+  const instance = tagValue(process?.tags, 'k8s.node.name') ?? tagValue(process?.tags, 'k8s.controller.name');
+  const service = process?.serviceName ?? 'unknown_service';
+  return {
+    objectName: name,
+    object: name === undefined ? undefined : `${kind ?? ''} ${ns && kind !== 'Node' ? `${ns}/` : ''}${name}`.trim(),
+    instance,
+    actor:
+      instance === undefined
+        ? service
+        : instance === tagValue(process?.tags, 'k8s.node.name')
+          ? `${service}@${instance}`
+          : `${service}/${instance}`,
+  };
+}
+
+/**
+ * Jaeger's critical path: from a span's end, the child that finished last, then the one that
+ * finished last before that child started, and so on, each the same way. Iterative.
+ */
+function markCriticalPath(nodes, children, roots) {
+  const byId = new Map(nodes.map((n) => [n.span.spanID, n]));
+  for (const n of nodes) n.critical = false;
+  const todo = roots.map((r) => byId.get(r.spanID));
+  while (todo.length > 0) {
+    const node = todo.pop();
+    node.critical = true;
+    const kids = [...(children.get(node.span.spanID) ?? [])].sort(
+      (a, b) => b.startTime + b.duration - (a.startTime + a.duration),
+    );
+    let cursor = node.span.startTime + node.span.duration;
+    for (const k of kids) {
+      const end = k.startTime + k.duration;
+      if (end > cursor || end <= node.span.startTime) continue;
+      const kid = byId.get(k.spanID);
+      if (kid === undefined || kid.critical) continue;
+      todo.push(kid);
+      cursor = k.startTime;
+    }
+  }
 }
 
 export class Waterfall {
@@ -169,11 +226,12 @@ export class Waterfall {
           type: 'button',
           tabindex: '-1',
           'data-select': span.spanID,
-          title: `${span.operationName} (${service})`,
+          title: `${span.operationName}${node.object ? ` of ${node.object}` : ''} by ${node.actor}${node.critical ? ' — on the critical path' : ''}`,
         },
         swatch,
         h('span', { class: 'op', text: span.operationName }),
-        h('span', { class: 'svc', text: service }),
+        node.objectName ? h('span', { class: 'obj', text: node.objectName }) : null,
+        h('span', { class: 'svc', text: node.instance ?? service }),
       ),
     );
     name.style.paddingLeft = `${depth * INDENT_PX}px`;
@@ -191,12 +249,12 @@ export class Waterfall {
       'div',
       {
         id: `row-${span.spanID}`,
-        class: `row${node.error ? ' error' : ''}${v === this.active ? ' active' : ''}`,
+        class: `row${node.error ? ' error' : ''}${node.critical ? ' critical' : ''}${v === this.active ? ' active' : ''}`,
         role: 'treeitem',
         'aria-level': depth + 1,
         'aria-selected': this.selected === span.spanID ? 'true' : 'false',
         'aria-expanded': childCount > 0 ? String(expanded) : undefined,
-        'aria-label': `${span.operationName}, ${service}, ${formatDuration(span.duration)}${node.error ? ', error' : ''}`,
+        'aria-label': `${span.operationName}${node.objectName ? ` ${node.objectName}` : ''}, ${node.actor}, ${formatDuration(span.duration)}${node.critical ? ', critical path' : ''}${node.error ? ', error' : ''}`,
         'data-depth': depth,
         'data-span-id': span.spanID,
       },
