@@ -19,6 +19,8 @@ const get = (o: unknown, ...path: (string | number)[]): unknown =>
   path.reduce<unknown>((v, k) => (v === null || typeof v !== 'object' ? undefined : (v as Json)[k]), o);
 const arr = (o: unknown): Json[] => (Array.isArray(o) ? (o as Json[]) : []);
 
+const WATCH_SCOPE = '{"namespaces":["shop","web"],"excludeNamespaces":["kube-system"],"labelSelector":"app.kubernetes.io/part-of=shop"}'; // prettier-ignore
+
 /** Values files plus the switches that change the config, the ports or the mounts. */
 const VARIANTS: readonly (readonly [string, readonly string[]])[] = [
   ...VALUES_FILES.map((f) => [f ?? 'default values', valuesArgs(f)] as const),
@@ -28,6 +30,7 @@ const VARIANTS: readonly (readonly [string, readonly string[]])[] = [
   ['mTLS instead of a token', ['--set', 'auditWebhook.clientCASecret=apiserver-ca', '--set', 'auditWebhook.token.generate=false']], // prettier-ignore
   ['other ports', ['--set', 'admin.port=9000', '--set', 'auditWebhook.port=9443', '--set', 'otlp.grpcPort=14317', '--set', 'otlp.httpPort=14318', '--set', 'viewer.port=8080']], // prettier-ignore
   ['extraConfig', ['--set-json', 'extraConfig={"stitch":"link","shutdown-deadline-seconds":45}']],
+  ['watch scope', ['--set-json', `watchScope=${WATCH_SCOPE}`]],
 ];
 
 interface Rendered {
@@ -113,6 +116,19 @@ describe('chart ↔ kubestitch run contract', () => {
       const sources = [...r.settings.sources].sort();
       if (values.includes('minimal-values')) expect(sources).toEqual(['events', 'watch']);
       else expect(sources).toEqual(['audit', 'events', 'otlp', 'watch']);
+    });
+
+    it('passes watchScope on as --namespaces, --exclude-namespaces and --label-selector', () => {
+      const scoped = args.join(' ').includes('watchScope');
+      expect(r.settings.watchScope).toEqual(
+        scoped
+          ? {
+              namespaces: ['shop', 'web'],
+              excludeNamespaces: ['kube-system'],
+              labelSelector: 'app.kubernetes.io/part-of=shop',
+            }
+          : { namespaces: [], excludeNamespaces: [] },
+      );
     });
 
     it('starts `run` with options RUN_OPTIONS knows, reading the config file the ConfigMap mounts', () => {
@@ -227,6 +243,7 @@ describe('chart ↔ kubestitch run contract', () => {
     const everything = render([
       ...valuesArgs('ci/ha-values.yaml'),
       ...['--set', 'auditWebhook.clientCASecret=apiserver-ca'],
+      ...['--set-json', `watchScope=${WATCH_SCOPE}`],
     ]);
     const fromValues = Object.keys(parseYaml(everything.configText) as Json);
     const notForAPod: Record<string, string> = {

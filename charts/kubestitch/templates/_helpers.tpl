@@ -121,6 +121,11 @@ as a JSON object {"group":..., "resource":...}. Secrets are refused: kubestitch 
 {{- if $v.otlp.enabled }}{{ $sources = append $sources "otlp" }}{{ end }}
 {{- $c := dict "cluster" $v.clusterName "sources" $sources "data-dir" "/var/lib/kubestitch" }}
 {{- if $v.watchKinds }}{{ $_ := set $c "watch-kinds" $v.watchKinds }}{{ end }}
+{{- with $v.watchScope }}
+{{- if .namespaces }}{{ $_ := set $c "namespaces" .namespaces }}{{ end }}
+{{- if .excludeNamespaces }}{{ $_ := set $c "exclude-namespaces" .excludeNamespaces }}{{ end }}
+{{- if .labelSelector }}{{ $_ := set $c "label-selector" .labelSelector }}{{ end }}
+{{- end }}
 {{- if $v.auditWebhook.enabled }}
 {{- $_ := set $c "audit-webhook-addr" (printf ":%d" (int $v.auditWebhook.port)) }}
 {{- $_ := set $c "audit-webhook-path" $v.auditWebhook.path }}
