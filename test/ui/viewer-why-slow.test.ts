@@ -116,6 +116,11 @@ describe('viewer: why was it slow', () => {
       expect(await row.locator('.svc').textContent()).toBe(String(pod.resource.attributes['k8s.node.name']));
     }
     await page.locator('#waterfall').evaluate((el) => ((el as unknown as { scrollTop: number }).scrollTop = 0));
+    // Duration labels stay in the timeline, never over the (now longer) row labels.
+    const rootRow = page.locator(`.row[data-span-id="${root.spanId}"]`);
+    const timeline = await rootRow.locator('.timeline').boundingBox();
+    const label = await rootRow.locator('.duration').boundingBox();
+    expect(label?.x ?? 0).toBeGreaterThanOrEqual(timeline?.x ?? Infinity);
     // The rollout root is on the critical path, and so is the last-ending child under it.
     expect(await page.locator(`.row[data-span-id="${root.spanId}"]`).getAttribute('class')).toContain('critical');
     const children = spans.filter((s) => s.parentSpanId === root.spanId).sort((a, b) => a.startMs - b.startMs);

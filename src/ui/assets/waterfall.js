@@ -243,8 +243,14 @@ export class Waterfall {
     bar.style.width = `${width}%`;
     bar.style.background = color;
     const label = h('span', { class: 'duration', text: formatDuration(span.duration) });
+    // Right of the bar when there is room, else left of it, else (a bar across the whole
+    // timeline) inside it: never over the name column.
     if (left + width < 80) label.style.left = `calc(${left + width}% + 4px)`;
-    else label.style.right = `calc(${100 - left}% + 4px)`;
+    else if (left > 12) label.style.right = `calc(${100 - left}% + 4px)`;
+    else {
+      label.style.right = `calc(${Math.max(0, 100 - left - width)}% + 6px)`;
+      label.classList.add('inside');
+    }
     const row = h(
       'div',
       {
