@@ -89,6 +89,10 @@ export function stitchRecording(
   for (const record of records) {
     feedUntil(record.timeMs);
     clock.advanceTo(record.timeMs);
+    // Synth first settles what waited in its adoption window up to now (ADR 0004), so anchors
+    // whose trace id just became final reach the stitcher before its holds for them expire.
+    const settled = synth.advance(record.timeMs);
+    if (settled.length > 0) outputs.push({ kind: 'synth', spans: settled });
     stitcher.expire();
     const spans = synth.process(record);
     if (spans.length > 0) outputs.push({ kind: 'synth', spans });

@@ -12,7 +12,7 @@ export interface StitcherOptions {
   readonly cluster?: string;
   /** Default `reparent`. */
   readonly mode?: StitchMode;
-  /** How long real spans wait for their anchor; see docs/stitching.md. Default 10 000. */
+  /** How long real spans wait for their anchor; see docs/stitching.md. Default 25 000 (ADR 0004). */
   readonly holdMs?: number;
   /** Hold-buffer bounds; beyond them spans are forwarded unchanged and counted. Defaults 20 000 / 32 MiB. */
   readonly maxHeldSpans?: number;

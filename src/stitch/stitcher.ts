@@ -25,6 +25,9 @@ const DEFAULT_HOLD_SERVICES = ['apiserver', 'kube-apiserver', 'kubelet', 'etcd',
  * drops a span; only a sink that refuses a batch does, and that is counted (`refusedSpans`).
  * ingest answers `retryable` without taking anything when the sink has no room or after shutdown.
  */
+/** How long real spans wait for their anchor by default. */
+export const DEFAULT_HOLD_MS = 25_000;
+
 export class Stitcher {
   readonly stats = emptyStats();
   readonly #sink: TraceBatchSink;
@@ -46,7 +49,9 @@ export class Stitcher {
   constructor(options: StitcherOptions) {
     this.#sink = options.sink;
     this.#mode = options.mode ?? 'reparent';
-    this.#holdMs = options.holdMs ?? 10_000;
+    // 10 s for the audit record to arrive, plus synth's adoption window (ADR 0004): the anchor of
+    // an operation waiting for its owner is announced only once its trace id is final.
+    this.#holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
     this.#clock = options.clock ?? systemClock;
     this.#apiservers = new Set(options.apiserverServices ?? DEFAULT_APISERVERS);
     this.#holdServices = new Set(options.holdServices ?? DEFAULT_HOLD_SERVICES);

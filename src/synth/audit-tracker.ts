@@ -98,12 +98,14 @@ export class AuditTracker {
 
   #parentFor(entry: AuditEntry, subject: SlimObject | undefined): PendingSpan | undefined {
     if (subject === undefined) return undefined;
-    const ownerOp = subject.controller === undefined ? undefined : this.#ctx.ops.current(subject.controller.uid);
+    // An audit batch may arrive after the operation it belongs to closed: placed by its time.
+    const atMs = entry.receivedMs;
+    const ownerOp = subject.controller === undefined ? undefined : this.#ctx.ops.at(subject.controller.uid, atMs);
     // A controller creating what it owns, or the deployment controller resizing a ReplicaSet,
     // acts inside the owner's operation; status writes belong to the object's own operation.
     const specWrite = (entry.objectRef?.subresource ?? '') === '';
     if (entry.verb === 'create' || (subject.kind === 'ReplicaSet' && specWrite))
-      return ownerOp ?? this.#ctx.ops.current(subject.uid);
-    return this.#ctx.ops.current(subject.uid) ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
+      return ownerOp ?? this.#ctx.ops.at(subject.uid, atMs);
+    return this.#ctx.ops.at(subject.uid, atMs) ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
   }
 }

@@ -37,7 +37,7 @@ export class JobTracker {
   }
 
   #start(job: SlimObject, startMs: number): void {
-    const span = this.#ctx.tree.open({
+    const span = this.#ctx.ops.openUnderOwner(job.controller?.uid, {
       key: `${job.uid}/run`,
       name: 'Job run',
       startMs,

@@ -1,4 +1,5 @@
 import type { PendingSpan } from './pending-span.js';
+import type { OpenSpanSpec, SpanTree } from './span-tree.js';
 
 interface Deadline {
   readonly uid: string;
@@ -8,43 +9,111 @@ interface Deadline {
 }
 
 /**
- * Which operation spans are open for an object, so children (pods under a ReplicaSet scale) and
- * Events find their parent — the most recently opened, still open span wins — and when an open
+ * Object timestamps have one-second precision: evidence stamped up to this long outside an
+ * operation's interval may still be part of it.
+ */
+export const TIMESTAMP_SLACK_MS = 1000;
+
+/** What a tracker opens under its object's owner: everything but the placement. */
+export type OwnedSpanSpec = Omit<OpenSpanSpec, 'parent' | 'joinClosing' | 'awaitOwner'>;
+
+/**
+ * Which operation spans exist for an object, so children (pods under a ReplicaSet scale) and
+ * Events find their parent — the most recently opened, still open span wins; a closed one that
+ * is not emitted yet takes evidence that arrives late but happened in its time — and when an open
  * operation has outlived the maximum operation age, so a stuck one (a pod in CrashLoopBackOff for
- * days) ends as unfinished instead of holding memory forever.
+ * days) ends as unfinished instead of holding memory forever. It also holds the adoption registry
+ * (ADR 0004): operations waiting for their owner's operation are adopted when it registers.
  */
 export class OperationIndex {
   readonly #byUid = new Map<string, PendingSpan[]>();
   readonly #maxAgeMs: number;
+  readonly #tree: SpanTree;
   // Registered in record order; start times trail record times, so the head is (nearly) the oldest.
   readonly #deadlines: Deadline[] = [];
   #head = 0;
+  /** Provisional roots by the uid of the owner whose operation they wait for. */
+  readonly #waiting = new Map<string, PendingSpan[]>();
+  // The same entries in the order they started waiting (= deadline order), to forget stale ones.
+  readonly #waitOrder: { ownerUid: string; span: PendingSpan }[] = [];
+  #waitHead = 0;
 
-  constructor(maxAgeMs: number) {
+  constructor(maxAgeMs: number, tree: SpanTree) {
     this.#maxAgeMs = maxAgeMs;
+    this.#tree = tree;
   }
 
   /**
    * Makes `span` the current operation of `uid`. `onExpire(atMs)` is called once if the span is
    * still open when the clock passes `span.startMs + maxAge`; it must end the operation at atMs.
+   * Operations waiting for an operation of `uid` are adopted by `span`.
    */
   register(uid: string, span: PendingSpan, onExpire: (atMs: number) => void): void {
     const list = this.#byUid.get(uid);
     if (list === undefined) this.#byUid.set(uid, [span]);
     else list.push(span);
     this.#deadlines.push({ uid, span, atMs: span.startMs + this.#maxAgeMs, onExpire });
+    const waiting = this.#waiting.get(uid);
+    if (waiting === undefined) return;
+    this.#waiting.delete(uid);
+    for (const child of waiting) this.#tree.adopt(child, span);
   }
 
-  /** The current open operation of `uid`, or undefined. Drops closed entries as it goes. */
+  /**
+   * Opens a span under the operation of the object's owner (`ownerUid`) that covers `startMs`;
+   * when there is none yet, the span waits for one in the adoption window. `slackMs`: how far
+   * `startMs` may be from the owner operation's interval (wider when it is a receive time).
+   */
+  openUnderOwner(ownerUid: string | undefined, spec: OwnedSpanSpec, slackMs = TIMESTAMP_SLACK_MS): PendingSpan {
+    const parent = ownerUid === undefined ? undefined : this.at(ownerUid, spec.startMs, slackMs);
+    const span = this.#tree.open({
+      ...spec,
+      parent,
+      joinClosing: parent !== undefined,
+      awaitOwner: ownerUid !== undefined && parent === undefined,
+    });
+    if (ownerUid !== undefined && this.#tree.isAwaitingOwner(span)) {
+      const list = this.#waiting.get(ownerUid);
+      if (list === undefined) this.#waiting.set(ownerUid, [span]);
+      else list.push(span);
+      this.#waitOrder.push({ ownerUid, span });
+    }
+    return span;
+  }
+
+  /** The current open operation of `uid`, or undefined. */
   current(uid: string): PendingSpan | undefined {
     const list = this.#byUid.get(uid);
     if (list === undefined) return undefined;
-    while (list.length > 0) {
-      const last = list[list.length - 1];
-      if (last !== undefined && last.isOpen) return last;
-      list.pop();
+    while (list.length > 0 && list[list.length - 1]?.state === 'emitted') list.pop();
+    if (list.length === 0) {
+      this.#byUid.delete(uid);
+      return undefined;
     }
-    this.#byUid.delete(uid);
+    for (let i = list.length - 1; i >= 0; i--) {
+      const s = list[i];
+      if (s !== undefined && s.isOpen) return s;
+    }
+    return undefined;
+  }
+
+  /**
+   * The operation of `uid` that evidence from `atMs` belongs to: the open one, else the newest
+   * closed one not yet emitted whose interval, widened by `slackMs`, covers `atMs` (evidence that
+   * arrived late). Without an adoption window only the open one.
+   */
+  at(uid: string, atMs: number, slackMs = TIMESTAMP_SLACK_MS): PendingSpan | undefined {
+    const open = this.current(uid);
+    if (open !== undefined) return open;
+    if (this.#tree.adoptionWindowMs <= 0) return undefined;
+    const slack = Math.min(slackMs, this.#tree.adoptionWindowMs);
+    const list = this.#byUid.get(uid) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const s = list[i];
+      if (s === undefined || s.state !== 'closing') continue;
+      const end = Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
+      if (atMs >= s.startMs - slack && atMs <= end + slack) return s;
+    }
     return undefined;
   }
 
@@ -60,16 +129,43 @@ export class OperationIndex {
       }
       // Entries of objects nobody asks about again (a deleted pod) would otherwise stay forever:
       // by their deadline at the latest, ended operations leave the index.
-      this.current(d.uid);
+      this.#prune(d.uid);
     }
     if (this.#head > 1024 && this.#head * 2 > this.#deadlines.length) {
       this.#deadlines.splice(0, this.#head);
       this.#head = 0;
     }
+    this.#forgetStaleWaits();
   }
 
-  /** Number of objects with an open operation (a gauge for memory and metrics). */
+  /** Number of objects with an operation in the index (a gauge for memory and metrics). */
   get size(): number {
     return this.#byUid.size;
+  }
+
+  #prune(uid: string): void {
+    const list = this.#byUid.get(uid);
+    if (list === undefined) return;
+    const kept = list.filter((s) => s.state !== 'emitted');
+    if (kept.length === 0) this.#byUid.delete(uid);
+    else if (kept.length !== list.length) this.#byUid.set(uid, kept);
+  }
+
+  // Waits that ended (adopted, or became roots) leave the registry in the order they began.
+  #forgetStaleWaits(): void {
+    while (this.#waitHead < this.#waitOrder.length) {
+      const w = this.#waitOrder[this.#waitHead];
+      if (w === undefined || this.#tree.isAwaitingOwner(w.span)) break;
+      this.#waitHead++;
+      const list = this.#waiting.get(w.ownerUid);
+      if (list === undefined) continue;
+      const rest = list.filter((s) => s !== w.span);
+      if (rest.length === 0) this.#waiting.delete(w.ownerUid);
+      else this.#waiting.set(w.ownerUid, rest);
+    }
+    if (this.#waitHead > 1024 && this.#waitHead * 2 > this.#waitOrder.length) {
+      this.#waitOrder.splice(0, this.#waitHead);
+      this.#waitHead = 0;
+    }
   }
 }

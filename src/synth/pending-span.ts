@@ -6,13 +6,16 @@ export type PendingState = 'open' | 'closing' | 'emitted';
 
 /**
  * A span that synth is still building. Mutable by design: operations fill it in as records
- * arrive; SpanTree turns it into immutable SpanData once it and all its children are closed.
+ * arrive; SpanTree turns it into immutable SpanData once it and all its children are closed and
+ * its place in the forest is settled (ADR 0004).
  */
 export class PendingSpan {
   readonly key: string;
-  readonly traceId: string;
   readonly spanId: string;
-  readonly parent: PendingSpan | undefined;
+  /** The trace id this span gives its trace when it is the root. */
+  readonly ownTraceId: string;
+  /** Set once; a provisional root gets one when its owner's operation adopts it. */
+  parent: PendingSpan | undefined;
   readonly kind: SpanKind;
   resource: Attributes;
   readonly attributes: Record<string, AttrValue>;
@@ -20,6 +23,7 @@ export class PendingSpan {
   /** Kubernetes Events by Event key: a repeated Event updates its entry, it never adds one. */
   readonly kubeEvents = new Map<string, KubeEvent>();
   readonly links: SpanLinkData[] = [];
+  /** Children not emitted yet (open, closing, or waiting for their own place to settle). */
   readonly openChildren = new Set<PendingSpan>();
   name: string;
   startMs: number;
@@ -31,6 +35,15 @@ export class PendingSpan {
   settledAtMs: number | undefined;
   /** Latest end among emitted children. */
   childMaxEndMs = -Infinity;
+  /**
+   * A root whose owner's operation may still arrive: until this record time it may be adopted,
+   * and nothing of its subtree is emitted (ADR 0004). Undefined once its place is settled.
+   */
+  awaitingOwnerUntilMs: number | undefined;
+  /** Record time before which a closed span is not emitted: late evidence may still join it. */
+  lingerUntilMs = -Infinity;
+  /** Whether onOpen has seen this span (it is told once the span's place is settled). */
+  announced = false;
 
   constructor(init: {
     key: string;
@@ -44,7 +57,7 @@ export class PendingSpan {
     attributes: Record<string, AttrValue>;
   }) {
     this.key = init.key;
-    this.traceId = init.traceId;
+    this.ownTraceId = init.traceId;
     this.spanId = init.spanId;
     this.parent = init.parent;
     this.kind = init.kind;
@@ -52,6 +65,20 @@ export class PendingSpan {
     this.startMs = init.startMs;
     this.resource = init.resource;
     this.attributes = init.attributes;
+  }
+
+  /** The trace id of the span's root: decided by where the span is placed, not where it opened. */
+  get traceId(): string {
+    return this.root.ownTraceId;
+  }
+
+  get root(): PendingSpan {
+    return this.parent === undefined ? this : this.parent.root;
+  }
+
+  /** True when no span on the way to the root may still be adopted: the trace id is final. */
+  get placed(): boolean {
+    return this.root.awaitingOwnerUntilMs === undefined;
   }
 
   get isOpen(): boolean {

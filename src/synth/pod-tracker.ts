@@ -85,32 +85,17 @@ export class PodTracker {
     return true;
   }
 
-  /** Moves startups of pods whose owner arrived late under the owner's open operation. */
-  onAdopted(children: readonly SlimObject[]): void {
-    for (const pod of children) {
-      const s = this.#startups.get(pod.uid);
-      if (s === undefined || s.span.parent !== undefined || pod.controller === undefined) continue;
-      const parent = this.#ctx.ops.current(pod.controller.uid);
-      if (parent === undefined) continue;
-      // Nothing of the startup has been emitted yet (phases are drawn at its end), so it can be reopened.
-      s.span = this.#openStartupSpan(pod, s.span.startMs, parent);
-      this.#ctx.ops.register(pod.uid, s.span, (at) => this.#endStartup(pod.uid, at, OUTCOME.unfinished, undefined));
-    }
-  }
-
   #startStartup(pod: SlimObject, startMs: number): void {
-    const parent = pod.controller === undefined ? undefined : this.#ctx.ops.current(pod.controller.uid);
-    const span = this.#openStartupSpan(pod, startMs, parent);
+    const span = this.#openStartupSpan(pod, startMs);
     this.#startups.set(pod.uid, { span, facts: new PodStartupFacts(startMs), events: new Map(), audits: [] });
     this.#ctx.ops.register(pod.uid, span, (at) => this.#endStartup(pod.uid, at, OUTCOME.unfinished, undefined));
   }
 
-  #openStartupSpan(pod: SlimObject, startMs: number, parent: PendingSpan | undefined): PendingSpan {
-    return this.#ctx.tree.open({
+  #openStartupSpan(pod: SlimObject, startMs: number): PendingSpan {
+    return this.#ctx.ops.openUnderOwner(pod.controller?.uid, {
       key: `${pod.uid}/startup`,
       name: 'pod startup',
       startMs,
-      parent,
       resource: SCHEDULER_ACTOR,
       attributes: { ...this.#ctx.attrsOf(pod), [ATTR.operation]: OPERATION.podStartup },
     });
@@ -129,12 +114,10 @@ export class PodTracker {
 
   // A Job pod is judged by how it ends, not by becoming Ready: its run is a span of its own.
   #startRun(pod: SlimObject, startMs: number): void {
-    const parent = pod.controller === undefined ? undefined : this.#ctx.ops.current(pod.controller.uid);
-    const span = this.#ctx.tree.open({
+    const span = this.#ctx.ops.openUnderOwner(pod.controller?.uid, {
       key: `${pod.uid}/run`,
       name: 'pod run',
       startMs,
-      parent,
       resource: kubeletActor(pod.nodeName),
       attributes: { ...this.#ctx.attrsOf(pod), [ATTR.operation]: OPERATION.podRun },
     });
@@ -209,12 +192,10 @@ export class PodTracker {
       code: 'error',
       message: 'pod deleted before it became ready',
     });
-    const parent = pod.controller === undefined ? undefined : this.#ctx.ops.current(pod.controller.uid);
-    const span = this.#ctx.tree.open({
+    const span = this.#ctx.ops.openUnderOwner(pod.controller?.uid, {
       key: `${pod.uid}/termination`,
       name: 'pod termination',
       startMs: requestedMs,
-      parent,
       resource: kubeletActor(pod.nodeName),
       attributes: {
         ...this.#ctx.attrsOf(pod),
@@ -248,7 +229,7 @@ export class PodTracker {
       return;
     }
     // Deleted without a graceful phase (force delete, or never scheduled): an instant fact.
-    const target = pod.controller === undefined ? undefined : this.#ctx.ops.current(pod.controller.uid);
+    const target = pod.controller === undefined ? undefined : this.#ctx.ops.at(pod.controller.uid, recordMs);
     const event = {
       name: 'pod deleted',
       timeMs: recordMs,

@@ -11,6 +11,9 @@ interface ScaleOp {
 }
 
 const ACTOR = controllerActor('replicaset-controller');
+// A step's start is the receive time of the ReplicaSet's change, which another kind's informer
+// may deliver seconds apart from the rollout's own records.
+const RECEIVE_SKEW_MS = 10_000;
 
 /**
  * ReplicaSet scale up/down (DESIGN §3.2). Consecutive steps in one direction under an open
@@ -51,21 +54,23 @@ export class ReplicaSetTracker {
       return;
     }
     this.#end(rs.uid, atMs, OUTCOME.superseded);
-    const parent = rs.controller === undefined ? undefined : this.#ctx.ops.current(rs.controller.uid);
-    const span = this.#ctx.tree.open({
-      key: `${rs.uid}/scale/${atMs}`,
-      name: `ReplicaSet scale ${up ? 'up' : 'down'}`,
-      startMs: atMs,
-      resource: ACTOR,
-      parent,
-      attributes: {
-        ...this.#ctx.attrsOf(rs),
-        [ATTR.operation]: OPERATION.replicasetScale,
-        [ATTR.replicasFrom]: from,
-        [ATTR.replicasTo]: to,
-        ...(rs.revision !== undefined ? { [ATTR.revision]: rs.revision } : {}),
+    const span = this.#ctx.ops.openUnderOwner(
+      rs.controller?.uid,
+      {
+        key: `${rs.uid}/scale/${atMs}`,
+        name: `ReplicaSet scale ${up ? 'up' : 'down'}`,
+        startMs: atMs,
+        resource: ACTOR,
+        attributes: {
+          ...this.#ctx.attrsOf(rs),
+          [ATTR.operation]: OPERATION.replicasetScale,
+          [ATTR.replicasFrom]: from,
+          [ATTR.replicasTo]: to,
+          ...(rs.revision !== undefined ? { [ATTR.revision]: rs.revision } : {}),
+        },
       },
-    });
+      RECEIVE_SKEW_MS,
+    );
     this.#ops.set(rs.uid, { span, up });
     this.#ctx.ops.register(rs.uid, span, (at) => this.#end(rs.uid, at, OUTCOME.unfinished));
   }
@@ -86,7 +91,7 @@ export class ReplicaSetTracker {
       (!op.up || ((c['readyReplicas'] ?? 0) >= want && (c['availableReplicas'] ?? 0) >= want));
     if (!settled) return;
     const parent = op.span.parent;
-    if (parent !== undefined && parent.isOpen) {
+    if ((parent !== undefined && parent.isOpen) || this.#ctx.tree.isAwaitingOwner(op.span)) {
       // The rollout may take this ReplicaSet further in the same direction; close with it.
       if (op.span.settledAtMs === undefined) this.#ctx.tree.settle(op.span, recordMs);
     } else {

@@ -28,7 +28,21 @@ export interface OpenSpanSpec {
   readonly parent?: PendingSpan | undefined;
   /** Let a closing parent take this child: the request that ended an operation joins it. */
   readonly joinClosing?: boolean;
+  /**
+   * Without a parent: the operation's owner may still arrive (its operation opens later, or
+   * its records are late), so the span waits in the adoption window before it becomes a root.
+   */
+  readonly awaitOwner?: boolean;
   readonly kind?: SpanKind;
+}
+
+export interface SpanTreeOptions {
+  /**
+   * How long (record time) a root waits for its owner's operation to adopt it, and a closed span
+   * for late evidence to join it, before its place is final and it is emitted (ADR 0004). 0 (the
+   * default) emits as soon as a span and its children are closed.
+   */
+  readonly adoptionWindowMs?: number;
 }
 
 export interface CloseSpec {
@@ -51,6 +65,13 @@ export class SpanTree {
   #deferring = false;
   readonly #deferred: PendingSpan[] = [];
   #emittedCount = 0;
+  readonly #windowMs: number;
+  #nowMs = -Infinity;
+  #draining = false;
+  // Both queues get entries with a deadline of now + window on a clock that never runs back, so
+  // each is ordered by deadline; stale entries (adopted, emitted) are skipped when reached.
+  readonly #provisional = new DeadlineQueue();
+  readonly #lingering = new DeadlineQueue();
 
   readonly #onOpen: ((span: PendingSpan) => void) | undefined;
   readonly #onEmitted: ((span: PendingSpan, endMs: number) => void) | undefined;
@@ -63,8 +84,10 @@ export class SpanTree {
     cluster: string,
     onOpen?: (span: PendingSpan) => void,
     onEmitted?: (span: PendingSpan, endMs: number) => void,
+    options: SpanTreeOptions = {},
   ) {
     this.#cluster = cluster;
+    this.#windowMs = Math.max(0, options.adoptionWindowMs ?? 0);
     this.#onOpen = onOpen;
     this.#onEmitted = onEmitted;
     this.#clusterResource = { [ATTR.clusterName]: cluster };
@@ -74,30 +97,128 @@ export class SpanTree {
     return this.#emittedCount;
   }
 
-  /** Opens a span; when the parent is not open, the span starts a trace of its own. */
+  get adoptionWindowMs(): number {
+    return this.#windowMs;
+  }
+
+  /** Spans held back: provisional roots waiting for an owner, closed spans waiting for late evidence. */
+  get heldCount(): number {
+    return this.#provisional.size + this.#lingering.size;
+  }
+
+  /**
+   * Opens a span; when the parent is not open, the span starts a trace of its own — at once, or
+   * with `awaitOwner` after the adoption window unless an owner's operation adopts it first.
+   */
   open(spec: OpenSpanSpec): PendingSpan {
     const p = spec.parent;
     const parent =
       p !== undefined && (p.isOpen || (spec.joinClosing === true && p.state === 'closing')) ? p : undefined;
     const span = new PendingSpan({
       key: spec.key,
-      traceId: parent?.traceId ?? traceIdFor(this.#cluster, spec.key),
+      traceId: traceIdFor(this.#cluster, spec.key),
       spanId: spanIdFor(this.#cluster, spec.key),
-      parent,
+      parent: undefined,
       kind: spec.kind ?? 'internal',
       name: spec.name,
       startMs: spec.startMs,
       resource: { ...spec.resource, ...this.#clusterResource },
       attributes: spec.attributes,
     });
-    if (parent !== undefined) {
-      parent.openChildren.add(span);
-      for (let p: PendingSpan | undefined = parent; p !== undefined; p = p.parent) {
-        if (p.startMs > span.startMs) p.startMs = span.startMs;
-      }
+    if (parent !== undefined) this.#attach(span, parent);
+    else if (spec.awaitOwner === true && this.#windowMs > 0) {
+      span.awaitingOwnerUntilMs = Math.max(this.#nowMs, spec.startMs) + this.#windowMs;
+      this.#provisional.push(span, span.awaitingOwnerUntilMs);
     }
-    this.#onOpen?.(span);
+    if (span.placed) this.#announce(span);
     return span;
+  }
+
+  /**
+   * Makes the provisional root `child` (with its subtree) a child of `parent`: the owner's
+   * operation arrived within the adoption window. The subtree takes the parent's trace. Returns
+   * false (and changes nothing) when `child` is not waiting or `parent` is already emitted.
+   */
+  adopt(child: PendingSpan, parent: PendingSpan): boolean {
+    if (child.parent !== undefined || child.awaitingOwnerUntilMs === undefined) return false;
+    if (child.state === 'emitted' || parent.state === 'emitted' || parent.root === child) return false;
+    child.awaitingOwnerUntilMs = undefined;
+    this.#attach(child, parent);
+    if (child.placed) this.#place(child);
+    return true;
+  }
+
+  /** True while `span` is a root that an owner's operation may still adopt. */
+  isAwaitingOwner(span: PendingSpan): boolean {
+    return span.parent === undefined && span.awaitingOwnerUntilMs !== undefined;
+  }
+
+  /**
+   * Moves record time to `nowMs`: roots whose adoption window has passed become roots for good,
+   * closed spans whose linger has passed are emitted (when their children are).
+   */
+  advance(nowMs: number): void {
+    if (nowMs > this.#nowMs) this.#nowMs = nowMs;
+    for (let s = this.#provisional.popDue(this.#nowMs); s !== undefined; s = this.#provisional.popDue(this.#nowMs)) {
+      this.#placeAsRoot(s);
+    }
+    for (let s = this.#lingering.popDue(this.#nowMs); s !== undefined; s = this.#lingering.popDue(this.#nowMs)) {
+      this.#maybeEmit(s);
+    }
+  }
+
+  /**
+   * End of input: every waiting root becomes a root and every closed span is emitted without
+   * waiting for its linger. Call after closing everything.
+   */
+  releaseAll(): void {
+    this.#draining = true;
+    try {
+      for (let s = this.#provisional.popDue(Infinity); s !== undefined; s = this.#provisional.popDue(Infinity)) {
+        this.#placeAsRoot(s);
+      }
+      for (let s = this.#lingering.popDue(Infinity); s !== undefined; s = this.#lingering.popDue(Infinity)) {
+        this.#maybeEmit(s);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #attach(span: PendingSpan, parent: PendingSpan): void {
+    span.parent = parent;
+    parent.openChildren.add(span);
+    for (let p: PendingSpan | undefined = parent; p !== undefined; p = p.parent) {
+      if (p.startMs > span.startMs) p.startMs = span.startMs;
+    }
+  }
+
+  #announce(span: PendingSpan): void {
+    if (span.announced) return;
+    span.announced = true;
+    this.#onOpen?.(span);
+  }
+
+  #placeAsRoot(span: PendingSpan): void {
+    if (span.awaitingOwnerUntilMs === undefined || span.parent !== undefined) return;
+    span.awaitingOwnerUntilMs = undefined;
+    // It waited for an owner's operation to continue in; none came, so a settled one is done.
+    if (span.isOpen && span.settledAtMs !== undefined) {
+      this.close(span, span.settledAtMs, { outcome: 'ok', status: { code: 'ok' } });
+    }
+    this.#place(span);
+  }
+
+  // The subtree's place (and trace id) is final: tell onOpen, then emit what is ready, leaves first.
+  #place(root: PendingSpan): void {
+    const order: PendingSpan[] = [];
+    const walk = (s: PendingSpan): void => {
+      this.#announce(s);
+      for (const c of [...s.openChildren]) walk(c);
+      order.push(s);
+    };
+    walk(root);
+    for (const s of order) this.#maybeEmit(s);
   }
 
   /** Records a Kubernetes Event; a repeat of the same Event object replaces the earlier count. */
@@ -133,6 +254,13 @@ export class SpanTree {
     if (!span.isOpen) return;
     span.state = 'closing';
     span.endMs = Math.max(endMs, span.startMs);
+    // Evidence of the span's time may still be on its way (informer skew, audit batches) unless
+    // the span ended longer than the window ago (an activity window closed by a late tick).
+    const ownEnd = Math.max(span.endMs, span.childMaxEndMs);
+    if (this.#windowMs > 0 && Number.isFinite(this.#nowMs) && ownEnd + this.#windowMs > this.#nowMs) {
+      span.lingerUntilMs = this.#nowMs + this.#windowMs;
+      this.#lingering.push(span, span.lingerUntilMs);
+    }
     span.attributes[ATTR.outcome] = spec.outcome;
     if (spec.status !== undefined) span.status = spec.status;
     for (const child of [...span.openChildren]) {
@@ -168,6 +296,8 @@ export class SpanTree {
 
   #maybeEmit(span: PendingSpan): void {
     if (span.state !== 'closing' || span.openChildren.size > 0) return;
+    // Its place may still change, or late evidence may still join it (ADR 0004).
+    if (!span.placed || (!this.#draining && span.lingerUntilMs > this.#nowMs)) return;
     if (this.#deferring) {
       if (!this.#deferred.includes(span)) this.#deferred.push(span);
       return;
@@ -224,6 +354,35 @@ export class SpanTree {
     this.#batch.push(data);
     this.#emittedCount++;
     this.#onEmitted?.(span, data.endMs);
+  }
+}
+
+/** Spans by deadline; pushes come in deadline order (now + a constant window). */
+class DeadlineQueue {
+  #items: { span: PendingSpan; atMs: number }[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(span: PendingSpan, atMs: number): void {
+    this.#items.push({ span, atMs });
+  }
+
+  /** The next span whose deadline is before `nowMs` (strictly), or undefined. */
+  popDue(nowMs: number): PendingSpan | undefined {
+    const head = this.#items[this.#head];
+    if (head === undefined || !(head.atMs < nowMs)) return undefined;
+    this.#head++;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return head.span;
   }
 }
 

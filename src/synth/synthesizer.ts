@@ -44,7 +44,16 @@ export interface SynthesizerOptions {
   readonly diffCacheObjects?: number;
   /** An operation open longer than this ends as unfinished (close_reason max-age); default 1 h. */
   readonly maxOperationMs?: number;
+  /**
+   * Record time an operation whose owner's operation has not been seen waits to be adopted, and
+   * a closed operation waits for late evidence, before its place is final and it is emitted
+   * (ADR 0004). Covers a 10 s audit webhook batch wait plus informer skew; default 15 s.
+   */
+  readonly adoptionWindowMs?: number;
 }
+
+/** Default adoption window (ADR 0004). */
+export const DEFAULT_ADOPTION_WINDOW_MS = 15_000;
 
 /** Identity and version of an object synth holds. */
 export interface KnownVersion {
@@ -115,13 +124,14 @@ export class Synthesizer {
             const anchor = anchorOf(span);
             if (anchor !== undefined) onAnchorEnd(anchor, endMs);
           },
+      { adoptionWindowMs: options.adoptionWindowMs ?? DEFAULT_ADOPTION_WINDOW_MS },
     );
     const graph = new OwnerGraph({ tombstoneTtlMs: options.tombstoneTtlMs ?? 10 * 60_000 });
     this.#ctx = {
       cluster: options.cluster,
       tree,
       graph,
-      ops: new OperationIndex(options.maxOperationMs ?? 60 * 60_000),
+      ops: new OperationIndex(options.maxOperationMs ?? 60 * 60_000, tree),
       windows: new ActivityWindows(tree, options.windowMs ?? 30 * 60_000),
       attrsOf: (slim) => objectAttributes(slim, graph.ownerChain(slim)),
       deletedOutcome: OUTCOME.deleted,
@@ -158,6 +168,7 @@ export class Synthesizer {
   process(record: IngestRecord): SpanData[] {
     const t = Math.max(record.timeMs, this.#lastMs);
     this.#lastMs = t;
+    this.#ctx.tree.advance(t);
     this.#ctx.windows.advance(t);
     this.#ctx.ops.expire(t);
     if (record.source === 'object') this.#onObject(record, t);
@@ -174,6 +185,7 @@ export class Synthesizer {
   advance(nowMs: number): SpanData[] {
     if (nowMs <= this.#lastMs) return [];
     this.#lastMs = nowMs;
+    this.#ctx.tree.advance(nowMs);
     this.#ctx.windows.advance(nowMs);
     this.#ctx.ops.expire(nowMs);
     this.#ctx.graph.sweep(nowMs);
@@ -192,6 +204,7 @@ export class Synthesizer {
     for (const w of this.#workloads.values()) w.flush(t);
     this.#nodes.flush(t);
     this.#ctx.windows.closeAll();
+    this.#ctx.tree.releaseAll();
     return this.#take();
   }
 
@@ -303,7 +316,6 @@ export class Synthesizer {
     else if (kind === 'Job') this.#jobs.onChange(change, t);
     else if (kind === 'Pod') this.#pods.onChange(change, t);
     else if (kind === 'Node') this.#nodes.onChange(change, t);
-    if (change.adopted.length > 0) this.#pods.onAdopted(change.adopted.filter((c) => c.kind === 'Pod'));
     if (!OPERATION_KINDS.has(kind)) this.#recordActivity(change.next, type, t, change.prev === undefined, diff);
     return { slim: change.next, diff };
   }
@@ -343,7 +355,7 @@ export class Synthesizer {
       this.#ctx.graph.findByName(r.kind, r.namespace, r.name);
     if (slim !== undefined) {
       if (slim.kind === 'Pod' && this.#pods.onEvent(slim, ev)) return;
-      const op = this.#ctx.ops.current(slim.uid);
+      const op = this.#ctx.ops.at(slim.uid, ev.lastMs);
       if (op !== undefined) {
         this.#ctx.tree.addKubeEvent(op, ev);
         return;

@@ -49,6 +49,9 @@ describe('startRunService (audit source)', () => {
     expect(await post(port, events.slice(0, 45))).toBe(200);
     expect(await post(port, events.slice(45))).toBe(200);
     expect(await post(port, events.slice(40, 50))).toBe(200); // a redelivered batch
+    // A clock tick (wall time, years after the corpus) ends the adoption window (ADR 0004) of
+    // the last operations, as the ticker does in a running service.
+    await svc.tick();
     await svc.pipeline.drain();
     await svc.stop();
     const live = sink.spans.filter((s) => s.attributes['audit-id'] !== undefined);
