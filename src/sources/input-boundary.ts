@@ -29,14 +29,17 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 export function checkShape(value: unknown): string | undefined {
   const stack: { readonly v: object; readonly depth: number }[] = [];
   let nodes = 1;
-  if (typeof value === 'object' && value !== null) stack.push({ v: value, depth: 1 });
+  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) stack.push({ v: value, depth: 1 });
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     if (top.depth > INPUT_LIMITS.maxDepth) return `too deep: nested over ${INPUT_LIMITS.maxDepth} levels`;
     const children: readonly unknown[] = Array.isArray(top.v) ? top.v : Object.values(top.v);
     nodes += children.length;
     if (nodes > INPUT_LIMITS.maxNodes) return `too large: over ${INPUT_LIMITS.maxNodes} JSON values`;
     for (const child of children) {
-      if (typeof child === 'object' && child !== null) stack.push({ v: child, depth: top.depth + 1 });
+      // Bytes (decoded protobuf ids and bytesValues) are leaves, not arrays of numbers.
+      if (typeof child === 'object' && child !== null && !ArrayBuffer.isView(child)) {
+        stack.push({ v: child, depth: top.depth + 1 });
+      }
     }
   }
   return undefined;

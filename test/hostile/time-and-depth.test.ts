@@ -7,6 +7,8 @@ import { replayDirectory } from '../../src/replay.js';
 import { runScenario, writeRecording } from '../../src/sim/index.js';
 import type { AuditEventJson, KubeJson } from '../../src/sim/index.js';
 import { reasonKey } from '../../src/sources/input-boundary.js';
+import { parseTraceRequestJson } from '../../src/sources/otlp/otlp-json-request.js';
+import { OtlpDecodeError } from '../../src/sources/otlp/otlp-proto-codec.js';
 
 // #17 items 1 and 4: out-of-range times and untrusted depth are refused one record at a time at
 // the input boundary; the valid spans of the same recording all come out.
@@ -104,5 +106,14 @@ describe('untrusted depth (#17 item 4)', () => {
     const { names, reasons } = await replaySpans(dir);
     expect(names).toEqual(baseline);
     expect(reasons['too deep']).toBe(2);
+  });
+});
+
+describe('untrusted depth in OTLP/JSON (#17 item 4)', () => {
+  it('refuses a 100,000-deep attribute value with a decode error, not a stack overflow', () => {
+    const deep = `${'{"kvlistValue":{"values":[{"key":"k","value":'.repeat(100_000)}{}${'}]}}'.repeat(100_000)}`;
+    const body = `{"resourceSpans":[{"resource":{"attributes":[{"key":"a","value":${deep}}]},"scopeSpans":[]}]}`;
+    expect(() => parseTraceRequestJson(body)).toThrow(OtlpDecodeError);
+    expect(() => parseTraceRequestJson(body)).toThrow(/too deep/);
   });
 });

@@ -18,6 +18,7 @@ import type {
   OtlpSpanLink,
   TraceRequest,
 } from './otlp-message.js';
+import { checkShape } from '../input-boundary.js';
 import { OtlpDecodeError } from './otlp-proto-codec.js';
 
 type Json = Record<string, unknown>;
@@ -42,6 +43,9 @@ export function parseTraceRequestJson(text: string): TraceRequest {
 
 /** As parseTraceRequestJson, from an already parsed JSON value. */
 export function traceRequestFromJson(value: unknown): TraceRequest {
+  // The decoder below recurses into nested attribute values: bound the depth first.
+  const shape = checkShape(value);
+  if (shape !== undefined) throw new OtlpDecodeError(shape);
   const root = obj(value, '');
   return { resourceSpans: list(root, 'resourceSpans', '').map((rs, i) => resourceSpans(rs, `resourceSpans[${i}]`)) };
 }

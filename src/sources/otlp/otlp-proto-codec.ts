@@ -9,6 +9,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
+import { checkShape } from '../input-boundary.js';
 import type { TraceRequest, TraceResponse } from './otlp-message.js';
 
 const SERVICE = 'opentelemetry.proto.collector.trace.v1.TraceService';
@@ -54,13 +55,19 @@ function exportMethod(): protoLoader.MethodDefinition<object, object> {
  * protobuf for it (truncated, wrong wire types). Field contents (id lengths…) are not checked.
  */
 export function decodeTraceRequest(bytes: Buffer): TraceRequest {
+  let request: TraceRequest;
   try {
     // proto-loader returns `object`; its shape is fixed by the .proto and the options above.
-    return exportMethod().requestDeserialize(bytes) as TraceRequest;
+    // A nesting too deep for its recursive decoder ends here too, as a RangeError.
+    request = exportMethod().requestDeserialize(bytes) as TraceRequest;
   } catch (error: unknown) {
     if (error instanceof OtlpDecodeError) throw error;
     throw new OtlpDecodeError(`not a valid ExportTraceServiceRequest: ${messageOf(error)}`, { cause: error });
   }
+  // Forwarding re-encodes it, recursively: the input boundary's depth limit applies.
+  const shape = checkShape(request);
+  if (shape !== undefined) throw new OtlpDecodeError(shape);
+  return request;
 }
 
 /** Encodes an ExportTraceServiceRequest. Throws (a TypeError from protobufjs) for ill-typed fields. */
