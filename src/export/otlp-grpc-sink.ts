@@ -22,7 +22,19 @@ export interface OtlpGrpcSinkOptions {
   readonly retryAfterMs?: number;
   /** kubestitch's version, sent as the instrumentation scope version. */
   readonly scopeVersion?: string;
+  /** Compression of every request on the channel. Default `gzip` (OTLP/JSON-like spans shrink ~10×). */
+  readonly compression?: 'gzip' | 'none';
+  /** Most spans in one Export request; a larger write is sent as several. Default 512. */
+  readonly maxSpansPerRequest?: number;
+  /**
+   * Approximate most bytes of one Export request before compression; a larger write is split.
+   * Default 4 MiB less headroom, under the 4 MiB a Collector's gRPC receiver accepts by default.
+   */
+  readonly maxRequestBytes?: number;
 }
+
+type ExporterConfig = NonNullable<ConstructorParameters<typeof OTLPTraceExporter>[0]>;
+type Compression = NonNullable<ExporterConfig['compression']>;
 
 /**
  * gRPC status codes the OTLP spec calls retryable. RESOURCE_EXHAUSTED is retryable there only
@@ -42,7 +54,9 @@ const TRANSIENT_GRPC_CODES: ReadonlySet<number> = new Set([
 const WATCHDOG_GRACE_MS = 2_000;
 
 /**
- * OTLP gRPC sink around the SDK's OTLPTraceExporter: each write() is one Export call.
+ * OTLP gRPC sink around the SDK's OTLPTraceExporter: each write() is one Export call, or several
+ * in turn when it holds more than `maxSpansPerRequest` spans or about `maxRequestBytes`; requests
+ * are gzip-compressed on the channel unless `compression: 'none'`.
  *
  * Outcomes: gRPC OK → `ok`; a transient gRPC status (UNAVAILABLE, DEADLINE_EXCEEDED,
  * RESOURCE_EXHAUSTED, …) or an unreachable receiver → `retryable` with `retryAfterMs`; anything
@@ -63,6 +77,8 @@ export class OtlpGrpcSink implements SpanSink {
   readonly #maxInFlight: number;
   readonly #retryAfterMs: number;
   readonly #scopeVersion: string | undefined;
+  readonly #maxSpansPerRequest: number;
+  readonly #maxRequestBytes: number;
   readonly #pending = new Set<Promise<ExportResult>>();
   /** Exports handed to the exporter whose callback has not run (may outlive a watchdog answer). */
   #inFlight = 0;
@@ -75,6 +91,8 @@ export class OtlpGrpcSink implements SpanSink {
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? 4);
     this.#retryAfterMs = options.retryAfterMs ?? 1_000;
     this.#scopeVersion = options.scopeVersion;
+    this.#maxSpansPerRequest = Math.max(1, options.maxSpansPerRequest ?? 512);
+    this.#maxRequestBytes = Math.max(1, options.maxRequestBytes ?? 4_000_000);
     const metadata = new Metadata();
     for (const [key, value] of Object.entries(options.headers ?? {})) metadata.set(key, value);
     this.#exporter = new OTLPTraceExporter({
@@ -83,6 +101,7 @@ export class OtlpGrpcSink implements SpanSink {
       credentials: options.url.startsWith('http://') ? credentials.createInsecure() : credentials.createSsl(),
       metadata,
       timeoutMillis: this.#timeoutMillis,
+      compression: (options.compression ?? 'gzip') as Compression,
       // One above ours, so the exporter's own "Concurrent export limit reached" never fires.
       concurrencyLimit: this.#maxInFlight + 1,
     });
@@ -98,13 +117,7 @@ export class OtlpGrpcSink implements SpanSink {
     if (this.#inFlight >= this.#maxInFlight) {
       return Promise.resolve(this.#retryable(new Error(`${this.#maxInFlight} OTLP exports already in flight`)));
     }
-    let readable: ReadableSpan[];
-    try {
-      readable = toReadableSpans(spans, this.#scopeVersion);
-    } catch (error: unknown) {
-      return Promise.resolve({ status: 'failed', error: asError(error) });
-    }
-    const result = this.#export(readable);
+    const result = this.#exportAll(spans);
     this.#pending.add(result);
     void result.finally(() => this.#pending.delete(result));
     return result;
@@ -119,6 +132,23 @@ export class OtlpGrpcSink implements SpanSink {
   shutdown(): Promise<void> {
     this.#shutdown ??= this.flush().then(() => this.#exporter.shutdown().catch(() => undefined));
     return this.#shutdown;
+  }
+
+  // A write too large for one request goes as several, one after another (each holds a slot of
+  // maxInFlight); the answer is the worst of theirs, and an unsent rest counts as that answer too.
+  async #exportAll(spans: readonly SpanData[]): Promise<ExportResult> {
+    let result: ExportResult = { status: 'ok' };
+    for (const part of splitRequests(spans, this.#maxSpansPerRequest, this.#maxRequestBytes)) {
+      let readable: ReadableSpan[];
+      try {
+        readable = toReadableSpans(part, this.#scopeVersion);
+      } catch (error: unknown) {
+        return { status: 'failed', error: asError(error) };
+      }
+      result = await this.#export(readable);
+      if (result.status !== 'ok') return result;
+    }
+    return result;
   }
 
   #export(readable: ReadableSpan[]): Promise<ExportResult> {
@@ -160,6 +190,54 @@ export class OtlpGrpcSink implements SpanSink {
   #retryable(error: Error): ExportResult {
     return { status: 'retryable', afterMs: this.#retryAfterMs, error };
   }
+}
+
+/**
+ * `spans` cut into runs of at most `maxSpans` spans and about `maxBytes` (a cheap estimate of the
+ * encoded size: the strings a span carries plus a fixed overhead). A span larger than `maxBytes`
+ * alone still goes, alone.
+ */
+export function splitRequests(spans: readonly SpanData[], maxSpans: number, maxBytes: number): SpanData[][] {
+  const out: SpanData[][] = [];
+  let current: SpanData[] = [];
+  let bytes = 0;
+  for (const span of spans) {
+    const size = estimateSpanBytes(span);
+    if (current.length > 0 && (current.length >= maxSpans || bytes + size > maxBytes)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(span);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+// Ids, times, kind, flags and framing of a span, its events and links.
+const SPAN_OVERHEAD_BYTES = 80;
+
+function estimateSpanBytes(span: SpanData): number {
+  let bytes =
+    SPAN_OVERHEAD_BYTES +
+    span.name.length +
+    (span.status.code === 'error' ? span.status.message.length : 0) +
+    attributeBytes(span.attributes);
+  for (const e of span.events) bytes += SPAN_OVERHEAD_BYTES / 2 + e.name.length + attributeBytes(e.attributes);
+  for (const l of span.links) bytes += SPAN_OVERHEAD_BYTES / 2 + attributeBytes(l.attributes);
+  return bytes;
+}
+
+function attributeBytes(attributes: SpanData['attributes']): number {
+  let bytes = 0;
+  for (const key in attributes) {
+    const value = attributes[key];
+    bytes += key.length + 8;
+    if (typeof value === 'string') bytes += value.length;
+    else if (Array.isArray(value)) for (const item of value) bytes += item.length + 4;
+  }
+  return bytes;
 }
 
 function isTransient(error: Error): boolean {

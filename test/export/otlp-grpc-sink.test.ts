@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
+import { createServer } from 'node:http2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeOtlpJson } from '../../src/export/otlp-json.js';
-import { OtlpGrpcSink } from '../../src/export/otlp-grpc-sink.js';
+import { OtlpGrpcSink, splitRequests } from '../../src/export/otlp-grpc-sink.js';
 import type { OtlpGrpcSinkOptions } from '../../src/export/otlp-grpc-sink.js';
 import { OtlpGrpcReceiver } from '../support/otlp-grpc-receiver.js';
 import type { ReceivedSpan } from '../support/otlp-grpc-receiver.js';
@@ -122,6 +123,51 @@ describe('OtlpGrpcSink', () => {
       ];
       const wire = receiver.spans().map((s) => pick({ ...s }));
       expect(wire).toEqual(fileSpans.map(pick));
+    });
+
+    it('sends a write larger than maxSpansPerRequest as several requests, every span once, in order', async () => {
+      const spans = sampleTrace();
+      expect(await sink({ maxSpansPerRequest: 2 }).write(spans)).toEqual({ status: 'ok' });
+      expect(receiver.requests).toHaveLength(Math.ceil(spans.length / 2));
+      expect(receiver.spans().map((s) => s.spanId)).toEqual(spans.map((s) => s.spanId));
+    });
+
+    it('splits by estimated size too, so no request passes maxRequestBytes', () => {
+      const spans = sampleTrace();
+      const parts = splitRequests(spans, 512, 1);
+      expect(parts.map((p) => p.length)).toEqual(spans.map(() => 1));
+      expect(splitRequests(spans, 512, 4_000_000)).toEqual([spans]);
+    });
+
+    it('compresses requests with gzip by default, and not when told', async () => {
+      // grpc-js hides grpc-encoding from handlers, so a bare HTTP/2 endpoint reads the frames.
+      const seen: { encoding: unknown; compressedFlag: number | undefined }[] = [];
+      const server = createServer();
+      server.on('stream', (stream, headers) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          seen.push({ encoding: headers['grpc-encoding'], compressedFlag: Buffer.concat(chunks)[0] });
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+          stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+          stream.end(Buffer.from([0, 0, 0, 0, 0]));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const address = server.address();
+        const port = typeof address === 'object' && address !== null ? address.port : 0;
+        const raw = `http://127.0.0.1:${port}`;
+        expect(await sink({ url: raw }).write(sampleTrace())).toEqual({ status: 'ok' });
+        expect(await sink({ url: raw, compression: 'none' }).write(sampleTrace())).toEqual({ status: 'ok' });
+        expect(seen).toEqual([
+          { encoding: 'gzip', compressedFlag: 1 },
+          { encoding: undefined, compressedFlag: 0 },
+        ]);
+      } finally {
+        await Promise.all(sinks.splice(0).map((s) => s.shutdown()));
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     it('sends configured headers as gRPC metadata', async () => {
