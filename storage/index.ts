@@ -1,13 +1,11 @@
 /**
  * The persistence layer: the only code in kubestitch that touches LevelDB. Everything else sees
- * `KvStore` (usually a `namespace()` of the one store opened in main) and `WriteBatcher`.
+ * `KvStore` (usually a `namespace()` of the one store opened in main).
  */
 export type { KvIterateOptions, KvOp, KvStore, KvValue } from './kv-store.js';
 export type { LevelStoreOptions, StorageLogger } from './level-store.js';
-export type { WriteBatcherOptions, WriteBatcherStats } from './write-batcher.js';
 export { openLevelStore } from './level-store.js';
 export { MemoryStore } from './memory-store.js';
-export { WriteBatcher, WriteBatcherFullError } from './write-batcher.js';
 export { SchemaMismatchError, StoreClosedError, StoreLockedError, StoreOpenError } from './errors.js';
 export { IntakeLog, IntakeLogFullError } from './intake-log.js';
 export type { AppendResult, IntakeEntry, IntakeLogOptions, IntakeLogStats, IntakeRecord } from './intake-log.js';

@@ -20,7 +20,8 @@ export interface LevelStoreOptions {
   /**
    * fsync every batch before it resolves (default true), so a resolved batch survives power loss.
    * With false, a resolved batch survives a process crash but not an OS crash; use it only for
-   * state that can be rebuilt. `WriteBatcher` amortises the fsync over many writes.
+   * state that can be rebuilt. The intake log, export spool and trace store each amortise the fsync
+   * by group commit: one batch per event-loop turn's worth of queued work.
    */
   readonly sync?: boolean;
   readonly logger?: StorageLogger;
