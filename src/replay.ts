@@ -14,6 +14,8 @@ export interface ReplayOptions {
   readonly stitchMode?: StitchMode;
   /** How long a real span waits for the audit record it belongs to; default the stitcher's. */
   readonly holdMs?: number;
+  /** Called after each record is processed (count, total): progress for long replays. */
+  readonly onRecord?: (done: number, total: number) => void;
 }
 
 export interface ReplaySummary {
@@ -92,7 +94,9 @@ async function replaySynthOnly(
     cluster: options.cluster,
     ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
   });
+  let done = 0;
   for (const record of records) {
+    options.onRecord?.(++done, records.length);
     const spans = synth.process(record);
     if (spans.length === 0) continue;
     const wait = emit(spans);
@@ -108,6 +112,7 @@ async function replayStitched(recording: RecordingContents, options: ReplayOptio
     ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
     ...(options.stitchMode !== undefined ? { mode: options.stitchMode } : {}),
     ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
+    ...(options.onRecord !== undefined ? { onRecord: options.onRecord } : {}),
   });
   const { batches, unconvertible } = replayOutputsToSpanBatches(stitched.outputs);
   const spanProblems = [...stitched.problems];

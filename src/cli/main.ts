@@ -69,6 +69,8 @@ function replay(args: ParsedArgs, io: CliIo): Promise<number> {
       ...(endpoint !== undefined ? { otlpEndpoint: endpoint } : {}),
       ...(dataDir !== undefined ? { dataDir } : {}),
       ...(ui !== undefined ? { ui, stopSignal: stopSignal() } : {}),
+      // A \r line only where a person watches it, not into a log file or pipe.
+      ...(io === processIo && process.stderr.isTTY ? { progress: {} } : {}),
     },
     io,
   );

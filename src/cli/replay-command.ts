@@ -10,6 +10,8 @@ import { replayDirectory } from '../replay.js';
 import { RecordingError } from '../sources/recording/read-recording.js';
 import type { CliIo } from './main.js';
 import { describeFsError } from './args.js';
+import { ProgressLine } from './progress-line.js';
+import type { ProgressOptions } from './progress-line.js';
 import { OperationSummarySink } from './replay-summary.js';
 import { clean } from './terminal-text.js';
 
@@ -25,6 +27,8 @@ export interface ReplayCommandOptions {
   /** After the replay, serve the viewer and query API here until `stopSignal` (in memory without `dataDir`). */
   readonly ui?: string;
   readonly stopSignal?: Promise<string>;
+  /** Show a progress line on `io.err` for a long replay (main: when stderr is a terminal). */
+  readonly progress?: Omit<ProgressOptions, 'write'>;
 }
 
 // Enough malformed lines to see the pattern; the rest are counted.
@@ -68,12 +72,15 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
   const summarySink = sinks.length === 0 ? new OperationSummarySink() : undefined;
   const [only] = sinks;
   const sink: SpanSink = summarySink ?? (sinks.length === 1 && only !== undefined ? only : new FanOutSink(sinks));
+  const progress = options.progress && new ProgressLine({ ...options.progress, write: io.err });
   try {
     const summary = await replayDirectory(options.dir, sink, {
       cluster: options.cluster,
+      ...(progress !== undefined ? { onRecord: progress.onRecord } : {}),
       ...(options.stitchMode !== undefined ? { stitchMode: options.stitchMode } : {}),
       ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
     });
+    progress?.done();
     const { recording } = summary;
     io.err(
       `kubestitch replay: ${recording.records.length} records from ${recording.filesRead.join(', ') || 'no usable file'}\n`,
@@ -134,6 +141,7 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
     );
     return 1;
   } finally {
+    progress?.done();
     await sink.shutdown();
     await store?.close();
   }

@@ -29,6 +29,8 @@ export interface StitchRecordingOptions extends Pick<
 > {
   readonly cluster: string;
   readonly windowMs?: number;
+  /** Called after each record (1-based count, total): the CLI's progress line. Must not throw. */
+  readonly onRecord?: (done: number, total: number) => void;
 }
 
 /** One output of a stitched replay, in release order: a synth batch or a batch of real spans. */
@@ -71,7 +73,7 @@ export function stitchRecording(
   const clock = new ManualClock(
     Math.min(requests[0]?.atMs ?? Infinity, records[0]?.timeMs ?? Infinity, Date.UTC(2100, 0)),
   );
-  const { cluster, windowMs, ...stitchOptions } = options;
+  const { cluster, windowMs, onRecord, ...stitchOptions } = options;
   const stitcher = new Stitcher({ ...stitchOptions, cluster, sink: collectingSink(outputs), clock });
   const synth = new Synthesizer({
     cluster,
@@ -86,7 +88,9 @@ export function stitchRecording(
       stitcher.ingest({ request: r.request, spanCount: countSpans(r.request) });
     }
   };
+  let done = 0;
   for (const record of records) {
+    onRecord?.(++done, records.length);
     feedUntil(record.timeMs);
     clock.advanceTo(record.timeMs);
     // Synth first settles what waited in its adoption window up to now (ADR 0004), so anchors

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { runReplayCommand } from '../../src/cli/replay-command.js';
 
 function capture(): {
   io: { out: (t: string) => void; err: (t: string) => void };
@@ -172,5 +173,34 @@ describe('replay without an output', () => {
     const slowest = r.out.slice(r.out.indexOf('Slowest:')).trim().split('\n').slice(1);
     expect(slowest).toHaveLength(5);
     expect(slowest[0]).toMatch(/34\.186s +Deployment rollout of Deployment shop\/web +\(ok\)/);
+  });
+});
+
+describe('replay progress', () => {
+  it('draws a \\r progress line with % and records/s once the replay runs long, then clears it', async () => {
+    let err = '';
+    let t = 0;
+    // A clock that moves 1 ms per read: the 139-record example "runs" long enough to show.
+    const code = await runReplayCommand(
+      { dir: EXAMPLE, cluster: 'default', progress: { afterMs: 0, everyMs: 0, nowMs: () => (t += 1) } },
+      { out: () => undefined, err: (s) => (err += s) },
+    );
+    expect(code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    expect(err).toMatch(/\rkubestitch replay: 100% of 139 records, [\d,]+ records\/s\u001b\[K/);
+    expect(err).toContain('\r\u001b[K');
+    // The summary lines come after the cleared line, on a line of their own.
+    expect(err.slice(err.lastIndexOf('\r\u001b[K'))).toContain('kubestitch replay: 139 records from');
+  });
+
+  it('prints nothing for a short replay or without a terminal', async () => {
+    let err = '';
+    await runReplayCommand(
+      { dir: EXAMPLE, cluster: 'default', progress: {} },
+      { out: () => undefined, err: (s) => (err += s) },
+    );
+    expect(err).not.toContain('\r');
+    const r = await run(['replay', EXAMPLE]);
+    expect(r.err).not.toContain('\r');
   });
 });
