@@ -5,7 +5,7 @@ import { DEFAULT_RESOURCES, discoverResources, eventResources, parseResourceSpec
 import { parseWatchScope } from '../sources/watch/scope.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
 import type { CliIo } from './main.js';
-import { str } from './args.js';
+import { describeFsError, str } from './args.js';
 import type { ParsedArgs } from './args.js';
 import { usageErrorText } from './usage.js';
 
@@ -71,7 +71,7 @@ export async function runRecordCommand(
     }
     recorder = await Recorder.start({ http, dir, resources, scope, logger });
   } catch (err: unknown) {
-    io.err(`kubestitch record: cannot start: ${(err as Error).message}\n`);
+    io.err(`kubestitch record: cannot start: ${describeFsError(err)}\n`);
     return 1;
   }
   io.out(`kubestitch: recording ${http.server} into ${dir}; Ctrl-C to stop\n`);

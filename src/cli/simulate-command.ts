@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SCENARIOS, runScenario, writeRecording } from '../sim/index.js';
 import type { CliIo } from './main.js';
+import { describeFsError } from './args.js';
 
 export interface SimulateCommandOptions {
   readonly scenario: string;
@@ -22,7 +23,7 @@ export async function runSimulateCommand(options: SimulateCommandOptions, io: Cl
     // Without audit the recording is watch + Events only; an empty audit.log would say otherwise.
     if (!options.audit) await rm(join(options.dir, 'audit.log'), { force: true });
   } catch (err: unknown) {
-    io.err(`kubestitch simulate: cannot write ${options.dir}: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err(`kubestitch simulate: cannot write ${options.dir}: ${describeFsError(err)}\n`);
     return 1;
   }
   const audit = options.audit ? `, ${rec.audit.length} audit events` : '';

@@ -246,7 +246,7 @@ describe('kubestitch record', () => {
     await writeFile(file, '');
     const io = { out: (): void => undefined, err: (t: string): void => void err.push(t) };
     expect(await main(['record', join(file, 'rec'), '--kubeconfig', kubeconfig], io)).toBe(1);
-    expect(err.join('')).toContain('kubestitch record: cannot start');
+    expect(err.join('')).toContain('kubestitch record: cannot start: a part of the path is not a directory');
   });
 
   // /dev/full fails every write with ENOSPC: a disk that filled up during a recording.

@@ -163,6 +163,14 @@ describe('runtime failures: human text, exit 1', () => {
   });
 });
 
+it('simulate into a path it cannot create says why in words', async () => {
+  const file = join(await mkdtemp(join(tmpdir(), 'ks-usage-')), 'a-file');
+  await writeFile(file, '');
+  const r = await run(['simulate', 'rolling-update', join(file, 'rec')]);
+  expect(r.code).toBe(1);
+  expect(r.err).toBe(`kubestitch simulate: cannot write ${join(file, 'rec')}: a part of the path is not a directory\n`);
+});
+
 describe('replay without an output', () => {
   it('prints the operations by kind and outcome and the five slowest', async () => {
     const r = await run(['replay', EXAMPLE]);
