@@ -85,8 +85,9 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
     io.err(
       `kubestitch replay: ${recording.records.length} records from ${recording.filesRead.join(', ') || 'no usable file'}\n`,
     );
-    for (const f of recording.skippedFiles) io.err(`  ${f.file}: skipped (${f.reason})\n`);
-    for (const p of recording.problems.slice(0, MAX_PROBLEMS_SHOWN)) io.err(`  ${p.file}:${p.line}: ${p.reason}\n`);
+    for (const f of recording.skippedFiles) io.err(`  ${f.file}: skipped (${clean(f.reason)})\n`);
+    for (const p of recording.problems.slice(0, MAX_PROBLEMS_SHOWN))
+      io.err(`  ${p.file}:${p.line}: ${clean(p.reason)}\n`);
     if (recording.problems.length > MAX_PROBLEMS_SHOWN) {
       io.err(`  … and ${recording.problems.length - MAX_PROBLEMS_SHOWN} more malformed lines\n`);
     }
@@ -95,7 +96,8 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
       io.err(`kubestitch replay: no valid record in ${options.dir}; nothing to replay\n`);
       return 1;
     }
-    for (const p of summary.spanProblems.slice(0, MAX_PROBLEMS_SHOWN)) io.err(`  spans.jsonl:${p.line}: ${p.reason}\n`);
+    for (const p of summary.spanProblems.slice(0, MAX_PROBLEMS_SHOWN))
+      io.err(`  spans.jsonl:${p.line}: ${clean(p.reason)}\n`);
     const st = summary.stitch;
     if (st.spansIn > 0) {
       const matched = Object.entries(st.matchedTraces)
