@@ -117,3 +117,18 @@ describe('untrusted depth in OTLP/JSON (#17 item 4)', () => {
     expect(() => parseTraceRequestJson(body)).toThrow(/too deep/);
   });
 });
+
+describe('unknown audit verbs (#17 item 7)', () => {
+  it('are refused with a counted reason instead of vanishing among the read verbs', async () => {
+    const dir = await recording();
+    const audit = firstOf(scenario.audit, 'audit event');
+    const odd = [
+      { ...audit, auditID: 'odd-1', verb: 'frobnicate' },
+      { ...audit, auditID: 'odd-2', verb: undefined },
+    ];
+    await appendFile(join(dir, 'audit.log'), `${odd.map((a) => JSON.stringify(a)).join('\n')}\n`);
+    const { names, reasons } = await replaySpans(dir);
+    expect(names).toEqual(baseline);
+    expect(reasons['unknown audit verb']).toBe(2);
+  });
+});
