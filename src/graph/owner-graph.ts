@@ -16,7 +16,8 @@ export interface GraphChange {
   readonly adopted: readonly SlimObject[];
   /**
    * The same version was applied before (an audit responseObject and the watch event of one write,
-   * or a repeated DELETED): nothing changed, and trackers must not act on it again.
+   * or a repeated DELETED), or an older one arrived after a newer (an audit batch delivered after
+   * the watch moved on): nothing changed, and trackers must not act on it again.
    */
   readonly duplicate: boolean;
 }
@@ -67,7 +68,10 @@ export class OwnerGraph {
     const buried = this.#tombstones.has(slim.uid);
     if (
       prev !== undefined &&
-      (buried || (prev.resourceVersion !== '' && prev.resourceVersion === slim.resourceVersion && type !== 'DELETED'))
+      (buried ||
+        (type !== 'DELETED' &&
+          prev.resourceVersion !== '' &&
+          (prev.resourceVersion === slim.resourceVersion || isOlder(slim.resourceVersion, prev.resourceVersion))))
     ) {
       return { prev, next: prev, deleted: buried, replacedUid: undefined, adopted: [], duplicate: true };
     }
@@ -167,6 +171,11 @@ export class OwnerGraph {
     }
     return out;
   }
+}
+
+// resourceVersions are opaque, but etcd's are decimal revisions: only those are compared.
+function isOlder(rv: string, than: string): boolean {
+  return /^\d{1,15}$/.test(rv) && /^\d{1,15}$/.test(than) && Number(rv) < Number(than);
 }
 
 function nameKeyOf(kind: string, namespace: string, name: string): string {

@@ -22,6 +22,15 @@ export interface SynthContext {
   deletedOutcome: typeof OUTCOME.deleted | typeof OUTCOME.deletedWhileDown;
 }
 
+/**
+ * The uids of `slim`'s controller chain, nearest first: its controller (known or not yet seen),
+ * then the known owners above it. Operations nest under the nearest of them that has one.
+ */
+export function ownerUidsOf(graph: OwnerGraph, slim: SlimObject): string[] {
+  if (slim.controller === undefined) return [];
+  return [slim.controller.uid, ...graph.ownerChain(slim).slice(1).map((o) => o.uid)];
+}
+
 // A controller acts on a new object within this long of its creation.
 const FRESH_OBJECT_MS = 60_000;
 

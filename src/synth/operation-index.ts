@@ -60,19 +60,25 @@ export class OperationIndex {
   }
 
   /**
-   * Opens a span under the operation of the object's owner (`ownerUid`) that covers `startMs`;
-   * when there is none yet, the span waits for one in the adoption window. `slackMs`: how far
-   * `startMs` may be from the owner operation's interval (wider when it is a receive time).
+   * Opens a span under the operation that covers `startMs` of the nearest owner in `owners` (the
+   * object's controller chain, nearest first: a pod's ReplicaSet, then its Deployment); when none
+   * has one yet, the span waits in the adoption window for the first of them to open one.
+   * `slackMs`: how far `startMs` may be from the operation's interval (wider for receive times).
    */
-  openUnderOwner(ownerUid: string | undefined, spec: OwnedSpanSpec, slackMs = TIMESTAMP_SLACK_MS): PendingSpan {
-    const parent = ownerUid === undefined ? undefined : this.at(ownerUid, spec.startMs, slackMs);
+  openUnderOwner(owners: readonly string[], spec: OwnedSpanSpec, slackMs = TIMESTAMP_SLACK_MS): PendingSpan {
+    let parent: PendingSpan | undefined;
+    for (const uid of owners) {
+      parent = this.at(uid, spec.startMs, slackMs);
+      if (parent !== undefined) break;
+    }
     const span = this.#tree.open({
       ...spec,
       parent,
       joinClosing: parent !== undefined,
-      awaitOwner: ownerUid !== undefined && parent === undefined,
+      awaitOwner: owners.length > 0 && parent === undefined,
     });
-    if (ownerUid !== undefined && this.#tree.isAwaitingOwner(span)) {
+    if (!this.#tree.isAwaitingOwner(span)) return span;
+    for (const ownerUid of owners) {
       const list = this.#waiting.get(ownerUid);
       if (list === undefined) this.#waiting.set(ownerUid, [span]);
       else list.push(span);

@@ -2,7 +2,7 @@ import type { GraphChange } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OPERATION, OUTCOME } from '../model/attributes.js';
 import { controllerActor } from './actors.js';
-import { type SynthContext, firstSightStart } from './context.js';
+import { type SynthContext, firstSightStart, ownerUidsOf } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 
 interface ScaleOp {
@@ -55,7 +55,7 @@ export class ReplicaSetTracker {
     }
     this.#end(rs.uid, atMs, OUTCOME.superseded);
     const span = this.#ctx.ops.openUnderOwner(
-      rs.controller?.uid,
+      ownerUidsOf(this.#ctx.graph, rs),
       {
         key: `${rs.uid}/scale/${atMs}`,
         name: `ReplicaSet scale ${up ? 'up' : 'down'}`,

@@ -72,6 +72,8 @@ export class SpanTree {
   // each is ordered by deadline; stale entries (adopted, emitted) are skipped when reached.
   readonly #provisional = new DeadlineQueue();
   readonly #lingering = new DeadlineQueue();
+  /** Keys of spans not yet emitted: a second span with a key in use gets a distinct one. */
+  readonly #liveKeys = new Set<string>();
 
   readonly #onOpen: ((span: PendingSpan) => void) | undefined;
   readonly #onEmitted: ((span: PendingSpan, endMs: number) => void) | undefined;
@@ -114,10 +116,11 @@ export class SpanTree {
     const p = spec.parent;
     const parent =
       p !== undefined && (p.isOpen || (spec.joinClosing === true && p.state === 'closing')) ? p : undefined;
+    const key = this.#uniqueKey(spec.key);
     const span = new PendingSpan({
-      key: spec.key,
-      traceId: traceIdFor(this.#cluster, spec.key),
-      spanId: spanIdFor(this.#cluster, spec.key),
+      key,
+      traceId: traceIdFor(this.#cluster, key),
+      spanId: spanIdFor(this.#cluster, key),
       parent: undefined,
       kind: spec.kind ?? 'internal',
       name: spec.name,
@@ -183,6 +186,15 @@ export class SpanTree {
     } finally {
       this.#draining = false;
     }
+  }
+
+  // Two operations from the same instant (a state seen again out of order) must not share an id;
+  // the second gets a suffix, deterministically (DESIGN §3.5 invariant 6).
+  #uniqueKey(key: string): string {
+    let unique = key;
+    for (let n = 2; this.#liveKeys.has(unique); n++) unique = `${key}#${n}`;
+    this.#liveKeys.add(unique);
+    return unique;
   }
 
   #attach(span: PendingSpan, parent: PendingSpan): void {
@@ -303,6 +315,7 @@ export class SpanTree {
       return;
     }
     span.state = 'emitted';
+    this.#liveKeys.delete(span.key);
     const parent = span.parent;
     const endMs = Math.max(span.endMs ?? span.startMs, span.childMaxEndMs);
     if (endMs <= span.startMs && parent !== undefined && parent.state !== 'emitted') {

@@ -262,3 +262,17 @@ describe('OwnerGraph late DELETED of a uid it never saw', () => {
     expect(g.size).toBe(1);
   });
 });
+
+describe('OwnerGraph versions delivered out of order', () => {
+  it('treats an older resourceVersion after a newer one (a late audit batch) as nothing new', () => {
+    const g = graph();
+    const older = kobj('ReplicaSet', 'web-1', 'rs-stale');
+    const newer = kobj('ReplicaSet', 'web-1', 'rs-stale');
+    g.apply('MODIFIED', newer, T0);
+    const late = g.apply('MODIFIED', older, T0 + 5_000);
+    expect(late.duplicate).toBe(true);
+    expect(g.get('rs-stale')?.resourceVersion).toBe(
+      String((newer['metadata'] as { resourceVersion: string }).resourceVersion),
+    );
+  });
+});
