@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Recording } from '../src/sim/index.js';
 import { writeRecording } from '../src/sim/index.js';
 import { readRecording } from '../src/sources/recording/read-recording.js';
+import { SpanBatcher } from '../src/export/span-batcher.js';
 import { Synthesizer } from '../src/synth/synthesizer.js';
 import { CountingSink } from './counting-sink.js';
 
@@ -30,7 +31,7 @@ const FILES: Readonly<Record<IngestSource, readonly string[]>> = {
 
 /**
  * Replays a workload chunk by chunk through the `replay` path — readRecording → Synthesizer →
- * encodeOtlpJson into a CountingSink — keeping one Synthesizer across chunks, so state builds up
+ * SpanBatcher → encodeOtlpJson into a CountingSink — keeping one Synthesizer across chunks, so state builds up
  * as in one long recording. Chunks are recording directories written beforehand (see
  * writeChunk); each is a whole virtual-time slice, so sorting within it is the global processing
  * order. The same files are then `JSON.parse`d line by line as the physical limit. Rejects on I/O
@@ -78,10 +79,15 @@ export class IngestMeter {
   async #replay(dir: string): Promise<void> {
     const t0 = performance.now();
     const recording = await readRecording(dir);
+    // As replayDirectory writes: batches of up to 512 spans, awaited only under backpressure.
+    const out = new SpanBatcher(this.#sink);
     for (const record of recording.records) {
       const spans = this.#synth.process(record);
-      if (spans.length > 0) await this.#sink.write(spans);
+      if (spans.length === 0) continue;
+      const wait = out.add(spans);
+      if (wait !== undefined) await wait;
     }
+    await out.finish();
     this.#pipelineMs += performance.now() - t0;
     this.#records += recording.records.length;
     this.#problems += recording.problems.length;
