@@ -20,6 +20,8 @@ export class ProgressLine {
   readonly #now: () => number;
   readonly #startMs: number;
   #lastDrawMs = -Infinity;
+  /** When the first record was processed: the rate excludes reading the files before it. */
+  #firstMs: number | undefined;
   #shown = false;
 
   constructor(options: ProgressOptions) {
@@ -32,6 +34,7 @@ export class ProgressLine {
 
   /** After each record; cheap when nothing is drawn (one clock read per 1,024 records). */
   readonly onRecord = (done: number, total: number): void => {
+    if (done === 1) this.#firstMs = this.#now();
     if ((done & 1023) !== 0 && done !== total) return;
     const now = this.#now();
     const elapsed = now - this.#startMs;
@@ -39,7 +42,7 @@ export class ProgressLine {
     this.#lastDrawMs = now;
     this.#shown = true;
     const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
-    const rate = Math.round(done / Math.max(elapsed / 1000, 0.001));
+    const rate = Math.round(done / Math.max((now - (this.#firstMs ?? this.#startMs)) / 1000, 0.001));
     const fmt = (n: number): string => n.toLocaleString('en-US');
     this.#write(`\rkubestitch replay: ${pct}% of ${fmt(total)} records, ${fmt(rate)} records/s\u001b[K`);
   };
