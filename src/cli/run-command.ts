@@ -63,7 +63,10 @@ Audit:
   --audit-tls-cert FILE, --audit-tls-key FILE, --audit-client-ca FILE (mTLS)
   --audit-webhook-token-file FILE, --audit-webhook-insecure-http, --audit-log-path FILE
 Real spans:
-  --otlp-grpc-addr [HOST]:PORT (default :4317), --otlp-http-addr [HOST]:PORT (default :4318)
+  --otlp-grpc-addr [HOST]:PORT (default 127.0.0.1:4317), --otlp-http-addr [HOST]:PORT
+                            (default 127.0.0.1:4318); ":PORT" listens on all interfaces
+  --otlp-token-file FILE    bearer tokens the receivers ask for, one per line
+  --otlp-tls-cert FILE, --otlp-tls-key FILE, --otlp-client-ca FILE (mTLS: client certificate required)
   --otlp-forward-endpoint URL   where real spans go after stitching (default: --otlp-endpoint)
   --stitch reparent|link
 High availability:
@@ -300,7 +303,19 @@ function serviceOptions(
         ? {
             ...opt('grpcPort', s.otlpGrpcAddr?.port),
             ...opt('httpPort', s.otlpHttpAddr?.port),
-            ...opt('host', s.otlpGrpcAddr?.host),
+            // Each receiver on its own address (the HTTP one used to bind where gRPC did).
+            ...opt('grpcHost', s.otlpGrpcAddr?.host),
+            ...opt('httpHost', s.otlpHttpAddr?.host),
+            ...opt('tokenFile', s.otlpAuth?.tokenFile),
+            ...(s.otlpAuth?.tlsCert !== undefined && s.otlpAuth.tlsKey !== undefined
+              ? {
+                  tls: {
+                    certFile: s.otlpAuth.tlsCert,
+                    keyFile: s.otlpAuth.tlsKey,
+                    ...opt('clientCaFile', s.otlpAuth.clientCa),
+                  },
+                }
+              : {}),
             ...opt('mode', s.stitchMode),
             // Real spans go where the synthesized ones go unless told otherwise.
             ...opt('forwardUrl', s.otlpForwardEndpoint ?? s.otlpEndpoint),

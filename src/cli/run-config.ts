@@ -40,6 +40,10 @@ export const RUN_OPTIONS = {
   'audit-log-path': { type: 'string' },
   'otlp-grpc-addr': { type: 'string' },
   'otlp-http-addr': { type: 'string' },
+  'otlp-token-file': { type: 'string' },
+  'otlp-tls-cert': { type: 'string' },
+  'otlp-tls-key': { type: 'string' },
+  'otlp-client-ca': { type: 'string' },
   'otlp-forward-endpoint': { type: 'string' },
   stitch: { type: 'string' },
   'leader-elect': { type: 'boolean' },
@@ -89,6 +93,13 @@ export interface RunSettings {
   readonly auditLogPath?: string;
   readonly otlpGrpcAddr?: ListenAddr;
   readonly otlpHttpAddr?: ListenAddr;
+  /** Credentials the OTLP receivers ask for and the TLS they serve (both receivers alike). */
+  readonly otlpAuth?: {
+    readonly tokenFile?: string;
+    readonly tlsCert?: string;
+    readonly tlsKey?: string;
+    readonly clientCa?: string;
+  };
   readonly otlpForwardEndpoint?: string;
   readonly stitchMode?: 'reparent' | 'link';
   readonly leaderElection?: { readonly namespace: string; readonly leaseName: string; readonly identity?: string };
@@ -128,8 +139,10 @@ export function resolveRunSettings(cli: RawValues, configText?: string, configNa
     return Number.isFinite(n) && n > 0 ? n : `--${k} must be a positive number, got ${x}`;
   };
   const addr = (k: RunOptionName): ListenAddr | undefined | string => {
-    const x = str(k);
-    if (x === undefined) return undefined;
+    const given = str(k);
+    if (given === undefined) return undefined;
+    const x = expandEnv(given);
+    if (x === undefined) return `--${k} ${given}: an environment variable it names is not set`;
     return parseListenAddr(x) ?? `--${k} must be [host]:port, got ${x}`;
   };
 
@@ -167,6 +180,12 @@ export function resolveRunSettings(cli: RawValues, configText?: string, configNa
     (str('audit-tls-cert') === undefined || str('audit-tls-key') === undefined)
   ) {
     return 'the audit webhook serves HTTPS: give --audit-tls-cert and --audit-tls-key (or --audit-webhook-insecure-http)';
+  }
+  if ((str('otlp-tls-cert') === undefined) !== (str('otlp-tls-key') === undefined)) {
+    return 'the OTLP receivers serve TLS with both --otlp-tls-cert and --otlp-tls-key';
+  }
+  if (str('otlp-client-ca') !== undefined && str('otlp-tls-cert') === undefined) {
+    return '--otlp-client-ca needs --otlp-tls-cert and --otlp-tls-key (client certificates need TLS)';
   }
   const stitch = str('stitch');
   if (stitch !== undefined && stitch !== 'reparent' && stitch !== 'link')
@@ -218,8 +237,10 @@ export function resolveRunSettings(cli: RawValues, configText?: string, configNa
           },
     ),
     ...opt('auditLogPath', str('audit-log-path')),
-    ...opt('otlpGrpcAddr', set.has('otlp') ? (grpc ?? { port: 4317 }) : undefined),
-    ...opt('otlpHttpAddr', set.has('otlp') ? (http ?? { port: 4318 }) : undefined),
+    // Loopback unless an address is given: the receivers take spans from whoever can connect.
+    ...opt('otlpGrpcAddr', set.has('otlp') ? (grpc ?? { host: '127.0.0.1', port: 4317 }) : undefined),
+    ...opt('otlpHttpAddr', set.has('otlp') ? (http ?? { host: '127.0.0.1', port: 4318 }) : undefined),
+    ...opt('otlpAuth', set.has('otlp') ? otlpAuth(str) : undefined),
     ...opt('otlpForwardEndpoint', str('otlp-forward-endpoint')),
     ...opt('stitchMode', stitch as 'reparent' | 'link' | undefined),
     ...opt(
@@ -267,4 +288,33 @@ function fromFile(text: string, name: string): RawValues | string {
     }
   }
   return out;
+}
+
+function otlpAuth(str: (k: RunOptionName) => string | undefined): RunSettings['otlpAuth'] {
+  const auth = {
+    ...optional('tokenFile', str('otlp-token-file')),
+    ...optional('tlsCert', str('otlp-tls-cert')),
+    ...optional('tlsKey', str('otlp-tls-key')),
+    ...optional('clientCa', str('otlp-client-ca')),
+  };
+  return Object.keys(auth).length === 0 ? undefined : auth;
+}
+
+function optional(name: string, value: string | undefined): Record<string, string> {
+  return value === undefined ? {} : { [name]: value };
+}
+
+/**
+ * `$(NAME)` in a listen address replaced by the environment variable, as Kubernetes does in
+ * container args: the chart binds `[$(POD_IP)]:4317`, an address known only when the pod starts.
+ * undefined when a named variable is unset or empty.
+ */
+function expandEnv(text: string): string | undefined {
+  let missing = false;
+  const out = text.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (_m, name: string) => {
+    const value = process.env[name];
+    if (value === undefined || value === '') missing = true;
+    return value ?? '';
+  });
+  return missing ? undefined : out;
 }

@@ -62,7 +62,32 @@ describe('resolveRunSettings', () => {
       expect([...s.sources].sort()).toEqual(['audit', 'events', 'otlp', 'watch']);
       expect(s.auditLogPath).toBe('/var/log/audit.log');
       expect(s.otlpGrpcAddr).toEqual({ host: '127.0.0.1', port: 14317 });
-      expect(s.otlpHttpAddr).toEqual({ port: 4318 });
+      // Not given: loopback only (#17 item 3); ":PORT" given would mean all interfaces.
+      expect(s.otlpHttpAddr).toEqual({ host: '127.0.0.1', port: 4318 });
+      expect(settings({ sources: 'otlp', 'otlp-http-addr': ':4318' }).otlpHttpAddr).toEqual({ port: 4318 });
+    });
+
+    it('expands $(NAME) in a listen address from the environment, as the chart binds the pod IP', () => {
+      process.env['KS_TEST_POD_IP'] = '10.1.2.3';
+      try {
+        const s = settings({ sources: 'otlp', 'otlp-grpc-addr': '[$(KS_TEST_POD_IP)]:4317' });
+        expect(s.otlpGrpcAddr).toEqual({ host: '10.1.2.3', port: 4317 });
+      } finally {
+        delete process.env['KS_TEST_POD_IP'];
+      }
+      expect(problem({ sources: 'otlp', 'otlp-grpc-addr': '[$(KS_TEST_POD_IP)]:4317' })).toContain('not set');
+    });
+
+    it('takes a token file and TLS files for the OTLP receivers', () => {
+      const s = settings({
+        sources: 'otlp',
+        'otlp-token-file': '/t',
+        'otlp-tls-cert': '/c',
+        'otlp-tls-key': '/k',
+        'otlp-client-ca': '/ca',
+      });
+      expect(s.otlpAuth).toEqual({ tokenFile: '/t', tlsCert: '/c', tlsKey: '/k', clientCa: '/ca' });
+      expect(settings({ sources: 'otlp' }).otlpAuth).toBeUndefined();
     });
   });
 
@@ -147,6 +172,8 @@ describe('resolveRunSettings', () => {
       [{ sources: 'watch,logs' }, '--sources: unknown source(s) logs'],
       [{ sources: 'audit' }, '--sources audit needs --audit-webhook-addr and/or --audit-log-path'],
       [{ stitch: 'merge' }, '--stitch must be reparent or link, got merge'],
+      [{ 'otlp-tls-cert': '/c' }, 'the OTLP receivers serve TLS with both --otlp-tls-cert and --otlp-tls-key'],
+      [{ 'otlp-client-ca': '/ca' }, '--otlp-client-ca needs --otlp-tls-cert and --otlp-tls-key'],
       [{ 'watch-kinds': 'services.v1,secrets.v1' }, '--watch-kinds "secrets.v1": Secrets are never watched'],
       [{ 'watch-kinds': 'services' }, '--watch-kinds "services": expected resource.version[.group]'],
     ])('explains %j', (cli, message) => {
