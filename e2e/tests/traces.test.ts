@@ -1,0 +1,161 @@
+/**
+ * What a user sees of the e2e workloads (e2e/lib/scenarios.ts) driven against the real control
+ * plane: one trace per operation, pods under their ReplicaSet under the rollout, the apiserver's own
+ * spans under the audited requests, actors by their real identities — live (spans.jsonl, what
+ * `kubestitch run` exported) and replayed from the recording (replay-spans.jsonl).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { SpanData } from '../../src/model/span.js';
+import { checkInvariants } from '../../test/support/invariants.js';
+import { ART, Traces, attr, operationShape, readSpans, service } from '../support/artifacts.js';
+
+const live = new Traces(readSpans('spans.jsonl'));
+const replay = new Traces(readSpans('replay-spans.jsonl'));
+
+const deploy = { 'k8s.namespace.name': 'e2e-deploy', 'k8s.deployment.name': 'web' };
+
+/** The rollout of `web` to revision `rev` in `t`, with everything in its trace. */
+function rollout(t: Traces, rev: string): SpanData {
+  const found = t.ops('Deployment rollout', { ...deploy, 'kubestitch.revision': rev });
+  expect(found, `Deployment rollout web revision ${rev}`).toHaveLength(1);
+  return found[0] as SpanData;
+}
+
+describe('e2e artifacts', () => {
+  it('holds the live export, the recording and the real versions', () => {
+    for (const f of [
+      'spans.jsonl',
+      'replay-spans.jsonl',
+      'recording/watch.jsonl',
+      'recording/events.jsonl',
+      'recording/audit.log',
+      'recording/spans.jsonl',
+    ]) {
+      expect(existsSync(join(ART, f)) && statSync(join(ART, f)).size > 0, f).toBe(true);
+    }
+    const versions = JSON.parse(readFileSync(join(ART, 'versions.json'), 'utf8')) as Record<string, string>;
+    expect(versions['kube-apiserver']).toBe('Kubernetes v1.35.4');
+    expect(versions['kube-controller-manager']).toBe('Kubernetes v1.35.4');
+    expect(versions['kube-scheduler']).toBe('Kubernetes v1.35.4');
+    expect(versions['etcd']).toMatch(/^etcd Version: 3\.6\./);
+    expect(versions['kwok']).toMatch(/0\.8\.0/);
+  });
+});
+
+describe.each([
+  ['live', live],
+  ['replay', replay],
+])('%s traces', (_, t) => {
+  it('keep the invariants: parents cover children in the same trace, no id twice', () => {
+    expect(t.spans.length).toBeGreaterThan(100);
+    expect(checkInvariants(t.spans)).toEqual([]);
+  });
+
+  it('show the image rollout of web as one trace: new ReplicaSet up, old one down, pods under each', () => {
+    const root = rollout(t, '2');
+    expect(t.parent(root)).toBeUndefined();
+    const steps = t.children(root).filter((s) => s.name.startsWith('ReplicaSet scale'));
+    const up = steps.filter((s) => s.name === 'ReplicaSet scale up');
+    const down = steps.filter((s) => s.name === 'ReplicaSet scale down');
+    expect(up).toHaveLength(1);
+    expect(down).toHaveLength(1);
+    const [u, d] = [up[0] as SpanData, down[0] as SpanData];
+    expect(attr(u, 'kubestitch.replicas.to')).toBe('3');
+    expect(attr(d, 'kubestitch.replicas.to')).toBe('0');
+    expect(t.children(u).filter((s) => s.name === 'pod startup')).toHaveLength(3);
+    expect(t.children(d).filter((s) => s.name === 'pod termination')).toHaveLength(3);
+    // No pod of this rollout started a trace of its own.
+    const newRs = attr(u, 'k8s.replicaset.name');
+    const strays = t
+      .ops('pod startup')
+      .filter((p) => attr(p, 'k8s.replicaset.name') === newRs && p.traceId !== root.traceId);
+    expect(strays.map((s) => attr(s, 'k8s.pod.name'))).toEqual([]);
+  });
+
+  it('name the actors by their real identities', () => {
+    const inRollout = t.trace(rollout(t, '2').traceId);
+    const actors = new Set(
+      inRollout.map(
+        (s) => `${s.name} [${service(s)}${attr(s, 'k8s.controller.name') ? '/' + attr(s, 'k8s.controller.name') : ''}]`,
+      ),
+    );
+    expect(actors).toContain('patch deployments [kubectl]');
+    expect(actors).toContain('update replicasets/status [kube-controller-manager/replicaset-controller]');
+    expect(actors).toContain('create pods [kube-controller-manager/replicaset-controller]');
+    expect(actors).toContain('create pods/binding [kube-scheduler]');
+    expect(
+      [...actors].some((a) =>
+        /^(update|patch) replicasets \[kube-controller-manager\/deployment-controller\]$/.test(a),
+      ),
+    ).toBe(true);
+  });
+
+  it('show the StatefulSet and DaemonSet rollouts as one trace each with their pods', () => {
+    for (const [name, attrs] of [
+      ['StatefulSet rollout', { 'k8s.namespace.name': 'e2e-sts', 'k8s.statefulset.name': 'db' }],
+      ['DaemonSet rollout', { 'k8s.namespace.name': 'e2e-ds', 'k8s.daemonset.name': 'agent' }],
+    ] as const) {
+      const rollouts = t.ops(name, attrs);
+      expect(rollouts.length, name).toBeGreaterThanOrEqual(1);
+      const update = rollouts.at(-1) as SpanData;
+      const pods = t.subtree(update).filter((s) => s.name === 'pod startup' || s.name === 'pod termination');
+      expect(pods.length, `${name}: pods nested`).toBeGreaterThanOrEqual(name === 'StatefulSet rollout' ? 4 : 6);
+    }
+  });
+
+  it('show the Job with a failed first attempt and a successful retry', () => {
+    const [job] = t.ops('Job run', { 'k8s.namespace.name': 'e2e-job', 'k8s.job.name': 'migrate' });
+    expect(job).toBeDefined();
+    const runs = t.subtree(job as SpanData).filter((s) => s.name === 'pod run');
+    expect(runs.map((r) => r.status.code).sort()).toEqual(['error', 'ok']);
+    expect(job?.status.code).toBe('ok');
+  });
+
+  it('nest a CronJob-started Job under its CronJob', () => {
+    const jobs = t.ops('Job run', { 'k8s.namespace.name': 'e2e-cron' });
+    expect(jobs.length).toBeGreaterThanOrEqual(1);
+    for (const j of jobs) expect(attr(t.root(j), 'k8s.cronjob.name')).toBe('report');
+  });
+
+  it('puts the apiserver’s own spans, and etcd’s, under the audited requests', () => {
+    const real = t.spans.filter((s) => attr(s, 'kubestitch.original_trace_id') !== undefined);
+    expect(real.length).toBeGreaterThan(0);
+    const underAudit = real.filter((s) => {
+      const p = t.parent(s);
+      return (
+        p !== undefined && attr(p, 'audit-id') !== undefined && attr(p, 'kubestitch.original_trace_id') === undefined
+      );
+    });
+    expect(underAudit.length).toBeGreaterThan(0);
+    const etcd = real.filter((s) => service(s) === 'etcd');
+    expect(etcd.length).toBeGreaterThan(0);
+    for (const e of etcd.slice(0, 50)) expect(service(t.root(e))).not.toBe('etcd');
+  });
+});
+
+describe('live and replay', () => {
+  it('give the same operation trees for the rollouts the live run finished', () => {
+    const shapes = (t: Traces): string[] =>
+      t.spans
+        .filter((s) => s.parentSpanId === undefined && /rollout|Job run/.test(s.name))
+        .filter(
+          (s) =>
+            attr(s, 'k8s.namespace.name')?.startsWith('e2e-') === true &&
+            attr(s, 'kubestitch.outcome') !== 'unfinished',
+        )
+        .map((s) => operationShape(t, s))
+        .sort();
+    const liveShapes = shapes(live);
+    expect(liveShapes.length).toBeGreaterThanOrEqual(4);
+    const replayShapes = new Set(shapes(replay));
+    expect(liveShapes.filter((s) => !replayShapes.has(s))).toEqual([]);
+  });
+
+  it('replay shows the rollout that never became ready as stuck (ProgressDeadlineExceeded)', () => {
+    const [stuck] = replay.ops('Deployment rollout', { 'k8s.namespace.name': 'e2e-stuck' });
+    expect(stuck?.status.code).toBe('error');
+    expect(JSON.stringify(stuck?.status)).toContain('ProgressDeadlineExceeded');
+  });
+});
