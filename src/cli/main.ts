@@ -141,7 +141,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       cluster: { type: 'string' },
       json: { type: 'boolean' },
     },
-    run: runTraceCommand,
+    run: (args, io) => runTraceCommand(args, io, io === processIo && process.stderr.isTTY),
   },
   help: {
     usage: COMMAND_USAGE['help'] ?? '',

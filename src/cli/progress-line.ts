@@ -1,5 +1,5 @@
 /**
- * The progress line of a long replay on stderr: `kubestitch replay: 45% of 2,700,000 records,
+ * The progress line of a long replay on stderr: `kubestitch: replaying 45% of 2,700,000 records,
  * 310,000 records/s`, rewritten in place (\r) at most every `everyMs`, and only once the replay
  * has run `afterMs` — a short replay prints nothing. The caller turns it on only when stderr is a
  * terminal (a \r line in a log file or a pipe is noise).
@@ -44,7 +44,7 @@ export class ProgressLine {
     const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
     const rate = Math.round(done / Math.max((now - (this.#firstMs ?? this.#startMs)) / 1000, 0.001));
     const fmt = (n: number): string => n.toLocaleString('en-US');
-    this.#write(`\rkubestitch replay: ${pct}% of ${fmt(total)} records, ${fmt(rate)} records/s\u001b[K`);
+    this.#write(`\rkubestitch: replaying ${pct}% of ${fmt(total)} records, ${fmt(rate)} records/s\u001b[K`);
   };
 
   /** Clears the line (if one was drawn) before the summary is printed. */

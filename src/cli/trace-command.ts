@@ -6,6 +6,7 @@ import { UsageError, checkHttpUrl, describeFsError, str } from './args.js';
 import type { ParsedArgs } from './args.js';
 import type { CliIo } from './main.js';
 import { parseObjectArg } from './object-arg.js';
+import { ProgressLine } from './progress-line.js';
 import type { ObjectArg } from './object-arg.js';
 import { storeDirProblem } from './serve-command.js';
 import { clean } from './terminal-text.js';
@@ -29,7 +30,7 @@ function where(args: ParsedArgs): Where {
 }
 
 /** `kubestitch trace <kind>/<name>`: resolves to the exit status; throws only UsageError. */
-export async function runTraceCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+export async function runTraceCommand(args: ParsedArgs, io: CliIo, progress = false): Promise<number> {
   const target = parseObjectArg(args.positionals);
   const source = where(args);
   const namespace = str(args, 'namespace');
@@ -37,7 +38,8 @@ export async function runTraceCommand(args: ParsedArgs, io: CliIo): Promise<numb
   let store: TraceStore | undefined;
   try {
     if ('from' in source) {
-      store = await replayIntoMemory(source.from, str(args, 'cluster') ?? 'default', io);
+      const line = progress ? new ProgressLine({ write: io.err }) : undefined;
+      store = await replayIntoMemory(source.from, str(args, 'cluster') ?? 'default', io, line);
       if (store === undefined) return 1;
     } else if ('dataDir' in source) {
       const problem = await storeDirProblem(source.dataDir);
@@ -62,16 +64,26 @@ export async function runTraceCommand(args: ParsedArgs, io: CliIo): Promise<numb
   }
 }
 
-async function replayIntoMemory(dir: string, cluster: string, io: CliIo): Promise<TraceStore | undefined> {
+async function replayIntoMemory(
+  dir: string,
+  cluster: string,
+  io: CliIo,
+  progress: ProgressLine | undefined,
+): Promise<TraceStore | undefined> {
   const store = await TraceStore.open(new MemoryStore(), { retentionMs: Infinity, maxBytes: Number.MAX_SAFE_INTEGER });
   try {
-    const summary = await replayDirectory(dir, new TraceStoreSink(store), { cluster });
+    const summary = await replayDirectory(dir, new TraceStoreSink(store), {
+      cluster,
+      ...(progress !== undefined ? { onRecord: progress.onRecord } : {}),
+    });
+    progress?.done();
     if (summary.recording.problems.length > 0) {
       io.err(`kubestitch trace: ${summary.recording.problems.length} malformed lines in ${clean(dir)} skipped\n`);
     }
     await store.flush();
     return store;
   } catch (err: unknown) {
+    progress?.done();
     await store.close();
     if (!(err instanceof RecordingError)) throw err;
     io.err(`kubestitch trace: ${clean(err.message)}\n`);
