@@ -226,6 +226,13 @@ describe('viewer: why was it slow', () => {
       await page.locator('#list-title', { hasText: 'Traces of objects matching' }).waitFor();
       await expect.poll(() => listColumn(page, 2)).toContain('Deployment shop/web');
     }
+    // A Node's traces are its activity windows: hidden, and the status line says how to see them.
+    await page.goto(`${server.url}/search?q=${encodeURIComponent('no/node-9')}`);
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/1 activity windows are hidden/);
+    await page.locator('#show-activity').check();
+    await expect.poll(() => listColumn(page, 1)).toEqual(['Node activity']);
+    expect(await page.locator('#status').textContent()).toBe('');
+    await page.locator('#show-activity').uncheck();
     await page.locator('#object-search').fill('po/lonely');
     await page.locator('#object-suggestions [role=option]').first().waitFor();
     await expect

@@ -21,8 +21,14 @@ function showList(title, traces) {
   $('list-view').hidden = false;
   $('list-title').textContent = title;
   document.title = `${title} — kubestitch`;
-  const shown = setTraces(traces);
-  status(traces.length === 0 ? 'No traces found.' : shown === 0 ? 'No trace matches the filters.' : '');
+  setTraces(traces);
+}
+
+/** The status line under the list: why it is empty, and how to see activity windows. */
+function listStatus({ total, shown, hiddenActivity }) {
+  const hidden =
+    hiddenActivity > 0 ? ` ${hiddenActivity} activity windows are hidden: tick “Show activity windows”.` : '';
+  status(total === 0 ? 'No traces found.' : shown === 0 ? `No trace matches the filters.${hidden}` : '');
 }
 
 async function showRecent() {
@@ -219,6 +225,6 @@ document.addEventListener('click', (e) => {
 window.addEventListener('popstate', () => void route());
 waterfall = new Waterfall($('waterfall'), $('waterfall-inner'), $('time-axis'), { onSelect: onSelectSpan });
 setupSearch();
-setupTraceList();
+setupTraceList(listStatus);
 setupSplitter($('details-splitter'), document.querySelector('.trace-layout'));
 void route();

@@ -34,7 +34,7 @@ export function parseDuration(text) {
   return Number(m[1]) * unit;
 }
 
-const state = { traces: [], sort: 'start', dir: -1 };
+const state = { traces: [], sort: 'start', dir: -1, onRendered: () => undefined };
 
 function options(select, values) {
   const keep = select.value;
@@ -69,7 +69,9 @@ function render() {
     th.setAttribute('aria-sort', name === state.sort ? (state.dir > 0 ? 'ascending' : 'descending') : 'none');
   }
   $('trace-list').tBodies[0].replaceChildren(...rows);
-  return rows.length;
+  const result = { total: state.traces.length, shown: rows.length, hiddenActivity: showActivity ? 0 : activity };
+  state.onRendered(result);
+  return result;
 }
 
 function row(s) {
@@ -89,7 +91,7 @@ function row(s) {
   );
 }
 
-/** Shows `traces` under the current sort and filters; resolves to the number of rows shown. */
+/** Shows `traces` under the current sort and filters: how many rows, how many activity windows hidden. */
 export function setTraces(traces) {
   state.traces = traces;
   const ops = [...new Set(traces.filter((s) => !isActivity(s)).map((s) => s.root.name))].sort();
@@ -98,8 +100,9 @@ export function setTraces(traces) {
   return render();
 }
 
-/** Wires the headers and filters (once, at start). */
-export function setupTraceList() {
+/** Wires the headers and filters (once, at start); `onRendered` hears what each render shows. */
+export function setupTraceList(onRendered) {
+  state.onRendered = onRendered;
   for (const b of document.querySelectorAll('#trace-list th button')) {
     b.addEventListener('click', () => {
       const name = b.dataset.sort;
