@@ -143,13 +143,17 @@ describe('chart ↔ kubestitch run contract', () => {
       expect(get(cm, 'configMap', 'name')).toBe(findManifest(r.manifests, 'ConfigMap').metadata.name);
     });
 
-    it('declares exactly the container ports the config listens on, on all interfaces', () => {
+    it('declares exactly the container ports the config listens on: OTLP on the pod IP, the rest on all interfaces', () => {
       const expected = Object.fromEntries(Object.entries(listeners(r.settings)).map(([n, a]) => [n, a.port]));
       const declared = Object.fromEntries(arr(r.container['ports']).map((p) => [p['name'], p['containerPort']]));
       expect(declared).toEqual(expected);
       for (const [name, a] of Object.entries(listeners(r.settings))) {
-        expect({ name, host: a.host ?? 'all' }).toEqual({ name, host: 'all' });
+        // The OTLP receivers take spans from whoever reaches them (#17): the pod IP only.
+        const want = name.startsWith('otlp-') ? process.env['POD_IP'] : 'all';
+        expect({ name, host: a.host ?? 'all' }).toEqual({ name, host: want });
       }
+      const env = arr(r.container['env']).find((e) => e['name'] === 'POD_IP');
+      if (r.settings.otlpGrpcAddr !== undefined) expect(get(env, 'valueFrom', 'fieldRef', 'fieldPath')).toBe('status.podIP'); // prettier-ignore
     });
 
     it('routes every Service port to a declared container port', () => {
@@ -243,6 +247,8 @@ describe('chart ↔ kubestitch run contract', () => {
     const everything = render([
       ...valuesArgs('ci/ha-values.yaml'),
       ...['--set', 'auditWebhook.clientCASecret=apiserver-ca'],
+      ...['--set', 'otlp.token.existingSecret=otlp-token', '--set', 'otlp.tls.existingSecret=otlp-tls'],
+      ...['--set', 'otlp.tls.clientCASecret=otlp-ca'],
       ...['--set-json', `watchScope=${WATCH_SCOPE}`],
     ]);
     const fromValues = Object.keys(parseYaml(everything.configText) as Json);

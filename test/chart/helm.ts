@@ -38,6 +38,13 @@ export interface Manifest {
 }
 
 /** `helm template` with extra args; throws with helm's message when rendering fails. */
+/**
+ * The env var the chart's pods get from status.podIP and bind the OTLP receivers to (`$(POD_IP)`
+ * in the rendered config): set here so chart configs resolve as they would in a pod.
+ */
+export const TEST_POD_IP = '10.244.0.7';
+process.env['POD_IP'] ??= TEST_POD_IP;
+
 export function renderChart(extraArgs: readonly string[] = [], release = 'ks'): Manifest[] {
   const r = helm(['template', release, '.', '--namespace', 'kubestitch', ...extraArgs]);
   if (r.status !== 0) throw new Error(`helm template ${extraArgs.join(' ')} failed:\n${r.stderr}`);

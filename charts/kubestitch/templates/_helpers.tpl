@@ -135,8 +135,17 @@ as a JSON object {"group":..., "resource":...}. Secrets are refused: kubestitch 
 {{- if include "kubestitch.tokenSecretName" . }}{{ $_ := set $c "audit-webhook-token-file" "/etc/kubestitch/token/token" }}{{ end }}
 {{- end }}
 {{- if $v.otlp.enabled }}
-{{- $_ := set $c "otlp-grpc-addr" (printf ":%d" (int $v.otlp.grpcPort)) }}
-{{- $_ := set $c "otlp-http-addr" (printf ":%d" (int $v.otlp.httpPort)) }}
+{{- /* The pod IP, expanded by kubestitch from the POD_IP env var: not every pod interface. */}}
+{{- $_ := set $c "otlp-grpc-addr" (printf "[$(POD_IP)]:%d" (int $v.otlp.grpcPort)) }}
+{{- $_ := set $c "otlp-http-addr" (printf "[$(POD_IP)]:%d" (int $v.otlp.httpPort)) }}
+{{- if $v.otlp.token.existingSecret }}{{ $_ := set $c "otlp-token-file" "/etc/kubestitch/otlp-token/token" }}{{ end }}
+{{- if $v.otlp.tls.existingSecret }}
+{{- $_ := set $c "otlp-tls-cert" "/etc/kubestitch/otlp-tls/tls.crt" }}
+{{- $_ := set $c "otlp-tls-key" "/etc/kubestitch/otlp-tls/tls.key" }}
+{{- if $v.otlp.tls.clientCASecret }}{{ $_ := set $c "otlp-client-ca" "/etc/kubestitch/otlp-client-ca/ca.crt" }}{{ end }}
+{{- else if $v.otlp.tls.clientCASecret }}
+{{- fail "otlp.tls.clientCASecret needs otlp.tls.existingSecret: client certificates need TLS" }}
+{{- end }}
 {{- if $v.otlp.forwardEndpoint }}{{ $_ := set $c "otlp-forward-endpoint" $v.otlp.forwardEndpoint }}{{ end }}
 {{- end }}
 {{- if $v.export.otlpEndpoint }}{{ $_ := set $c "otlp-endpoint" $v.export.otlpEndpoint }}{{ end }}

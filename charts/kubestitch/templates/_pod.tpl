@@ -49,6 +49,11 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: metadata.namespace
+        # Where the OTLP receivers listen (the config's $(POD_IP)).
+        - name: POD_IP
+          valueFrom:
+            fieldRef:
+              fieldPath: status.podIP
       ports:
         - name: admin
           containerPort: {{ $v.admin.port }}
@@ -132,6 +137,23 @@ spec:
           readOnly: true
         {{- end }}
         {{- end }}
+        {{- if $v.otlp.enabled }}
+        {{- if $v.otlp.token.existingSecret }}
+        - name: otlp-token
+          mountPath: /etc/kubestitch/otlp-token
+          readOnly: true
+        {{- end }}
+        {{- if $v.otlp.tls.existingSecret }}
+        - name: otlp-tls
+          mountPath: /etc/kubestitch/otlp-tls
+          readOnly: true
+        {{- end }}
+        {{- if $v.otlp.tls.clientCASecret }}
+        - name: otlp-client-ca
+          mountPath: /etc/kubestitch/otlp-client-ca
+          readOnly: true
+        {{- end }}
+        {{- end }}
   volumes:
     - name: config
       configMap:
@@ -170,6 +192,34 @@ spec:
     {{- end }}
     {{- with $v.auditWebhook.clientCASecret }}
     - name: client-ca
+      secret:
+        secretName: {{ . }}
+        items:
+          - key: ca.crt
+            path: ca.crt
+    {{- end }}
+    {{- end }}
+    {{- if $v.otlp.enabled }}
+    {{- with $v.otlp.token.existingSecret }}
+    - name: otlp-token
+      secret:
+        secretName: {{ . }}
+        items:
+          - key: token
+            path: token
+    {{- end }}
+    {{- with $v.otlp.tls.existingSecret }}
+    - name: otlp-tls
+      secret:
+        secretName: {{ . }}
+        items:
+          - key: tls.crt
+            path: tls.crt
+          - key: tls.key
+            path: tls.key
+    {{- end }}
+    {{- with $v.otlp.tls.clientCASecret }}
+    - name: otlp-client-ca
       secret:
         secretName: {{ . }}
         items:
