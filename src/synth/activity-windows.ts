@@ -25,6 +25,12 @@ export class ActivityWindows {
   // Windows open in time order and all have the same length, so a FIFO is ordered by end.
   readonly #fifo: { key: string; endMs: number; span: PendingSpan }[] = [];
   #fifoHead = 0;
+  /**
+   * Windows closed during the last window length: the span while late evidence can still join
+   * it, null once it was exported (its key must not be opened again). Map order = closing order.
+   */
+  readonly #closed = new Map<string, { span: PendingSpan | null; forgetMs: number }>();
+  #nowMs = -Infinity;
 
   constructor(tree: SpanTree, windowMs: number) {
     this.#tree = tree;
@@ -38,9 +44,21 @@ export class ActivityWindows {
   /** The window span of `subject` at `atMs`, opened on first use with `actor` as its resource. */
   windowFor(subject: WindowSubject, atMs: number, actor: Attributes): PendingSpan {
     const index = Math.floor(atMs / this.#windowMs);
-    const key = `${subject.id}/activity/${index}`;
-    const existing = this.#open.get(key);
-    if (existing !== undefined) return existing;
+    let key = `${subject.id}/activity/${index}`;
+    let endMs = (index + 1) * this.#windowMs;
+    const open = this.#open.get(key);
+    if (open !== undefined) return open;
+    const closed = this.#closed.get(key);
+    if (closed?.span != null && closed.span.state !== 'emitted') return closed.span;
+    if (closed !== undefined) {
+      // The window was closed and exported; reopening it would export its span id twice (#17).
+      // Late evidence goes to a window of its own that ends with the current one.
+      const nowIndex = Math.floor(this.#nowMs / this.#windowMs);
+      key = `${key}/late/${nowIndex}`;
+      endMs = (nowIndex + 1) * this.#windowMs;
+      const late = this.#open.get(key);
+      if (late !== undefined) return late;
+    }
     const span = this.#tree.open({
       key,
       name: `${subject.kind} activity`,
@@ -53,8 +71,16 @@ export class ActivityWindows {
       },
     });
     this.#open.set(key, span);
-    this.#fifo.push({ key, endMs: (index + 1) * this.#windowMs, span });
+    this.#insertByEnd({ key, endMs, span });
     return span;
+  }
+
+  // Windows open in time order, so pushing keeps the FIFO ordered by end — except a late window,
+  // which ends with the current period and may precede windows opened for earlier evidence.
+  #insertByEnd(entry: { key: string; endMs: number; span: PendingSpan }): void {
+    let i = this.#fifo.length;
+    while (i > this.#fifoHead && (this.#fifo[i - 1]?.endMs ?? -Infinity) > entry.endMs) i--;
+    this.#fifo.splice(i, 0, entry);
   }
 
   /** Ids of the window span for `subject` at `atMs`, without opening it (for span links). */
@@ -72,6 +98,7 @@ export class ActivityWindows {
 
   /** Closes every window whose end is at or before `nowMs`. */
   advance(nowMs: number): void {
+    if (nowMs > this.#nowMs) this.#nowMs = nowMs;
     while (this.#fifoHead < this.#fifo.length) {
       const head = this.#fifo[this.#fifoHead];
       if (head === undefined || head.endMs > nowMs) break;
@@ -93,10 +120,18 @@ export class ActivityWindows {
   #closeEntry(entry: { key: string; endMs: number; span: PendingSpan }): void {
     this.#fifoHead++;
     this.#open.delete(entry.key);
+    this.#closed.set(entry.key, { span: entry.span, forgetMs: this.#nowMs + this.#windowMs });
     this.#tree.close(entry.span, entry.endMs, { outcome: 'ok' });
   }
 
   #compact(): void {
+    // Exported windows keep only their key, for one window length (Map order is closing order,
+    // and exports follow it): evidence later than that may reuse an id, but no longer lingers.
+    for (const [key, entry] of this.#closed) {
+      if (entry.forgetMs <= this.#nowMs) this.#closed.delete(key);
+      else if (entry.span?.state === 'emitted') entry.span = null;
+      else if (entry.span !== null) break;
+    }
     if (this.#fifoHead > 1024 && this.#fifoHead * 2 > this.#fifo.length) {
       this.#fifo.splice(0, this.#fifoHead);
       this.#fifoHead = 0;
