@@ -33,7 +33,21 @@ export function auditActor(entry: AuditEntry): Attributes {
   if (user === 'system:kube-controller-manager') {
     return controllerActor(userAgentSuffixController(entry.userAgent) ?? 'kube-controller-manager');
   }
-  return { [ATTR.serviceName]: clientName(entry.userAgent) };
+  const agent = clientName(entry.userAgent);
+  return { [ATTR.serviceName]: agent !== UNKNOWN_CLIENT ? agent : (identityName(user) ?? UNKNOWN_CLIENT) };
+}
+
+/**
+ * Who sent a request without a user agent (Metadata-level logs, some managed providers), by
+ * identity: `system:apiserver` is kube-apiserver, a service account is the operator or controller
+ * running as it (its name), `system:kube-proxy` is kube-proxy, a user is their user name.
+ */
+export function identityName(user: string): string | undefined {
+  if (user === '' || user === 'system:anonymous') return undefined;
+  if (user === 'system:apiserver') return 'kube-apiserver';
+  if (user.startsWith('system:serviceaccount:')) return user.slice(user.lastIndexOf(':') + 1) || undefined;
+  if (user.startsWith('system:') && !user.slice('system:'.length).includes(':')) return user.slice('system:'.length);
+  return user;
 }
 
 /** `kube-controller-manager/v1.31.2 (linux/amd64) kubernetes/5864a46/system:serviceaccount:kube-system:replicaset-controller` → replicaset-controller. */
@@ -47,5 +61,7 @@ function userAgentSuffixController(userAgent: string): string | undefined {
 /** `kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46` → kubectl; an empty agent → unknown-client. */
 export function clientName(userAgent: string): string {
   const first = userAgent.split(/[/ ]/, 1)[0] ?? '';
-  return first === '' ? 'unknown-client' : first.toLowerCase();
+  return first === '' ? UNKNOWN_CLIENT : first.toLowerCase();
 }
+
+const UNKNOWN_CLIENT = 'unknown-client';
