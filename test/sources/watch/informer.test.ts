@@ -496,6 +496,26 @@ describe('Informer against a misbehaving server', () => {
   });
 });
 
+describe('Informer against a hostile server (#17 items 1 and 4)', () => {
+  it('refuses a 5,000-deep object and one stamped 1900 at the boundary, counted, and goes on', async () => {
+    const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+    const raw = await rawServer((_req, res, n) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (n > 1) return;
+      res.write(`{"type":"ADDED","object":${rawObject(21).replace('"metadata"', `"spec":${deep},"metadata"`)}}\n`);
+      const old = rawObject(22).replace('"metadata":{', '"metadata":{"creationTimestamp":"1900-01-01T00:00:00Z",');
+      res.write(`{"type":"ADDED","object":${old}}\n`);
+      res.write(`{"type":"MODIFIED","object":${rawObject(23)}}\n`);
+    });
+    const holder = new Holder('raw');
+    const inf = informer(holder, { http: raw.http });
+    inf.start();
+    await until(() => holder.events.length === 1, 'the good event');
+    expect(holder.lines()).toEqual(['MODIFIED r23@23']);
+    expect(inf.status()).toMatchObject({ badLines: 2, restarts: 0, resourceVersion: '23' });
+  });
+});
+
 describe('Informer against a server that ends watches at once', () => {
   it('backs off instead of re-watching in a tight loop', async () => {
     // A proxy or an overloaded apiserver answering 200 and closing at once, again and again.
