@@ -144,6 +144,11 @@ describe('viewer: why was it slow', () => {
         .locator('.swatch')
         .getAttribute('style');
     const first = await kubeletColour();
+    // The actors of a rollout never share a colour.
+    const swatches = await page
+      .locator('#service-legend li .swatch')
+      .evaluateAll((els) => els.map((el) => (el as unknown as { style: { background: string } }).style.background));
+    expect(new Set(swatches).size).toBe(swatches.length);
     await page.goto(`${server.url}/trace/${'c'.repeat(32)}`);
     await page.locator('#trace-title', { hasText: 'pod startup' }).waitFor();
     // kubelet is the only service here, the third of several in the rollout: same colour anyway.

@@ -60,9 +60,21 @@ function hash(text) {
   return x;
 }
 
-/** The colour of a service: a hash of its name, so kubelet has the same colour in every trace. */
+// The actors of almost every trace get colours of their own, so no two of them ever share one;
+// any other service takes a colour from a hash of its name.
+const KNOWN = {
+  'kube-controller-manager': PALETTE[0],
+  kubelet: PALETTE[1],
+  'kube-scheduler': PALETTE[2],
+  'kube-apiserver': PALETTE[3],
+  kubectl: PALETTE[4],
+  etcd: PALETTE[5],
+  containerd: PALETTE[6],
+};
+
+/** The colour of a service, the same in every trace (not by order of appearance). */
 export function serviceColor(service) {
-  return PALETTE[hash(service) % PALETTE.length];
+  return Object.hasOwn(KNOWN, service) ? KNOWN[service] : PALETTE[hash(service) % PALETTE.length];
 }
 
 /** Colour per service of a trace (sorted by name for the legend). */
