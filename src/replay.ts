@@ -16,6 +16,8 @@ export interface ReplayOptions {
   readonly holdMs?: number;
   /** Called after each record is processed (count, total): progress for long replays. */
   readonly onRecord?: (done: number, total: number) => void;
+  /** Called while the recording's files are parsed (characters, total bytes). */
+  readonly onBytes?: (done: number, total: number) => void;
 }
 
 export interface ReplaySummary {
@@ -58,7 +60,7 @@ export function synthesizeRecords(records: readonly IngestRecord[], options: Rep
  * sink failures are collected per write and replay goes on.
  */
 export async function replayDirectory(dir: string, sink: SpanSink, options: ReplayOptions): Promise<ReplaySummary> {
-  const recording = await readRecording(dir);
+  const recording = await readRecording(dir, options.onBytes !== undefined ? { onBytes: options.onBytes } : {});
   const out = new SpanBatcher(sink);
   const traces = new Set<string>();
   const emit = (spans: readonly SpanData[]): Promise<void> | undefined => {

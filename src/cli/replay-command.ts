@@ -76,7 +76,7 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
   try {
     const summary = await replayDirectory(options.dir, sink, {
       cluster: options.cluster,
-      ...(progress !== undefined ? { onRecord: progress.onRecord } : {}),
+      ...(progress !== undefined ? { onRecord: progress.onRecord, onBytes: progress.onBytes } : {}),
       ...(options.stitchMode !== undefined ? { stitchMode: options.stitchMode } : {}),
       ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
     });

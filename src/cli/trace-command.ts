@@ -74,7 +74,7 @@ async function replayIntoMemory(
   try {
     const summary = await replayDirectory(dir, new TraceStoreSink(store), {
       cluster,
-      ...(progress !== undefined ? { onRecord: progress.onRecord } : {}),
+      ...(progress !== undefined ? { onRecord: progress.onRecord, onBytes: progress.onBytes } : {}),
     });
     progress?.done();
     if (summary.recording.problems.length > 0) {

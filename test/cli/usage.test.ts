@@ -196,6 +196,7 @@ describe('replay progress', () => {
     expect(code).toBe(0);
     // eslint-disable-next-line no-control-regex
     expect(err).toMatch(/\rkubestitch: replaying 100% of 139 records, [\d,]+ records\/s\u001b\[K/);
+    expect(err).toMatch(/\rkubestitch: reading 100% of 0\.\d MB/);
     expect(err).toContain('\r\u001b[K');
     // The summary lines come after the cleared line, on a line of their own.
     expect(err.slice(err.lastIndexOf('\r\u001b[K'))).toContain('kubestitch replay: 139 records from');

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { arr, isObject, parseTimeMs, str } from '../../model/kube-json.js';
 import type { JsonObject } from '../../model/kube-json.js';
@@ -8,6 +8,7 @@ import { auditRecordOf } from '../audit/parse-audit.js';
 import { normalizeEvent } from '../event-normalize.js';
 import { INPUT_LIMITS, checkShape, checkTimes } from '../input-boundary.js';
 import { splitJsonValues } from '../json-values.js';
+import type { JsonValueResult } from '../json-values.js';
 import { redactObject } from '../redact.js';
 import { estimateWriteTimeMs, numericResourceVersion } from './object-time.js';
 import { compareRecords, type RankedRecord } from './record-order.js';
@@ -45,7 +46,12 @@ const LATER_FILES: Readonly<Record<string, string>> = {};
  * lines are collected as problems and skipped. Throws RecordingError when the directory cannot be
  * read or contains none of the known files; never throws for bad content.
  */
-export async function readRecording(dir: string): Promise<RecordingContents> {
+export interface ReadRecordingOptions {
+  /** Progress while parsing: characters parsed so far and the files' total size (the CLI's line). */
+  readonly onBytes?: (done: number, total: number) => void;
+}
+
+export async function readRecording(dir: string, options: ReadRecordingOptions = {}): Promise<RecordingContents> {
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -64,6 +70,7 @@ export async function readRecording(dir: string): Promise<RecordingContents> {
   }
   const problems: RecordingProblem[] = [];
   const ranked: RankedRecord[] = [];
+  const progress = options.onBytes && (await byteCounter(dir, usable, options.onBytes));
   for (const file of usable) {
     let text: string;
     try {
@@ -71,13 +78,39 @@ export async function readRecording(dir: string): Promise<RecordingContents> {
     } catch (err: unknown) {
       throw new RecordingError(`cannot read ${join(dir, file)}: ${errMessage(err)}`);
     }
-    if (file === 'audit.log') parseAuditFile(file, text, ranked, problems);
-    else parseFile(file, text, ranked, problems);
+    if (file === 'audit.log') parseAuditFile(file, text, ranked, problems, progress);
+    else parseFile(file, text, ranked, problems, progress);
   }
   assignEstimatedTimes(ranked);
   ranked.sort(compareRecords);
   const filesRead = entries.includes(SPANS_FILE) ? [...usable, SPANS_FILE] : [...usable];
   return { records: ranked.map((r) => r.record), problems, skippedFiles, filesRead, spanLines };
+}
+
+type Counter = ((chars: number) => void) | undefined;
+
+// Sizes from stat up front (the parse reports as it goes); characters stand in for bytes.
+async function byteCounter(
+  dir: string,
+  files: readonly string[],
+  report: (d: number, t: number) => void,
+): Promise<Counter> {
+  let total = 0;
+  for (const f of files)
+    total += await stat(join(dir, f)).then(
+      (st) => st.size,
+      () => 0,
+    );
+  let done = 0;
+  return (chars) => report(Math.min((done += chars), total), total);
+}
+
+/** The file's JSON values, each counted (with its newline) as parsed. */
+function* counted(text: string, count: Counter): Generator<JsonValueResult> {
+  for (const v of splitJsonValues(text)) {
+    if (count !== undefined && v.ok) count(v.raw.length + 1);
+    yield v;
+  }
 }
 
 async function readLines(path: string): Promise<string[]> {
@@ -88,8 +121,14 @@ async function readLines(path: string): Promise<string[]> {
   }
 }
 
-function parseFile(file: string, text: string, out: RankedRecord[], problems: RecordingProblem[]): void {
-  for (const v of splitJsonValues(text)) {
+function parseFile(
+  file: string,
+  text: string,
+  out: RankedRecord[],
+  problems: RecordingProblem[],
+  count: Counter,
+): void {
+  for (const v of counted(text, count)) {
     if (!v.ok) {
       problems.push({ file, line: v.line, reason: v.reason });
       continue;
@@ -101,8 +140,14 @@ function parseFile(file: string, text: string, out: RankedRecord[], problems: Re
   }
 }
 
-function parseAuditFile(file: string, text: string, out: RankedRecord[], problems: RecordingProblem[]): void {
-  for (const v of splitJsonValues(text)) {
+function parseAuditFile(
+  file: string,
+  text: string,
+  out: RankedRecord[],
+  problems: RecordingProblem[],
+  count: Counter,
+): void {
+  for (const v of counted(text, count)) {
     if (!v.ok) {
       problems.push({ file, line: v.line, reason: v.reason });
       continue;
