@@ -56,7 +56,9 @@ export class JobTracker {
 
   /** Ends every running Job as unfinished (end of a replay). */
   flush(atMs: number): void {
-    for (const uid of [...this.#open.keys()]) this.#end(uid, atMs, OUTCOME.unfinished, undefined);
+    for (const [uid, span] of [...this.#open]) {
+      this.#end(uid, this.#ctx.tree.lastEvidenceMs(span, atMs), OUTCOME.unfinished, undefined);
+    }
   }
 }
 

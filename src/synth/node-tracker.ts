@@ -86,7 +86,7 @@ export class NodeTracker {
   flush(atMs: number): void {
     for (const [key, span] of [...this.#open]) {
       this.#open.delete(key);
-      this.#ctx.tree.close(span, atMs, { outcome: OUTCOME.unfinished });
+      this.#ctx.tree.close(span, this.#ctx.tree.lastEvidenceMs(span, atMs), { outcome: OUTCOME.unfinished });
     }
   }
 }

@@ -246,13 +246,31 @@ export class PodTracker {
 
   /** Ends open startups and terminations as unfinished (end of a replay). */
   flush(atMs: number): void {
-    for (const uid of [...this.#startups.keys()].sort()) this.#endStartup(uid, atMs, OUTCOME.unfinished, undefined);
-    for (const uid of [...this.#runs.keys()].sort()) this.#endRun(uid, atMs, OUTCOME.unfinished, undefined);
+    const tree = this.#ctx.tree;
+    for (const [uid, s] of [...this.#startups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      this.#endStartup(
+        uid,
+        startupEvidenceMs(tree.lastEvidenceMs(s.span, atMs), s, atMs),
+        OUTCOME.unfinished,
+        undefined,
+      );
+    }
+    for (const [uid, span] of [...this.#runs].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      this.#endRun(uid, tree.lastEvidenceMs(span, atMs), OUTCOME.unfinished, undefined);
+    }
     for (const [uid, span] of [...this.#terminations].sort(([a], [b]) => (a < b ? -1 : 1))) {
       this.#terminations.delete(uid);
-      this.#ctx.tree.close(span, atMs, { outcome: OUTCOME.unfinished });
+      tree.close(span, tree.lastEvidenceMs(span, atMs), { outcome: OUTCOME.unfinished });
     }
   }
+}
+
+// A startup keeps its Events and requests aside until it ends (they become phases then).
+function startupEvidenceMs(spanEvidenceMs: number, s: Startup, capMs: number): number {
+  let last = spanEvidenceMs;
+  for (const e of s.events.values()) last = Math.max(last, e.lastMs);
+  for (const a of s.audits) last = Math.max(last, a.entry.stageMs);
+  return Math.min(last, capMs);
 }
 
 function isStarted(pod: SlimObject): boolean {

@@ -118,6 +118,8 @@ export class ReplicaSetTracker {
 
   /** Ends every open scale as unfinished (end of a replay). */
   flush(atMs: number): void {
-    for (const uid of [...this.#ops.keys()]) this.#end(uid, atMs, OUTCOME.unfinished);
+    for (const [uid, op] of [...this.#ops]) {
+      this.#end(uid, this.#ctx.tree.lastEvidenceMs(op.span, atMs), OUTCOME.unfinished);
+    }
   }
 }

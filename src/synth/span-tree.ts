@@ -299,6 +299,19 @@ export class SpanTree {
     for (const span of held) this.#maybeEmit(span);
   }
 
+  /**
+   * The latest evidence `span` holds — its start, settle time, span events, Kubernetes Events and
+   * children — capped at `capMs`: where an operation still open at the end of input ends
+   * (`unfinished`), instead of being stretched to the end of the replay.
+   */
+  lastEvidenceMs(span: PendingSpan, capMs: number): number {
+    let last = Math.max(span.startMs, span.settledAtMs ?? -Infinity, span.childMaxEndMs);
+    for (const e of span.events) last = Math.max(last, e.timeMs);
+    for (const e of span.kubeEvents.values()) last = Math.max(last, e.lastMs);
+    for (const c of span.openChildren) last = Math.max(last, c.endMs ?? this.lastEvidenceMs(c, capMs));
+    return Math.max(span.startMs, Math.min(last, capMs));
+  }
+
   /** Takes the spans emitted since the last call, in emission order. */
   takeBatch(): SpanData[] {
     const out = this.#batch;

@@ -120,6 +120,9 @@ export class WorkloadTracker {
 
   /** Ends every open operation as unfinished (end of a replay). */
   flush(atMs: number): void {
-    for (const st of this.#state.values()) this.#end(st, atMs, OUTCOME.unfinished, undefined);
+    for (const st of this.#state.values()) {
+      const at = st.op === undefined ? atMs : this.#ctx.tree.lastEvidenceMs(st.op, atMs);
+      this.#end(st, at, OUTCOME.unfinished, undefined);
+    }
   }
 }
