@@ -144,6 +144,29 @@ describe('kubestitch trace', () => {
     expect(r.out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
   });
 
+  it('asks for -n when the name is in several namespaces', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ks-trace-'));
+    const pod = (ns: string, uid: string): string =>
+      JSON.stringify({
+        type: 'ADDED',
+        ts: '2026-03-01T10:00:00.100Z',
+        object: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'db-0', namespace: ns, uid, resourceVersion: '5' },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+          status: { phase: 'Pending' },
+        },
+      });
+    await writeFile(join(dir, 'watch.jsonl'), `${pod('blue', 'u1')}\n${pod('green', 'u2')}\n`);
+    const both = await run(['trace', 'pod/db-0', '--from', dir]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('kubestitch trace: Pod db-0 is in several namespaces (blue, green): give -n NAMESPACE');
+    const one = await run(['trace', 'pods', 'db-0', '-n', 'green', '--from', dir]);
+    expect(one.code).toBe(0);
+    expect(one.out.split('\n')[0]).toBe('Pod green/db-0: 1 trace');
+  });
+
   it('formats durations with their sign in front', () => {
     expect(formatDuration(-12.49)).toBe('-12.490ms');
     expect(formatDuration(0.85)).toBe('850µs');
