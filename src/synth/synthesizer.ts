@@ -3,7 +3,7 @@ import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OUTCOME } from '../model/attributes.js';
 import { kindInfo, kindOfResource } from '../model/object-ref.js';
 import type { JsonObject } from '../model/kube-json.js';
-import { arr, num, str } from '../model/kube-json.js';
+import { arr, num, parseTimeMs, str } from '../model/kube-json.js';
 import type { AuditEntry, EventRecord, IngestRecord, ObjectRecord, WatchType } from '../model/records.js';
 import type { AttrValue, SpanData, SpanEventData, SpanLinkData } from '../model/span.js';
 import { ObjectVersions } from './object-versions.js';
@@ -266,7 +266,15 @@ export class Synthesizer {
       // marked it. Grace 0, or a second delete of an already marked object, without finalizers,
       // removes it (the kubelet's final delete of a pod).
       const uid = str(body, 'metadata', 'uid');
-      const alreadyMarked = uid !== undefined && this.#ctx.graph.get(uid)?.deletionMs !== undefined;
+      const known = uid !== undefined ? this.#ctx.graph.get(uid) : undefined;
+      // Marked by another request than this one: a late audit batch may bring the marking delete
+      // itself after the watch showed its mark (same deletionTimestamp and grace).
+      const alreadyMarked =
+        known?.deletionMs !== undefined &&
+        !(
+          known.deletionMs === parseTimeMs(str(body, 'metadata', 'deletionTimestamp')) &&
+          known.deletionGraceS === num(body, 'metadata', 'deletionGracePeriodSeconds')
+        );
       const marked =
         str(body, 'metadata', 'deletionTimestamp') !== undefined &&
         (arr(body, 'metadata', 'finalizers').length > 0 ||
