@@ -188,6 +188,28 @@ describe('viewer: why was it slow', () => {
     await page.close();
   });
 
+  it('shows field diffs across the full width of the details pane, wrapped', async () => {
+    const root = rolloutRoot(spans);
+    const pod = spans.find((s) => s.traceId === root.traceId && s.name === 'pod startup');
+    const page = await openPage(`/trace/${root.traceId}?span=${pod?.spanId ?? ''}`);
+    const details = page.locator('#span-details');
+    const diff = details.locator('.diff').first();
+    await diff.waitFor();
+    const pane = await details.boundingBox();
+    const box = await diff.boundingBox();
+    // The diff spans the pane (less its padding and the event's border), not a table column.
+    expect(box?.width ?? 0).toBeGreaterThan((pane?.width ?? Infinity) * 0.85);
+    expect(
+      await diff.evaluate(
+        (el) =>
+          (el as unknown as { scrollWidth: number; clientWidth: number }).scrollWidth -
+          (el as unknown as { clientWidth: number }).clientWidth,
+      ),
+    ).toBeLessThanOrEqual(1);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it('hides activity windows by default, sorts by duration and filters by operation, outcome, duration', async () => {
     const page = await openPage('/');
     await page.locator('#trace-list tbody tr').first().waitFor();
