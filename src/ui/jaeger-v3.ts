@@ -84,36 +84,51 @@ function boolParam(name: string, text: string): void {
   }
 }
 
-/** The store query behind `/api/v3/traces` and `/api/v3/trace-summaries`. Throws BadParamError. */
-export function parseV3Query(params: URLSearchParams): Parameters<TraceStore['findTraces']>[0] {
-  const service = q(params, 'service_name');
-  const operation = q(params, 'operation_name') || q(params, 'span_name');
+type TraceQuery = Parameters<TraceStore['findTraces']>[0];
+
+/** The entries of `o` that are set, as optional properties (exactOptionalPropertyTypes). */
+function definedOnly<T extends Record<string, unknown>>(o: T): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<{
+    [K in keyof T]: Exclude<T[K], undefined>;
+  }>;
+}
+
+/** The time window and duration bounds of a search, checked against each other. */
+function v3Bounds(params: URLSearchParams): Pick<TraceQuery, 'startUs' | 'endUs' | 'minDurationUs' | 'maxDurationUs'> {
   const startUs = optionalUs('query.start_time_min', q(params, 'start_time_min'), parseRfc3339Us);
   const endUs = optionalUs('query.start_time_max', q(params, 'start_time_max'), parseRfc3339Us);
   const minDurationUs = optionalUs('query.duration_min', q(params, 'duration_min'), parseDurationUs);
   const maxDurationUs = optionalUs('query.duration_max', q(params, 'duration_max'), parseDurationUs);
-  const limitText = q(params, 'num_traces') || q(params, 'search_depth');
-  const limit = limitText === '' ? DEFAULT_LIMIT : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new BadParamError(`malformed parameter query.num_traces: ${JSON.stringify(limitText)} is not an integer`);
-  }
-  boolParam('query.raw_traces', q(params, 'raw_traces'));
   if (startUs !== undefined && endUs !== undefined && startUs > endUs) {
     throw new BadParamError('query.start_time_min is after query.start_time_max');
   }
   if (minDurationUs !== undefined && maxDurationUs !== undefined && minDurationUs > maxDurationUs) {
     throw new BadParamError('query.duration_min is larger than query.duration_max');
   }
+  return definedOnly({ startUs, endUs, minDurationUs, maxDurationUs });
+}
+
+function v3Limit(params: URLSearchParams): number {
+  const text = q(params, 'num_traces') || q(params, 'search_depth');
+  const limit = text === '' ? DEFAULT_LIMIT : Number(text);
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new BadParamError(`malformed parameter query.num_traces: ${JSON.stringify(text)} is not an integer`);
+  }
+  return Math.min(limit === 0 ? DEFAULT_LIMIT : limit, MAX_TRACES);
+}
+
+/** The store query behind `/api/v3/traces` and `/api/v3/trace-summaries`. Throws BadParamError. */
+export function parseV3Query(params: URLSearchParams): TraceQuery {
+  boolParam('query.raw_traces', q(params, 'raw_traces'));
   const tags = parseAttributes(q(params, 'attributes'));
   return {
-    limit: Math.min(limit === 0 ? DEFAULT_LIMIT : limit, MAX_TRACES),
-    ...(service !== '' ? { service } : {}),
-    ...(operation !== '' ? { operation } : {}),
-    ...(Object.keys(tags).length > 0 ? { tags } : {}),
-    ...(startUs !== undefined ? { startUs } : {}),
-    ...(endUs !== undefined ? { endUs } : {}),
-    ...(minDurationUs !== undefined ? { minDurationUs } : {}),
-    ...(maxDurationUs !== undefined ? { maxDurationUs } : {}),
+    limit: v3Limit(params),
+    ...definedOnly({
+      service: q(params, 'service_name') || undefined,
+      operation: q(params, 'operation_name') || q(params, 'span_name') || undefined,
+      tags: Object.keys(tags).length > 0 ? tags : undefined,
+    }),
+    ...v3Bounds(params),
   };
 }
 

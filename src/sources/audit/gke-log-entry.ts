@@ -100,9 +100,9 @@ function stageOf(entry: JsonObject): string {
 function annotationsOf(entry: JsonObject): JsonObject | undefined {
   const labels = obj(entry, 'labels');
   if (labels === undefined) return undefined;
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(labels)) if (typeof v === 'string' && k.includes('/')) out[k] = v;
-  return Object.keys(out).length > 0 ? out : undefined;
+  // Cloud Logging keeps the audit annotations (authorization.k8s.io/decision, …) as labels.
+  const kept = Object.entries(labels).filter(([k, v]) => typeof v === 'string' && k.includes('/'));
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
 /** objectRef as the apiserver writes it: empty fields (core apiGroup, no name yet) left out. */
@@ -118,12 +118,17 @@ function objectRef(path: ObjectPath): JsonObject {
   return Object.fromEntries(ordered.filter(([, v]) => v !== ''));
 }
 
-/** The Event, or why the entry is not a usable Kubernetes audit record. Never throws. */
-export function fromGkeLogEntry(entry: JsonObject): JsonObject | string {
-  const payload = obj(entry, 'protoPayload');
-  if (payload === undefined || str(payload, '@type') !== AUDIT_LOG_TYPE) {
-    return 'Cloud Logging entry without an AuditLog protoPayload (not a Kubernetes audit record)';
-  }
+/** What every converted Event needs from the entry, or why it is missing. */
+interface EntryBasics {
+  readonly verb: string;
+  readonly auditId: string;
+  readonly time: string;
+  readonly resourceName: string;
+  /** Undefined for a non-resource request (`resourceName` is then the URL path). */
+  readonly path: ObjectPath | undefined;
+}
+
+function entryBasics(entry: JsonObject, payload: JsonObject): EntryBasics | string {
   const method = str(payload, 'methodName') ?? '';
   const verb = method.split('.').pop()?.toLowerCase() ?? '';
   if (!method.startsWith('io.k8s.') || verb === '') {
@@ -134,14 +139,33 @@ export function fromGkeLogEntry(entry: JsonObject): JsonObject | string {
   const time = str(entry, 'timestamp') ?? str(entry, 'receiveTimestamp');
   if (time === undefined) return 'Cloud Logging audit entry has no timestamp';
   const resourceName = str(payload, 'resourceName') ?? '';
-  const path = resourceName.startsWith('/') ? undefined : parseResourceName(resourceName);
-  if (path === undefined && !resourceName.startsWith('/')) {
+  if (resourceName.startsWith('/')) return { verb, auditId, time, resourceName, path: undefined };
+  const path = parseResourceName(resourceName);
+  if (path === undefined) {
     return `Cloud Logging audit entry has an unreadable resourceName ${JSON.stringify(resourceName.slice(0, 80))}`;
   }
+  return { verb, auditId, time, resourceName, path };
+}
+
+/** The Event, or why the entry is not a usable Kubernetes audit record. Never throws. */
+export function fromGkeLogEntry(entry: JsonObject): JsonObject | string {
+  const payload = obj(entry, 'protoPayload');
+  if (payload === undefined || str(payload, '@type') !== AUDIT_LOG_TYPE) {
+    return 'Cloud Logging entry without an AuditLog protoPayload (not a Kubernetes audit record)';
+  }
+  const basics = entryBasics(entry, payload);
+  if (typeof basics === 'string') return basics;
+  const { verb, auditId, time, resourceName, path } = basics;
   const request = body(payload['request']);
   const response = body(payload['response']);
   const annotations = annotationsOf(entry);
-  const event: JsonObject = {
+  const optional: [string, JsonObject | undefined][] = [
+    ['objectRef', path === undefined ? undefined : objectRef(path)],
+    ['requestObject', request],
+    ['responseObject', response],
+    ['annotations', annotations],
+  ];
+  return {
     kind: 'Event',
     apiVersion: 'audit.k8s.io/v1',
     level: request !== undefined || response !== undefined ? 'RequestResponse' : 'Metadata',
@@ -155,10 +179,6 @@ export function fromGkeLogEntry(entry: JsonObject): JsonObject | string {
     responseStatus: { metadata: {}, code: httpCode(payload, response, verb) },
     requestReceivedTimestamp: time,
     stageTimestamp: time,
+    ...Object.fromEntries(optional.filter(([, v]) => v !== undefined)),
   };
-  if (path !== undefined) event['objectRef'] = objectRef(path);
-  if (request !== undefined) event['requestObject'] = request;
-  if (response !== undefined) event['responseObject'] = response;
-  if (annotations !== undefined) event['annotations'] = annotations;
-  return event;
 }
