@@ -11,6 +11,7 @@ import type {
   SpanStatus,
 } from '../model/span.js';
 import { kubeEventToSpanEvent } from './kube-event-span-event.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import { PendingSpan } from './pending-span.js';
 
 export interface OpenSpanSpec {
@@ -380,35 +381,6 @@ export class SpanTree {
     this.#batch.push(data);
     this.#emittedCount++;
     this.#onEmitted?.(span, data.endMs);
-  }
-}
-
-/** Spans by deadline; pushes come in deadline order (now + a constant window). */
-class DeadlineQueue {
-  #items: { span: PendingSpan; atMs: number }[] = [];
-  #head = 0;
-
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(span: PendingSpan, atMs: number): void {
-    this.#items.push({ span, atMs });
-  }
-
-  /** The next span whose deadline is before `nowMs` (strictly), or undefined. */
-  popDue(nowMs: number): PendingSpan | undefined {
-    const head = this.#items[this.#head];
-    if (head === undefined || !(head.atMs < nowMs)) return undefined;
-    this.#head++;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items.splice(0, this.#head);
-      this.#head = 0;
-    }
-    return head.span;
   }
 }
 
