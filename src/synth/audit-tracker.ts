@@ -104,7 +104,8 @@ export class AuditTracker {
     // A controller creating what it owns, or the deployment controller resizing a ReplicaSet,
     // acts inside the owner's operation; status writes belong to the object's own operation.
     const specWrite = (entry.objectRef?.subresource ?? '') === '';
-    if (entry.verb === 'create' || (subject.kind === 'ReplicaSet' && specWrite))
+    // (pods/binding is a create too, but of the pod's own startup.)
+    if ((entry.verb === 'create' && specWrite) || (subject.kind === 'ReplicaSet' && specWrite))
       return ownerOp ?? this.#ctx.ops.at(subject.uid, atMs);
     return this.#ctx.ops.at(subject.uid, atMs) ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
   }

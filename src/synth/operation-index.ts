@@ -110,9 +110,12 @@ export class OperationIndex {
    */
   at(uid: string, atMs: number, slackMs = TIMESTAMP_SLACK_MS): PendingSpan | undefined {
     const open = this.current(uid);
-    if (open !== undefined) return open;
-    if (this.#tree.adoptionWindowMs <= 0) return undefined;
+    if (this.#tree.adoptionWindowMs <= 0) return open;
     const slack = Math.min(slackMs, this.#tree.adoptionWindowMs);
+    // Evidence from before the open operation began (it arrived late) belongs to the one it
+    // happened in, if that one is still here: a kubelet status patch of a Job pod's startup
+    // delivered once the pod's run had begun.
+    if (open !== undefined && open.startMs <= atMs + slack) return open;
     const list = this.#byUid.get(uid) ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const s = list[i];
@@ -120,7 +123,7 @@ export class OperationIndex {
       const end = Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
       if (atMs >= s.startMs - slack && atMs <= end + slack) return s;
     }
-    return undefined;
+    return open;
   }
 
   /** Ends, via their trackers, the open operations whose maximum age has passed by `nowMs`. */
