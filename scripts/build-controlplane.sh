@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Builds the e2e control plane — kube-apiserver, kube-controller-manager, kube-scheduler (one pinned
 # Kubernetes release), etcd 3.6 and kwok — from the Go modules under e2e/controlplane/, into a cache
-# outside the repository keyed by those modules' go.mod and go.sum. A key already built is reused, so
-# only the first run on a machine pays for the compile.
+# outside the repository keyed by those modules' go.mod and go.sum and this script (its link flags).
+# A key already built is reused, so only the first run on a machine pays for the compile.
 #
 # Prints the bin directory on its last line. Env: KUBESTITCH_CP_CACHE (default
 # ~/.cache/kubestitch/controlplane).
 set -euo pipefail
+self=$(realpath "$0")
 cd "$(dirname "$0")/.."
 root=$PWD/e2e/controlplane
 
 # The version a module's go.mod requires (single-line or block form).
 modver() { sed -nE "s#^[[:space:]]*(require[[:space:]]+)?$2 (v[^ ]+).*#\\2#p" "$root/$1/go.mod" | head -1; }
 k8s_version=$(modver kubernetes k8s.io/kubernetes)
-key=$(cat "$root"/*/go.mod "$root"/*/go.sum | sha256sum | cut -c1-16)
+key=$(cat "$root"/*/go.mod "$root"/*/go.sum "$self" | sha256sum | cut -c1-16)
 cache=${KUBESTITCH_CP_CACHE:-$HOME/.cache/kubestitch/controlplane}
 bin=$cache/$k8s_version-$key/bin
 
@@ -22,9 +23,9 @@ build() { # module-dir output-name package [ldflags]
   [[ -x $bin/$out ]] && return 0
   local start=$SECONDS
   echo "== building $out ($pkg)" >&2
-  # -trimpath: the binary does not carry this machine's paths; a temp name then rename, so an
+  # A temp name then rename, so an
   # interrupted build never leaves a half-written binary that a later run would take as built.
-  (cd "$root/$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$bin/.$out.tmp" "$pkg")
+  (cd "$root/$dir" && go build -ldflags "-s -w $ldflags" -o "$bin/.$out.tmp" "$pkg")
   mv "$bin/.$out.tmp" "$bin/$out"
   echo "== built $out in $((SECONDS - start)) s" >&2
 }
@@ -32,10 +33,12 @@ build() { # module-dir output-name package [ldflags]
 mkdir -p "$bin"
 minor=${k8s_version#v1.}
 minor=${minor%%.*}
-# Without these the binaries report v0.0.0-master; versions.json and kubectl's skew check need the
-# release the module pins.
-kver="-X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/component-base/version.gitMajor=1"
-kver+=" -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+# Without these the binaries report v0.0.0-master (--version) and v0.0.0 (the user agents that
+# audit records carry); Kubernetes' own build sets both packages so (hack/lib/version.sh).
+kver=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  kver+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+done
 build kubernetes kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$kver"
 build kubernetes kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$kver"
 build kubernetes kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "$kver"
