@@ -97,6 +97,33 @@ const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED'
 // Lines queued behind a journal write before the watch connection is paused.
 const HIGH_WATER = 1_000;
 
+/** Held objects a relist no longer finds: deleted while we were not watching. */
+function missedDeletes(
+  r: WatchedResource,
+  known: ReadonlyMap<string, KnownObject>,
+  seen: ReadonlySet<string>,
+  receivedMs: number,
+): InformerEvent[] {
+  const apiVersion = r.group === '' ? r.version : `${r.group}/${r.version}`;
+  return [...known]
+    .filter(([uid]) => !seen.has(uid))
+    .map(([uid, held]) => ({
+      type: 'DELETED' as const,
+      missedDelete: true,
+      receivedMs,
+      object: {
+        apiVersion,
+        kind: r.kind,
+        metadata: {
+          uid,
+          name: held.name,
+          resourceVersion: held.resourceVersion,
+          ...(held.namespace !== '' ? { namespace: held.namespace } : {}),
+        },
+      },
+    }));
+}
+
 /**
  * List + watch of one resource, supervised (DESIGN §2): resumes from the last delivered
  * resourceVersion, relists on 410 Gone (HTTP or in-stream) and diffs the list against what the
@@ -250,51 +277,43 @@ export class Informer {
       if (!isObject(page) || !Array.isArray(page['items'])) throw new Error(`list ${this.#id}: not a List`);
       listRv = str(page, 'metadata', 'resourceVersion') ?? listRv;
       cont = str(page, 'metadata', 'continue') || undefined;
-      const receivedMs = this.#nowMs();
-      const events: InformerEvent[] = [];
-      for (const item of page['items'] as unknown[]) {
-        if (!isObject(item)) continue;
-        const object = this.#complete(item);
-        const uid = str(object, 'metadata', 'uid');
-        if (uid === undefined || !this.#inScope(object)) continue;
-        seen.add(uid);
-        // Refused at the boundary, but still listed: it must not look deleted.
-        const problem = checkRecord(object, receivedMs);
-        if (problem !== undefined) {
-          this.#badLine('', problem);
-          continue;
-        }
-        const held = known.get(uid);
-        if (held !== undefined && held.resourceVersion === str(object, 'metadata', 'resourceVersion')) continue;
-        events.push({ type: held === undefined ? 'ADDED' : 'MODIFIED', object, receivedMs });
-      }
+      const events = this.#listedChanges(page['items'] as unknown[], known, seen);
       if (events.length > 0) await this.#deliver(events);
     } while (cont !== undefined && !this.#stopped);
     if (this.#stopped) return;
-    const gone: InformerEvent[] = [];
-    const receivedMs = this.#nowMs();
-    for (const [uid, held] of known) {
-      if (seen.has(uid)) continue;
-      gone.push({
-        type: 'DELETED',
-        missedDelete: true,
-        receivedMs,
-        object: {
-          apiVersion: r.group === '' ? r.version : `${r.group}/${r.version}`,
-          kind: r.kind,
-          metadata: {
-            uid,
-            name: held.name,
-            resourceVersion: held.resourceVersion,
-            ...(held.namespace !== '' ? { namespace: held.namespace } : {}),
-          },
-        },
-      });
-    }
+    const gone = missedDeletes(r, known, seen, this.#nowMs());
     if (gone.length > 0) await this.#deliver(gone);
     this.#lastListMs = this.#nowMs();
     this.#setRv(listRv);
     this.#markSynced();
+  }
+
+  // One page's objects against what the caller holds: new ones ADDED, changed ones MODIFIED,
+  // unchanged ones nothing. Each listed uid goes into `seen`, even one refused at the boundary
+  // (it is still there: it must not look deleted).
+  #listedChanges(
+    items: readonly unknown[],
+    known: ReadonlyMap<string, KnownObject>,
+    seen: Set<string>,
+  ): InformerEvent[] {
+    const receivedMs = this.#nowMs();
+    const events: InformerEvent[] = [];
+    for (const item of items) {
+      if (!isObject(item)) continue;
+      const object = this.#complete(item);
+      const uid = str(object, 'metadata', 'uid');
+      if (uid === undefined || !this.#inScope(object)) continue;
+      seen.add(uid);
+      const problem = checkRecord(object, receivedMs);
+      if (problem !== undefined) {
+        this.#badLine('', problem);
+        continue;
+      }
+      const held = known.get(uid);
+      if (held !== undefined && held.resourceVersion === str(object, 'metadata', 'resourceVersion')) continue;
+      events.push({ type: held === undefined ? 'ADDED' : 'MODIFIED', object, receivedMs });
+    }
+    return events;
   }
 
   #markSynced(): void {
