@@ -34,7 +34,7 @@ export class PodTracker {
 
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
-    if (prev === undefined && next.deletionMs === undefined && !change.deleted && !isStarted(next)) {
+    if (prev === undefined && next.deletionMs === undefined && !change.deleted && startsHere(next, recordMs)) {
       this.#startStartup(next, refineTime(next.creationMs, recordMs));
     }
     const startup = this.#startups.get(next.uid);
@@ -271,6 +271,16 @@ function startupEvidenceMs(spanEvidenceMs: number, s: Startup, capMs: number): n
   for (const e of s.events.values()) last = Math.max(last, e.lastMs);
   for (const a of s.audits) last = Math.max(last, a.entry.stageMs);
   return Math.min(last, capMs);
+}
+
+// A pod created this recently and first seen Ready (a watch that started, or an informer that
+// delivered, after it came up) still gets its startup, drawn from its status times.
+const FIRST_SEEN_READY_MS = 60_000;
+
+function startsHere(pod: SlimObject, recordMs: number): boolean {
+  if (!isStarted(pod)) return true;
+  const fresh = pod.creationMs !== undefined && recordMs - pod.creationMs <= FIRST_SEEN_READY_MS;
+  return fresh && pod.conditions['Ready']?.status === 'True';
 }
 
 function isStarted(pod: SlimObject): boolean {
