@@ -28,6 +28,8 @@ export class OtlpTee {
   #out: WriteStream | undefined;
   requests = 0;
   forwardErrors = 0;
+  /** Requests our codec could not read: forwarded (kubestitch judges them), not recorded. */
+  unreadable = 0;
 
   /** Listens on 127.0.0.1:`port`, writes lines to `file`, forwards to `target` (host:port). */
   async start(port: number, file: string, target: string): Promise<void> {
@@ -50,11 +52,6 @@ export class OtlpTee {
       {
         Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
           this.requests++;
-          try {
-            this.#out?.write(traceRequestJson(call.request) + '\n');
-          } catch {
-            // A request our codec cannot read is still forwarded: kubestitch judges it itself.
-          }
           client.makeUnaryRequest(
             EXPORT_PATH,
             passThrough,
@@ -62,7 +59,10 @@ export class OtlpTee {
             call.request,
             { deadline: Date.now() + 10_000 },
             (err, response) => {
+              // Written once kubestitch took it: a request it refused is sent again by the
+              // component's exporter, and the recording should hold it once, as delivered.
               if (err !== null) this.forwardErrors++;
+              else this.#write(call.request);
               callback(err, response);
             },
           );
@@ -75,6 +75,14 @@ export class OtlpTee {
         err === null ? resolve() : reject(err),
       ),
     );
+  }
+
+  #write(request: Buffer): void {
+    try {
+      this.#out?.write(traceRequestJson(request) + '\n');
+    } catch {
+      this.unreadable++;
+    }
   }
 
   async stop(): Promise<void> {

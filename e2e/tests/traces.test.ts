@@ -108,8 +108,16 @@ describe.each([
   it('show the Job with a failed first attempt and a successful retry', () => {
     const [job] = t.ops('Job run', { 'k8s.namespace.name': 'e2e-job', 'k8s.job.name': 'migrate' });
     expect(job).toBeDefined();
-    const runs = t.subtree(job as SpanData).filter((s) => s.name === 'pod run');
-    expect(runs.map((r) => r.status.code).sort()).toEqual(['error', 'ok']);
+    const under = t.subtree(job as SpanData).filter((s) => attr(s, 'k8s.pod.name') !== undefined);
+    const pods = [...new Set(under.map((s) => attr(s, 'k8s.pod.name')))];
+    expect(pods).toHaveLength(2);
+    // The first pod never became Ready: its container's exit ends its startup as failed.
+    const failed = under.filter((s) => s.status.code === 'error');
+    expect(failed.map((s) => `${s.name}: ${s.status.code === 'error' ? s.status.message : ''}`)).toEqual([
+      'pod startup: container app exited with code 1 (Error)',
+    ]);
+    const runs = under.filter((s) => s.name === 'pod run');
+    expect(runs.map((r) => [attr(r, 'kubestitch.outcome'), r.status.code])).toEqual([['completed', 'ok']]);
     expect(job?.status.code).toBe('ok');
   });
 
@@ -156,6 +164,10 @@ describe('live and replay', () => {
   it('replay shows the rollout that never became ready as stuck (ProgressDeadlineExceeded)', () => {
     const [stuck] = replay.ops('Deployment rollout', { 'k8s.namespace.name': 'e2e-stuck' });
     expect(stuck?.status.code).toBe('error');
-    expect(JSON.stringify(stuck?.status)).toContain('ProgressDeadlineExceeded');
+    expect(stuck && attr(stuck, 'kubestitch.outcome')).toBe('progress-deadline-exceeded');
+    // The Progressing condition's own message, as the deployment-controller wrote it.
+    expect(stuck?.status.code === 'error' && stuck.status.message).toMatch(
+      /^ReplicaSet "stuck-[a-z0-9]+" has timed out progressing\.$/,
+    );
   });
 });
