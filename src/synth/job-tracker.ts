@@ -3,7 +3,8 @@ import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OPERATION, OUTCOME, type Outcome } from '../model/attributes.js';
 import type { SpanStatus } from '../model/span.js';
 import { controllerActor } from './actors.js';
-import { type SynthContext, ownerUidsOf, refineTime } from './context.js';
+import { type SynthContext, refineTime } from './context.js';
+import { openOwned } from './owned-open.js';
 import type { PendingSpan } from './pending-span.js';
 
 const ACTOR = controllerActor('job-controller');
@@ -37,7 +38,7 @@ export class JobTracker {
   }
 
   #start(job: SlimObject, startMs: number): void {
-    const span = this.#ctx.ops.openUnderOwner(ownerUidsOf(this.#ctx.graph, job), {
+    const span = openOwned(this.#ctx, job, {
       key: `${job.uid}/run`,
       name: 'Job run',
       startMs,

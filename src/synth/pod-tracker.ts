@@ -5,7 +5,8 @@ import type { AuditEntry, KubeEvent } from '../model/records.js';
 import type { SpanEventData, SpanStatus } from '../model/span.js';
 import { SCHEDULER_ACTOR, kubeletActor } from './actors.js';
 import { emitAuditSpan } from './audit-span.js';
-import { type SynthContext, ownerUidsOf, refineTime } from './context.js';
+import { type SynthContext, refineTime } from './context.js';
+import { openOwned } from './owned-open.js';
 import type { PendingSpan } from './pending-span.js';
 import { PodStartupFacts } from './pod-startup-facts.js';
 import { type PlacedAudit, renderStartupPhases } from './pod-startup-render.js';
@@ -92,7 +93,7 @@ export class PodTracker {
   }
 
   #openStartupSpan(pod: SlimObject, startMs: number): PendingSpan {
-    return this.#ctx.ops.openUnderOwner(ownerUidsOf(this.#ctx.graph, pod), {
+    return openOwned(this.#ctx, pod, {
       key: `${pod.uid}/startup`,
       name: 'pod startup',
       startMs,
@@ -114,7 +115,7 @@ export class PodTracker {
 
   // A Job pod is judged by how it ends, not by becoming Ready: its run is a span of its own.
   #startRun(pod: SlimObject, startMs: number): void {
-    const span = this.#ctx.ops.openUnderOwner(ownerUidsOf(this.#ctx.graph, pod), {
+    const span = openOwned(this.#ctx, pod, {
       key: `${pod.uid}/run`,
       name: 'pod run',
       startMs,
@@ -192,7 +193,7 @@ export class PodTracker {
       code: 'error',
       message: 'pod deleted before it became ready',
     });
-    const span = this.#ctx.ops.openUnderOwner(ownerUidsOf(this.#ctx.graph, pod), {
+    const span = openOwned(this.#ctx, pod, {
       key: `${pod.uid}/termination`,
       name: 'pod termination',
       startMs: requestedMs,

@@ -2,7 +2,8 @@ import type { GraphChange } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OPERATION, OUTCOME } from '../model/attributes.js';
 import { controllerActor } from './actors.js';
-import { type SynthContext, firstSightStart, ownerUidsOf } from './context.js';
+import { type SynthContext, firstSightStart } from './context.js';
+import { openOwned } from './owned-open.js';
 import type { PendingSpan } from './pending-span.js';
 
 interface ScaleOp {
@@ -54,8 +55,9 @@ export class ReplicaSetTracker {
       return;
     }
     this.#end(rs.uid, atMs, OUTCOME.superseded);
-    const span = this.#ctx.ops.openUnderOwner(
-      ownerUidsOf(this.#ctx.graph, rs),
+    const span = openOwned(
+      this.#ctx,
+      rs,
       {
         key: `${rs.uid}/scale/${atMs}`,
         name: `ReplicaSet scale ${up ? 'up' : 'down'}`,

@@ -17,6 +17,7 @@ import { JobTracker } from './job-tracker.js';
 import { NodeTracker } from './node-tracker.js';
 import { objectAttributes } from './object-attributes.js';
 import { OperationIndex } from './operation-index.js';
+import { OPERATION_KINDS } from './owned-open.js';
 import { PodTracker } from './pod-tracker.js';
 import { ReplicaSetTracker } from './replicaset-tracker.js';
 import { SpanTree } from './span-tree.js';
@@ -71,17 +72,6 @@ export interface SynthStats {
   duplicateObjects: number;
   spansEmitted: number;
 }
-
-// Kinds with their own operations; everything else is covered by activity windows.
-const OPERATION_KINDS: ReadonlySet<string> = new Set([
-  'Deployment',
-  'ReplicaSet',
-  'StatefulSet',
-  'DaemonSet',
-  'Job',
-  'Pod',
-  'Node',
-]);
 
 /**
  * The synth stage (DESIGN §1): records in, finished spans out. Pure — no I/O, and time comes only

@@ -1,0 +1,64 @@
+import type { OwnerLink, SlimObject } from '../graph/slim.js';
+import { ATTR, OUTCOME } from '../model/attributes.js';
+import type { AttrValue } from '../model/span.js';
+import { KUBESTITCH_ACTOR, controllerActor } from './actors.js';
+import { type SynthContext, ownerUidsOf } from './context.js';
+import { TIMESTAMP_SLACK_MS, type OwnedSpanSpec } from './operation-index.js';
+import type { PendingSpan } from './pending-span.js';
+
+/** Kinds with operations of their own; every other owner gets a generic reconcile operation. */
+export const OPERATION_KINDS: ReadonlySet<string> = new Set([
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'Job',
+  'Pod',
+  'Node',
+]);
+
+/** `kubestitch.operation` of the generic operation of an owner without rules. */
+export const RECONCILE_OPERATION = 'object.reconcile';
+
+/**
+ * Opens an operation of `slim` under its owners' (ADR 0004). When its controller is of a kind
+ * without rules of its own (a CronJob, a CRD such as an Argo Rollout) and no owner has an
+ * operation at `spec.startMs`, the controller gets a generic "<Kind> reconcile" operation that
+ * spans what it started, so CronJob → Job → Pod and Rollout → ReplicaSet → Pod nest.
+ */
+export function openOwned(
+  ctx: SynthContext,
+  slim: SlimObject,
+  spec: OwnedSpanSpec,
+  slackMs = TIMESTAMP_SLACK_MS,
+): PendingSpan {
+  const owners = ownerUidsOf(ctx.graph, slim);
+  const link = slim.controller;
+  if (link !== undefined && !OPERATION_KINDS.has(link.kind)) {
+    if (!owners.some((uid) => ctx.ops.at(uid, spec.startMs, slackMs) !== undefined)) {
+      openReconcile(ctx, link, spec.startMs);
+    }
+  }
+  return ctx.ops.openUnderOwner(owners, spec, slackMs);
+}
+
+// Its extent is its children's: opened and closed at once, it stays joinable while it lingers
+// and is emitted after the last of them.
+function openReconcile(ctx: SynthContext, link: OwnerLink, startMs: number): void {
+  const owner = ctx.graph.get(link.uid);
+  const attributes: Record<string, AttrValue> =
+    owner !== undefined
+      ? { ...ctx.attrsOf(owner) }
+      : { [ATTR.objectKind]: link.kind, [ATTR.objectName]: link.name, [ATTR.objectUid]: link.uid };
+  attributes[ATTR.operation] = RECONCILE_OPERATION;
+  const spec: OwnedSpanSpec = {
+    key: `${link.uid}/reconcile/${startMs}`,
+    name: `${link.kind} reconcile`,
+    startMs,
+    resource: link.kind === 'CronJob' ? controllerActor('cronjob-controller') : KUBESTITCH_ACTOR,
+    attributes,
+  };
+  const span = owner !== undefined ? openOwned(ctx, owner, spec) : ctx.ops.openUnderOwner([], spec);
+  ctx.ops.register(link.uid, span, () => undefined);
+  ctx.tree.close(span, startMs, { outcome: OUTCOME.ok, status: { code: 'ok' } });
+}
