@@ -16,6 +16,11 @@ export class ObjectVersions {
     this.#cache = new LRUCache({ max: Math.max(1, maxObjects) });
   }
 
+  /** The last version remembered for `uid` (managedFields left out), if it is still cached. */
+  latest(uid: string): JsonObject | undefined {
+    return this.#cache.peek(uid);
+  }
+
   /**
    * Remembers `object` as the current version of `uid` and returns the `diff` span event
    * against the previous version, or undefined when there is none or nothing meaningful changed.

@@ -3,7 +3,7 @@ import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OUTCOME } from '../model/attributes.js';
 import { kindInfo, kindOfResource } from '../model/object-ref.js';
 import type { JsonObject } from '../model/kube-json.js';
-import { arr, num, parseTimeMs, str } from '../model/kube-json.js';
+import { arr, isObject, num, parseTimeMs, str } from '../model/kube-json.js';
 import type { AuditEntry, EventRecord, IngestRecord, ObjectRecord, WatchType } from '../model/records.js';
 import type { AttrValue, SpanData, SpanEventData, SpanLinkData } from '../model/span.js';
 import { ObjectVersions } from './object-versions.js';
@@ -249,9 +249,10 @@ export class Synthesizer {
     let subject: SlimObject | undefined;
     let diff: SpanEventData | undefined;
     this.#opBeforeChange = undefined;
-    const body = entry.responseObject;
+    const scaled = this.#scaledObject(entry);
+    const body = scaled ?? entry.responseObject;
     // With RequestResponse audit the stored object feeds the graph, so audit alone is enough.
-    if (body !== undefined && (entry.code ?? 200) < 400) {
+    if (body !== undefined && (entry.code ?? 200) < 400 && (scaled !== undefined || isStoredObject(entry, body))) {
       // A delete answered with the object still there (graceful, or held by finalizers) only
       // marked it. Grace 0, or a second delete of an already marked object, without finalizers,
       // removes it (the kubelet's final delete of a pod).
@@ -280,6 +281,37 @@ export class Synthesizer {
     // The diff is joined to its request by the response's resourceVersion (DESIGN §3.4).
     this.#audit.place(entry, subject ?? this.#resolveAuditObject(entry), diff, this.#opBeforeChange);
     this.#ctx.tree.releaseEmission();
+  }
+
+  // `kubectl scale` writes the scale subresource: its response is an autoscaling/v1 Scale, not the
+  // Deployment, but it says what changed (spec.replicas) and carries the object's uid and new
+  // resourceVersion. Applied to the last full version we hold, with the generation the apiserver
+  // gives a spec change, it is the object as stored — so audit alone sees the scale when it
+  // happens, not at the controller's next status write (real control plane: a 3→5 scale was
+  // otherwise taken into the rollout before it). The watch event of the same write has the same
+  // resourceVersion and is applied once.
+  #scaledObject(entry: AuditEntry): JsonObject | undefined {
+    const scale = entry.responseObject;
+    if (entry.objectRef?.subresource !== 'scale' || scale === undefined || str(scale, 'kind') !== 'Scale')
+      return undefined;
+    if ((entry.code ?? 200) >= 400) return undefined;
+    const uid = str(scale, 'metadata', 'uid');
+    const replicas = num(scale, 'spec', 'replicas');
+    const before = uid === undefined ? undefined : this.#versions.latest(uid);
+    if (before === undefined || replicas === undefined || replicas === num(before, 'spec', 'replicas'))
+      return undefined;
+    const meta = before['metadata'];
+    const spec = before['spec'];
+    if (!isObject(meta) || !isObject(spec)) return undefined;
+    return {
+      ...before,
+      metadata: {
+        ...meta,
+        resourceVersion: str(scale, 'metadata', 'resourceVersion') ?? str(before, 'metadata', 'resourceVersion') ?? '',
+        generation: (num(before, 'metadata', 'generation') ?? 0) + 1,
+      },
+      spec: { ...spec, replicas },
+    };
   }
 
   #resolveAuditObject(entry: AuditEntry): SlimObject | undefined {
@@ -366,6 +398,17 @@ export class Synthesizer {
   #subjectOf(slim: SlimObject): WindowSubject {
     return { id: slim.uid, kind: slim.kind, attributes: this.#ctx.attrsOf(slim) };
   }
+}
+
+// A subresource's response is the object itself only for status; scale answers a Scale, binding
+// a Status — applied as the object, they would replace it in the graph.
+function isStoredObject(entry: AuditEntry, body: JsonObject): boolean {
+  const ref = entry.objectRef;
+  if (ref === undefined) return true;
+  if (ref.subresource !== '' && ref.subresource !== 'status') return false;
+  const expected = kindOfResource(ref.apiGroup, ref.resource);
+  const kind = str(body, 'kind');
+  return expected === undefined || kind === undefined || kind === expected;
 }
 
 function regardingSubject(r: EventRecord['event']['regarding']): WindowSubject {
