@@ -184,6 +184,7 @@ export class SelfMetrics {
         { labels: { reason: 'link-missed' }, value: s.linksMissed },
         { labels: { reason: 'invalid-trace-id' }, value: s.invalidSpans },
         { labels: { reason: 'refused' }, value: s.refusedSpans },
+        { labels: { reason: 'duplicate' }, value: s.duplicateSpans },
       ],
     );
     counter(

@@ -49,9 +49,11 @@ export function reparent(entry: SpanEntry, originalTraceId: Buffer, target: Repa
 }
 
 /**
- * Adds `k8s.cluster.name` (DESIGN §3.5) to the resource of spans moved into a kubestitch trace,
- * when their resource lacks it. One copy per original envelope (cached weakly), so spans that
- * shared a resource still share one after tagging. Without a cluster name it changes nothing.
+ * Adds `k8s.cluster.name` (DESIGN §3.5) to the resource of every real span kubestitch exports —
+ * stitched or forwarded unchanged — as the Collector's k8sattributes processor would, when the
+ * resource lacks it (a value the component set is kept). One copy per original envelope (cached
+ * weakly), so spans that shared a resource still share one after tagging. Without a cluster name
+ * it changes nothing.
  */
 export class ClusterTagger {
   readonly #cluster: string | undefined;

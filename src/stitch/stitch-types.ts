@@ -91,6 +91,8 @@ export interface StitchStats {
   invalidSpans: number;
   /** Spans the sink refused (its queue full or shut down). */
   refusedSpans: number;
+  /** Copies of spans already taken (same trace id and span id: a sender's retry), dropped. */
+  duplicateSpans: number;
 }
 
 export function emptyStats(): StitchStats {
@@ -105,5 +107,6 @@ export function emptyStats(): StitchStats {
     linksMissed: 0,
     invalidSpans: 0,
     refusedSpans: 0,
+    duplicateSpans: 0,
   };
 }

@@ -8,7 +8,7 @@ import type { AnchorInput, StitchMode } from './stitch-types.js';
 export interface StitcherOptions {
   /** Where real spans go once stitched, released or passed through. The caller owns it. */
   readonly sink: TraceBatchSink;
-  /** Added as `k8s.cluster.name` to the resource of rewritten spans that lack it (DESIGN §3.5). */
+  /** Added as `k8s.cluster.name` to the resource of every real span that lacks it (DESIGN §3.5). */
   readonly cluster?: string;
   /** Default `reparent`. */
   readonly mode?: StitchMode;
@@ -20,6 +20,12 @@ export interface StitcherOptions {
   /** TTL and size of the trace map, the anchor index and the late-trace memory. Defaults 15 min / 100 000. */
   readonly memoryTtlMs?: number;
   readonly memoryMax?: number;
+  /**
+   * How many span ids are remembered, and for how long, to drop a span sent twice (OTLP is
+   * at-least-once). Defaults 200 000 / 10 min.
+   */
+  readonly dedupeMax?: number;
+  readonly dedupeTtlMs?: number;
   /** `http-request` rule: greatest distance between span start and requestReceivedTimestamp. Default 1 000. */
   readonly httpToleranceMs?: number;
   /** kubelet sync spans join a pod operation if they start within this long after it. Default 10 min. */

@@ -6,6 +6,7 @@ import type { TraceBatchSink } from '../sources/otlp/trace-batch-sink.js';
 import { AnchorMatcher, type Match } from './anchor-matcher.js';
 import { HoldBuffer } from './hold-buffer.js';
 import { ClusterTagger, reparent } from './reparent.js';
+import { SpanDedupe } from './span-dedupe.js';
 import type { SpanEntry } from './span-entries.js';
 import { buildRequest, flattenRequest, isValidTraceId, serviceNameOf } from './span-entries.js';
 import { type AnchorInput, type StitchMode, emptyStats } from './stitch-types.js';
@@ -21,12 +22,17 @@ const DEFAULT_HOLD_SERVICES = ['apiserver', 'kube-apiserver', 'kubelet', 'etcd',
  * TraceIntake), `onAnchor` takes synth's anchors (pass it as `Synthesizer({ onAnchor })`).
  *
  * Every span received leaves exactly once through the sink — rewritten (reparent mode, matched),
- * or unchanged (link mode, unmatched, hold timeout, overflow, shutdown). A failure to match never
- * drops a span; only a sink that refuses a batch does, and that is counted (`refusedSpans`).
+ * or unchanged (link mode, unmatched, hold timeout, overflow, shutdown) — with `k8s.cluster.name`
+ * added to its resource when the component did not set it. A copy of a span already taken (same
+ * trace id and span id: OTLP is delivered at least once) is dropped and counted
+ * (`duplicateSpans`). A failure to match never drops a span; only a sink that refuses a batch
+ * does, and that is counted (`refusedSpans`).
  * ingest answers `retryable` without taking anything when the sink has no room or after shutdown.
  */
 /** How long real spans wait for their anchor by default. */
 export const DEFAULT_HOLD_MS = 25_000;
+/** How long a span's ids are remembered to drop a re-sent copy: past every exporter's retries. */
+const DEFAULT_DEDUPE_TTL_MS = 10 * 60_000;
 
 export class Stitcher {
   readonly stats = emptyStats();
@@ -42,6 +48,7 @@ export class Stitcher {
   readonly #matcher: AnchorMatcher;
   readonly #fates: TraceFates;
   readonly #tagger: ClusterTagger;
+  readonly #dedupe: SpanDedupe;
   readonly #timer: NodeJS.Timeout | undefined;
   #overflowing = false;
   #shutdown: Promise<void> | undefined;
@@ -71,6 +78,11 @@ export class Stitcher {
       waitForReads: options.waitForReads ?? false,
     });
     this.#fates = new TraceFates(max, ttl, this.#clock);
+    this.#dedupe = new SpanDedupe(
+      options.dedupeMax ?? 200_000,
+      options.dedupeTtlMs ?? DEFAULT_DEDUPE_TTL_MS,
+      this.#clock,
+    );
     const sweep = options.sweepIntervalMs ?? 0;
     if (sweep > 0) {
       this.#timer = setInterval(() => this.expire(), sweep);
@@ -89,15 +101,17 @@ export class Stitcher {
     if (!this.#sink.hasRoom(batch.spanCount)) return retryable('the downstream queue is full');
     this.expire();
     this.stats.spansIn += batch.spanCount;
-    const entries = flattenRequest(batch.request);
-    const out: SpanEntry[] = [];
+    const received = flattenRequest(batch.request);
+    const entries = this.#dedupe.fresh(received);
+    this.stats.duplicateSpans += received.length - entries.length;
+    const routed: SpanEntry[] = [];
     let invalid = 0;
     const traces = new Map<string, { traceId: Buffer; entries: SpanEntry[] }>();
     for (const entry of entries) {
       const traceId = entry.span.traceId;
       if (!isValidTraceId(traceId)) {
         invalid += 1;
-        out.push(entry);
+        routed.push(entry);
         continue;
       }
       const hex = traceId.toString('hex');
@@ -105,10 +119,11 @@ export class Stitcher {
       if (group === undefined) traces.set(hex, { traceId, entries: [entry] });
       else group.entries.push(entry);
     }
-    for (const [hex, group] of traces) this.#route(hex, group.traceId, group.entries, out);
+    for (const [hex, group] of traces) this.#route(hex, group.traceId, group.entries, routed);
     this.stats.invalidSpans += invalid;
-    const originals = new Set(entries);
-    if (out.length === entries.length && out.every((e) => originals.has(e))) {
+    const out = routed.map((e) => this.#tagger.tag(e));
+    const originals = new Set(received);
+    if (out.length === received.length && out.every((e) => originals.has(e))) {
       this.#offer(batch); // nothing held or changed: forward the request as received
     } else if (out.length > 0) {
       this.#offer({ request: buildRequest(out), spanCount: out.length });
@@ -187,7 +202,7 @@ export class Stitcher {
   #route(trace: string, traceId: Buffer, entries: SpanEntry[], out: SpanEntry[]): void {
     const fate = this.#fates.get(trace);
     if (fate?.kind === 'stitched') {
-      for (const e of entries) out.push(this.#tagger.tag(reparent(e, traceId, fate.target)));
+      for (const e of entries) out.push(reparent(e, traceId, fate.target));
       this.stats.rewrittenSpans += entries.length;
       return;
     }
@@ -249,7 +264,7 @@ export class Stitcher {
         rule: match.rule,
       };
       this.#fates.set(trace, { kind: 'stitched', target });
-      for (const e of entries) out.push(this.#tagger.tag(reparent(e, traceId, target)));
+      for (const e of entries) out.push(reparent(e, traceId, target));
       this.stats.rewrittenSpans += entries.length;
       return [];
     }
@@ -292,7 +307,8 @@ export class Stitcher {
   }
 
   #emit(out: readonly SpanEntry[]): void {
-    if (out.length > 0) this.#offer({ request: buildRequest(out), spanCount: out.length });
+    const tagged = out.map((e) => this.#tagger.tag(e));
+    if (tagged.length > 0) this.#offer({ request: buildRequest(tagged), spanCount: tagged.length });
   }
 
   #offer(batch: TraceBatch): void {

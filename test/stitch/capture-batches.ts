@@ -64,3 +64,10 @@ export function bySpanId(entries: readonly SpanEntry[]): Map<string, SpanEntry> 
   }
   return out;
 }
+
+/** `entry` as kubestitch forwards a span it does not change: its resource gains `k8s.cluster.name`. */
+export function withCluster(entry: SpanEntry, cluster: string): SpanEntry {
+  const rs = entry.resourceSpans;
+  const attributes = [...(rs.resource?.attributes ?? []), { key: 'k8s.cluster.name', value: { stringValue: cluster } }];
+  return { ...entry, resourceSpans: { ...rs, resource: { ...rs.resource, attributes } } };
+}

@@ -16,7 +16,7 @@ import {
 import { CORPUS, readCorpusText } from '../support/corpus.js';
 import { checkInvariants } from '../support/invariants.js';
 import { renderTraces } from '../support/render-trace.js';
-import { attrMap, bySpanId, entriesOf, hex, spanBytes } from './capture-batches.js';
+import { attrMap, bySpanId, entriesOf, hex, spanBytes, withCluster } from './capture-batches.js';
 import { apiserverTrace, containerdBatch, etcdServerBatch, kubeletSync, ms, toRequest } from './real-spans.js';
 
 // The replicaset-controller's pod create in the real audit corpus, and the pod it made.
@@ -141,14 +141,14 @@ describe('stitchRecording', () => {
       });
     });
 
-    it('passes the unmatched apiserver trace through untouched', () => {
+    it('passes the unmatched apiserver trace through untouched but for the cluster on its resource', () => {
       const { outputs } = run(LINES);
       const real = bySpanId(realEntries(outputs));
       const input = bySpanId(INPUT);
       for (const id of [unmatched.topSpanId, unmatched.handlerSpanId, unmatched.etcdClientSpanId]) {
         const out = real.get(id);
         const original = input.get(id);
-        expect(out && spanBytes(out)).toEqual(original && spanBytes(original));
+        expect(out && spanBytes(out)).toEqual(original && spanBytes(withCluster(original, 'corpus')));
       }
     });
 
@@ -216,12 +216,12 @@ describe('stitchRecording', () => {
   });
 
   describe('in link mode', () => {
-    it('changes no real span and links the audit pseudo-span to the apiserver trace', () => {
+    it('changes no real span (but for the cluster on its resource) and links the audit pseudo-span to the apiserver trace', () => {
       const { outputs, stats } = run(LINES, { mode: 'link' });
       const real = bySpanId(realEntries(outputs));
       for (const [id, original] of bySpanId(INPUT)) {
         const out = real.get(id);
-        expect(out && spanBytes(out)).toEqual(spanBytes(original));
+        expect(out && spanBytes(out)).toEqual(spanBytes(withCluster(original, 'corpus')));
       }
       const pseudo = auditSpan(synthSpans(outputs), RS_CREATE);
       expect(pseudo.links).toContainEqual({
