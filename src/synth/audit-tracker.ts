@@ -2,6 +2,8 @@ import type { SlimObject } from '../graph/slim.js';
 import { kindOfResource } from '../model/object-ref.js';
 import type { AuditEntry } from '../model/records.js';
 import type { SpanEventData } from '../model/span.js';
+import { ATTR } from '../model/attributes.js';
+import type { AttrValue } from '../model/span.js';
 import { KUBESTITCH_ACTOR } from './actors.js';
 import { MUTATING_VERBS, emitAuditSpan } from './audit-span.js';
 import type { SynthContext } from './context.js';
@@ -90,7 +92,7 @@ export class AuditTracker {
         : {
             id: `${ref?.apiGroup ?? ''}/${ref?.resource ?? ''}/${ref?.namespace ?? ''}/${ref?.name ?? ''}`,
             kind: kindOfResource(ref?.apiGroup ?? '', ref?.resource ?? '') ?? (ref?.resource || 'Request'),
-            attributes: {},
+            attributes: refAttributes(ref),
           };
     const window = this.#ctx.windows.windowFor(windowSubject, entry.receivedMs, KUBESTITCH_ACTOR);
     emitAuditSpan(this.#ctx.tree, entry, window, {}, diff);
@@ -109,4 +111,14 @@ export class AuditTracker {
       return ownerOp ?? this.#ctx.ops.at(subject.uid, atMs);
     return this.#ctx.ops.at(subject.uid, atMs) ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
   }
+}
+
+// An object known only from the request (Metadata-level audit, a subresource): what the request names.
+function refAttributes(ref: AuditEntry['objectRef']): Record<string, AttrValue> {
+  const out: Record<string, AttrValue> = {};
+  if (ref === undefined) return out;
+  if (ref.name !== '') out[ATTR.objectName] = ref.name;
+  if (ref.namespace !== '') out[ATTR.namespaceName] = ref.namespace;
+  if (ref.uid !== '') out[ATTR.objectUid] = ref.uid;
+  return out;
 }
