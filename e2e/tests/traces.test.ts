@@ -14,6 +14,23 @@ import { ART, Traces, attr, operationShape, readSpans, service } from '../suppor
 const live = new Traces(readSpans('spans.jsonl'));
 const replay = new Traces(readSpans('replay-spans.jsonl'));
 
+/**
+ * A live run is cut while operations are open: a child leaves before its parent (ADR 0001), so
+ * the export may hold spans of traces whose root is still open at SIGTERM (the stuck rollout, an
+ * activity window of 30 min) and links to such roots (a pod's link to its node's window). Only
+ * that is excused: the missing span was exported nowhere, and its trace's root was not exported
+ * either (a root's span id is the first half of its trace id, both derived from its key). A
+ * parent moved to another trace is still a failure.
+ */
+function awaitsOpenRoot(problem: string, t: Traces): boolean {
+  const parent = /: parent ([0-9a-f]{16}) not in trace ([0-9a-f]{32})$/.exec(problem);
+  const link = /: link to missing span ([0-9a-f]{32})\/([0-9a-f]{16})$/.exec(problem);
+  const [missing, trace] = parent !== null ? [parent[1], parent[2]] : link !== null ? [link[2], link[1]] : [];
+  if (missing === undefined || trace === undefined) return false;
+  const rootId = trace.slice(0, 16);
+  return !t.spans.some((s) => s.spanId === missing || s.spanId === rootId);
+}
+
 const deploy = { 'k8s.namespace.name': 'e2e-deploy', 'k8s.deployment.name': 'web' };
 
 /** The rollout of `web` to revision `rev` in `t`, with everything in its trace. */
@@ -50,7 +67,7 @@ describe.each([
 ])('%s traces', (_, t) => {
   it('keep the invariants: parents cover children in the same trace, no id twice', () => {
     expect(t.spans.length).toBeGreaterThan(100);
-    expect(checkInvariants(t.spans)).toEqual([]);
+    expect(checkInvariants(t.spans).filter((p) => !(t === live && awaitsOpenRoot(p, t)))).toEqual([]);
   });
 
   it('show the image rollout of web as one trace: new ReplicaSet up, old one down, pods under each', () => {
