@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { openTraceStore } from '../../storage/index.js';
 import { describeFsError } from './args.js';
+import { usageErrorText } from './usage.js';
 import type { TraceStore } from '../../storage/index.js';
 import { DEFAULT_UI_ADDR, parseListenAddr, startUiServer } from '../ui/ui-server.js';
 import type { CliIo } from './main.js';
@@ -41,7 +42,7 @@ export function checkUiAddr(command: string, addr: string | undefined, io: CliIo
     parseListenAddr(addr);
     return true;
   } catch (err: unknown) {
-    io.err(`kubestitch ${command}: --ui: ${message(err)}\n`);
+    io.err(usageErrorText(command, `--ui: ${message(err)}`));
     return false;
   }
 }

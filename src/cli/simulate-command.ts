@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SCENARIOS, runScenario, writeRecording } from '../sim/index.js';
 import type { CliIo } from './main.js';
 import { describeFsError } from './args.js';
+import { usageErrorText } from './usage.js';
 
 export interface SimulateCommandOptions {
   readonly scenario: string;
@@ -14,7 +15,7 @@ export interface SimulateCommandOptions {
 export async function runSimulateCommand(options: SimulateCommandOptions, io: CliIo): Promise<number> {
   const scenario = SCENARIOS.find((s) => s === options.scenario);
   if (scenario === undefined) {
-    io.err(`kubestitch simulate: unknown scenario "${options.scenario}"; one of: ${SCENARIOS.join(', ')}\n`);
+    io.err(usageErrorText('simulate', `unknown scenario "${options.scenario}"; one of: ${SCENARIOS.join(', ')}`));
     return 2;
   }
   const rec = runScenario(scenario);
