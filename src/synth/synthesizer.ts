@@ -20,6 +20,7 @@ import { OperationIndex } from './operation-index.js';
 import { OPERATION_KINDS } from './owned-open.js';
 import { PodTracker } from './pod-tracker.js';
 import { ReplicaSetTracker } from './replicaset-tracker.js';
+import { applyScalingEvent } from './scaling-event.js';
 import { SpanTree } from './span-tree.js';
 import { WorkloadTracker } from './workload-tracker.js';
 import { DAEMONSET_RULES, DEPLOYMENT_RULES, STATEFULSET_RULES } from './workload-rules.js';
@@ -383,6 +384,7 @@ export class Synthesizer {
     const slim =
       (r.uid !== '' ? this.#ctx.graph.get(r.uid) : undefined) ??
       this.#ctx.graph.findByName(r.kind, r.namespace, r.name);
+    applyScalingEvent(this.#ctx, ev);
     if (slim !== undefined) {
       if (slim.kind === 'Pod' && this.#pods.onEvent(slim, ev)) return;
       const op = this.#ctx.ops.at(slim.uid, ev.lastMs);
