@@ -27,6 +27,7 @@ export const SELF_METRIC = {
   stitchHits: 'kubestitch_stitch_hits_total',
   stitchMisses: 'kubestitch_stitch_misses_total',
   stitchHoldTimeouts: 'kubestitch_stitch_hold_timeouts_total',
+  stitchUncovered: 'kubestitch_stitch_uncovered_traces_total',
   stitchRewrittenSpans: 'kubestitch_stitch_rewritten_spans_total',
   spoolBytes: 'kubestitch_spool_bytes',
   spoolDroppedSpans: 'kubestitch_spool_dropped_spans_total',
@@ -186,6 +187,12 @@ export class SelfMetrics {
         { labels: { reason: 'refused' }, value: s.refusedSpans },
         { labels: { reason: 'duplicate' }, value: s.duplicateSpans },
       ],
+    );
+    counter(
+      M.stitchUncovered,
+      'Real traces left in their own trace: their pseudo-span was already exported and does not cover them.',
+      [],
+      (s) => [{ labels: {}, value: s.uncoveredTraces }],
     );
     counter(
       M.stitchHoldTimeouts,

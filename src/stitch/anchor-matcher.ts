@@ -114,6 +114,17 @@ export class AnchorMatcher {
     if (key !== undefined) this.#anchors.setEnd(key, endMs);
   }
 
+  /**
+   * Whether the emitted pseudo-span of `anchor` covers [startMs, endMs]: from the anchor's start
+   * to the end synth exported it with. True when that end is unknown (no onAnchorEnd wired).
+   */
+  coveredWhenEnded(anchor: AnchorInput, startMs: number, endMs: number): boolean {
+    const [key] = anchorKeys(anchor);
+    const ended = key === undefined ? undefined : this.#anchors.endOf(key);
+    if (ended === undefined) return true;
+    return (anchor.startMs === undefined || startMs >= anchor.startMs) && endMs <= ended;
+  }
+
   #podFits(startMs: number, anchor: AnchorInput): boolean {
     if (anchor.kind === 'audit') return false;
     // A sync that starts after the pod operation's span ended (the periodic resync of a Ready

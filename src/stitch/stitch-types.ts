@@ -56,7 +56,7 @@ export interface AuditRequestFacts {
  * A pseudo-span real spans can attach to. Structurally a superset of synth's StitchAnchor, so
  * `Synthesizer({ onAnchor: stitcher.onAnchor })` type-checks as is.
  */
-export type AnchorInput =
+export type AnchorInput = (
   | ({
       readonly kind: 'audit';
       readonly auditId: string;
@@ -69,7 +69,15 @@ export type AnchorInput =
       readonly traceId: string;
       readonly spanId: string;
       readonly startMs: number;
-    };
+    }
+) & {
+  /**
+   * Widens the pseudo-span, while synth has not emitted it, to cover the real spans put under it
+   * ([startMs, endMs], epoch ms); false once it was emitted. Without it (anchors from elsewhere)
+   * real spans are put under the pseudo-span as they are.
+   */
+  readonly cover?: (startMs: number, endMs: number) => boolean;
+};
 
 /** Counters for /metrics (stitch hits/misses, DESIGN §5). */
 export interface StitchStats {
@@ -93,6 +101,13 @@ export interface StitchStats {
   refusedSpans: number;
   /** Copies of spans already taken (same trace id and span id: a sender's retry), dropped. */
   duplicateSpans: number;
+  /**
+   * Real traces left in their own trace because their pseudo-span was already emitted and does
+   * not cover them (DESIGN §3.5 invariant 1).
+   */
+  uncoveredTraces: number;
+  /** Real spans of an already stitched trace put under a pseudo-span that was emitted too short. */
+  uncoveredSpans: number;
 }
 
 export function emptyStats(): StitchStats {
@@ -108,5 +123,7 @@ export function emptyStats(): StitchStats {
     invalidSpans: 0,
     refusedSpans: 0,
     duplicateSpans: 0,
+    uncoveredTraces: 0,
+    uncoveredSpans: 0,
   };
 }

@@ -8,7 +8,7 @@ import { HoldBuffer } from './hold-buffer.js';
 import { ClusterTagger, reparent } from './reparent.js';
 import { SpanDedupe } from './span-dedupe.js';
 import type { SpanEntry } from './span-entries.js';
-import { buildRequest, flattenRequest, isValidTraceId, serviceNameOf } from './span-entries.js';
+import { buildRequest, flattenRequest, isRootSpan, isValidTraceId, nanosToMs, serviceNameOf } from './span-entries.js';
 import { type AnchorInput, type StitchMode, emptyStats } from './stitch-types.js';
 import { type TraceClues, anchorKeys, clueKeys, cluesOf, hasCandidate, linkTo, mergeClues } from './trace-clues.js';
 import { LINKED, PASSTHROUGH, TraceFates } from './trace-fates.js';
@@ -202,6 +202,9 @@ export class Stitcher {
   #route(trace: string, traceId: Buffer, entries: SpanEntry[], out: SpanEntry[]): void {
     const fate = this.#fates.get(trace);
     if (fate?.kind === 'stitched') {
+      // A root arriving after its trace was stitched: the trace stays whole even when the
+      // pseudo-span, already emitted, is too short for it (rare: synth lingers, ADR 0004).
+      if (!this.#covers(fate.anchor, entries)) this.stats.uncoveredSpans += entries.filter(isRootOf).length;
       for (const e of entries) out.push(reparent(e, traceId, fate.target));
       this.stats.rewrittenSpans += entries.length;
       return;
@@ -255,15 +258,23 @@ export class Stitcher {
     out: SpanEntry[],
     fromAnchor: boolean,
   ): SpanLinkData[] {
-    this.stats.matchedTraces[match.rule] += 1;
     this.#matcher.claim(match);
+    if (this.#mode === 'reparent' && !this.#covers(match.anchor, entries)) {
+      // Its pseudo-span was emitted before the trace came and does not cover it: putting it
+      // under it would break DESIGN §3.5 invariant 1, so it stays a trace of its own.
+      this.stats.uncoveredTraces += 1;
+      this.#fates.set(trace, PASSTHROUGH);
+      out.push(...entries);
+      return [];
+    }
+    this.stats.matchedTraces[match.rule] += 1;
     if (this.#mode === 'reparent') {
       const target = {
         traceId: Buffer.from(match.anchor.traceId, 'hex'),
         parentSpanId: Buffer.from(match.anchor.spanId, 'hex'),
         rule: match.rule,
       };
-      this.#fates.set(trace, { kind: 'stitched', target });
+      this.#fates.set(trace, { kind: 'stitched', target, anchor: match.anchor });
       for (const e of entries) out.push(reparent(e, traceId, target));
       this.stats.rewrittenSpans += entries.length;
       return [];
@@ -275,6 +286,23 @@ export class Stitcher {
     if (fromAnchor) return [link];
     if (this.#addLinks?.(match.anchor, [link]) !== true) this.stats.linksMissed += 1;
     return [];
+  }
+
+  /**
+   * Whether the pseudo-span covers the roots among `entries` (the spans that go under it): synth
+   * widens it while it is not emitted yet; once emitted, its final interval must already hold them.
+   */
+  #covers(anchor: AnchorInput, entries: readonly SpanEntry[]): boolean {
+    let startMs = Infinity;
+    let endMs = -Infinity;
+    for (const e of entries) {
+      if (!isRootOf(e)) continue;
+      startMs = Math.min(startMs, nanosToMs(e.span.startTimeUnixNano));
+      endMs = Math.max(endMs, nanosToMs(e.span.endTimeUnixNano));
+    }
+    if (startMs > endMs) return true; // no root among them
+    if (anchor.cover === undefined || anchor.cover(startMs, endMs)) return true;
+    return this.#matcher.coveredWhenEnded(anchor, startMs, endMs);
   }
 
   #hold(trace: string, traceId: Buffer, entries: SpanEntry[], clues: TraceClues, out: SpanEntry[]): void {
@@ -316,6 +344,8 @@ export class Stitcher {
     else this.stats.refusedSpans += batch.spanCount;
   }
 }
+
+const isRootOf = (e: SpanEntry): boolean => isRootSpan(e.span);
 
 function retryable(message: string): IntakeResult {
   return { status: 'retryable', afterMs: 1_000, error: new Error(message) };

@@ -1,13 +1,14 @@
 import type { LRUCache } from 'lru-cache';
 import type { Clock } from '../model/clock.js';
 import type { ReparentTarget } from './reparent.js';
+import type { AnchorInput } from './stitch-types.js';
 import { type TraceClues, clueKeys } from './trace-clues.js';
 import { ttlCache } from './ttl-cache.js';
 
 /** What became of an original trace; later spans of it follow the same way. */
 export type TraceFate =
   /** Matched in reparent mode: later spans are rewritten into the target trace. */
-  | { readonly kind: 'stitched'; readonly target: ReparentTarget }
+  | { readonly kind: 'stitched'; readonly target: ReparentTarget; readonly anchor: AnchorInput }
   /** Matched in link mode, or linked late: later spans pass unchanged. */
   | { readonly kind: 'linked' }
   /** Nothing to match: later spans pass unchanged. */
