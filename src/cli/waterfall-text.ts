@@ -157,22 +157,58 @@ export function renderWaterfall(analysis: TraceAnalysis, columns: number, clean:
   if (rows.length === 0) return [];
   const t0 = Math.min(...rows.map((r) => r.offsetMs));
   const total = Math.max(...rows.map((r) => r.offsetMs + r.durationMs)) - t0;
-  const nameW = Math.min(44, Math.max(12, ...rows.map((r) => r.depth * 2 + r.span.name.length + 2)));
-  const actorW = Math.min(22, Math.max(6, ...rows.map((r) => r.span.actor.length)));
-  // "* " name actor offset duration |bar| outcome: everything but the bar.
-  const fixed = nameW + actorW + 36;
-  const barW = Math.max(10, columns - fixed);
+  const labels = rowLabels(rows, clean);
+  const actors = rows.map((r) => clean(shortActor(r.span.actor)));
+  const outcomeW = Math.max(7, ...rows.map((r) => (r.span.outcome ?? 'error').length));
+  // Marker, separators, offset, duration and outcome; what is left goes to name, actor and bar.
+  const room = columns - 37 - outcomeW;
+  const barMin = Math.max(16, Math.floor(columns / 5));
+  const widest = labels.map((l) => l.head.length + (l.object === '' ? 0 : l.object.length + 1));
+  let nameW = Math.min(48, Math.max(12, ...widest.map((w) => w + 2)));
+  let actorW = Math.min(24, Math.max(6, ...actors.map((a) => a.length)));
+  // A narrow terminal shortens names first, then actors, before the bars get too short to read.
+  nameW = Math.max(Math.min(nameW, 24), Math.min(nameW, room - barMin - actorW));
+  actorW = Math.max(Math.min(actorW, 15), Math.min(actorW, room - barMin - nameW));
+  const barW = Math.max(10, room - nameW - actorW);
   const header = `  ${fit('NAME', nameW - 2)} ${fit('ACTOR', actorW)} ${'OFFSET'.padStart(9)} ${'DURATION'.padStart(9)}  ${fit('', barW)}  OUTCOME`;
   const lines = [header.trimEnd()];
-  for (const r of rows) {
-    const name = fit(`${'  '.repeat(r.depth)}${clean(r.span.name)}`, nameW - 2);
+  rows.forEach((r, i) => {
     const outcome = r.span.outcome ?? (r.span.error ? 'error' : '');
     const offset = `+${formatDuration(r.offsetMs - t0)}`;
     lines.push(
-      `${r.critical ? '*' : ' '} ${name} ${fit(clean(r.span.actor), actorW)} ${offset.padStart(9)} ${formatDuration(r.durationMs).padStart(9)} |${bar(r, t0, total, barW)}| ${clean(outcome)}`.trimEnd(),
+      `${r.critical ? '*' : ' '} ${fitLabel(labels[i] ?? { head: '', object: '' }, nameW - 2)} ${fit(actors[i] ?? '', actorW)} ${offset.padStart(9)} ${formatDuration(r.durationMs).padStart(9)} |${bar(r, t0, total, barW)}| ${clean(outcome)}`.trimEnd(),
     );
-  }
+  });
   return lines;
+}
+
+/** The controller (deployment-ctrl) or node (kubelet@node-3) that acted; else the service. */
+function shortActor(actor: string): string {
+  const slash = actor.indexOf('/');
+  return (slash >= 0 ? actor.slice(slash + 1) : actor).replace(/-controller$/, '-ctrl');
+}
+
+/**
+ * Indented span names, with the object's name where it changes from the parent's (each "pod
+ * startup" says which pod; its phases, about the same pod, do not repeat it).
+ */
+function rowLabels(rows: readonly WaterfallRow[], clean: (s: string) => string): { head: string; object: string }[] {
+  const objectOf = new Map(rows.map((r) => [r.span.spanId, r.span.object]));
+  return rows.map((r) => {
+    const object = r.span.object;
+    const changed = object !== undefined && object !== objectOf.get(r.span.parentSpanId ?? '');
+    // `Pod shop/web-7c9-x` → `web-7c9-x`: kind and namespace are the trace's context.
+    const name = changed ? object.slice(object.lastIndexOf('/') + 1).replace(/^\S+ /, '') : '';
+    return { head: `${'  '.repeat(r.depth)}${clean(r.span.name)}`, object: clean(name) };
+  });
+}
+
+/** A label in `width`: when short of room the object keeps its end (`…c59d-gx8jv`), where pods differ. */
+function fitLabel(label: { head: string; object: string }, width: number): string {
+  const full = label.object === '' ? label.head : `${label.head} ${label.object}`;
+  if (full.length <= width || label.object === '') return fit(full, width);
+  const keep = width - label.head.length - 2;
+  return keep >= 6 ? fit(`${label.head} …${label.object.slice(-keep)}`, width) : fit(full, width);
 }
 
 /** The "why was it slow" lines under a waterfall. */

@@ -46,7 +46,7 @@ describe('kubestitch trace', () => {
     // Every row fits the terminal; the bars all have the same width.
     for (const row of rows) expect(row.length).toBeLessThanOrEqual(120);
     expect(new Set(rows.map((row) => row.lastIndexOf('|') - row.indexOf('|'))).size).toBe(1);
-    expect(rows[0]).toMatch(/^\* Deployment rollout +kube-controller-manag.* +\+0µs +34\.186s \|█+\| ok$/);
+    expect(rows[0]).toMatch(/^\* Deployment rollout web +deployment-ctrl +\+0µs +34\.186s \|█+\| ok$/);
     expect(rows.find((row) => row.includes('pull nginx:1.26') && row.includes('node-2'))).toMatch(
       /\+9\.371s +3\.622s \|/,
     );
@@ -72,7 +72,7 @@ describe('kubestitch trace', () => {
     expect(r.code).toBe(0);
     const rows = r.out.split('\n').filter((l) => l.includes('|'));
     expect(rows.map((row) => row.slice(2, 20).trim())).toEqual([
-      'pod startup',
+      'pod startup web-7c',
       'schedule',
       'pull nginx:1.26',
       'start nginx',
