@@ -72,6 +72,9 @@ const OTHER_TOOLS = new Set([
   'audit-webhook-batch-max-wait', 'audit-webhook-initial-backoff', 'tracing-config-file',
   'enable-distributed-tracing', 'set', 'wait', 'create-namespace', 'show-only', 'cluster-init', 'kubelet-arg',
   'volume', 'k3s-arg', 'enable-feature',
+  // The e2e runner's (npm run e2e -- --scenarios=…) and kube-controller-manager's, in the README's
+  // local control plane section.
+  'scenarios', 'use-service-account-credentials',
 ]); // prettier-ignore
 
 async function cliHelp(): Promise<{ commands: Set<string>; general: Set<string>; record: Set<string> }> {
