@@ -10,6 +10,8 @@ set -euo pipefail
 self=$(realpath "$0")
 cd "$(dirname "$0")/.."
 root=$PWD/e2e/controlplane
+# The Go toolchain where the machine installs it, also when a non-login shell left it off PATH.
+command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
 
 # The version a module's go.mod requires (single-line or block form).
 modver() { sed -nE "s#^[[:space:]]*(require[[:space:]]+)?$2 (v[^ ]+).*#\\2#p" "$root/$1/go.mod" | head -1; }
