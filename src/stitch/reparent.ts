@@ -49,6 +49,21 @@ export function reparent(entry: SpanEntry, originalTraceId: Buffer, target: Repa
 }
 
 /**
+ * A span of a stitched trace whose parent never arrived (its exporter dropped it), moved under the
+ * pseudo-span as the trace's root is; `kubestitch.original_parent_span_id` keeps the parent it named.
+ */
+export function adoptOrphan(entry: SpanEntry, originalTraceId: Buffer, target: ReparentTarget): SpanEntry {
+  const original: OtlpKeyValue = {
+    key: STITCH_ATTR.originalParentSpanId,
+    value: { stringValue: entry.span.parentSpanId?.toString('hex') ?? '' },
+  };
+  const asRoot = { ...entry.span, parentSpanId: Buffer.alloc(0) };
+  const moved = reparent({ ...entry, span: asRoot }, originalTraceId, target);
+  const attributes = [...moved.span.attributes.filter((kv) => kv.key !== original.key), original];
+  return { ...moved, span: { ...moved.span, attributes } };
+}
+
+/**
  * Adds `k8s.cluster.name` (DESIGN §3.5) to the resource of every real span kubestitch exports —
  * stitched or forwarded unchanged — as the Collector's k8sattributes processor would, when the
  * resource lacks it (a value the component set is kept). One copy per original envelope (cached

@@ -22,6 +22,8 @@ export type StitchRule = (typeof STITCH_RULE)[keyof typeof STITCH_RULE];
  */
 export const STITCH_ATTR = {
   originalTraceId: 'kubestitch.original_trace_id',
+  /** On a span hung under the pseudo-span because its own parent never arrived. */
+  originalParentSpanId: 'kubestitch.original_parent_span_id',
   rule: 'kubestitch.stitch.rule',
   /** On links added after the real spans were forwarded unchanged (hold timeout or overflow). */
   late: 'kubestitch.stitch.late',
@@ -108,6 +110,8 @@ export interface StitchStats {
   uncoveredTraces: number;
   /** Real spans of an already stitched trace put under a pseudo-span that was emitted too short. */
   uncoveredSpans: number;
+  /** Real spans whose parent never arrived (the component dropped it), hung under the pseudo-span. */
+  adoptedOrphans: number;
 }
 
 export function emptyStats(): StitchStats {
@@ -125,5 +129,6 @@ export function emptyStats(): StitchStats {
     duplicateSpans: 0,
     uncoveredTraces: 0,
     uncoveredSpans: 0,
+    adoptedOrphans: 0,
   };
 }

@@ -26,6 +26,11 @@ export interface StitcherOptions {
    */
   readonly dedupeMax?: number;
   readonly dedupeTtlMs?: number;
+  /**
+   * How long a span of a stitched trace waits for a parent not seen yet before it is hung under
+   * the pseudo-span (its exporter dropped the parent). Default 10 000; 0: never waits.
+   */
+  readonly orphanWaitMs?: number;
   /** `http-request` rule: greatest distance between span start and requestReceivedTimestamp. Default 1 000. */
   readonly httpToleranceMs?: number;
   /** kubelet sync spans join a pod operation if they start within this long after it. Default 10 min. */

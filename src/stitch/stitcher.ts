@@ -5,13 +5,14 @@ import type { IntakeResult, TraceBatch } from '../sources/otlp/otlp-message.js';
 import type { TraceBatchSink } from '../sources/otlp/trace-batch-sink.js';
 import { AnchorMatcher, type Match } from './anchor-matcher.js';
 import { HoldBuffer } from './hold-buffer.js';
-import { ClusterTagger, reparent } from './reparent.js';
+import { OrphanWait, type OrphanTrace } from './orphan-wait.js';
+import { ClusterTagger, adoptOrphan, reparent } from './reparent.js';
 import { SpanDedupe } from './span-dedupe.js';
 import type { SpanEntry } from './span-entries.js';
 import { buildRequest, flattenRequest, isRootSpan, isValidTraceId, nanosToMs, serviceNameOf } from './span-entries.js';
 import { type AnchorInput, type StitchMode, emptyStats } from './stitch-types.js';
 import { type TraceClues, anchorKeys, clueKeys, cluesOf, hasCandidate, linkTo, mergeClues } from './trace-clues.js';
-import { LINKED, PASSTHROUGH, TraceFates } from './trace-fates.js';
+import { LINKED, PASSTHROUGH, type TraceFate, TraceFates } from './trace-fates.js';
 import type { StitcherOptions } from './stitcher-options.js';
 
 const DEFAULT_APISERVERS = ['apiserver', 'kube-apiserver'];
@@ -33,6 +34,8 @@ const DEFAULT_HOLD_SERVICES = ['apiserver', 'kube-apiserver', 'kubelet', 'etcd',
 export const DEFAULT_HOLD_MS = 25_000;
 /** How long a span's ids are remembered to drop a re-sent copy: past every exporter's retries. */
 const DEFAULT_DEDUPE_TTL_MS = 10 * 60_000;
+/** How long a stitched span waits for a parent not yet seen: two of an exporter's 5 s batches. */
+const DEFAULT_ORPHAN_WAIT_MS = 10_000;
 
 export class Stitcher {
   readonly stats = emptyStats();
@@ -49,6 +52,7 @@ export class Stitcher {
   readonly #fates: TraceFates;
   readonly #tagger: ClusterTagger;
   readonly #dedupe: SpanDedupe;
+  readonly #orphans: OrphanWait;
   readonly #timer: NodeJS.Timeout | undefined;
   #overflowing = false;
   #shutdown: Promise<void> | undefined;
@@ -78,6 +82,7 @@ export class Stitcher {
       waitForReads: options.waitForReads ?? false,
     });
     this.#fates = new TraceFates(max, ttl, this.#clock);
+    this.#orphans = new OrphanWait(options.orphanWaitMs ?? DEFAULT_ORPHAN_WAIT_MS);
     this.#dedupe = new SpanDedupe(
       options.dedupeMax ?? 200_000,
       options.dedupeTtlMs ?? DEFAULT_DEDUPE_TTL_MS,
@@ -169,15 +174,21 @@ export class Stitcher {
     return links.length > 0 ? links : undefined;
   };
 
-  /** Releases, unchanged, every held trace whose holdMs is up (remembered for late links). */
+  /**
+   * Releases, unchanged, every held trace whose holdMs is up (remembered for late links), and
+   * the stitched spans whose parent did not come within the orphan window (under the pseudo-span).
+   */
   expire(): void {
-    const expired = this.#held.takeExpired(this.#clock.nowMs());
-    if (expired.length === 0) return;
+    const now = this.#clock.nowMs();
+    const expired = this.#held.takeExpired(now);
+    const orphaned = this.#orphans.takeExpired(now);
+    if (expired.length === 0 && orphaned.length === 0) return;
     const out: SpanEntry[] = [];
     for (const [trace, held] of expired) {
       this.stats.expiredSpans += held.entries.length;
       this.#giveUp(trace, held.traceId, held.clues, held.entries, out);
     }
+    for (const t of orphaned) this.#adopt(t, out);
     this.#emit(out);
   }
 
@@ -193,6 +204,7 @@ export class Stitcher {
         this.stats.expiredSpans += held.entries.length;
         this.#giveUp(trace, held.traceId, held.clues, held.entries, out);
       }
+      for (const t of this.#orphans.takeAll()) this.#adopt(t, out);
       this.#emit(out);
       this.#shutdown = this.#sink.flush();
     }
@@ -204,9 +216,9 @@ export class Stitcher {
     if (fate?.kind === 'stitched') {
       // A root arriving after its trace was stitched: the trace stays whole even when the
       // pseudo-span, already emitted, is too short for it (rare: synth lingers, ADR 0004).
-      if (!this.#covers(fate.anchor, entries)) this.stats.uncoveredSpans += entries.filter(isRootOf).length;
-      for (const e of entries) out.push(reparent(e, traceId, fate.target));
-      this.stats.rewrittenSpans += entries.length;
+      const roots = entries.filter(isRootOf);
+      if (!this.#covers(fate.anchor, roots)) this.stats.uncoveredSpans += roots.length;
+      this.#release(trace, traceId, fate, entries, out, false);
       return;
     }
     if (fate !== undefined) {
@@ -259,7 +271,7 @@ export class Stitcher {
     fromAnchor: boolean,
   ): SpanLinkData[] {
     this.#matcher.claim(match);
-    if (this.#mode === 'reparent' && !this.#covers(match.anchor, entries)) {
+    if (this.#mode === 'reparent' && !this.#covers(match.anchor, entries.filter(isRootOf))) {
       // Its pseudo-span was emitted before the trace came and does not cover it: putting it
       // under it would break DESIGN §3.5 invariant 1, so it stays a trace of its own.
       this.stats.uncoveredTraces += 1;
@@ -274,9 +286,9 @@ export class Stitcher {
         parentSpanId: Buffer.from(match.anchor.spanId, 'hex'),
         rule: match.rule,
       };
-      this.#fates.set(trace, { kind: 'stitched', target, anchor: match.anchor });
-      for (const e of entries) out.push(reparent(e, traceId, target));
-      this.stats.rewrittenSpans += entries.length;
+      const fate = { kind: 'stitched', target, anchor: match.anchor } as const;
+      this.#fates.set(trace, fate);
+      this.#release(trace, traceId, fate, entries, out, true);
       return [];
     }
     this.#fates.set(trace, LINKED);
@@ -289,18 +301,46 @@ export class Stitcher {
   }
 
   /**
-   * Whether the pseudo-span covers the roots among `entries` (the spans that go under it): synth
-   * widens it while it is not emitted yet; once emitted, its final interval must already hold them.
+   * Rewrites spans of a stitched trace into `out`, but for those whose parent has not come yet:
+   * they wait in the orphan window (`opens`: the trace was just stitched and its window starts).
    */
-  #covers(anchor: AnchorInput, entries: readonly SpanEntry[]): boolean {
+  #release(
+    trace: string,
+    traceId: Buffer,
+    fate: Extract<TraceFate, { kind: 'stitched' }>,
+    entries: readonly SpanEntry[],
+    out: SpanEntry[],
+    opens: boolean,
+  ): void {
+    const start = opens ? { traceId, target: fate.target, anchor: fate.anchor } : undefined;
+    const { release, orphans } = this.#orphans.admit(trace, entries, start, this.#clock.nowMs());
+    // They may end up under the pseudo-span: have synth reserve their time while it still can.
+    if (orphans.length > 0) this.#covers(fate.anchor, orphans);
+    for (const e of release) out.push(reparent(e, traceId, fate.target));
+    this.stats.rewrittenSpans += release.length;
+  }
+
+  /** Releases a trace's spans whose parent never came: under the pseudo-span when it covers them. */
+  #adopt(t: OrphanTrace, out: SpanEntry[]): void {
+    if (t.held.length === 0) return;
+    const covered = this.#covers(t.anchor, t.held);
+    for (const e of t.held) out.push(covered ? adoptOrphan(e, t.traceId, t.target) : reparent(e, t.traceId, t.target));
+    if (covered) this.stats.adoptedOrphans += t.held.length;
+    this.stats.rewrittenSpans += t.held.length;
+  }
+
+  /**
+   * Whether the pseudo-span covers `direct`, the spans that go right under it: synth widens it
+   * while it is not emitted yet; once emitted, its final interval must already hold them.
+   */
+  #covers(anchor: AnchorInput, direct: readonly SpanEntry[]): boolean {
     let startMs = Infinity;
     let endMs = -Infinity;
-    for (const e of entries) {
-      if (!isRootOf(e)) continue;
+    for (const e of direct) {
       startMs = Math.min(startMs, nanosToMs(e.span.startTimeUnixNano));
       endMs = Math.max(endMs, nanosToMs(e.span.endTimeUnixNano));
     }
-    if (startMs > endMs) return true; // no root among them
+    if (startMs > endMs) return true; // none
     if (anchor.cover === undefined || anchor.cover(startMs, endMs)) return true;
     return this.#matcher.coveredWhenEnded(anchor, startMs, endMs);
   }
