@@ -28,6 +28,7 @@ export const SELF_METRIC = {
   stitchMisses: 'kubestitch_stitch_misses_total',
   stitchHoldTimeouts: 'kubestitch_stitch_hold_timeouts_total',
   stitchUncovered: 'kubestitch_stitch_uncovered_traces_total',
+  stitchAdoptedOrphans: 'kubestitch_stitch_adopted_orphans_total',
   stitchRewrittenSpans: 'kubestitch_stitch_rewritten_spans_total',
   spoolBytes: 'kubestitch_spool_bytes',
   spoolDroppedSpans: 'kubestitch_spool_dropped_spans_total',
@@ -193,6 +194,12 @@ export class SelfMetrics {
       'Real traces left in their own trace: their pseudo-span was already exported and does not cover them.',
       [],
       (s) => [{ labels: {}, value: s.uncoveredTraces }],
+    );
+    counter(
+      M.stitchAdoptedOrphans,
+      'Real spans whose parent never arrived (the component dropped it), hung under their pseudo-span.',
+      [],
+      (s) => [{ labels: {}, value: s.adoptedOrphans }],
     );
     counter(
       M.stitchHoldTimeouts,
