@@ -37,6 +37,10 @@ export class OperationIndex {
   // The same entries in the order they started waiting (= deadline order), to forget stale ones.
   readonly #waitOrder: { ownerUid: string; span: PendingSpan }[] = [];
   #waitHead = 0;
+  // Spans placed under a farther owner's operation, by the nearer owner they may still move to.
+  readonly #nearer = new Map<string, { span: PendingSpan; untilMs: number }[]>();
+  readonly #nearerOrder: { uid: string; untilMs: number }[] = [];
+  #nearerHead = 0;
 
   constructor(maxAgeMs: number, tree: SpanTree) {
     this.#maxAgeMs = maxAgeMs;
@@ -53,6 +57,11 @@ export class OperationIndex {
     if (list === undefined) this.#byUid.set(uid, [span]);
     else list.push(span);
     this.#deadlines.push({ uid, span, atMs: span.startMs + this.#maxAgeMs, onExpire });
+    const nearer = this.#nearer.get(uid);
+    if (nearer !== undefined) {
+      this.#nearer.delete(uid);
+      for (const w of nearer) if (span.startMs <= w.untilMs) this.#tree.moveUnder(w.span, span);
+    }
     const waiting = this.#waiting.get(uid);
     if (waiting === undefined) return;
     this.#waiting.delete(uid);
@@ -77,7 +86,10 @@ export class OperationIndex {
       joinClosing: parent !== undefined,
       awaitOwner: owners.length > 0 && parent === undefined,
     });
-    if (!this.#tree.isAwaitingOwner(span)) return span;
+    if (!this.#tree.isAwaitingOwner(span)) {
+      this.#awaitNearer(owners, parent, span);
+      return span;
+    }
     for (const ownerUid of owners) {
       const list = this.#waiting.get(ownerUid);
       if (list === undefined) this.#waiting.set(ownerUid, [span]);
@@ -85,6 +97,22 @@ export class OperationIndex {
       this.#waitOrder.push({ ownerUid, span });
     }
     return span;
+  }
+
+  // Placed under a farther owner's operation (informers of different kinds deliver apart: a
+  // pod's deletion seen before its ReplicaSet's scale-down), the span may still move under a
+  // nearer owner's operation that opens within the adoption window.
+  #awaitNearer(owners: readonly string[], parent: PendingSpan | undefined, span: PendingSpan): void {
+    const window = this.#tree.adoptionWindowMs;
+    if (parent === undefined || window <= 0) return;
+    const untilMs = span.startMs + window;
+    for (const uid of owners) {
+      if (this.current(uid) === parent || this.at(uid, span.startMs) === parent) return;
+      const list = this.#nearer.get(uid);
+      if (list === undefined) this.#nearer.set(uid, [{ span, untilMs }]);
+      else list.push({ span, untilMs });
+      this.#nearerOrder.push({ uid, untilMs });
+    }
   }
 
   /** The current open operation of `uid`, or undefined. */
@@ -145,6 +173,22 @@ export class OperationIndex {
       this.#head = 0;
     }
     this.#forgetStaleWaits();
+    this.#forgetStaleNearer(nowMs);
+  }
+
+  #forgetStaleNearer(nowMs: number): void {
+    while (this.#nearerHead < this.#nearerOrder.length) {
+      const w = this.#nearerOrder[this.#nearerHead];
+      if (w === undefined || w.untilMs >= nowMs) break;
+      this.#nearerHead++;
+      const rest = (this.#nearer.get(w.uid) ?? []).filter((e) => e.untilMs >= nowMs);
+      if (rest.length === 0) this.#nearer.delete(w.uid);
+      else this.#nearer.set(w.uid, rest);
+    }
+    if (this.#nearerHead > 1024 && this.#nearerHead * 2 > this.#nearerOrder.length) {
+      this.#nearerOrder.splice(0, this.#nearerHead);
+      this.#nearerHead = 0;
+    }
   }
 
   /** Number of objects with an operation in the index (a gauge for memory and metrics). */

@@ -152,6 +152,22 @@ export class SpanTree {
     return true;
   }
 
+  /**
+   * Moves a span placed under a farther owner's operation (a pod's termination under the rollout,
+   * because its ReplicaSet's scale-down was not seen yet) to `parent`, the nearer owner's
+   * operation that opened since — within one trace, before anything of it left. Returns false
+   * (and changes nothing) otherwise.
+   */
+  moveUnder(span: PendingSpan, parent: PendingSpan): boolean {
+    const from = span.parent;
+    if (from === undefined || from === parent || span.state === 'emitted' || parent.state === 'emitted') return false;
+    if (parent.root !== span.root) return false;
+    for (let p: PendingSpan | undefined = parent; p !== undefined; p = p.parent) if (p === span) return false;
+    from.openChildren.delete(span);
+    this.#attach(span, parent);
+    return true;
+  }
+
   /** True while `span` is a root that an owner's operation may still adopt. */
   isAwaitingOwner(span: PendingSpan): boolean {
     return span.parent === undefined && span.awaitingOwnerUntilMs !== undefined;
