@@ -186,7 +186,7 @@ async function drive(): Promise<void> {
       if (existsSync(join(CLUSTER, 'audit.log'))) copyFileSync(join(CLUSTER, 'audit.log'), join(REC, 'audit.log'));
     }
   }
-  log(`tee: ${tee.requests} OTLP requests, ${tee.forwardErrors} forward errors`);
+  log(`tee: ${tee.requests} OTLP requests, ${tee.forwardErrors} refused forwards retried, ${tee.dropped} dropped`);
   execFileSync(
     process.execPath,
     ['--import', 'tsx', CLI, 'replay', REC, '--cluster', 'e2e', '--out', join(ART, 'replay-spans.jsonl')],

@@ -12,6 +12,8 @@ import { decodeTraceRequest } from '../../src/sources/otlp/otlp-proto-codec.js';
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const ID_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
 const passThrough = (b: Buffer): Buffer => b;
+// An ExportTraceServiceResponse with no partial_success: zero bytes in protobuf.
+const EMPTY_RESPONSE = Buffer.alloc(0);
 
 /** OTLP/JSON: ids as hex, other bytes as base64 (the protobuf JSON mapping OTLP specifies). */
 export function traceRequestJson(bytes: Buffer): string {
@@ -30,6 +32,11 @@ export class OtlpTee {
   forwardErrors = 0;
   /** Requests our codec could not read: forwarded (kubestitch judges them), not recorded. */
   unreadable = 0;
+  /** Requests still queued when stop() gave up on forwarding them. */
+  dropped = 0;
+  readonly #queue: Buffer[] = [];
+  #sending = false;
+  #stopping = false;
 
   /** Listens on 127.0.0.1:`port`, writes lines to `file`, forwards to `target` (host:port). */
   async start(port: number, file: string, target: string): Promise<void> {
@@ -50,22 +57,14 @@ export class OtlpTee {
         },
       },
       {
+        // Taken at once and queued, as a Collector's exporter queue would: the apiserver starts
+        // tracing before kubestitch listens (it reads discovery first), and its own export queue
+        // (2,048 spans) drops what it cannot send, which would leave etcd's spans orphaned.
         Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
           this.requests++;
-          client.makeUnaryRequest(
-            EXPORT_PATH,
-            passThrough,
-            passThrough,
-            call.request,
-            { deadline: Date.now() + 10_000 },
-            (err, response) => {
-              // Written once kubestitch took it: a request it refused is sent again by the
-              // component's exporter, and the recording should hold it once, as delivered.
-              if (err !== null) this.forwardErrors++;
-              else this.#write(call.request);
-              callback(err, response);
-            },
-          );
+          this.#queue.push(call.request);
+          callback(null, EMPTY_RESPONSE);
+          this.#pump();
         },
       },
     );
@@ -77,6 +76,26 @@ export class OtlpTee {
     );
   }
 
+  /** Forwards the queue in order; a refused request is retried every 500 ms until stop(). */
+  #pump(): void {
+    const client = this.#client;
+    const head = this.#queue[0];
+    if (this.#sending || client === undefined || head === undefined) return;
+    this.#sending = true;
+    client.makeUnaryRequest(EXPORT_PATH, passThrough, passThrough, head, { deadline: Date.now() + 10_000 }, (err) => {
+      this.#sending = false;
+      if (err !== null) {
+        this.forwardErrors++;
+        if (!this.#stopping) setTimeout(() => this.#pump(), 500).unref();
+        return;
+      }
+      // Recorded once kubestitch took it, so the recording holds what it was given, once.
+      this.#queue.shift();
+      this.#write(head);
+      this.#pump();
+    });
+  }
+
   #write(request: Buffer): void {
     try {
       this.#out?.write(traceRequestJson(request) + '\n');
@@ -85,8 +104,12 @@ export class OtlpTee {
     }
   }
 
+  /** Stops taking requests, forwards what is queued (at most 15 s), closes the recording. */
   async stop(): Promise<void> {
     const server = this.#server;
+    for (let i = 0; i < 30 && this.#queue.length > 0; i++) await new Promise((r) => setTimeout(r, 500));
+    this.#stopping = true;
+    this.dropped = this.#queue.length;
     if (server !== undefined) await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     this.#client?.close();
     const out = this.#out;

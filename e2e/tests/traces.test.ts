@@ -31,6 +31,21 @@ function awaitsOpenRoot(problem: string, t: Traces): boolean {
   return !t.spans.some((s) => s.spanId === missing || s.spanId === rootId);
 }
 
+/**
+ * A real span under a real span of another process (etcd's server span under the apiserver's
+ * client span) may end a few ms after it: two processes' own clocks and measurements, which
+ * kubestitch forwards unchanged (DESIGN §4, docs/stitching.md "Time"). Every span kubestitch makes,
+ * and every real span it attaches to one of them, must still be covered.
+ */
+function componentsOwnTiming(problem: string, t: Traces): boolean {
+  const m = / ([0-9a-f]{16}) \[[0-9., ]+\] sticks out of parent /.exec(problem);
+  const child = m === null ? undefined : t.spans.find((s) => s.spanId === m[1]);
+  const parent = child === undefined ? undefined : t.parent(child);
+  if (child === undefined || parent === undefined) return false;
+  const real = (s: SpanData): boolean => attr(s, 'kubestitch.original_trace_id') !== undefined;
+  return real(child) && real(parent) && service(child) !== service(parent) && child.endMs - parent.endMs <= 10;
+}
+
 const deploy = { 'k8s.namespace.name': 'e2e-deploy', 'k8s.deployment.name': 'web' };
 
 /** The rollout of `web` to revision `rev` in `t`, with everything in its trace. */
@@ -67,7 +82,8 @@ describe.each([
 ])('%s traces', (_, t) => {
   it('keep the invariants: parents cover children in the same trace, no id twice', () => {
     expect(t.spans.length).toBeGreaterThan(100);
-    expect(checkInvariants(t.spans).filter((p) => !(t === live && awaitsOpenRoot(p, t)))).toEqual([]);
+    const problems = checkInvariants(t.spans).filter((p) => !componentsOwnTiming(p, t));
+    expect(problems.filter((p) => !(t === live && awaitsOpenRoot(p, t)))).toEqual([]);
   });
 
   it('show the image rollout of web as one trace: new ReplicaSet up, old one down, pods under each', () => {
