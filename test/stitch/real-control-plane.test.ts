@@ -13,7 +13,7 @@ import type { SpanData } from '../../src/model/span.js';
 import { type ReplaySummary, replayDirectory } from '../../src/replay.js';
 import { parseTraceRequestJson } from '../../src/sources/otlp/otlp-json-request.js';
 import { flattenRequest, hexOf, serviceNameOf, stringAttr } from '../../src/stitch/span-entries.js';
-import { checkInvariants } from '../support/invariants.js';
+import { checkInvariants, isComponentsOwnTiming } from '../support/invariants.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/real/', import.meta.url));
 const scenarios = (await readdir(FIXTURES, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
@@ -50,21 +50,6 @@ async function replay(dir: string): Promise<{ spans: SpanData[]; summary: Replay
   return { spans: [...sink.spans], summary };
 }
 
-/**
- * The one violation that is the components' own measurement, not kubestitch's doing: a real span
- * starting or ending at most 1 ms outside its real parent (etcd's server span under the
- * apiserver's client span: two processes, and the server ends its span after it answered).
- * kubestitch does not change real spans' times (docs/stitching.md, Time).
- */
-function componentsOwn(problem: string, spans: readonly SpanData[]): boolean {
-  const id = / ([0-9a-f]{16}) \[/.exec(problem)?.[1];
-  const span = spans.find((s) => s.spanId === id);
-  if (span === undefined || !isReal(span)) return false;
-  const parent = spans.find((s) => s.traceId === span.traceId && s.spanId === span.parentSpanId);
-  if (!problem.includes('sticks out of parent') || parent === undefined || !isReal(parent)) return false;
-  return parent.startMs - span.startMs <= 1 && span.endMs - parent.endMs <= 1;
-}
-
 describe.each(scenarios)('replay of the real control plane: %s', (scenario) => {
   let spans: SpanData[] = [];
   let summary: ReplaySummary | undefined;
@@ -85,7 +70,7 @@ describe.each(scenarios)('replay of the real control plane: %s', (scenario) => {
 
   it('holds DESIGN §3.5 for synthesized and real spans alike, but for what the components measured', () => {
     const problems = checkInvariants(spans);
-    expect(problems.filter((p) => !componentsOwn(p, spans))).toEqual([]);
+    expect(problems.filter((p) => !isComponentsOwnTiming(p, spans))).toEqual([]);
     // And those are rare: two etcd spans in all six recordings.
     expect(problems.length).toBeLessThanOrEqual(2);
   });

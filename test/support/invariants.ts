@@ -45,3 +45,22 @@ export function checkInvariants(spans: readonly SpanData[], forbidden: readonly 
   }
   return problems;
 }
+
+/** A real span kubestitch stitched into one of its traces (it keeps its original trace id). */
+export const isRealSpan = (s: SpanData): boolean => typeof s.attributes['kubestitch.original_trace_id'] === 'string';
+
+/**
+ * The one violation that is the components' own measurement, not kubestitch's doing: a real span
+ * starting or ending at most `toleranceMs` outside its real parent (etcd's server span under the
+ * apiserver's client span: two processes, and the server ends its span after it answered).
+ * kubestitch does not change real spans' times (docs/stitching.md, Time).
+ */
+export function isComponentsOwnTiming(problem: string, spans: readonly SpanData[], toleranceMs = 1): boolean {
+  if (!problem.includes('sticks out of parent')) return false;
+  const id = / ([0-9a-f]{16}) \[/.exec(problem)?.[1];
+  const span = spans.find((s) => s.spanId === id);
+  if (span === undefined || !isRealSpan(span)) return false;
+  const parent = spans.find((s) => s.traceId === span.traceId && s.spanId === span.parentSpanId);
+  if (parent === undefined || !isRealSpan(parent)) return false;
+  return parent.startMs - span.startMs <= toleranceMs && span.endMs - parent.endMs <= toleranceMs;
+}
