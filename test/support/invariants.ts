@@ -55,12 +55,17 @@ export const isRealSpan = (s: SpanData): boolean => typeof s.attributes['kubesti
  * apiserver's client span: two processes, and the server ends its span after it answered).
  * kubestitch does not change real spans' times (docs/stitching.md, Time).
  */
-export function isComponentsOwnTiming(problem: string, spans: readonly SpanData[], toleranceMs = 1): boolean {
+export function isComponentsOwnTiming(
+  problem: string,
+  spans: readonly SpanData[],
+  toleranceMs = 1,
+  isReal: (s: SpanData) => boolean = isRealSpan,
+): boolean {
   if (!problem.includes('sticks out of parent')) return false;
   const id = / ([0-9a-f]{16}) \[/.exec(problem)?.[1];
   const span = spans.find((s) => s.spanId === id);
-  if (span === undefined || !isRealSpan(span)) return false;
+  if (span === undefined || !isReal(span)) return false;
   const parent = spans.find((s) => s.traceId === span.traceId && s.spanId === span.parentSpanId);
-  if (parent === undefined || !isRealSpan(parent)) return false;
+  if (parent === undefined || !isReal(parent)) return false;
   return parent.startMs - span.startMs <= toleranceMs && span.endMs - parent.endMs <= toleranceMs;
 }
