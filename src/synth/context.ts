@@ -28,7 +28,13 @@ export interface SynthContext {
  */
 export function ownerUidsOf(graph: OwnerGraph, slim: SlimObject): string[] {
   if (slim.controller === undefined) return [];
-  return [slim.controller.uid, ...graph.ownerChain(slim).slice(1).map((o) => o.uid)];
+  return [
+    slim.controller.uid,
+    ...graph
+      .ownerChain(slim)
+      .slice(1)
+      .map((o) => o.uid),
+  ];
 }
 
 // A controller acts on a new object within this long of its creation.
