@@ -1,6 +1,7 @@
 import { str } from '../../src/model/kube-json.js';
 import type { IngestRecord, ObjectRecord } from '../../src/model/records.js';
 import { prng } from '../support/prng.js';
+import { kindRank } from '../../src/sources/recording/record-order.js';
 
 /** One way real delivery differs from the simulator's complete, totally ordered stream. */
 export type PerturbationKind =
@@ -119,23 +120,6 @@ export function snapshotOnly(records: readonly IngestRecord[], seed: number): Pe
     .filter((r) => r.source === 'event' || kept.has(r))
     .map((r) => (r.source === 'object' ? ({ ...r, type: 'ADDED' } as IngestRecord) : r));
   return { records: out, cutMs: -Infinity, audit: false };
-}
-
-const RANK: Readonly<Record<string, number>> = {
-  Namespace: 0,
-  Node: 0,
-  CronJob: 1,
-  Deployment: 2,
-  StatefulSet: 3,
-  DaemonSet: 3,
-  Job: 3,
-  ReplicaSet: 4,
-  Pod: 5,
-  Event: 7,
-};
-
-function kindRank(kind: string): number {
-  return RANK[kind] ?? 6;
 }
 
 function shuffle<T>(items: readonly T[], rand: () => number): T[] {

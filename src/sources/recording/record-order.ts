@@ -17,6 +17,11 @@ const KIND_RANK: Readonly<Record<string, number>> = {
 };
 const OTHER_KIND_RANK = 6;
 const EVENT_RANK = 7;
+
+/** Where a kind sorts among records of one instant: owners first, then what they own, Events last. */
+export function kindRank(kind: string): number {
+  return kind === 'Event' ? EVENT_RANK : (KIND_RANK[kind] ?? OTHER_KIND_RANK);
+}
 // An audited request causes the watch change stamped the same instant.
 const AUDIT_RANK = -1;
 const TYPE_RANK: Readonly<Record<WatchType, number>> = { ADDED: 0, MODIFIED: 1, DELETED: 2 };
