@@ -78,8 +78,7 @@ export async function readRecording(dir: string, options: ReadRecordingOptions =
     } catch (err: unknown) {
       throw new RecordingError(`cannot read ${join(dir, file)}: ${errMessage(err)}`);
     }
-    if (file === 'audit.log') parseAuditFile(file, text, ranked, problems, progress);
-    else parseFile(file, text, ranked, problems, progress);
+    parseFile(file, text, ranked, problems, progress, file === 'audit.log' ? auditValue : watchValue);
   }
   assignEstimatedTimes(ranked);
   ranked.sort(compareRecords);
@@ -121,46 +120,47 @@ async function readLines(path: string): Promise<string[]> {
   }
 }
 
+/** What one JSON value of a recording file gives: records, and reasons for what it could not. */
+interface ValueRecords {
+  readonly records: readonly IngestRecord[];
+  readonly problems: readonly string[];
+}
+
+function watchValue(value: unknown, origin: RecordOrigin): ValueRecords {
+  const result = watchValueToRecords(value, origin);
+  return typeof result === 'string' ? { records: [], problems: [result] } : { records: result, problems: [] };
+}
+
+// One Event per line, an EventList (a saved webhook batch), or a managed cluster's export
+// (GKE Cloud Logging, EKS CloudWatch, AKS diagnostic records), unwrapped into Events.
+function auditValue(value: unknown, origin: RecordOrigin): ValueRecords {
+  const expanded = expandAuditValue(value);
+  const records: IngestRecord[] = [];
+  const problems = [...expanded.problems];
+  for (const item of expanded.events) {
+    const record = auditRecordOf(item, origin);
+    if (typeof record === 'string') problems.push(record);
+    else records.push(record);
+  }
+  return { records, problems };
+}
+
 function parseFile(
   file: string,
   text: string,
   out: RankedRecord[],
   problems: RecordingProblem[],
   count: Counter,
+  read: (value: unknown, origin: RecordOrigin) => ValueRecords,
 ): void {
   for (const v of counted(text, count)) {
     if (!v.ok) {
       problems.push({ file, line: v.line, reason: v.reason });
       continue;
     }
-    const origin = { file, line: v.line };
-    const result = watchValueToRecords(v.value, origin);
-    if (typeof result === 'string') problems.push({ file, line: v.line, reason: result });
-    else for (const record of result) out.push({ record, raw: v.raw });
-  }
-}
-
-function parseAuditFile(
-  file: string,
-  text: string,
-  out: RankedRecord[],
-  problems: RecordingProblem[],
-  count: Counter,
-): void {
-  for (const v of counted(text, count)) {
-    if (!v.ok) {
-      problems.push({ file, line: v.line, reason: v.reason });
-      continue;
-    }
-    // One Event per line, an EventList (a saved webhook batch), or a managed cluster's export
-    // (GKE Cloud Logging, EKS CloudWatch, AKS diagnostic records), unwrapped into Events.
-    const expanded = expandAuditValue(v.value);
-    for (const reason of expanded.problems) problems.push({ file, line: v.line, reason });
-    for (const item of expanded.events) {
-      const record = auditRecordOf(item, { file, line: v.line });
-      if (typeof record === 'string') problems.push({ file, line: v.line, reason: record });
-      else out.push({ record, raw: v.raw });
-    }
+    const got = read(v.value, { file, line: v.line });
+    for (const reason of got.problems) problems.push({ file, line: v.line, reason });
+    for (const record of got.records) out.push({ record, raw: v.raw });
   }
 }
 
