@@ -4,20 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
-
-function capture(): {
-  io: { out: (t: string) => void; err: (t: string) => void };
-  out: () => string;
-  err: () => string;
-} {
-  let out = '';
-  let err = '';
-  return {
-    io: { out: (t) => (out += t), err: (t) => (err += t) },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIo } from '../support/cli-capture.js';
 
 const POD = {
   type: 'ADDED',
@@ -40,34 +27,34 @@ const POD = {
 describe('main', () => {
   describe('--help and --version', () => {
     it('prints usage naming the replay command', async () => {
-      const c = capture();
+      const c = captureIo();
       expect(await main(['--help'], c.io)).toBe(0);
       expect(c.out()).toMatch(/^ {2}replay <dir> /m);
     });
 
     it('prints the package version', async () => {
-      const c = capture();
+      const c = captureIo();
       expect(await main(['--version'], c.io)).toBe(0);
       expect(c.out()).toMatch(/^kubestitch \d+\.\d+\.\d+/);
     });
 
     it('exits 2 on an unknown command or flag', async () => {
-      expect(await main(['frobnicate'], capture().io)).toBe(2);
-      expect(await main(['replay', 'x', '--bogus'], capture().io)).toBe(2);
-      expect(await main(['replay'], capture().io)).toBe(2);
+      expect(await main(['frobnicate'], captureIo().io)).toBe(2);
+      expect(await main(['replay', 'x', '--bogus'], captureIo().io)).toBe(2);
+      expect(await main(['replay'], captureIo().io)).toBe(2);
     });
   });
 
   describe('replay', () => {
     it('exits 1 with a clear message for a missing directory', async () => {
-      const c = capture();
+      const c = captureIo();
       expect(await main(['replay', '/nonexistent/recording'], c.io)).toBe(1);
       expect(c.err()).toContain('cannot read recording directory /nonexistent/recording');
     });
 
     it('exits 1 for a directory with no recording file in it', async () => {
       const dir = await mkdtemp(join(tmpdir(), 'ks-cli-'));
-      const c = capture();
+      const c = captureIo();
       expect(await main(['replay', dir], c.io)).toBe(1);
       expect(c.err()).toContain('holds none of: watch.jsonl, events.jsonl');
     });
@@ -77,7 +64,7 @@ describe('main', () => {
       await writeFile(join(dir, 'watch.jsonl'), `${JSON.stringify(POD)}\n{"type":"ADDED","object":\nnot json at all\n`);
       await writeFile(join(dir, 'spans.jsonl'), 'not an OTLP request\n');
       const out = join(dir, 'out', 'spans.jsonl');
-      const c = capture();
+      const c = captureIo();
       expect(await main(['replay', dir, '--out', out, '--cluster', 'prod-eu'], c.io)).toBe(0);
       expect(c.err()).toContain('watch.jsonl:2: invalid JSON');
       expect(c.err()).toContain('watch.jsonl:3: invalid JSON');
@@ -94,9 +81,9 @@ describe('main', () => {
       const dir = await mkdtemp(join(tmpdir(), 'ks-cli-'));
       await writeFile(join(dir, 'watch.jsonl'), `${JSON.stringify(POD)}\n`);
       const out = join(dir, 'spans.jsonl');
-      expect(await main(['replay', dir, '--out', out], capture().io)).toBe(0);
+      expect(await main(['replay', dir, '--out', out], captureIo().io)).toBe(0);
       const first = await readFile(out, 'utf8');
-      expect(await main(['replay', dir, '--out', out], capture().io)).toBe(0);
+      expect(await main(['replay', dir, '--out', out], captureIo().io)).toBe(0);
       expect(await readFile(out, 'utf8')).toBe(first);
     });
   });
@@ -110,7 +97,7 @@ describe('the bundled examples', () => {
       ['rolling-update-audit', true],
     ] as const) {
       const out = join(await mkdtemp(join(tmpdir(), 'ks-example-')), 'spans.jsonl');
-      const c = capture();
+      const c = captureIo();
       expect(await main(['replay', join(root, name), '--out', out], c.io)).toBe(0);
       expect(c.err()).not.toMatch(/malformed|skipped/);
       const spans = (await readFile(out, 'utf8'))

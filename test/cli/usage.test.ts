@@ -4,19 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { runReplayCommand } from '../../src/cli/replay-command.js';
-
-function capture(): {
-  io: { out: (t: string) => void; err: (t: string) => void };
-  out: () => string;
-  err: () => string;
-} {
-  let out = '';
-  let err = '';
-  return { io: { out: (t) => (out += t), err: (t) => (err += t) }, out: () => out, err: () => err };
-}
+import { captureIo } from '../support/cli-capture.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const c = capture();
+  const c = captureIo();
   const code = await main(argv, c.io);
   return { code, out: c.out(), err: c.err() };
 }

@@ -8,6 +8,7 @@ import { main } from '../../src/cli/main.js';
 import { runReplayCommand } from '../../src/cli/replay-command.js';
 import { runServeCommand } from '../../src/cli/serve-command.js';
 import { openTraceStore } from '../../storage/index.js';
+import { captureIo } from '../support/cli-capture.js';
 
 const ROLLOUT = new URL('../../examples/demo/rollout/', import.meta.url).pathname;
 const dirs: string[] = [];
@@ -20,16 +21,6 @@ async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'ks-serve-'));
   dirs.push(d);
   return d;
-}
-
-function capture(): {
-  io: { out: (t: string) => void; err: (t: string) => void };
-  out: () => string;
-  err: () => string;
-} {
-  let out = '';
-  let err = '';
-  return { io: { out: (t) => (out += t), err: (t) => (err += t) }, out: () => out, err: () => err };
 }
 
 /** A stop signal the test fires, like SIGINT in main. */
@@ -52,11 +43,11 @@ async function waitFor(read: () => string, re: RegExp, context: () => string = (
 describe('kubestitch replay --data-dir, then serve --data-dir', () => {
   it('stores the replay on disk and serves it until stopped', async () => {
     const dataDir = await tempDir();
-    const replay = capture();
+    const replay = captureIo();
     expect(await runReplayCommand({ dir: ROLLOUT, cluster: 'c1', dataDir }, replay.io)).toBe(0);
     expect(replay.err()).toMatch(/125 spans in 4 traces → the trace store in /);
 
-    const serve = capture();
+    const serve = captureIo();
     const { signal, stop } = stopper();
     const done = runServeCommand({ dataDir, ui: '127.0.0.1:0', stopSignal: signal }, serve.io);
     const [url] = await waitFor(serve.out, /http:\/\/127\.0\.0\.1:\d+\//);
@@ -69,7 +60,7 @@ describe('kubestitch replay --data-dir, then serve --data-dir', () => {
   });
 
   it('replay --ui serves the replayed traces from memory and prints the largest trace', async () => {
-    const out = capture();
+    const out = captureIo();
     const { signal, stop } = stopper();
     const done = runReplayCommand({ dir: ROLLOUT, cluster: 'c1', ui: '127.0.0.1:0', stopSignal: signal }, out.io);
     const [, traceUrl] = await waitFor(
@@ -82,10 +73,10 @@ describe('kubestitch replay --data-dir, then serve --data-dir', () => {
   });
 
   it('rejects a malformed --ui and a missing --data-dir as usage errors', async () => {
-    const a = capture();
+    const a = captureIo();
     expect(await main(['serve'], a.io)).toBe(2);
     expect(a.err()).toMatch(/expected --data-dir DIR/);
-    const b = capture();
+    const b = captureIo();
     expect(
       await runServeCommand(
         { dataDir: await tempDir(), ui: 'localhost', stopSignal: new Promise(() => undefined) },
