@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeApiserver } from '../../../src/sim/apiserver/index.js';
 import type { FakeApiserver } from '../../../src/sim/apiserver/index.js';
@@ -9,6 +8,7 @@ import { Informer } from '../../../src/sources/watch/informer.js';
 import type { InformerEvent, InformerOptions, KnownObject } from '../../../src/sources/watch/informer.js';
 import { KubeHttp } from '../../../src/sources/watch/kube-http.js';
 import type { WatchedResource } from '../../../src/sources/watch/resources.js';
+import { kubeConfigFor } from '../../support/fake-kube-config.js';
 
 // One fake apiserver for the file; each test works in its own namespace so tests do not see
 // each other's objects (the informer watches cluster-wide, so objects are filtered by namespace).
@@ -34,17 +34,6 @@ afterEach(async () => {
   api.slowStreams(0);
   api.setExpiredWatchMode('in-stream');
 });
-
-function kubeConfigFor(server: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'test' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return kc;
-}
 
 const CONFIGMAPS: WatchedResource = {
   group: '',

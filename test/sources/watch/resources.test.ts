@@ -1,4 +1,3 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeApiserver } from '../../../src/sim/apiserver/index.js';
 import type { FakeApiserver } from '../../../src/sim/apiserver/index.js';
@@ -11,6 +10,7 @@ import {
   resourceId,
 } from '../../../src/sources/watch/resources.js';
 import type { ResourceSpec } from '../../../src/sources/watch/resources.js';
+import { kubeConfigFor } from '../../support/fake-kube-config.js';
 
 let api: FakeApiserver;
 let http: KubeHttp;
@@ -18,14 +18,7 @@ let http: KubeHttp;
 beforeAll(async () => {
   api = await startFakeApiserver();
   api.registerResource({ group: 'example.com', version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: false });
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'test' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  http = new KubeHttp(kc);
+  http = new KubeHttp(kubeConfigFor(api.url));
 });
 afterAll(async () => {
   await api.close();

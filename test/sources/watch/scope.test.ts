@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Recorder } from '../../../src/live/recorder.js';
 import { startFakeApiserver } from '../../../src/sim/apiserver/index.js';
@@ -13,6 +12,7 @@ import { DEFAULT_RESOURCES } from '../../../src/sources/watch/resources.js';
 import type { WatchedResource } from '../../../src/sources/watch/resources.js';
 import { parseWatchScope, scopeQuery, scopedInformers } from '../../../src/sources/watch/scope.js';
 import type { InformerScope, WatchScope } from '../../../src/sources/watch/scope.js';
+import { kubeConfigFor } from '../../support/fake-kube-config.js';
 
 let api: FakeApiserver;
 let http: KubeHttp;
@@ -33,14 +33,7 @@ const silent = { info: () => undefined, warn: () => undefined };
 
 beforeAll(async () => {
   api = await startFakeApiserver({ bookmarkIntervalMs: 3_600_000 });
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'test' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  http = new KubeHttp(kc);
+  http = new KubeHttp(kubeConfigFor(api.url));
 });
 afterAll(async () => {
   await api.close();
