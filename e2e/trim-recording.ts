@@ -82,17 +82,19 @@ function main(): void {
   };
   const keptLines = watch.filter(({ v }) => namespaceOf(v) === ns || isNode(v)).map((x) => x.l);
   const keptEvents = lines(join(dir, 'events.jsonl')).filter((l) => namespaceOf(JSON.parse(l) as Json) === ns);
-  const keptAudit = lines(join(dir, 'audit.log')).filter(
-    (l) => obj((JSON.parse(l) as Json)['objectRef'])['namespace'] === ns,
-  );
-  const auditIds = new Set(keptAudit.map((l) => String((JSON.parse(l) as Json)['auditID'])));
+  const audit = lines(join(dir, 'audit.log')).map((l) => ({ l, v: JSON.parse(l) as Json }));
+  const keptAudit = audit.filter(({ v }) => obj(v['objectRef'])['namespace'] === ns);
+  const auditIds = new Set(keptAudit.map(({ v }) => String(v['auditID'])));
   const keptSpans = trimSpans(lines(join(dir, 'spans.jsonl')), auditIds);
   mkdirSync(outDir, { recursive: true });
   const write = (name: string, ls: string[]): void =>
     writeFileSync(join(outDir, name), ls.map((l) => l + '\n').join(''));
   write('watch.jsonl', keptLines);
   write('events.jsonl', keptEvents);
-  write('audit.log', keptAudit);
+  write(
+    'audit.log',
+    keptAudit.map((x) => x.l),
+  );
   write('spans.jsonl', keptSpans);
   console.error(
     `${ns}: ${keptLines.length} watch, ${keptEvents.length} events, ${keptAudit.length} audit, ${keptSpans.length} span requests`,

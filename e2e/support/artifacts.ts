@@ -34,7 +34,9 @@ export class Traces {
     for (const s of spans) {
       if (s.parentSpanId === undefined) continue;
       const k = `${s.traceId}/${s.parentSpanId}`;
-      this.#children.set(k, [...(this.#children.get(k) ?? []), s]);
+      const list = this.#children.get(k);
+      if (list === undefined) this.#children.set(k, [s]);
+      else list.push(s);
     }
   }
 
