@@ -48,6 +48,8 @@ export const ATTR = {
   retries: 'kubestitch.job.failed_pods',
   restartCount: 'kubestitch.container.restart_count',
   imageCached: 'kubestitch.image.cached',
+  /** `true` on a span of an operation still in progress, drawn to "now" (live query API only; never exported). */
+  open: 'kubestitch.open',
 
   // Span-event attributes for Kubernetes Events (DESIGN §3.4).
   eventReason: 'k8s.event.reason',
