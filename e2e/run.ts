@@ -179,6 +179,9 @@ async function drive(): Promise<void> {
     }
   } finally {
     if (!args.has('--keep')) {
+      // What the components sent so far reaches kubestitch before it stops; what they send after
+      // that (shutdown spans) is dropped by the tee and counted.
+      await tee.drain();
       if (record !== undefined) await stop(record, 'kubestitch record');
       if (run !== undefined) await stop(run, 'kubestitch run');
       await tee.stop();

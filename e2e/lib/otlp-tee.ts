@@ -37,6 +37,7 @@ export class OtlpTee {
   readonly #queue: Buffer[] = [];
   #sending = false;
   #stopping = false;
+  #retry: NodeJS.Timeout | undefined;
 
   /** Listens on 127.0.0.1:`port`, writes lines to `file`, forwards to `target` (host:port). */
   async start(port: number, file: string, target: string): Promise<void> {
@@ -80,13 +81,15 @@ export class OtlpTee {
   #pump(): void {
     const client = this.#client;
     const head = this.#queue[0];
-    if (this.#sending || client === undefined || head === undefined) return;
+    // After stop() the client is closed: a retry timer that fires then must not use it (grpc-js
+    // throws "Channel has been shut down", which ended a CI run).
+    if (this.#stopping || this.#sending || client === undefined || head === undefined) return;
     this.#sending = true;
     client.makeUnaryRequest(EXPORT_PATH, passThrough, passThrough, head, { deadline: Date.now() + 10_000 }, (err) => {
       this.#sending = false;
       if (err !== null) {
         this.forwardErrors++;
-        if (!this.#stopping) setTimeout(() => this.#pump(), 500).unref();
+        if (!this.#stopping) this.#retry = setTimeout(() => this.#pump(), 500).unref();
         return;
       }
       // Recorded once kubestitch took it, so the recording holds what it was given, once.
@@ -104,11 +107,17 @@ export class OtlpTee {
     }
   }
 
+  /** Waits (at most 15 s) until everything received so far has been forwarded. */
+  async drain(): Promise<void> {
+    for (let i = 0; i < 30 && this.#queue.length > 0; i++) await new Promise((r) => setTimeout(r, 500));
+  }
+
   /** Stops taking requests, forwards what is queued (at most 15 s), closes the recording. */
   async stop(): Promise<void> {
     const server = this.#server;
-    for (let i = 0; i < 30 && this.#queue.length > 0; i++) await new Promise((r) => setTimeout(r, 500));
+    await this.drain();
     this.#stopping = true;
+    clearTimeout(this.#retry);
     this.dropped = this.#queue.length;
     if (server !== undefined) await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     this.#client?.close();
