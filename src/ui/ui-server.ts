@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { TraceStore } from '../../storage/index.js';
+import type { OpenOperationsSource } from './open-operations.js';
 import { handleApiRequest } from './query-api.js';
 import { parseListenAddr as parseAddr } from '../sources/http-listener.js';
 
@@ -24,6 +25,8 @@ export interface UiServerOptions {
   readonly addr?: string;
   readonly logger?: UiServerLogger;
   readonly nowMs?: () => number;
+  /** Live only: the operations still open, for `/api/open-operations` and open spans in traces. */
+  readonly openOperations?: OpenOperationsSource;
 }
 
 /** A listening viewer + query API. */
@@ -111,7 +114,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://kubestitch.invalid');
     if (url.pathname.startsWith('/api/')) {
-      const answer = await handleApiRequest(options.store, req.method ?? 'GET', url, nowMs());
+      const ctx = { store: options.store, nowMs: nowMs(), openOperations: options.openOperations };
+      const answer = await handleApiRequest(ctx, req.method ?? 'GET', url);
       await send(req, res, answer.status, 'application/json', Buffer.from(JSON.stringify(answer.body)));
       return;
     }
