@@ -22,7 +22,8 @@ export function* splitJsonValues(input: string): Generator<JsonValueResult> {
   }
 }
 
-function parses(line: string): boolean {
+/** True when the line is one JSON value (how a file is told to be JSON lines). */
+export function parses(line: string): boolean {
   try {
     JSON.parse(line);
     return true;
@@ -39,7 +40,8 @@ function* perLine(lines: readonly string[]): Generator<JsonValueResult> {
   }
 }
 
-function parseOne(raw: string, line: number): JsonValueResult {
+/** One JSON value parsed, or why not (the reason never quotes the input). Never throws. */
+export function parseOne(raw: string, line: number): JsonValueResult {
   try {
     return { ok: true, value: JSON.parse(raw) as unknown, line, raw };
   } catch (err: unknown) {

@@ -1,17 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { arr, isObject, parseTimeMs, str } from '../../model/kube-json.js';
-import type { JsonObject } from '../../model/kube-json.js';
-import type { IngestRecord, RecordOrigin, WatchType } from '../../model/records.js';
-import { expandAuditValue } from '../audit/managed-formats.js';
-import { auditRecordOf } from '../audit/parse-audit.js';
-import { normalizeEvent } from '../event-normalize.js';
-import { INPUT_LIMITS, checkShape, checkTimes } from '../input-boundary.js';
+import type { IngestRecord } from '../../model/records.js';
 import { splitJsonValues } from '../json-values.js';
 import type { JsonValueResult } from '../json-values.js';
-import { redactObject } from '../redact.js';
 import { estimateWriteTimeMs, numericResourceVersion } from './object-time.js';
 import { compareRecords, type RankedRecord } from './record-order.js';
+import { type ValueReader, valueReaderFor } from './recording-values.js';
+
+export { watchValueToRecords } from './recording-values.js';
 
 /** A line that could not be used, reported as `file:line: reason`. */
 export interface RecordingProblem {
@@ -37,7 +33,7 @@ export class RecordingError extends Error {
 }
 
 const OBJECT_FILES = ['watch.jsonl', 'events.jsonl', 'audit.log'] as const;
-const SPANS_FILE = 'spans.jsonl';
+export const SPANS_FILE = 'spans.jsonl';
 // Files this version recognizes but does not use (none at the moment).
 const LATER_FILES: Readonly<Record<string, string>> = {};
 
@@ -52,6 +48,29 @@ export interface ReadRecordingOptions {
 }
 
 export async function readRecording(dir: string, options: ReadRecordingOptions = {}): Promise<RecordingContents> {
+  const listing = await listRecording(dir);
+  const { usable, skippedFiles, filesRead } = listing;
+  const spanLines = listing.hasSpans ? await readLines(join(dir, SPANS_FILE)) : [];
+  const problems: RecordingProblem[] = [];
+  const progress = options.onBytes && (await byteCounter(dir, usable, options.onBytes));
+  const ranked = await readFilesInMemory(dir, usable, problems, progress);
+  return { records: ranked.map((r) => r.record), problems, skippedFiles, filesRead, spanLines };
+}
+
+/** The files of a recording directory that this version reads. */
+export interface RecordingListing {
+  /** The watch/Event/audit files present, in reading order. */
+  readonly usable: readonly string[];
+  readonly hasSpans: boolean;
+  readonly skippedFiles: readonly { readonly file: string; readonly reason: string }[];
+  readonly filesRead: readonly string[];
+}
+
+/**
+ * Lists a recording directory. Throws RecordingError when it cannot be read or holds none of the
+ * known files (and no file this version knows but skips).
+ */
+export async function listRecording(dir: string): Promise<RecordingListing> {
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -62,34 +81,44 @@ export async function readRecording(dir: string, options: ReadRecordingOptions =
     .filter((f) => LATER_FILES[f] !== undefined)
     .map((file) => ({ file, reason: LATER_FILES[file] ?? '' }));
   const usable = OBJECT_FILES.filter((f) => entries.includes(f));
-  const spanLines = entries.includes(SPANS_FILE) ? await readLines(join(dir, SPANS_FILE)) : [];
-  if (usable.length === 0 && !entries.includes(SPANS_FILE)) {
+  const hasSpans = entries.includes(SPANS_FILE);
+  if (usable.length === 0 && !hasSpans && skippedFiles.length === 0) {
     const known = [...OBJECT_FILES, SPANS_FILE].join(', ');
-    if (skippedFiles.length > 0) return { records: [], problems: [], skippedFiles, filesRead: [], spanLines };
     throw new RecordingError(`recording directory ${dir} holds none of: ${known}`);
   }
-  const problems: RecordingProblem[] = [];
+  return { usable, hasSpans, skippedFiles, filesRead: hasSpans ? [...usable, SPANS_FILE] : [...usable] };
+}
+
+/**
+ * Reads whole files into records in processing order: ts-less objects timed together (see
+ * assignEstimatedTimes), then sorted. Problems are appended to `problems`. Throws RecordingError
+ * when a file cannot be read.
+ */
+export async function readFilesInMemory(
+  dir: string,
+  files: readonly string[],
+  problems: RecordingProblem[],
+  count: Counter,
+): Promise<RankedRecord[]> {
   const ranked: RankedRecord[] = [];
-  const progress = options.onBytes && (await byteCounter(dir, usable, options.onBytes));
-  for (const file of usable) {
+  for (const file of files) {
     let text: string;
     try {
       text = await readFile(join(dir, file), 'utf8');
     } catch (err: unknown) {
       throw new RecordingError(`cannot read ${join(dir, file)}: ${errMessage(err)}`);
     }
-    parseFile(file, text, ranked, problems, progress, file === 'audit.log' ? auditValue : watchValue);
+    parseFile(file, text, ranked, problems, count, valueReaderFor(file));
   }
   assignEstimatedTimes(ranked);
-  ranked.sort(compareRecords);
-  const filesRead = entries.includes(SPANS_FILE) ? [...usable, SPANS_FILE] : [...usable];
-  return { records: ranked.map((r) => r.record), problems, skippedFiles, filesRead, spanLines };
+  return ranked.sort(compareRecords);
 }
 
-type Counter = ((chars: number) => void) | undefined;
+/** Progress: called with the characters just parsed. */
+export type Counter = ((chars: number) => void) | undefined;
 
 // Sizes from stat up front (the parse reports as it goes); characters stand in for bytes.
-async function byteCounter(
+export async function byteCounter(
   dir: string,
   files: readonly string[],
   report: (d: number, t: number) => void,
@@ -112,37 +141,12 @@ function* counted(text: string, count: Counter): Generator<JsonValueResult> {
   }
 }
 
-async function readLines(path: string): Promise<string[]> {
+export async function readLines(path: string): Promise<string[]> {
   try {
     return (await readFile(path, 'utf8')).split('\n');
   } catch (err: unknown) {
     throw new RecordingError(`cannot read ${path}: ${errMessage(err)}`);
   }
-}
-
-/** What one JSON value of a recording file gives: records, and reasons for what it could not. */
-interface ValueRecords {
-  readonly records: readonly IngestRecord[];
-  readonly problems: readonly string[];
-}
-
-function watchValue(value: unknown, origin: RecordOrigin): ValueRecords {
-  const result = watchValueToRecords(value, origin);
-  return typeof result === 'string' ? { records: [], problems: [result] } : { records: result, problems: [] };
-}
-
-// One Event per line, an EventList (a saved webhook batch), or a managed cluster's export
-// (GKE Cloud Logging, EKS CloudWatch, AKS diagnostic records), unwrapped into Events.
-function auditValue(value: unknown, origin: RecordOrigin): ValueRecords {
-  const expanded = expandAuditValue(value);
-  const records: IngestRecord[] = [];
-  const problems = [...expanded.problems];
-  for (const item of expanded.events) {
-    const record = auditRecordOf(item, origin);
-    if (typeof record === 'string') problems.push(record);
-    else records.push(record);
-  }
-  return { records, problems };
 }
 
 function parseFile(
@@ -151,7 +155,7 @@ function parseFile(
   out: RankedRecord[],
   problems: RecordingProblem[],
   count: Counter,
-  read: (value: unknown, origin: RecordOrigin) => ValueRecords,
+  read: ValueReader,
 ): void {
   for (const v of counted(text, count)) {
     if (!v.ok) {
@@ -162,85 +166,6 @@ function parseFile(
     for (const reason of got.problems) problems.push({ file, line: v.line, reason });
     for (const record of got.records) out.push({ record, raw: v.raw });
   }
-}
-
-const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);
-
-/**
- * One JSON value → records: a watch event (`ts` = receive time), a bare object, or a List of
- * objects. The live journal stores watch events in this same line format, so live mode and replay
- * read them with one function. Returns a reason string for an unusable value; never throws.
- */
-export function watchValueToRecords(value: unknown, origin: RecordOrigin, nowMs = Date.now()): IngestRecord[] | string {
-  if (!isObject(value)) return 'not a JSON object';
-  const shape = checkShape(value);
-  if (shape !== undefined) return shape;
-  const type = str(value, 'type');
-  const inner = value['object'];
-  if (type !== undefined && isObject(inner)) {
-    if (type === 'BOOKMARK') return [];
-    if (!WATCH_TYPES.has(type)) return `unsupported watch event type ${JSON.stringify(type.slice(0, 40))}`;
-    const ts = value['ts'];
-    const tsMs = ts === undefined ? undefined : parseTimeMs(ts);
-    if (ts !== undefined && tsMs === undefined) return `unparseable ts ${JSON.stringify(String(ts).slice(0, 40))}`;
-    if (tsMs !== undefined && (tsMs < INPUT_LIMITS.earliestMs || tsMs > nowMs + INPUT_LIMITS.maxAheadMs)) {
-      return `time out of range: ts ${String(ts)}`;
-    }
-    const rec = objectToRecord(type as WatchType, inner, tsMs, origin, nowMs);
-    return typeof rec === 'string' ? rec : [rec];
-  }
-  const kind = str(value, 'kind') ?? '';
-  if (kind.endsWith('List') && Array.isArray(value['items'])) {
-    const out: IngestRecord[] = [];
-    for (const item of arr(value, 'items')) {
-      if (!isObject(item)) return 'List item is not an object';
-      // List items omit kind; it is the list kind minus "List".
-      const full = str(item, 'kind') === undefined ? { ...item, kind: kind.slice(0, -4) } : item;
-      const rec = objectToRecord('ADDED', full, undefined, origin, nowMs);
-      if (typeof rec === 'string') return rec;
-      out.push(rec);
-    }
-    return out;
-  }
-  if (kind !== '' && isObject(value['metadata'])) {
-    const rec = objectToRecord('ADDED', value, undefined, origin, nowMs);
-    return typeof rec === 'string' ? rec : [rec];
-  }
-  return 'neither a watch event ({type, object}), a Kubernetes object nor a List';
-}
-
-function objectToRecord(
-  type: WatchType,
-  object: JsonObject,
-  tsMs: number | undefined,
-  origin: RecordOrigin,
-  nowMs: number,
-): IngestRecord | string {
-  const kind = str(object, 'kind');
-  if (kind === undefined || kind === '') return 'object has no kind';
-  if (str(object, 'metadata', 'name') === undefined) return 'object has no metadata.name';
-  // The receive time bounds the object's own times; a line without one was received by now.
-  const receivedMs = tsMs ?? nowMs;
-  const times = checkTimes(object, receivedMs);
-  if (times !== undefined) return times;
-  if (kind === 'Event') {
-    const event = normalizeEvent(object);
-    if (typeof event === 'string') return event;
-    const timeMs = tsMs ?? event.lastMs;
-    return { source: 'event', type, event, timeMs, timeEstimated: tsMs === undefined, origin };
-  }
-  if (tsMs === undefined && estimateWriteTimeMs(object) === undefined) {
-    return 'object has no ts and no timestamp of its own to order it by';
-  }
-  // Secret data and ConfigMap values are dropped at the door (DESIGN §3.5 invariant 5).
-  return {
-    source: 'object',
-    type,
-    object: redactObject(object),
-    timeMs: tsMs ?? 0,
-    timeEstimated: tsMs === undefined,
-    origin,
-  };
 }
 
 /**
@@ -273,6 +198,6 @@ function rvOrInf(r: IngestRecord): number {
   return r.source === 'object' ? (numericResourceVersion(r.object) ?? Number.MAX_SAFE_INTEGER) : 0;
 }
 
-function errMessage(err: unknown): string {
+export function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,0 +1,61 @@
+import type { IngestRecord } from '../../model/records.js';
+import { compareRecords, type RankedRecord } from './record-order.js';
+import type { RecordSource } from './streamed-file.js';
+
+/** Records handed on per batch at most: the merge yields between I/O waits or after this many. */
+const MERGE_BATCH = 256;
+
+/**
+ * Merges sources that each give their records least first into one sequence in processing order
+ * (compareRecords), in batches: a k-way merge over the sources' heads (k is 1–4, the files of a
+ * recording, so a scan beats a heap). Ties between sources go to the earlier source, as a stable
+ * sort of the files read in that order would. Rejects when a source's read fails.
+ */
+export async function* mergeRecords(sources: readonly RecordSource[]): AsyncGenerator<IngestRecord[]> {
+  for (const s of sources) await s.ready();
+  let batch: IngestRecord[] = [];
+  for (;;) {
+    let best: RecordSource | undefined;
+    let head: RankedRecord | undefined;
+    for (const s of sources) {
+      const h = s.peek();
+      if (h !== undefined && (head === undefined || compareRecords(h, head) < 0)) {
+        best = s;
+        head = h;
+      }
+    }
+    if (best === undefined || head === undefined) break;
+    best.take();
+    batch.push(head.record);
+    const wait = best.ready();
+    if (wait === undefined && batch.length < MERGE_BATCH) continue;
+    yield batch;
+    batch = [];
+    if (wait !== undefined) await wait;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** Records already in processing order (a group of files read whole), as a source; each let go once taken. */
+export class ArraySource implements RecordSource {
+  readonly #records: (RankedRecord | undefined)[];
+  #at = 0;
+
+  constructor(records: RankedRecord[]) {
+    this.#records = records;
+  }
+
+  peek(): RankedRecord | undefined {
+    return this.#records[this.#at];
+  }
+
+  take(): RankedRecord | undefined {
+    const r = this.#records[this.#at];
+    this.#records[this.#at++] = undefined;
+    return r;
+  }
+
+  ready(): undefined {
+    return undefined;
+  }
+}

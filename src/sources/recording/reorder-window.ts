@@ -1,0 +1,99 @@
+import { compareRecords, type RankedRecord } from './record-order.js';
+
+/**
+ * The records of one file read ahead but not yet handed on, least first (compareRecords): a binary
+ * heap of at most `capacity` records (the caller stops reading when full). A file whose disorder
+ * stays within the window comes out exactly in processing order. A record that sorts before one
+ * already handed on (it arrived more than `capacity` records late) still comes out, next, and is
+ * counted in `late`: it is processed out of order, as a live watch delivers a late change.
+ */
+export class ReorderWindow {
+  readonly capacity: number;
+  // Each with its arrival number: records equal by compareRecords (a line repeated) keep file order.
+  readonly #heap: Held[] = [];
+  #seq = 0;
+  #last: RankedRecord | undefined;
+  #late = 0;
+
+  constructor(capacity: number) {
+    this.capacity = Math.max(1, capacity);
+  }
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  get full(): boolean {
+    return this.#heap.length >= this.capacity;
+  }
+
+  /** Records handed on after one they sort after (beyond the window). */
+  get late(): number {
+    return this.#late;
+  }
+
+  push(record: RankedRecord): void {
+    const h = this.#heap;
+    const r: Held = { r: record, seq: this.#seq++ };
+    let i = h.length;
+    h.push(r);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = h[parent];
+      if (p === undefined || !before(r, p)) break;
+      h[i] = p;
+      i = parent;
+    }
+    h[i] = r;
+  }
+
+  /** The least record held, or undefined when empty. */
+  peek(): RankedRecord | undefined {
+    return this.#heap[0]?.r;
+  }
+
+  /** Removes and returns the least record (undefined when empty), counting it if it is late. */
+  take(): RankedRecord | undefined {
+    const h = this.#heap;
+    const held = h[0];
+    const end = h.pop();
+    if (held === undefined || end === undefined) return undefined;
+    if (h.length > 0) this.#siftDown(end);
+    const top = held.r;
+    if (this.#last !== undefined && compareRecords(top, this.#last) < 0) this.#late++;
+    else this.#last = top;
+    return top;
+  }
+
+  #siftDown(r: Held): void {
+    const h = this.#heap;
+    const n = h.length;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      const left = h[child];
+      const right = h[child + 1];
+      if (left === undefined) break;
+      let least = left;
+      if (right !== undefined && before(right, left)) {
+        least = right;
+        child++;
+      }
+      if (!before(least, r)) break;
+      h[i] = least;
+      i = child;
+    }
+    h[i] = r;
+  }
+}
+
+interface Held {
+  readonly r: RankedRecord;
+  readonly seq: number;
+}
+
+function before(a: Held, b: Held): boolean {
+  const c = compareRecords(a.r, b.r);
+  return c < 0 || (c === 0 && a.seq < b.seq);
+}
