@@ -7,13 +7,18 @@ import type { OpenOperation, OpenOperationsSource } from '../../src/ui/open-oper
  * open is drawn to `nowMs` with `kubestitch.open = true`; each root among them is an open operation.
  */
 export class FakeOpenOperations implements OpenOperationsSource {
-  readonly #open: readonly SpanData[];
+  #open: readonly SpanData[];
   readonly #waitingOn: ReadonlyMap<string, string>;
 
   /** `waitingOn` by root span id. */
   constructor(open: readonly SpanData[], waitingOn: ReadonlyMap<string, string> = new Map()) {
     this.#open = open;
     this.#waitingOn = waitingOn;
+  }
+
+  /** What is open from now on (an operation ends: its spans leave). */
+  setOpen(open: readonly SpanData[]): void {
+    this.#open = open;
   }
 
   list(nowMs: number): readonly OpenOperation[] {

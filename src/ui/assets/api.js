@@ -33,3 +33,8 @@ export async function trace(traceId) {
   const data = await getJson(`/api/traces/${encodeURIComponent(traceId)}`);
   return data[0];
 }
+
+/** The operations still in progress (live service only; empty for replay and serve). */
+export function openOperations() {
+  return getJson('/api/open-operations');
+}

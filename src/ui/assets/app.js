@@ -5,6 +5,7 @@ import * as api from './api.js';
 import { renderDetails } from './details.js';
 import { formatDuration, formatTime, h, serviceColors } from './format.js';
 import { searchTerms } from './kube-forms.js';
+import { isOpenTrace, startOpenOperations, stopOpenOperations } from './open-operations.js';
 import { setupSplitter } from './splitter.js';
 import { setTraces, setupTraceList } from './trace-list.js';
 import { Waterfall, buildModel } from './waterfall.js';
@@ -31,9 +32,19 @@ function listStatus({ total, shown, hiddenActivity }) {
   status(total === 0 ? 'No traces found.' : shown === 0 ? `No trace matches the filters.${hidden}` : '');
 }
 
+/** The finished traces: one still in progress is listed above them instead. */
+async function loadRecent() {
+  const recent = await api.recentTraces(50);
+  showList(
+    'Recent traces',
+    recent.filter((t) => !isOpenTrace(t.traceId)),
+  );
+}
+
 async function showRecent() {
   status('Loading recent traces…');
-  showList('Recent traces', await api.recentTraces(50));
+  await startOpenOperations(() => loadRecent().catch((err) => status(`Error: ${err.message}`)));
+  await loadRecent();
 }
 
 async function showSearch(q, exact) {
@@ -81,7 +92,8 @@ async function showTrace(traceId, spanId) {
   $('trace-title').textContent = `${root.span.operationName}${object ? ` — ${object}` : ''}`;
   document.title = `${$('trace-title').textContent} — kubestitch`;
   $('trace-meta').textContent =
-    `Outcome ${rootTags.get('kubestitch.outcome') ?? (root.error ? 'error' : 'ok')} · ${formatDuration(model.t1 - model.t0)} · ` +
+    `${root.open ? 'In progress' : `Outcome ${rootTags.get('kubestitch.outcome') ?? (root.error ? 'error' : 'ok')}`} · ` +
+    `${formatDuration(model.t1 - model.t0)}${root.open ? ' so far' : ''} · ` +
     `${trace.spans.length} spans · ${colors.size} services · started ${formatTime(model.t0)} · trace ${trace.traceID}`;
   $('service-legend').replaceChildren(
     ...[...colors].map(([svc, color]) => {
@@ -112,6 +124,7 @@ async function route() {
   try {
     const m = /^\/trace\/([0-9a-fA-F]{1,32})$/.exec(location.pathname);
     const params = new URLSearchParams(location.search);
+    stopOpenOperations();
     if (m) await showTrace(m[1], params.get('span'));
     else if (location.pathname === '/search' && params.get('q'))
       await showSearch(params.get('q'), params.get('exact') === '1');

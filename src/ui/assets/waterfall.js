@@ -43,8 +43,10 @@ export function buildModel(trace) {
     const process = trace.processes[span.processID];
     const service = process?.serviceName ?? 'unknown_service';
     const error = span.tags.some((t) => t.key === 'error' && (t.value === true || t.value === 'true'));
+    // Still in progress (live only): the query API drew it to "now".
+    const open = span.tags.some((t) => t.key === 'kubestitch.open' && t.value === true);
     const who = describeSpan(span, process);
-    nodes.push({ span, depth, parent, index, childCount: kids.length, end: index, service, error, ...who });
+    nodes.push({ span, depth, parent, index, childCount: kids.length, end: index, service, error, open, ...who });
     for (let i = kids.length - 1; i >= 0; i--) stack.push({ span: kids[i], depth: depth + 1, parent: index });
   }
   // Subtree end indexes, children before parents (they come later in depth-first order).
@@ -238,11 +240,12 @@ export class Waterfall {
     const range = t1 - t0;
     const left = ((span.startTime - t0) / range) * 96 + 2;
     const width = (span.duration / range) * 96;
-    const bar = h('div', { class: 'bar', 'aria-hidden': 'true' });
+    const bar = h('div', { class: node.open ? 'bar open' : 'bar', 'aria-hidden': 'true' });
     bar.style.left = `${left}%`;
     bar.style.width = `${width}%`;
     bar.style.background = color;
-    const label = h('span', { class: 'duration', text: formatDuration(span.duration) });
+    const shown = `${formatDuration(span.duration)}${node.open ? ' in progress' : ''}`;
+    const label = h('span', { class: 'duration', text: shown });
     // Right of the bar when there is room, else left of it, else (a bar across the whole
     // timeline) inside it: never over the name column.
     if (left + width < 80) label.style.left = `calc(${left + width}% + 4px)`;
@@ -255,12 +258,12 @@ export class Waterfall {
       'div',
       {
         id: `row-${span.spanID}`,
-        class: `row${node.error ? ' error' : ''}${node.critical ? ' critical' : ''}${v === this.active ? ' active' : ''}`,
+        class: `row${node.error ? ' error' : ''}${node.open ? ' open' : ''}${node.critical ? ' critical' : ''}${v === this.active ? ' active' : ''}`,
         role: 'treeitem',
         'aria-level': depth + 1,
         'aria-selected': this.selected === span.spanID ? 'true' : 'false',
         'aria-expanded': childCount > 0 ? String(expanded) : undefined,
-        'aria-label': `${span.operationName}${node.objectName ? ` ${node.objectName}` : ''}, ${node.actor}, ${formatDuration(span.duration)}${node.critical ? ', critical path' : ''}${node.error ? ', error' : ''}`,
+        'aria-label': `${span.operationName}${node.objectName ? ` ${node.objectName}` : ''}, ${node.actor}, ${shown}${node.critical ? ', critical path' : ''}${node.error ? ', error' : ''}`,
         'data-depth': depth,
         'data-span-id': span.spanID,
       },
