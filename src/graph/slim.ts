@@ -25,6 +25,11 @@ export interface SlimContainerStatus {
   readonly restartCount: number;
   readonly state: 'waiting' | 'running' | 'terminated' | 'unknown';
   readonly reason: string;
+  /**
+   * The kubelet's message of a waiting container (`Back-off pulling image "nginx:9.9"`); empty
+   * otherwise. A terminated container's message is its own termination log and is never kept.
+   */
+  readonly message: string;
   readonly startedMs: number | undefined;
   readonly finishedMs: number | undefined;
   readonly exitCode: number | undefined;
@@ -220,6 +225,7 @@ function containerStatusOf(cs: unknown, init: boolean): SlimContainerStatus {
     restartCount: num(cs, 'restartCount') ?? 0,
     state: which,
     reason: str(detail, 'reason') ?? '',
+    message: which === 'waiting' ? (str(detail, 'message') ?? '') : '',
     startedMs: parseTimeMs(field(detail, 'startedAt')),
     finishedMs: parseTimeMs(field(detail, 'finishedAt')),
     exitCode: num(detail, 'exitCode'),

@@ -132,6 +132,7 @@ describe('slimOf', () => {
             restartCount: 0,
             state: 'running',
             reason: '',
+            message: '',
             startedMs: ms('2019-12-31T19:27:24Z'),
             finishedMs: undefined,
             exitCode: undefined,
@@ -198,6 +199,32 @@ describe('slimOf', () => {
       expect(slim.containerStatuses.map((c) => [c.name, c.init, c.state, c.reason, c.restartCount])).toEqual([
         ['init', true, 'unknown', '', 0],
         ['app', false, 'waiting', 'CrashLoopBackOff', 2],
+      ]);
+    });
+
+    it("keeps a waiting container's message (the kubelet's) but never a terminated one's (the app's log)", () => {
+      const slim = slimOf({
+        kind: 'Pod',
+        metadata: { name: 'p' },
+        spec: {
+          containers: [
+            { name: 'app', image: 'app:1' },
+            { name: 'side', image: 'side:1' },
+          ],
+        },
+        status: {
+          containerStatuses: [
+            {
+              name: 'app',
+              state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "app:1"' } },
+            },
+            { name: 'side', state: { terminated: { reason: 'Error', exitCode: 1, message: 'password=hunter2' } } },
+          ],
+        },
+      });
+      expect(slim.containerStatuses.map((c) => [c.name, c.reason, c.message])).toEqual([
+        ['app', 'ImagePullBackOff', 'Back-off pulling image "app:1"'],
+        ['side', 'Error', ''],
       ]);
     });
   });
