@@ -2,8 +2,8 @@ import type { SpanSink } from './export/sink.js';
 import { SpanBatcher } from './export/span-batcher.js';
 import type { IngestRecord } from './model/records.js';
 import type { SpanData } from './model/span.js';
-import { type RecordingContents, readRecording } from './sources/recording/read-recording.js';
-import { replayOutputsToSpanBatches, stitchRecording } from './stitch/stitch-recording.js';
+import { type RecordingStream, type RecordingSummary, openRecording } from './sources/recording/stream-recording.js';
+import { RecordingStitch, type ReplayOutput, replayOutputsToSpanBatches } from './stitch/stitch-recording.js';
 import { type StitchMode, type StitchStats, emptyStats } from './stitch/stitch-types.js';
 import { Synthesizer } from './synth/synthesizer.js';
 
@@ -14,14 +14,18 @@ export interface ReplayOptions {
   readonly stitchMode?: StitchMode;
   /** How long a real span waits for the audit record it belongs to; default the stitcher's. */
   readonly holdMs?: number;
-  /** Called after each record is processed (count, total): progress for long replays. */
+  /**
+   * Called once the records are all processed (count, count): the records are streamed, so their
+   * total is known only at the end; onBytes is the progress while they are.
+   */
   readonly onRecord?: (done: number, total: number) => void;
-  /** Called while the recording's files are parsed (characters, total bytes). */
+  /** Called as the recording's files are read (characters so far, total bytes), all along the replay. */
   readonly onBytes?: (done: number, total: number) => void;
 }
 
 export interface ReplaySummary {
-  readonly recording: RecordingContents;
+  /** What the reader found (the records themselves are streamed, not kept). */
+  readonly recording: RecordingSummary;
   readonly spans: number;
   readonly traces: number;
   /** Batches the sink did not accept (each with its error). */
@@ -54,24 +58,28 @@ export function synthesizeRecords(records: readonly IngestRecord[], options: Rep
 
 /**
  * Replays a recording directory into `sink`, stitching the real spans of its `spans.jsonl` into
- * the synthesized traces. Spans are written as they are produced, gathered into writes of up to
- * 512 spans with a few in flight (SpanBatcher), so the output is never held whole. Throws
- * RecordingError when the directory is unusable; malformed lines are in the summary, not thrown;
- * sink failures are collected per write and replay goes on.
+ * the synthesized traces. The records are streamed from the files (openRecording: memory follows
+ * the reorder windows, not the recording) and spans are written as they are produced, gathered
+ * into writes of up to 512 spans with a few in flight (SpanBatcher), so neither input nor output
+ * is held whole. Throws RecordingError when the directory is unusable or a file cannot be read;
+ * malformed lines are in the summary, not thrown; sink failures are collected per write and
+ * replay goes on.
  */
 export async function replayDirectory(dir: string, sink: SpanSink, options: ReplayOptions): Promise<ReplaySummary> {
-  const recording = await readRecording(dir, options.onBytes !== undefined ? { onBytes: options.onBytes } : {});
+  const stream = await openRecording(dir, options.onBytes !== undefined ? { onBytes: options.onBytes } : {});
   const out = new SpanBatcher(sink);
   const traces = new Set<string>();
   const emit = (spans: readonly SpanData[]): Promise<void> | undefined => {
     for (const s of spans) traces.add(s.traceId);
     return out.add(spans);
   };
-  const { stitch, spanProblems } = recording.spanLines.some((l) => l.trim() !== '')
-    ? await replayStitched(recording, options, emit)
-    : await replaySynthOnly(recording.records, options, emit);
+  const { stitch, spanProblems } = stream.spanLines.some((l) => l.trim() !== '')
+    ? await replayStitched(stream, options, emit)
+    : await replaySynthOnly(stream, options, emit);
   const written = await out.finish();
   await sink.flush();
+  const recording = stream.summary();
+  options.onRecord?.(recording.records.length, recording.records.length);
   return {
     recording,
     spans: written.spans,
@@ -87,38 +95,50 @@ type ReplayStage = Pick<ReplaySummary, 'stitch' | 'spanProblems'>;
 
 // Without real spans the stitch stage changes nothing (stitchRecording gives synth's batches
 // exactly), so synth's spans go straight out, batch by batch, instead of being collected first.
-async function replaySynthOnly(
-  records: readonly IngestRecord[],
-  options: ReplayOptions,
-  emit: Emit,
-): Promise<ReplayStage> {
+async function replaySynthOnly(stream: RecordingStream, options: ReplayOptions, emit: Emit): Promise<ReplayStage> {
   const synth = new Synthesizer({
     cluster: options.cluster,
     ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
   });
-  let done = 0;
-  for (const record of records) {
-    options.onRecord?.(++done, records.length);
-    const spans = synth.process(record);
-    if (spans.length === 0) continue;
-    const wait = emit(spans);
-    if (wait !== undefined) await wait;
+  for await (const records of stream.batches) {
+    for (const record of records) {
+      const spans = synth.process(record);
+      if (spans.length === 0) continue;
+      const wait = emit(spans);
+      if (wait !== undefined) await wait;
+    }
   }
   await emit(synth.flush());
   return { stitch: emptyStats(), spanProblems: [] };
 }
 
-async function replayStitched(recording: RecordingContents, options: ReplayOptions, emit: Emit): Promise<ReplayStage> {
-  const stitched = stitchRecording(recording.records, recording.spanLines, {
+// Outputs are written after each batch of records (≤ 256), in release order, as stitchRecording
+// followed by replayOutputsToSpanBatches would write them all at the end.
+async function replayStitched(stream: RecordingStream, options: ReplayOptions, emit: Emit): Promise<ReplayStage> {
+  const pending: ReplayOutput[] = [];
+  const stitchOptions = {
     cluster: options.cluster,
     ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
     ...(options.stitchMode !== undefined ? { mode: options.stitchMode } : {}),
     ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
-    ...(options.onRecord !== undefined ? { onRecord: options.onRecord } : {}),
-  });
-  const { batches, unconvertible } = replayOutputsToSpanBatches(stitched.outputs);
-  const spanProblems = [...stitched.problems];
+  };
+  const start = (firstMs: number | undefined): RecordingStitch =>
+    new RecordingStitch(stream.spanLines, stitchOptions, firstMs, (o) => pending.push(o));
+  let stitch: RecordingStitch | undefined;
+  let unconvertible = 0;
+  const write = async (): Promise<void> => {
+    const { batches, unconvertible: skipped } = replayOutputsToSpanBatches(pending.splice(0));
+    unconvertible += skipped;
+    for (const batch of batches) await emit(batch);
+  };
+  for await (const records of stream.batches) {
+    stitch ??= start(records[0]?.timeMs);
+    for (const record of records) stitch.record(record);
+    await write();
+  }
+  const { stats, problems } = (stitch ?? start(undefined)).finish();
+  await write();
+  const spanProblems = [...problems];
   if (unconvertible > 0) spanProblems.push({ line: 0, reason: `${unconvertible} real spans could not be converted` });
-  for (const batch of batches) await emit(batch);
-  return { stitch: stitched.stats, spanProblems };
+  return { stitch: stats, spanProblems };
 }

@@ -67,46 +67,85 @@ export function stitchRecording(
   spansJsonlLines: readonly string[],
   options: StitchRecordingOptions,
 ): StitchedReplay {
-  const problems: { line: number; reason: string }[] = [];
-  const requests = timedRequests(spansJsonlLines, problems);
   const outputs: ReplayOutput[] = [];
-  const clock = new ManualClock(
-    Math.min(requests[0]?.atMs ?? Infinity, records[0]?.timeMs ?? Infinity, Date.UTC(2100, 0)),
-  );
-  const { cluster, windowMs, onRecord, ...stitchOptions } = options;
-  const stitcher = new Stitcher({ ...stitchOptions, cluster, sink: collectingSink(outputs), clock });
-  const synth = new Synthesizer({
-    cluster,
-    ...(windowMs !== undefined ? { windowMs } : {}),
-    onAnchor: stitcher.onAnchor,
-    onAnchorEnd: stitcher.onAnchorEnd,
-  });
-  let next = 0;
-  const feedUntil = (ms: number): void => {
-    for (let r = requests[next]; r !== undefined && r.atMs <= ms; r = requests[++next]) {
-      clock.advanceTo(r.atMs);
-      stitcher.ingest({ request: r.request, spanCount: countSpans(r.request) });
-    }
-  };
+  const { onRecord, ...rest } = options;
+  const stitch = new RecordingStitch(spansJsonlLines, rest, records[0]?.timeMs, (o) => outputs.push(o));
   let done = 0;
   for (const record of records) {
     onRecord?.(++done, records.length);
-    feedUntil(record.timeMs);
-    clock.advanceTo(record.timeMs);
+    stitch.record(record);
+  }
+  const { stats, problems } = stitch.finish();
+  return { outputs, stats, problems };
+}
+
+/**
+ * stitchRecording one record at a time, for a replay that streams its records: each output goes
+ * to `out` as it is made (in release order), so nothing is collected. `firstRecordMs` is the first
+ * record's time (the clock starts at it or at the first span line, whichever is earlier). Call
+ * record() in processing order, then finish() once.
+ */
+export class RecordingStitch {
+  readonly #requests: TimedRequest[];
+  readonly #problems: { line: number; reason: string }[] = [];
+  readonly #clock: ManualClock;
+  readonly #stitcher: Stitcher;
+  readonly #synth: Synthesizer;
+  readonly #out: (output: ReplayOutput) => void;
+  #next = 0;
+
+  constructor(
+    spansJsonlLines: readonly string[],
+    options: Omit<StitchRecordingOptions, 'onRecord'>,
+    firstRecordMs: number | undefined,
+    out: (output: ReplayOutput) => void,
+  ) {
+    this.#out = out;
+    this.#requests = timedRequests(spansJsonlLines, this.#problems);
+    this.#clock = new ManualClock(
+      Math.min(this.#requests[0]?.atMs ?? Infinity, firstRecordMs ?? Infinity, Date.UTC(2100, 0)),
+    );
+    const { cluster, windowMs, ...stitchOptions } = options;
+    const sink = forwardingSink(out);
+    this.#stitcher = new Stitcher({ ...stitchOptions, cluster, sink, clock: this.#clock });
+    this.#synth = new Synthesizer({
+      cluster,
+      ...(windowMs !== undefined ? { windowMs } : {}),
+      onAnchor: this.#stitcher.onAnchor,
+      onAnchorEnd: this.#stitcher.onAnchorEnd,
+    });
+  }
+
+  /** Processes the next record (processing order): span lines that ended by its time first. */
+  record(record: IngestRecord): void {
+    this.#feedUntil(record.timeMs);
+    this.#clock.advanceTo(record.timeMs);
     // Synth first settles what waited in its adoption window up to now (ADR 0004), so anchors
     // whose trace id just became final reach the stitcher before its holds for them expire.
-    const settled = synth.advance(record.timeMs);
-    if (settled.length > 0) outputs.push({ kind: 'synth', spans: settled });
-    stitcher.expire();
-    const spans = synth.process(record);
-    if (spans.length > 0) outputs.push({ kind: 'synth', spans });
+    const settled = this.#synth.advance(record.timeMs);
+    if (settled.length > 0) this.#out({ kind: 'synth', spans: settled });
+    this.#stitcher.expire();
+    const spans = this.#synth.process(record);
+    if (spans.length > 0) this.#out({ kind: 'synth', spans });
   }
-  feedUntil(Infinity);
-  const last = synth.flush();
-  if (last.length > 0) outputs.push({ kind: 'synth', spans: last });
-  // The collecting sink flushes synchronously; nothing is left pending.
-  void stitcher.shutdown();
-  return { outputs, stats: structuredClone(stitcher.stats), problems };
+
+  /** The remaining span lines, synth's flush, then what the stitcher holds; once. */
+  finish(): Pick<StitchedReplay, 'stats' | 'problems'> {
+    this.#feedUntil(Infinity);
+    const last = this.#synth.flush();
+    if (last.length > 0) this.#out({ kind: 'synth', spans: last });
+    // The forwarding sink takes batches synchronously; nothing is left pending.
+    void this.#stitcher.shutdown();
+    return { stats: structuredClone(this.#stitcher.stats), problems: this.#problems };
+  }
+
+  #feedUntil(ms: number): void {
+    const requests = this.#requests;
+    for (let r = requests[this.#next]; r !== undefined && r.atMs <= ms; r = requests[++this.#next]) {
+      this.#clock.advanceTo(r.atMs);
+      this.#stitcher.ingest({ request: r.request, spanCount: countSpans(r.request) });
+    }
+  }
 }
 
 /**
@@ -149,10 +188,10 @@ function timedRequests(lines: readonly string[], problems: { line: number; reaso
   return out.sort((a, b) => a.atMs - b.atMs || a.line - b.line);
 }
 
-function collectingSink(outputs: ReplayOutput[]): TraceBatchSink {
+function forwardingSink(out: (output: ReplayOutput) => void): TraceBatchSink {
   return {
     offer: (batch) => {
-      outputs.push({ kind: 'real', batch });
+      out({ kind: 'real', batch });
       return true;
     },
     hasRoom: () => true,
