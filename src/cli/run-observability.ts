@@ -46,6 +46,7 @@ export function registerServiceMetrics(
           ...(i.lastListMs !== undefined ? { lastSyncMs: i.lastListMs } : {}),
         })),
     }),
+    metrics.self.register({ rejected: () => service.status().rejected }),
     ...(spool !== undefined ? [metrics.self.register(spoolSources(spool))] : []),
   ];
   const otlp = service.otlp?.parts;

@@ -81,7 +81,15 @@ export interface RunStatus {
   readonly synced: boolean;
   readonly journal: IntakeLogStats;
   readonly restoredEntries: number;
+  /**
+   * Input refused at the boundary, by source (`watch`, `audit-webhook`, `audit-file`) and reason
+   * (input-boundary's reasonKey), for `kubestitch_input_rejected_total`.
+   */
+  readonly rejected: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
+
+/** Where each source's rejections by reason are read, for RunStatus.rejected. */
+type RejectionReaders = Map<string, () => Readonly<Record<string, number>>>;
 
 /** A started `kubestitch run`: its addresses and an idempotent stop. */
 export interface RunningService {
@@ -168,8 +176,11 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
     // (before the OTLP stage, the journal and the store close).
     closers.push(() => pipeline.drain());
     const drain = (): void => void pipeline.drain();
-    const webhookAddress = await startWebhook(options, intake, pipeline, closers);
-    if (options.auditLogPath !== undefined) await startFollower(options.auditLogPath, store, intake, pipeline, closers);
+    const rejections: RejectionReaders = new Map();
+    const webhookAddress = await startWebhook(options, intake, pipeline, closers, rejections);
+    if (options.auditLogPath !== undefined) {
+      await startFollower(options.auditLogPath, store, intake, pipeline, closers, rejections);
+    }
     const watch =
       options.watch === undefined
         ? undefined
@@ -243,6 +254,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
         synced: watch?.synced ?? true,
         journal: intake.stats(),
         restoredEntries: pipeline.stats.restored,
+        rejected: rejectedBySource(watch?.status() ?? [], rejections),
       }),
       sink,
       store,
@@ -263,6 +275,7 @@ async function startWebhook(
   intake: IntakeLog,
   pipeline: JournalPipeline,
   closers: (() => Promise<void>)[],
+  rejections: RejectionReaders,
 ): Promise<AddressInfo | undefined> {
   const w = options.webhook;
   if (w === undefined) return undefined;
@@ -280,6 +293,7 @@ async function startWebhook(
     logger: options.logger,
   });
   const address = await server.listen();
+  rejections.set('audit-webhook', () => server.stats().rejected);
   closers.push(async () => {
     await server.close();
     await pipeline.drain();
@@ -293,6 +307,7 @@ async function startFollower(
   intake: IntakeLog,
   pipeline: JournalPipeline,
   closers: (() => Promise<void>)[],
+  rejections: RejectionReaders,
 ): Promise<void> {
   const checkpoints = store.namespace('audit-file');
   const saved = await checkpoints.get('checkpoint');
@@ -308,7 +323,20 @@ async function startFollower(
     },
   });
   follower.start();
+  rejections.set('audit-file', () => follower.stats().rejected);
   closers.push(() => follower.close());
+}
+
+/** The informers' rejections summed under `watch`, beside the other sources' own. */
+function rejectedBySource(
+  informers: readonly InformerStatus[],
+  readers: RejectionReaders,
+): Record<string, Readonly<Record<string, number>>> {
+  const watch: Record<string, number> = {};
+  for (const i of informers) for (const [k, n] of Object.entries(i.rejected)) watch[k] = (watch[k] ?? 0) + n;
+  const out: Record<string, Readonly<Record<string, number>>> = { watch };
+  for (const [source, read] of readers) out[source] = read();
+  return out;
 }
 
 async function readTokens(file: string): Promise<string[]> {

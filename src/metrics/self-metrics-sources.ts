@@ -43,6 +43,11 @@ export interface SelfMetricsSources {
   readonly spansOut?: () => Readonly<Record<string, number>>;
   /** Items dropped, by reason (`audit-malformed`, `export-backlog-full`, …). */
   readonly drops?: () => Readonly<Record<string, number>>;
+  /**
+   * Input refused at the input boundary, by source (`watch`, `audit-webhook`, `audit-file`) then
+   * by reason (input-boundary's reasonKey: `too deep`, `time out of range`, `malformed JSON`, …).
+   */
+  readonly rejected?: () => Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Current lag in seconds, by source (gauge `kubestitch_lag_seconds`; see also SelfMetrics.observeLag). */
   readonly lagSeconds?: () => Readonly<Record<string, number>>;
   readonly informers?: () => readonly InformerStatus[];

@@ -17,6 +17,7 @@ export const SELF_METRIC = {
   spansOut: 'kubestitch_spans_out_total',
   exportFailures: 'kubestitch_export_failures_total',
   drops: 'kubestitch_drops_total',
+  inputRejected: 'kubestitch_input_rejected_total',
   recordLag: 'kubestitch_record_lag_seconds',
   lastRecordLag: 'kubestitch_lag_seconds',
   informerState: 'kubestitch_informer_state',
@@ -64,6 +65,7 @@ export class SelfMetrics {
     this.#onFold = onFold;
     this.#counters = this.#eventCounters(registry);
     this.#stitchCounters(registry);
+    this.#rejectedCounter(registry);
     this.#exportFailures = new Counter({
       name: SELF_METRIC.exportFailures,
       help: 'Span batches a sink did not accept, by sink and status (retryable, failed).',
@@ -210,6 +212,27 @@ export class SelfMetrics {
     counter(M.stitchRewrittenSpans, 'Real spans re-parented into a pseudo-span trace.', [], (s) => [
       { labels: {}, value: s.rewrittenSpans },
     ]);
+  }
+
+  // Input refused at the boundary: one series per source and reason, both from a fixed vocabulary.
+  #rejectedCounter(registry: Registry<OpenMetricsContentType>): void {
+    new SummedCounter(
+      registry,
+      {
+        name: SELF_METRIC.inputRejected,
+        help: 'Input records refused at the input boundary (never entered the pipeline), by source and reason.',
+        labelNames: ['source', 'reason'],
+      },
+      () =>
+        this.#read((s) => s.rejected, 'rejected').flatMap((bySource) =>
+          Object.entries(bySource).flatMap(([source, byReason]) =>
+            Object.entries(byReason).map(([reason, value]) => ({
+              labels: { source: this.#label('source', source), reason: this.#label('reason', reason) },
+              value,
+            })),
+          ),
+        ),
+    );
   }
 
   // Per-record lag (histogram, observeLag) and the last lag per source (gauge, also from getters).

@@ -64,6 +64,35 @@ describe('startRunService (audit source)', () => {
     expect(new Set(live.map((s) => s.spanId)).size).toBe(live.length);
   });
 
+  it('counts what the webhook and the audit log refuse, by source and reason, and keeps the rest', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ks-run-'));
+    const tokenFile = join(dataDir, '..', `${dataDir.split('/').pop() ?? 'x'}.token`);
+    await writeFile(tokenFile, 's3cr3t-token\n');
+    const [good, other] = (await corpusEvents()) as Record<string, unknown>[];
+    const forged = { ...good, auditID: 'forged-1900', requestReceivedTimestamp: '1900-01-01T00:00:00.000000Z' };
+    const auditLog = join(dataDir, '..', `${dataDir.split('/').pop() ?? 'x'}.audit.log`);
+    await writeFile(auditLog, `{"kind":"Event"\n${JSON.stringify(other)}\n`);
+    const svc = await startRunService({
+      cluster: 'live',
+      dataDir,
+      sink: new CaptureSink(),
+      logger: silent,
+      webhook: { host: '127.0.0.1', port: 0, insecureHttp: true, tokenFile },
+      auditLogPath: auditLog,
+    });
+    expect(await post(svc.webhookAddress?.port ?? 0, [good, forged])).toBe(200);
+    for (let i = 0; i < 100 && Object.keys(svc.status().rejected['audit-file'] ?? {}).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const rejected = svc.status().rejected;
+    await svc.stop();
+    expect(rejected).toEqual({
+      watch: {},
+      'audit-webhook': { 'time out of range': 1 },
+      'audit-file': { 'malformed JSON': 1 },
+    });
+  });
+
   it('processes a batch that was made durable before a crash, when it starts again', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'ks-run-'));
     const rec = runScenario('rolling-update');

@@ -76,6 +76,20 @@ describe('SelfMetrics', () => {
       expect(value(fams, 'kubestitch_drops_total', { reason: 'export-backlog-full' })).toBe(4);
     });
 
+    it('counts input refused at the boundary by source and reason', async () => {
+      const metrics = new KubestitchMetrics();
+      const seen = { watch: { 'too deep': 2 }, 'audit-webhook': { 'time out of range': 1 } };
+      metrics.self.register({ rejected: () => seen });
+      metrics.self.register({ rejected: () => ({ watch: { 'too deep': 1, 'not JSON': 4 } }) });
+      const fams = await scrape(metrics);
+      const rejected = (source: string, reason: string): number | undefined =>
+        value(fams, 'kubestitch_input_rejected_total', { source, reason });
+      expect(rejected('watch', 'too deep')).toBe(3);
+      expect(rejected('watch', 'not JSON')).toBe(4);
+      expect(rejected('audit-webhook', 'time out of range')).toBe(1);
+      expect(rejected('audit-file', 'too deep')).toBeUndefined();
+    });
+
     it('stops reading a registration once it is removed', async () => {
       const metrics = new KubestitchMetrics();
       const remove = metrics.self.register({ recordsIn: () => ({ otlp: 3 }) });

@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { JsonObject } from '../../model/kube-json.js';
 import type { AuditLogger } from './audit-logger.js';
 import { checkAuditEvent, describeJsonError } from './audit-entry.js';
+import { reasonKey } from '../input-boundary.js';
 import { byteAt, findByInode, isNotFound, statOrUndefined } from './file-probe.js';
 import { LineSplitter } from './line-splitter.js';
 import { expandAuditValue } from './managed-formats.js';
@@ -72,6 +73,8 @@ export interface AuditFileFollowerStats {
   readonly linesRead: number;
   readonly eventsDelivered: number;
   readonly malformedLines: number;
+  /** The malformed lines by reason (input-boundary's reasonKey: `too deep`, `malformed JSON`, …). */
+  readonly rejected: Readonly<Record<string, number>>;
   readonly rotations: number;
   readonly truncations: number;
   readonly deliveryFailures: number;
@@ -110,6 +113,7 @@ export class AuditFileFollower {
   #polling: Promise<void> = Promise.resolve();
   #loop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  readonly #rejected = new Map<string, number>();
   #stats = { linesRead: 0, eventsDelivered: 0, malformedLines: 0, rotations: 0, truncations: 0, deliveryFailures: 0 };
 
   constructor(options: AuditFileFollowerOptions) {
@@ -137,7 +141,7 @@ export class AuditFileFollower {
   }
 
   stats(): AuditFileFollowerStats {
-    return { ...this.#stats };
+    return { ...this.#stats, rejected: Object.fromEntries(this.#rejected) };
   }
 
   /** Stops polling, waits for the current poll and closes the file. Idempotent; never rejects. */
@@ -284,13 +288,14 @@ export class AuditFileFollower {
     for (const event of expanded.events) {
       const checked = checkAuditEvent(event);
       if (checked.ok) out.push({ event: checked.event, id: checked.id, position });
-      else this.#malformed(position, `not an audit Event: ${checked.reason}`);
+      else this.#malformed(position, `not an audit Event: ${checked.reason}`, reasonKey(checked.reason));
     }
     return out;
   }
 
-  #malformed(position: LinePosition, reason: string): [] {
+  #malformed(position: LinePosition, reason: string, key = reasonKey(reason)): [] {
     this.#stats.malformedLines++;
+    this.#rejected.set(key, (this.#rejected.get(key) ?? 0) + 1);
     this.#options.onMalformed?.({ position, reason });
     return [];
   }

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../model/kube-json.js';
 import { isObject, str } from '../../model/kube-json.js';
 import type { WatchType } from '../../model/records.js';
-import { checkRecord } from '../input-boundary.js';
+import { checkRecord, reasonKey } from '../input-boundary.js';
 import { KubeApiError, watchErrorOf } from './kube-http.js';
 import type { KubeHttp, WatchEnd, WatchStream } from './kube-http.js';
 import { collectionPath, resourceId } from './resources.js';
@@ -42,6 +42,8 @@ export interface InformerStatus {
   readonly restarts: number;
   readonly events: number;
   readonly badLines: number;
+  /** The bad lines by reason (input-boundary's reasonKey: `too deep`, `not JSON`, …). */
+  readonly rejected: Readonly<Record<string, number>>;
   readonly lastError: string | undefined;
   readonly lastEventMs: number | undefined;
   /** When the last list (initial or relist) completed. */
@@ -145,6 +147,7 @@ export class Informer {
   #wake: (() => void) | undefined;
   #failures = 0;
   #counts = { lists: 0, relistsOn410: 0, restarts: 0, events: 0, badLines: 0 };
+  readonly #rejected = new Map<string, number>();
   #lastError: string | undefined;
   #lastEventMs: number | undefined;
   #lastListMs: number | undefined;
@@ -193,6 +196,7 @@ export class Informer {
       synced: this.#synced,
       resourceVersion: this.#rv,
       ...this.#counts,
+      rejected: Object.fromEntries(this.#rejected),
       lastError: this.#lastError,
       lastEventMs: this.#lastEventMs,
       lastListMs: this.#lastListMs,
@@ -453,7 +457,7 @@ export class Informer {
         continue;
       }
       if (!WATCH_TYPES.has(type)) {
-        this.#badLine(line, `unknown watch event type ${type}`);
+        this.#badLine(line, `unknown watch event type: ${type}`);
         continue;
       }
       const problem = checkRecord(object, receivedMs);
@@ -476,6 +480,8 @@ export class Informer {
 
   #badLine(line: string, reason: string): void {
     this.#counts.badLines++;
+    const key = reasonKey(reason);
+    this.#rejected.set(key, (this.#rejected.get(key) ?? 0) + 1);
     // Counted and logged without its content: a line can hold data that must not reach logs.
     this.#o.logger.warn({ resource: this.#id, reason, bytes: line.length }, 'skipping unusable watch line');
   }

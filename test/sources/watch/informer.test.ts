@@ -481,6 +481,8 @@ describe('Informer against a misbehaving server', () => {
     await until(() => holder.events.length === 2, 'the two good events');
     expect(holder.lines()).toEqual(['ADDED r11@11', 'MODIFIED r12@12']);
     expect(inf.status()).toMatchObject({ badLines: 3, restarts: 0, resourceVersion: '12', phase: 'watching' });
+    // Counted by a fixed reason, never by what the line said (SOMETHING stays out of label values).
+    expect(inf.status().rejected).toEqual({ 'not JSON': 1, 'unknown watch event type': 1, 'not a watch event': 1 });
     expect(raw.watches()).toBe(1);
   });
 });
@@ -502,6 +504,8 @@ describe('Informer against a hostile server (#17 items 1 and 4)', () => {
     await until(() => holder.events.length === 1, 'the good event');
     expect(holder.lines()).toEqual(['MODIFIED r23@23']);
     expect(inf.status()).toMatchObject({ badLines: 2, restarts: 0, resourceVersion: '23' });
+    // By reason, for kubestitch_input_rejected_total{source="watch"}.
+    expect(inf.status().rejected).toEqual({ 'too deep': 1, 'time out of range': 1 });
   });
 });
 
