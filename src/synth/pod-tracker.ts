@@ -9,14 +9,16 @@ import { type SynthContext, refineTime } from './context.js';
 import { openOwned } from './owned-open.js';
 import type { PendingSpan } from './pending-span.js';
 import { PodStartupFacts } from './pod-startup-facts.js';
-import { type PlacedAudit, renderStartupPhases } from './pod-startup-render.js';
+import {
+  type StartupDraft,
+  drawSettledPhases,
+  newStartupDraft,
+  podIdentity,
+  renderStartupPhases,
+} from './pod-startup-render.js';
+import { TimerQueue } from './timer-queue.js';
 
-interface Startup {
-  span: PendingSpan;
-  readonly facts: PodStartupFacts;
-  readonly events: Map<string, KubeEvent>;
-  readonly audits: PlacedAudit[];
-}
+type Startup = StartupDraft;
 
 /**
  * Pod startup (creation → Ready, with phases) and pod termination (deletion requested → object
@@ -28,6 +30,9 @@ export class PodTracker {
   readonly #terminations = new Map<string, PendingSpan>();
   /** Job pods between Ready and completion: what a Job run is made of. */
   readonly #runs = new Map<string, PendingSpan>();
+  /** Startups with a finished phase to draw once the adoption window has passed (ADR 0005). */
+  readonly #phaseTimers = new TimerQueue();
+  #nowMs = -Infinity;
 
   constructor(ctx: SynthContext) {
     this.#ctx = ctx;
@@ -42,6 +47,7 @@ export class PodTracker {
     if (startup !== undefined) {
       startup.facts.observe(next, recordMs);
       this.#checkStartupEnd(next, startup, recordMs);
+      this.#drawSettled(next.uid);
     }
     this.#checkRunEnd(next, recordMs, change.deleted);
     if (next.deletionMs !== undefined && prev?.deletionMs === undefined) this.#startTermination(next, recordMs);
@@ -53,6 +59,7 @@ export class PodTracker {
     const startup = this.#startups.get(pod.uid);
     if (startup !== undefined) {
       startup.events.set(event.key, event);
+      this.#drawSettled(pod.uid);
       return true;
     }
     const open = this.#terminations.get(pod.uid) ?? this.#runs.get(pod.uid);
@@ -65,7 +72,8 @@ export class PodTracker {
 
   /**
    * Takes an audited write to a pod while its startup or termination is open: pods/binding goes
-   * under the schedule phase, other writes (kubelet status patches) under the startup, writes
+   * under the schedule phase (once drawn), other writes (kubelet status patches) under the
+   * startup at once, writes
    * during termination (deletes, final status) under the termination. Creates are left to the
    * owner's operation. Returns false when nothing of the pod is open.
    */
@@ -73,11 +81,14 @@ export class PodTracker {
     if (entry.verb === 'create' && entry.objectRef?.subresource !== 'binding') return false;
     const startup = this.#startups.get(pod.uid);
     if (startup !== undefined) {
-      startup.audits.push({ entry, diff });
       if (entry.bindingTarget !== undefined) startup.facts.nodeName ??= entry.bindingTarget;
-      if (entry.objectRef?.subresource === 'binding' && startup.facts.bindingMs === undefined) {
-        startup.facts.bindingMs = entry.stageMs;
+      if (entry.objectRef?.subresource !== 'binding') {
+        emitAuditSpan(this.#ctx.tree, entry, startup.span, podIdentity(startup.span), diff);
+        return true;
       }
+      startup.bindings.push({ entry, diff });
+      startup.facts.bindingMs ??= entry.stageMs;
+      this.#drawSettled(pod.uid);
       return true;
     }
     const termination = this.#terminations.get(pod.uid);
@@ -88,7 +99,7 @@ export class PodTracker {
 
   #startStartup(pod: SlimObject, startMs: number): void {
     const span = this.#openStartupSpan(pod, startMs);
-    this.#startups.set(pod.uid, { span, facts: new PodStartupFacts(startMs), events: new Map(), audits: [] });
+    this.#startups.set(pod.uid, newStartupDraft(span, new PodStartupFacts(startMs)));
     this.#ctx.ops.register(pod.uid, span, (at) => this.#endStartup(pod.uid, at, OUTCOME.unfinished, undefined));
   }
 
@@ -155,7 +166,7 @@ export class PodTracker {
     // The kubelet owns a scheduled pod's startup; an unscheduled one is stuck in the scheduler.
     const owner = facts.nodeName !== undefined ? kubeletActor(facts.nodeName) : SCHEDULER_ACTOR;
     span.resource = { ...span.resource, ...owner };
-    renderStartupPhases(this.#ctx.tree, span, facts, [...s.events.values()], s.audits, endMs);
+    renderStartupPhases(this.#ctx.tree, s, endMs);
     this.#ctx.tree.close(span, endMs, { outcome, ...(status !== undefined ? { status } : {}) });
   }
 
@@ -245,6 +256,26 @@ export class PodTracker {
       );
   }
 
+  /** Moves record time on: draws the finished phases of open startups that are due. */
+  advance(nowMs: number): void {
+    if (nowMs > this.#nowMs) this.#nowMs = nowMs;
+    for (const uid of this.#phaseTimers.popDue(this.#nowMs)) this.#drawSettled(uid);
+  }
+
+  /** What is known of the open startup of pod `uid`, for saying what it waits for. */
+  openStartup(uid: string): Readonly<StartupDraft> | undefined {
+    return this.#startups.get(uid);
+  }
+
+  // A phase that has ended leaves before its startup does (a stuck rollout shows its pulls and
+  // starts while it is stuck), once late evidence of it can no longer arrive (ADR 0005).
+  #drawSettled(uid: string): void {
+    const s = this.#startups.get(uid);
+    if (s === undefined || !Number.isFinite(this.#nowMs)) return;
+    const next = drawSettledPhases(this.#ctx.tree, s, this.#nowMs, this.#ctx.tree.adoptionWindowMs);
+    if (next !== undefined) this.#phaseTimers.push(uid, next);
+  }
+
   /** Ends open startups and terminations as unfinished (end of a replay). */
   flush(atMs: number): void {
     const tree = this.#ctx.tree;
@@ -270,7 +301,7 @@ export class PodTracker {
 function startupEvidenceMs(spanEvidenceMs: number, s: Startup, capMs: number): number {
   let last = spanEvidenceMs;
   for (const e of s.events.values()) last = Math.max(last, e.lastMs);
-  for (const a of s.audits) last = Math.max(last, a.entry.stageMs);
+  for (const a of s.bindings) last = Math.max(last, a.entry.stageMs);
   return Math.min(last, capMs);
 }
 

@@ -160,6 +160,7 @@ export class Synthesizer {
     const t = Math.max(record.timeMs, this.#lastMs);
     this.#lastMs = t;
     this.#ctx.tree.advance(t);
+    this.#pods.advance(t);
     this.#ctx.windows.advance(t);
     this.#ctx.ops.expire(t);
     if (record.source === 'object') this.#onObject(record, t);
@@ -177,6 +178,7 @@ export class Synthesizer {
     if (nowMs <= this.#lastMs) return [];
     this.#lastMs = nowMs;
     this.#ctx.tree.advance(nowMs);
+    this.#pods.advance(nowMs);
     this.#ctx.windows.advance(nowMs);
     this.#ctx.ops.expire(nowMs);
     this.#ctx.graph.sweep(nowMs);

@@ -1,0 +1,185 @@
+import type { KubeEvent } from '../model/records.js';
+import type { AttrValue, SpanStatus } from '../model/span.js';
+import { ATTR } from '../model/attributes.js';
+import { type Placement, placeEvent, pulledDurationMs } from './pod-event-placement.js';
+import type { ContainerFacts, PodStartupFacts } from './pod-startup-facts.js';
+
+/** One phase of a pod startup, as the evidence so far draws it. */
+export interface Phase {
+  readonly key: string;
+  readonly name: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  /**
+   * Its interval no longer depends on evidence still to come: its own end was observed, and so
+   * was the end of every phase it starts after. Only such a phase may be drawn before the startup
+   * ends (ADR 0005).
+   */
+  readonly final: boolean;
+  readonly actor: 'scheduler' | 'kubelet';
+  readonly attributes: Record<string, AttrValue>;
+  readonly status?: SpanStatus;
+}
+
+/**
+ * The phases of startup `key` starting at `startMs` (DESIGN §3.2: schedule, pull <image>, init
+ * <container>, start <container>, readiness) from the facts and the pull Events by container. `endMs` is where the
+ * startup ends (phases not ended by then end there); Infinity while it is still open.
+ */
+export function planPhases(
+  key: string,
+  startMs: number,
+  facts: PodStartupFacts,
+  events: ReadonlyMap<string, KubeEvent[]>,
+  endMs: number,
+): Phase[] {
+  const phases: Phase[] = [];
+  const schedEnd = facts.boundMs ?? endMs;
+  phases.push({
+    key: phaseKeyOf(key, { phase: 'schedule' }),
+    name: 'schedule',
+    startMs,
+    endMs: schedEnd,
+    final: facts.boundMs !== undefined,
+    actor: 'scheduler',
+    attributes: {},
+    ...(facts.boundMs === undefined ? { status: { code: 'error', message: 'pod was not scheduled' } } : {}),
+  });
+  if (facts.boundMs === undefined) return phases;
+  let cursor = schedEnd;
+  // Whether `cursor` (where the next phase may start) is final.
+  let cursorFinal = true;
+  const regular: ContainerFacts[] = [];
+  for (const c of facts.containers.values()) {
+    if (!c.init) {
+      regular.push(c);
+      continue;
+    }
+    const pull = pullPhase(key, c, events.get(`pull/${c.name}`) ?? [], cursor, endMs, cursorFinal);
+    if (pull !== undefined) phases.push(pull);
+    const initStart = c.startedMs ?? pull?.endMs ?? cursor;
+    const initEnd = c.finishedMs ?? endMs;
+    // An init container that failed runs again: its phase ends with the run that succeeds.
+    const initFinal: boolean =
+      cursorFinal && c.startedMs !== undefined && c.finishedMs !== undefined && c.exitCode === 0;
+    phases.push({
+      key: `${key}/init/${c.name}`,
+      name: `init ${c.name}`,
+      startMs: initStart,
+      endMs: initEnd,
+      final: initFinal,
+      actor: 'kubelet',
+      attributes: containerAttrs(c),
+      ...(c.exitCode !== undefined && c.exitCode !== 0
+        ? { status: { code: 'error', message: `init container exited with code ${c.exitCode}` } }
+        : {}),
+    });
+    cursor = Math.max(cursor, initEnd);
+    cursorFinal = initFinal;
+  }
+  let lastStarted = cursor;
+  for (const c of regular) {
+    const pull = pullPhase(key, c, events.get(`pull/${c.name}`) ?? [], cursor, endMs, cursorFinal);
+    if (pull !== undefined) phases.push(pull);
+    const pullFailed = pull?.status?.code === 'error';
+    if (c.startedMs === undefined && (pullFailed || (pull === undefined && endMs <= cursor))) continue;
+    const startedMs = c.startedMs ?? endMs;
+    phases.push({
+      key: `${key}/start/${c.name}`,
+      name: `start ${c.name}`,
+      startMs: pull?.endMs ?? cursor,
+      endMs: startedMs,
+      final: cursorFinal && c.startedMs !== undefined && (pull === undefined || pull.final),
+      actor: 'kubelet',
+      attributes: containerAttrs(c),
+    });
+    lastStarted = Math.max(lastStarted, startedMs);
+  }
+  if (facts.readyMs !== undefined && regular.every((c) => c.startedMs !== undefined)) {
+    phases.push({
+      key: phaseKeyOf(key, { phase: 'readiness' }),
+      name: 'readiness',
+      startMs: lastStarted,
+      endMs: facts.readyMs,
+      final: cursorFinal,
+      actor: 'kubelet',
+      attributes: {},
+    });
+  }
+  return phases;
+}
+
+/**
+ * Pulling → Pulled. Kubelet's event times have second precision; when both fall in the same
+ * second the duration kubelet itself measured (in the Pulled note) gives the real length.
+ */
+function pullPhase(
+  key: string,
+  c: ContainerFacts,
+  events: readonly KubeEvent[],
+  notBeforeMs: number,
+  endMs: number,
+  notBeforeFinal: boolean,
+): Phase | undefined {
+  const pulling = events.find((e) => e.reason === 'Pulling');
+  if (pulling === undefined) return undefined;
+  const pulled = events.find((e) => e.reason === 'Pulled');
+  const failure = [...events].reverse().find((e) => e.type === 'Warning');
+  // Kubelet cannot pull before the pod is bound; a truncated Pulling second may say otherwise.
+  let start = Math.max(pulling.firstMs, notBeforeMs);
+  let end = pulled?.firstMs ?? (failure !== undefined ? Math.min(failure.lastMs, endMs) : endMs);
+  const measured = pulled === undefined ? undefined : pulledDurationMs(pulled.note);
+  if (pulled !== undefined && measured !== undefined) {
+    // Kubelet's own measurement is exact; the event stamps are truncated to the second. Place
+    // the measured interval as early as both stamps allow (it must end in the Pulled second).
+    const placed = Math.max(start, pulled.firstMs - measured);
+    if (placed + measured < pulled.firstMs + 1000) {
+      start = placed;
+      end = placed + measured;
+    } else {
+      end = Math.min(Math.max(start + measured, pulled.firstMs), pulled.firstMs + 999);
+    }
+  }
+  return {
+    key: `${key}/pull/${c.name}`,
+    name: `pull ${c.image}`,
+    startMs: start,
+    endMs: end,
+    final: notBeforeFinal && pulled !== undefined,
+    actor: 'kubelet',
+    attributes: containerAttrs(c),
+    ...(pulled === undefined && failure !== undefined ? { status: { code: 'error', message: failure.note } } : {}),
+  };
+}
+
+function containerAttrs(c: ContainerFacts): Record<string, AttrValue> {
+  return { [ATTR.containerName]: c.name, [ATTR.containerImage]: c.image };
+}
+
+export function phaseKeyOf(startupKey: string, p: Placement): string {
+  switch (p.phase) {
+    case 'schedule':
+    case 'readiness':
+      return `${startupKey}/${p.phase}`;
+    case 'pull':
+    case 'start':
+      return `${startupKey}/${p.phase}/${p.container}`;
+    case 'startup':
+      return startupKey;
+  }
+}
+
+/** The pull Events of each container (`pull/<container>`), oldest first. */
+export function eventsByPlacement(events: Iterable<KubeEvent>): Map<string, KubeEvent[]> {
+  const out = new Map<string, KubeEvent[]>();
+  const sorted = [...events].sort((a, b) => a.firstMs - b.firstMs || (a.key < b.key ? -1 : 1));
+  for (const ev of sorted) {
+    const p = placeEvent(ev);
+    if (p.phase !== 'pull') continue;
+    const k = `pull/${p.container}`;
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [ev]);
+    else list.push(ev);
+  }
+  return out;
+}
