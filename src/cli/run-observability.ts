@@ -3,7 +3,9 @@ import type { HealthReport } from '../metrics/admin-server.js';
 import type { KubestitchMetrics } from '../metrics/kubestitch-metrics.js';
 import type { InformerState } from '../metrics/self-metrics-sources.js';
 import {
+  auditFileSources,
   forwarderSources,
+  otlpReceiverSources,
   pipelineSources,
   spanSinkBridgeSources,
   spoolSources,
@@ -47,6 +49,7 @@ export function registerServiceMetrics(
         })),
     }),
     metrics.self.register({ rejected: () => service.status().rejected }),
+    metrics.self.register(auditFileSources({ stats: () => service.status().auditFile })),
     ...(spool !== undefined ? [metrics.self.register(spoolSources(spool))] : []),
   ];
   const otlp = service.otlp?.parts;
@@ -54,6 +57,8 @@ export function registerServiceMetrics(
     offs.push(metrics.self.register(stitcherSources(otlp.stitcher)));
     if (otlp.forwarder !== undefined) offs.push(metrics.self.register(forwarderSources(otlp.forwarder)));
     if (otlp.bridge !== undefined) offs.push(metrics.self.register(spanSinkBridgeSources(otlp.bridge)));
+    // Real spans received count as records in (source otlp), from each receiver that listens.
+    for (const receiver of otlp.receivers) offs.push(metrics.self.register(otlpReceiverSources(receiver)));
   }
   return () => {
     for (const off of offs) off();

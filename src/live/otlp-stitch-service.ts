@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { SpanSink } from '../export/sink.js';
 import { OtlpForwarder } from '../sources/otlp/otlp-forwarder.js';
-import { OtlpGrpcServer } from '../sources/otlp/otlp-grpc-server.js';
+import { OtlpGrpcServer, type OtlpServerStats } from '../sources/otlp/otlp-grpc-server.js';
 import { OtlpHttpServer } from '../sources/otlp/otlp-http-server.js';
 import { SpanSinkBridge } from '../sources/otlp/span-sink-bridge.js';
 import type { TraceBatchSink } from '../sources/otlp/trace-batch-sink.js';
@@ -46,6 +46,8 @@ export interface OtlpStitchService {
     readonly stitcher: Stitcher;
     readonly forwarder: OtlpForwarder | undefined;
     readonly bridge: SpanSinkBridge | undefined;
+    /** The receivers that listen (gRPC, HTTP), for their request and span counts. */
+    readonly receivers: readonly { stats(): OtlpServerStats }[];
   };
   close(): Promise<void>;
 }
@@ -107,7 +109,7 @@ export async function startOtlpStitch(
       onAnchorEnd: (anchor, endMs) => stitcher.onAnchorEnd(anchor, endMs),
       grpcPort,
       httpPort,
-      parts: { stitcher, forwarder, bridge },
+      parts: { stitcher, forwarder, bridge, receivers: [grpc, http].filter((r) => r !== undefined) },
       close,
     };
   } catch (err: unknown) {

@@ -4,7 +4,7 @@ import { DATA_DIR_SCHEMA_VERSION, IntakeLog, openLevelStore } from '../../storag
 import type { IntakeLogStats, KvStore } from '../../storage/index.js';
 import type { SpanSink } from '../export/sink.js';
 import { toIntakeItem } from '../sources/audit/audit-entry.js';
-import { AuditFileFollower } from '../sources/audit/audit-file-follower.js';
+import { AuditFileFollower, type AuditFileFollowerStats } from '../sources/audit/audit-file-follower.js';
 import { AuditWebhookServer, type AuditWebhookTls } from '../sources/audit/webhook-server.js';
 import type { InformerStatus } from '../sources/watch/informer.js';
 import type { KubeHttp } from '../sources/watch/kube-http.js';
@@ -86,6 +86,8 @@ export interface RunStatus {
    * (input-boundary's reasonKey), for `kubestitch_input_rejected_total`.
    */
   readonly rejected: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** The audit log follower's counters, when `--audit-log-path` is followed. */
+  readonly auditFile: AuditFileFollowerStats | undefined;
 }
 
 /** Where each source's rejections by reason are read, for RunStatus.rejected. */
@@ -178,9 +180,10 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
     const drain = (): void => void pipeline.drain();
     const rejections: RejectionReaders = new Map();
     const webhookAddress = await startWebhook(options, intake, pipeline, closers, rejections);
-    if (options.auditLogPath !== undefined) {
-      await startFollower(options.auditLogPath, store, intake, pipeline, closers, rejections);
-    }
+    const follower =
+      options.auditLogPath === undefined
+        ? undefined
+        : await startFollower(options.auditLogPath, store, intake, pipeline, closers, rejections);
     const watch =
       options.watch === undefined
         ? undefined
@@ -255,6 +258,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
         journal: intake.stats(),
         restoredEntries: pipeline.stats.restored,
         rejected: rejectedBySource(watch?.status() ?? [], rejections),
+        auditFile: follower?.stats(),
       }),
       sink,
       store,
@@ -308,7 +312,7 @@ async function startFollower(
   pipeline: JournalPipeline,
   closers: (() => Promise<void>)[],
   rejections: RejectionReaders,
-): Promise<void> {
+): Promise<AuditFileFollower> {
   const checkpoints = store.namespace('audit-file');
   const saved = await checkpoints.get('checkpoint');
   const follower = new AuditFileFollower({
@@ -324,6 +328,7 @@ async function startFollower(
   });
   follower.start();
   rejections.set('audit-file', () => follower.stats().rejected);
+  return follower;
   closers.push(() => follower.close());
 }
 

@@ -72,9 +72,16 @@ export function spoolSources(spool: {
   };
 }
 
-/** The audit log follower's unusable lines. */
-export function auditFileSources(follower: { stats(): AuditFileFollowerStats }): SelfMetricsSources {
-  return { drops: () => ({ [DROP_REASON.auditFileMalformed]: follower.stats().malformedLines }) };
+/** The audit log follower's unusable lines (nothing while no follower runs). */
+export function auditFileSources(follower: {
+  stats(): Pick<AuditFileFollowerStats, 'malformedLines'> | undefined;
+}): SelfMetricsSources {
+  return {
+    drops: (): Record<string, number> => {
+      const stats = follower.stats();
+      return stats === undefined ? {} : { [DROP_REASON.auditFileMalformed]: stats.malformedLines };
+    },
+  };
 }
 
 /** Real spans received by an OTLP receiver (gRPC and HTTP add up under source `otlp`). */

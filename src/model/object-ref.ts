@@ -1,20 +1,7 @@
 /**
- * The one canonical identity of a Kubernetes object, shared by every stage
- * (Kelemetry's object key): cluster / group / resource / namespace / name, plus uid.
+ * What kubestitch knows of Kubernetes kinds: the group and plural resource of a kind, and the
+ * kind of an audited group/resource. (Objects themselves are identified by uid in the graph.)
  */
-export interface ObjectRef {
-  readonly cluster: string;
-  /** API group, '' for the core group. */
-  readonly group: string;
-  /** Plural lower-case resource, e.g. `replicasets`. */
-  readonly resource: string;
-  /** '' for cluster-scoped objects. */
-  readonly namespace: string;
-  readonly name: string;
-  /** '' when unknown (e.g. an Event regarding an object we never saw). */
-  readonly uid: string;
-}
-
 interface KindInfo {
   readonly group: string;
   readonly resource: string;
@@ -79,11 +66,6 @@ export function kindInfo(kind: string, apiVersion?: string): KindInfo {
   const lower = kind.toLowerCase();
   const plural = lower.endsWith('s') ? `${lower}es` : lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;
   return { group: groupOfApiVersion(apiVersion), resource: plural, clusterScoped: false };
-}
-
-/** A stable string for maps and ID derivation: `group/resource/namespace/name`. */
-export function refKey(ref: Pick<ObjectRef, 'group' | 'resource' | 'namespace' | 'name'>): string {
-  return `${ref.group}/${ref.resource}/${ref.namespace}/${ref.name}`;
 }
 
 /**

@@ -7,7 +7,9 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { CaptureSink } from '../../src/export/capture-sink.js';
+import { registerServiceMetrics } from '../../src/cli/run-observability.js';
 import { startRunService } from '../../src/live/run-service.js';
+import { KubestitchMetrics } from '../../src/metrics/kubestitch-metrics.js';
 import { runScenario } from '../../src/sim/index.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -71,6 +73,13 @@ describe('kubestitch run with the audit webhook and the OTLP receiver', () => {
       expect(real?.traceId).toBe(pseudo?.traceId);
       expect(real?.parentSpanId).toBe(pseudo?.spanId);
       expect(real?.resource.attributes['service.name']).toBe('apiserver');
+      // /metrics counts the real span as a record in from the OTLP source.
+      const metrics = new KubestitchMetrics();
+      const off = registerServiceMetrics(metrics, svc, undefined);
+      const text = (await metrics.render('text/plain')).body;
+      off();
+      expect(text).toMatch(/^kubestitch_records_in_total\{source="otlp"\} 1$/m);
+      expect(text).toMatch(/^kubestitch_records_in_total\{source="audit"\} [1-9]\d*$/m);
     } finally {
       await provider.shutdown();
       await svc.stop();

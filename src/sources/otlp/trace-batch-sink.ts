@@ -15,17 +15,3 @@ export interface TraceBatchSink {
   /** Flushes (bounded) and releases resources. Idempotent; never rejects. */
   shutdown(): Promise<void>;
 }
-
-/** One sink feeding several: accepted when every sink accepts; room when every sink has room. */
-export function fanOutBatches(sinks: readonly TraceBatchSink[]): TraceBatchSink {
-  return {
-    offer: (batch) => sinks.map((s) => s.offer(batch)).every(Boolean),
-    hasRoom: (spanCount) => sinks.every((s) => s.hasRoom(spanCount)),
-    flush: async () => {
-      await Promise.all(sinks.map((s) => s.flush()));
-    },
-    shutdown: async () => {
-      await Promise.all(sinks.map((s) => s.shutdown()));
-    },
-  };
-}
