@@ -109,6 +109,33 @@ export const OUTCOME = {
   /** Deleted while kubestitch was not watching: the relist after a restart no longer lists it. */
   deletedWhileDown: 'deleted-while-down',
   progressDeadlineExceeded: 'progress-deadline-exceeded',
+  /** Stuck pod startups (synth/pod-stuck.ts): the kubelet backing off a pull, a crashing container, no node fits. */
+  imagePullBackoff: 'image-pull-backoff',
+  crashLoopBackoff: 'crash-loop-backoff',
+  unschedulable: 'unschedulable',
   completed: 'completed',
 } as const;
 export type Outcome = (typeof OUTCOME)[keyof typeof OUTCOME];
+
+/**
+ * Attribute keys the stitch stage reads on real spans (other components' conventions) or writes
+ * on them; separate from ATTR, whose keys are on kubestitch's own spans.
+ */
+export const STITCH_ATTR = {
+  originalTraceId: 'kubestitch.original_trace_id',
+  /** On a span hung under the pseudo-span because its own parent never arrived. */
+  originalParentSpanId: 'kubestitch.original_parent_span_id',
+  rule: 'kubestitch.stitch.rule',
+  /** On links added after the real spans were forwarded unchanged (hold timeout or overflow). */
+  late: 'kubestitch.stitch.late',
+  // Read from real spans: otelhttp semconv v1.17 (kube-apiserver ≤ 1.3x) and current names.
+  httpMethodOld: 'http.method',
+  httpMethod: 'http.request.method',
+  httpTarget: 'http.target',
+  urlPath: 'url.path',
+  userAgentOld: 'http.user_agent',
+  userAgent: 'user_agent.original',
+  auditId: 'audit-id',
+  podUid: 'k8s.pod.uid',
+  serviceName: 'service.name',
+} as const;

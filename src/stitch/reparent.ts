@@ -2,7 +2,8 @@ import { ATTR } from '../model/attributes.js';
 import type { OtlpKeyValue, OtlpResourceSpans, OtlpSpan } from '../sources/otlp/otlp-message.js';
 import type { SpanEntry } from './span-entries.js';
 import { isRootSpan } from './span-entries.js';
-import { STITCH_ATTR, type StitchRule } from './stitch-types.js';
+import { STITCH_ATTR } from '../model/attributes.js';
+import type { StitchRule } from './stitch-types.js';
 
 /** Where a matched original trace goes in reparent mode. */
 export interface ReparentTarget {

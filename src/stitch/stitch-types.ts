@@ -17,29 +17,6 @@ export const STITCH_RULE = {
 export type StitchRule = (typeof STITCH_RULE)[keyof typeof STITCH_RULE];
 
 /**
- * Attribute keys the stitch stage reads on real spans or writes. TODO(model): fold into
- * `ATTR` in src/model/attributes.ts (kept here while that module is owned elsewhere).
- */
-export const STITCH_ATTR = {
-  originalTraceId: 'kubestitch.original_trace_id',
-  /** On a span hung under the pseudo-span because its own parent never arrived. */
-  originalParentSpanId: 'kubestitch.original_parent_span_id',
-  rule: 'kubestitch.stitch.rule',
-  /** On links added after the real spans were forwarded unchanged (hold timeout or overflow). */
-  late: 'kubestitch.stitch.late',
-  // Read from real spans: otelhttp semconv v1.17 (kube-apiserver ≤ 1.3x) and current names.
-  httpMethodOld: 'http.method',
-  httpMethod: 'http.request.method',
-  httpTarget: 'http.target',
-  urlPath: 'url.path',
-  userAgentOld: 'http.user_agent',
-  userAgent: 'user_agent.original',
-  auditId: 'audit-id',
-  podUid: 'k8s.pod.uid',
-  serviceName: 'service.name',
-} as const;
-
-/**
  * What the stitch stage needs of an audited request for the `http-request` rule; synth's
  * StitchAnchor carries them (from the audit span's `k8s.audit.verb`, `url.path`,
  * `user_agent.original` and start). Optional so anchors from elsewhere (tests) may omit them.

@@ -4,7 +4,7 @@
  */
 import type { AttrValue, SpanLinkData } from '../model/span.js';
 import type { AnchorInput, StitchRule } from './stitch-types.js';
-import { STITCH_ATTR } from './stitch-types.js';
+import { STITCH_ATTR } from '../model/attributes.js';
 import type { SpanEntry } from './span-entries.js';
 import {
   SPAN_KIND_SERVER,
