@@ -83,7 +83,7 @@ export class OperationMetrics {
     );
     this.#startups = new Counter({
       name: M.podStartups,
-      help: 'Finished pod startups by outcome (ok, completed, failed, deleted, unfinished).',
+      help: 'Finished pod startups by outcome (ok, completed, failed, deleted, unfinished; stuck: image-pull-backoff, crash-loop-backoff, unschedulable).',
       labelNames: pod,
       registers: [registry],
     });

@@ -9,6 +9,7 @@ import { type SynthContext, refineTime } from './context.js';
 import { openOwned } from './owned-open.js';
 import type { PendingSpan } from './pending-span.js';
 import { PodStartupFacts } from './pod-startup-facts.js';
+import { StuckWatch } from './pod-stuck.js';
 import {
   type StartupDraft,
   drawSettledPhases,
@@ -30,6 +31,8 @@ export class PodTracker {
   readonly #terminations = new Map<string, PendingSpan>();
   /** Job pods between Ready and completion: what a Job run is made of. */
   readonly #runs = new Map<string, PendingSpan>();
+  /** Back-offs and unschedulable pods of open startups, judged once past their threshold. */
+  readonly #stuck = new StuckWatch();
   /** Startups with a finished phase to draw once the adoption window has passed (ADR 0005). */
   readonly #phaseTimers = new TimerQueue();
   #nowMs = -Infinity;
@@ -46,7 +49,9 @@ export class PodTracker {
     const startup = this.#startups.get(next.uid);
     if (startup !== undefined) {
       startup.facts.observe(next, recordMs);
+      this.#stuck.observe(next.uid, next, recordMs);
       this.#checkStartupEnd(next, startup, recordMs);
+      this.#judgeStuck(next.uid, recordMs);
       this.#drawSettled(next.uid);
     }
     this.#checkRunEnd(next, recordMs, change.deleted);
@@ -159,6 +164,7 @@ export class PodTracker {
     const s = this.#startups.get(uid);
     if (s === undefined) return;
     this.#startups.delete(uid);
+    this.#stuck.forget(uid);
     const { span, facts } = s;
     if (facts.nodeName !== undefined) this.#linkNode(span, facts.nodeName, facts.boundMs ?? endMs);
     span.attributes[ATTR.restartCount] = facts.restartCount;
@@ -260,6 +266,7 @@ export class PodTracker {
   advance(nowMs: number): void {
     if (nowMs > this.#nowMs) this.#nowMs = nowMs;
     for (const uid of this.#phaseTimers.popDue(this.#nowMs)) this.#drawSettled(uid);
+    for (const uid of this.#stuck.popDue(this.#nowMs)) this.#judgeStuck(uid, this.#nowMs);
   }
 
   /** What is known of the open startup of pod `uid`, for saying what it waits for. */
@@ -276,9 +283,19 @@ export class PodTracker {
     if (next !== undefined) this.#phaseTimers.push(uid, next);
   }
 
-  /** Ends open startups and terminations as unfinished (end of a replay). */
+  // A startup stuck past its threshold ends with how it is stuck (pod-stuck.ts), at the moment
+  // the threshold passed, whenever record time shows it.
+  #judgeStuck(uid: string, nowMs: number): void {
+    const s = this.#startups.get(uid);
+    const verdict = s === undefined ? undefined : this.#stuck.verdict(uid, nowMs, s.events.values());
+    if (verdict === undefined) return;
+    this.#endStartup(uid, verdict.atMs, verdict.outcome, { code: 'error', message: verdict.message });
+  }
+
+  /** Ends open startups and terminations as unfinished (end of a replay), or stuck if they were. */
   flush(atMs: number): void {
     const tree = this.#ctx.tree;
+    for (const uid of this.#stuck.popDue(atMs)) this.#judgeStuck(uid, atMs);
     for (const [uid, s] of [...this.#startups].sort(([a], [b]) => (a < b ? -1 : 1))) {
       this.#endStartup(
         uid,
