@@ -12,6 +12,7 @@ import type { SpanSink } from '../export/sink.js';
 import { SpoolingSink } from '../export/spooling-sink.js';
 import { TraceStoreSink } from '../export/trace-store-sink.js';
 import { KubeLeaseClient, LeaderElector } from '../live/leader-election.js';
+import { LiveOpenOperations } from '../live/open-operations-source.js';
 import { startRunService } from '../live/run-service.js';
 import { startAdminServer } from '../metrics/admin-server.js';
 import type { AdminServer } from '../metrics/admin-server.js';
@@ -229,7 +230,12 @@ async function runUntilStopped(
   let ui: UiServer | undefined;
   try {
     if (settings.ui !== undefined && outputs.traceStore !== undefined) {
-      ui = await startUiServer({ store: outputs.traceStore, addr: addrText(settings.ui), logger });
+      ui = await startUiServer({
+        store: outputs.traceStore,
+        addr: addrText(settings.ui),
+        logger,
+        openOperations: new LiveOpenOperations(service.synth),
+      });
     }
   } catch (err: unknown) {
     io.err(`kubestitch run: cannot serve the viewer: ${(err as Error).message}\n`);

@@ -1,3 +1,4 @@
+import { ATTR } from '../model/attributes.js';
 import type { PendingSpan } from './pending-span.js';
 import type { OpenSpanSpec, SpanTree } from './span-tree.js';
 
@@ -115,6 +116,11 @@ export class OperationIndex {
     }
   }
 
+  /** Whether `uid` has an operation of type `operation` (kubestitch.operation) not yet emitted. */
+  has(uid: string, operation: string): boolean {
+    return (this.#byUid.get(uid) ?? []).some((s) => s.state !== 'emitted' && s.attributes[ATTR.operation] === operation);
+  }
+
   /** The current open operation of `uid`, or undefined. */
   current(uid: string): PendingSpan | undefined {
     const list = this.#byUid.get(uid);
@@ -189,6 +195,11 @@ export class OperationIndex {
       this.#nearerOrder.splice(0, this.#nearerHead);
       this.#nearerHead = 0;
     }
+  }
+
+  /** Every operation not emitted yet (what the live service lists as in progress). */
+  *pending(): IterableIterator<PendingSpan> {
+    for (const list of this.#byUid.values()) for (const s of list) if (s.state !== 'emitted') yield s;
   }
 
   /** Number of objects with an operation in the index (a gauge for memory and metrics). */

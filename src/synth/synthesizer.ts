@@ -21,6 +21,7 @@ import { OPERATION_KINDS } from './owned-open.js';
 import { PodTracker } from './pod-tracker.js';
 import { ReplicaSetTracker } from './replicaset-tracker.js';
 import { applyScalingEvent } from './scaling-event.js';
+import { InProgress } from './in-progress.js';
 import { SpanTree } from './span-tree.js';
 import { WorkloadTracker } from './workload-tracker.js';
 import { DAEMONSET_RULES, DEPLOYMENT_RULES, STATEFULSET_RULES } from './workload-rules.js';
@@ -97,6 +98,8 @@ export class Synthesizer {
   readonly #versions: ObjectVersions;
   #opBeforeChange: PendingSpan | undefined;
   #lastMs = -Infinity;
+  /** What is still open, for the live service to show while it runs (issue 15). */
+  readonly inProgress: InProgress;
 
   constructor(options: SynthesizerOptions) {
     const { onAnchor, onAnchorEnd } = options;
@@ -138,6 +141,7 @@ export class Synthesizer {
     this.#nodes = new NodeTracker(this.#ctx);
     this.#audit = new AuditTracker(this.#ctx, this.#pods);
     this.#versions = new ObjectVersions(options.diffCacheObjects ?? 10_000);
+    this.inProgress = new InProgress(this.#ctx, this.#pods, (uid) => this.#versions.latest(uid));
   }
 
   /** Number of live objects in the graph. */

@@ -10,6 +10,7 @@ import type { TraceStore } from '../../storage/index.js';
 import { encodeOtlpJson } from '../export/otlp-json.js';
 import type { SpanData } from '../model/span.js';
 import { traceSummaries } from './jaeger-v3-summaries.js';
+import { withOpenSpans } from './open-spans.js';
 import { BadParamError, DEFAULT_LIMIT, parseDurationUs, parseTraceId } from './query-params.js';
 import type { ApiResponse } from './query-api.js';
 
@@ -145,16 +146,26 @@ function tracesData(traces: readonly (readonly SpanData[])[]): { resourceSpans: 
   return { resourceSpans };
 }
 
-async function loadTraces(store: TraceStore, ids: readonly string[]): Promise<SpanData[][]> {
+/** A trace's spans still open (live only), merged into what is stored; see open-spans.ts. */
+export type OpenSpansOf = (traceId: string) => readonly SpanData[];
+
+const NOTHING_OPEN: OpenSpansOf = () => [];
+
+async function loadTraces(store: TraceStore, ids: readonly string[], openSpans: OpenSpansOf): Promise<SpanData[][]> {
   const out: SpanData[][] = [];
   for (const id of ids) {
-    const spans = await store.getTrace(id);
-    if (spans !== undefined && spans.length > 0) out.push([...spans]);
+    const spans = withOpenSpans((await store.getTrace(id)) ?? [], openSpans(id));
+    if (spans.length > 0) out.push(spans);
   }
   return out;
 }
 
-type V3Route = (store: TraceStore, params: URLSearchParams, match: readonly string[]) => Promise<ApiResponse>;
+type V3Route = (
+  store: TraceStore,
+  params: URLSearchParams,
+  match: readonly string[],
+  openSpans: OpenSpansOf,
+) => Promise<ApiResponse>;
 
 const V3_ROUTES: readonly (readonly [RegExp, V3Route])[] = [
   [/^\/api\/v3\/services\/?$/, async (store) => ({ status: 200, body: { services: (await store.services()).sort() } })],
@@ -177,22 +188,22 @@ const V3_ROUTES: readonly (readonly [RegExp, V3Route])[] = [
   ],
   [
     /^\/api\/v3\/traces\/?$/,
-    async (store, params) => {
+    async (store, params, _m, openSpans) => {
       const found = await store.findTraces(parseV3Query(params));
       // Jaeger answers an empty search with 404 "No traces found"; Grafana shows any non-200 as a
       // failed query, so an empty result is 200 with no resourceSpans, which every client reads.
-      return { status: 200, body: { result: tracesData(await loadTraces(store, found.traceIds)) } };
+      return { status: 200, body: { result: tracesData(await loadTraces(store, found.traceIds, openSpans)) } };
     },
   ],
   [
     /^\/api\/v3\/traces\/([^/]+)\/?$/,
-    async (store, params, m) => {
+    async (store, params, m, openSpans) => {
       const id = parseTraceId(decodeURIComponent(m[1] ?? ''));
       // The time window and raw_traces only narrow Jaeger's storage scan; checked, not needed here.
       optionalUs('start_time', params.get('start_time') ?? '', parseRfc3339Us);
       optionalUs('end_time', params.get('end_time') ?? '', parseRfc3339Us);
       boolParam('raw_traces', params.get('raw_traces') ?? '');
-      const traces = await loadTraces(store, [id]);
+      const traces = await loadTraces(store, [id], openSpans);
       if (traces.length === 0) return v3Error(404, `trace ${id} not found`);
       return { status: 200, body: { result: tracesData(traces) } };
     },
@@ -206,15 +217,23 @@ const V3_ROUTES: readonly (readonly [RegExp, V3Route])[] = [
   ],
 ];
 
-/** Answers one `/api/v3/` request; never rejects (400 bad parameter, 404 unknown, 500 store failure). */
-export async function handleV3Request(store: TraceStore, method: string, url: URL): Promise<ApiResponse> {
+/**
+ * Answers one `/api/v3/` request; never rejects (400 bad parameter, 404 unknown, 500 store failure).
+ * Live, `openSpans` gives a trace's spans still open, merged into the stored ones.
+ */
+export async function handleV3Request(
+  store: TraceStore,
+  method: string,
+  url: URL,
+  openSpans: OpenSpansOf = NOTHING_OPEN,
+): Promise<ApiResponse> {
   const route = V3_ROUTES.map(([re, fn]) => [re.exec(url.pathname), fn] as const).find(([m]) => m !== null);
   if (route === undefined) return v3Error(404, `no API endpoint ${url.pathname}`);
   if (method !== 'GET' && method !== 'HEAD')
     return v3Error(405, `${method} is not allowed; the query API is read-only`);
   const [match, fn] = route;
   try {
-    return await fn(store, url.searchParams, match ?? []);
+    return await fn(store, url.searchParams, match ?? [], openSpans);
   } catch (error: unknown) {
     if (error instanceof BadParamError) return v3Error(400, error.message);
     if (error instanceof URIError) return v3Error(400, 'malformed percent-encoding in the path');

@@ -129,7 +129,9 @@ const ROUTES: readonly (readonly [RegExp, Route])[] = [
  * methods 405, and a store failure 500 — each with Jaeger's `errors: [{code, msg}]` envelope.
  */
 export async function handleApiRequest(ctx: ApiContext, method: string, url: URL): Promise<ApiResponse> {
-  if (url.pathname.startsWith('/api/v3/')) return handleV3Request(ctx.store, method, url);
+  if (url.pathname.startsWith('/api/v3/')) {
+    return handleV3Request(ctx.store, method, url, (id) => ctx.openOperations?.openSpans(id, ctx.nowMs) ?? []);
+  }
   const route = ROUTES.map(([re, fn]) => [re.exec(url.pathname), fn] as const).find(([m]) => m !== null);
   if (route === undefined) return fail(404, `no API endpoint ${url.pathname}`);
   if (method !== 'GET' && method !== 'HEAD') return fail(405, `${method} is not allowed; the query API is read-only`);

@@ -116,6 +116,21 @@ describe('GET /api/traces/{id} with open spans', () => {
     expect((await get<JaegerTrace[]>(replay, `/api/traces/${ONLY_OPEN_TRACE}`)).status).toBe(404);
   });
 
+  it('merges them the same in Jaeger API v3 (OTLP/JSON), as Grafana reads it in gRPC mode', async () => {
+    const res = await fetch(`${live.url}/api/v3/traces/${root.traceId}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      result: { resourceSpans: { scopeSpans: { spans: { spanId: string; attributes: { key: string }[] }[] }[] }[] };
+    };
+    const spans = body.result.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+    const stored = await store.getTrace(root.traceId);
+    expect(spans).toHaveLength((stored?.length ?? 0) + 1);
+    const openRoot = spans.filter((s) => s.attributes.some((a) => a.key === ATTR.open));
+    expect(openRoot).toHaveLength(1);
+    expect((await fetch(`${live.url}/api/v3/traces/${ONLY_OPEN_TRACE}`)).status).toBe(200);
+    expect((await fetch(`${replay.url}/api/v3/traces/${ONLY_OPEN_TRACE}`)).status).toBe(404);
+  });
+
   it('rejects a malformed trace id with 400', async () => {
     const { status, body } = await get<JaegerTrace[]>(live, '/api/traces/not-a-trace-id');
     expect(status).toBe(400);
