@@ -145,6 +145,15 @@ describe('viewer in headless Chromium, live operations in progress', () => {
 
     await page.screenshot({ path: new URL('viewer-open.png', ARTIFACTS).pathname, fullPage: false });
 
+    // The open trace is fetched again every 5 s: a minute later its open spans reach the new now.
+    await page.locator('#waterfall').focus();
+    await page.keyboard.press('Home');
+    const rootLabel = page.locator(`.row[data-span-id="${root.spanId}"] .duration`);
+    const shownBefore = await rootLabel.textContent();
+    nowMs += 60_000;
+    await expect.poll(() => rootLabel.textContent(), { timeout: 8_000 }).not.toBe(shownBefore);
+    expect(await rootLabel.textContent()).toMatch(/ in progress$/);
+
     // The rollout ends: its spans are stored, it leaves the open list, and the start page's next
     // refresh moves it to the finished traces.
     await page.goto(`${server.url}/`);
@@ -155,7 +164,7 @@ describe('viewer in headless Chromium, live operations in progress', () => {
     await expect.poll(() => finishedLink.count()).toBe(1);
     expect(pageErrors).toEqual([]);
     await page.close();
-  });
+  }, 60_000); // waits on three of the viewer's 5 s refreshes
 
   it('shows no in-progress table when nothing is open', async () => {
     const quiet = await startUiServer({ store, addr: '127.0.0.1:0' });

@@ -68,27 +68,16 @@ async function showSearch(q, exact) {
 
 let waterfall;
 let current;
+// An open trace (live only) is fetched again every few seconds until nothing in it is open.
+const TRACE_REFRESH_MS = 5000;
+let traceTimer;
 
-async function showTrace(traceId, spanId) {
-  status('Loading trace…');
-  let trace;
-  try {
-    trace = await api.trace(traceId);
-  } catch (err) {
-    status(`Cannot load trace ${traceId}: ${err.message}`);
-    return;
-  }
-  const model = buildModel(trace);
-  const services = model.nodes.map((n) => n.service);
-  const colors = serviceColors(services);
-  current = { trace, model };
+function renderTraceHeader(trace, model, colors) {
   const root = model.nodes[0];
   const rootTags = new Map(root.span.tags.map((t) => [t.key, t.value]));
   const object = rootTags.get('kubestitch.object.kind')
     ? `${rootTags.get('kubestitch.object.kind')} ${rootTags.get('k8s.namespace.name') ? `${rootTags.get('k8s.namespace.name')}/` : ''}${rootTags.get('kubestitch.object.name')}`
     : '';
-  $('list-view').hidden = true;
-  $('trace-view').hidden = false;
   $('trace-title').textContent = `${root.span.operationName}${object ? ` — ${object}` : ''}`;
   document.title = `${$('trace-title').textContent} — kubestitch`;
   $('trace-meta').textContent =
@@ -103,12 +92,54 @@ async function showTrace(traceId, spanId) {
     }),
     h('li', { class: 'critical-key', text: 'red edge: the critical path (what the duration waited on)' }),
   );
+}
+
+function modelOf(trace) {
+  const model = buildModel(trace);
+  return { model, colors: serviceColors(model.nodes.map((n) => n.service)) };
+}
+
+async function showTrace(traceId, spanId) {
+  status('Loading trace…');
+  let trace;
+  try {
+    trace = await api.trace(traceId);
+  } catch (err) {
+    status(`Cannot load trace ${traceId}: ${err.message}`);
+    return;
+  }
+  const { model, colors } = modelOf(trace);
+  current = { trace, model };
+  $('list-view').hidden = true;
+  $('trace-view').hidden = false;
+  renderTraceHeader(trace, model, colors);
   $('span-details').replaceChildren(
     h('p', { class: 'hint', text: 'Select a span to see its attributes, events and links.' }),
   );
   waterfall.setTrace(model, colors);
   status('');
   if (spanId) waterfall.select(spanId);
+  scheduleTraceRefresh(traceId);
+}
+
+function scheduleTraceRefresh(traceId) {
+  clearTimeout(traceTimer);
+  if (!current.model.nodes.some((n) => n.open)) return;
+  traceTimer = setTimeout(async () => {
+    let trace;
+    try {
+      trace = await api.trace(traceId);
+    } catch {
+      scheduleTraceRefresh(traceId); // keep what is shown; try again
+      return;
+    }
+    if (location.pathname !== `/trace/${traceId}`) return; // left meanwhile
+    const { model, colors } = modelOf(trace);
+    current = { trace, model };
+    renderTraceHeader(trace, model, colors);
+    waterfall.updateTrace(model, colors);
+    scheduleTraceRefresh(traceId);
+  }, TRACE_REFRESH_MS);
 }
 
 function onSelectSpan(node) {
@@ -125,6 +156,7 @@ async function route() {
     const m = /^\/trace\/([0-9a-fA-F]{1,32})$/.exec(location.pathname);
     const params = new URLSearchParams(location.search);
     stopOpenOperations();
+    clearTimeout(traceTimer);
     if (m) await showTrace(m[1], params.get('span'));
     else if (location.pathname === '/search' && params.get('q'))
       await showSearch(params.get('q'), params.get('exact') === '1');

@@ -148,6 +148,17 @@ export class Waterfall {
     this.renderAxis();
   }
 
+  /** A newer version of the same trace (an open one, fetched again): keeps collapsed rows, selection and scroll. */
+  updateTrace(model, colors) {
+    this.model = model;
+    this.colors = colors;
+    const ids = new Set(model.nodes.map((n) => n.span.spanID));
+    for (const id of this.collapsed) if (!ids.has(id)) this.collapsed.delete(id);
+    if (this.selected !== undefined && !ids.has(this.selected)) this.selected = undefined;
+    this.recompute();
+    this.renderAxis();
+  }
+
   recompute() {
     const { nodes } = this.model;
     const visible = [];
