@@ -177,8 +177,9 @@ describe('metrics from a replayed simulator scenario', () => {
       expect([...outcomes('kubestitch_pod_startup_duration_seconds')].some((o) => o !== 'ok')).toBe(true);
       expect(outcomes('kubestitch_job_duration_seconds')).toContain('completed');
       expect(outcomes('kubestitch_rollout_duration_seconds')).toContain('ok');
-      // Failed image pulls and unscheduled pods fail their phase (the pod itself stays unfinished).
+      // A failed image pull fails its phase, and the pod, backing off past a minute, is stuck.
       expect(outcomes('kubestitch_pod_startup_phase_duration_seconds')).toContain('failed');
+      expect(outcomes('kubestitch_pod_startup_duration_seconds')).toContain('image-pull-backoff');
       const phases = new Set(
         [...(expected.get('kubestitch_pod_startup_phase_duration_seconds')?.keys() ?? [])].map(
           (k) => (Object.fromEntries(JSON.parse(k) as [string, string][]) as Labels)['phase'],
