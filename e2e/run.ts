@@ -141,6 +141,8 @@ async function drive(): Promise<void> {
       ...['--audit-tls-key', join(CLUSTER, 'pki/kubestitch-webhook.key')],
       ...['--audit-webhook-token-file', join(CLUSTER, 'webhook-tokens')],
       ...['--otlp-grpc-addr', `127.0.0.1:${PORTS.otlp}`, '--otlp-http-addr', `127.0.0.1:${PORTS.otlpHttp}`],
+      // Leader election as the chart runs it, so the real apiserver judges the Lease writes.
+      ...['--leader-elect', '--leader-election-namespace', 'default', '--leader-election-identity', 'e2e-kubestitch'],
     ]);
     await ready(run);
     record = kubestitch('record', ['record', REC, '--kubeconfig', join(CLUSTER, 'kubestitch.kubeconfig')]);
@@ -168,6 +170,10 @@ async function drive(): Promise<void> {
     // Past the adoption window (15 s) and a webhook batch, so the last operations are exported.
     await sleep(16_000 + BATCH_WAIT_S * 1000);
     log(`workloads driven in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    writeFileSync(
+      join(ART, 'lease.json'),
+      JSON.stringify(await k.json(['get', 'lease', 'kubestitch', '-n', 'default', '-o', 'json']), null, 2),
+    );
     writeFileSync(join(ART, 'kubectl.log'), k.log.join('\n') + '\n');
     writeFileSync(join(ART, 'versions.json'), JSON.stringify(versions(), null, 2) + '\n');
     if (args.has('--keep')) {

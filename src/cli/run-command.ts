@@ -2,33 +2,25 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { ExportSpool, TRACE_STORE_NAMESPACE, TraceStore } from '../../storage/index.js';
-import type { KvStore } from '../../storage/index.js';
-import { ExportedOnceSink } from '../export/exported-once-sink.js';
-import { FanOutSink } from '../export/fan-out-sink.js';
-import { OtlpGrpcSink } from '../export/otlp-grpc-sink.js';
-import { OtlpJsonFileSink } from '../export/otlp-json-file-sink.js';
-import type { SpanSink } from '../export/sink.js';
-import { SpoolingSink } from '../export/spooling-sink.js';
-import { TraceStoreSink } from '../export/trace-store-sink.js';
-import { KubeLeaseClient, LeaderElector } from '../live/leader-election.js';
+import { describeOtlpExport } from '../export/otlp-export-config.js';
+import { LeaderElector } from '../live/leader-election.js';
+import { KubeLeaseClient } from '../live/lease-client.js';
 import { LiveOpenOperations } from '../live/open-operations-source.js';
 import { startRunService } from '../live/run-service.js';
 import { startAdminServer } from '../metrics/admin-server.js';
 import type { AdminServer } from '../metrics/admin-server.js';
 import { KubestitchMetrics } from '../metrics/kubestitch-metrics.js';
-import { MetricsSink } from '../metrics/metrics-sink.js';
 import { healthReport, readyReport, registerServiceMetrics } from './run-observability.js';
 import type { RunState } from './run-observability.js';
 import type { RunServiceOptions, RunningService } from '../live/run-service.js';
 import { KubeHttp, loadKubeConfig } from '../sources/watch/kube-http.js';
 import { startUiServer } from '../ui/ui-server.js';
 import type { UiServer } from '../ui/ui-server.js';
-import { packageVersion } from '../version.js';
 import type { CliIo } from './main.js';
 import type { ParsedArgs } from './args.js';
 import { checkHttpUrl, describeFsError } from './args.js';
 import { usageErrorText } from './usage.js';
+import { Outputs, plainGrpcExport } from './run-outputs.js';
 import { RUN_OPTIONS, resolveRunSettings } from './run-config.js';
 import type { ListenAddr, RunOptionName, RunSettings } from './run-config.js';
 
@@ -52,7 +44,14 @@ Sources and cluster:
   --cluster NAME            k8s.cluster.name of every span (default "default")
   --data-dir DIR            journal, checkpoints, spool, embedded store (default ./.kubestitch-data)
 Outputs:
-  --otlp-endpoint URL       export over OTLP gRPC (spooled under --data-dir while it is down)
+  --otlp-endpoint URL       export over OTLP (spooled under --data-dir while it is down); default
+                            $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT
+  --otlp-protocol P         grpc (default), http/protobuf or http/json; HTTP appends /v1/traces
+                            to a base URL
+  --otlp-header KEY=VALUE   sent with every export (repeatable), e.g. an API key; values never logged
+  --otlp-compression C      gzip (default) or none
+  --otlp-timeout D          one export request's deadline: 10s (default), 500ms, or milliseconds
+                            (a flag wins over OTEL_EXPORTER_OTLP_TRACES_<X>, then OTEL_EXPORTER_OTLP_<X>)
   --spool-max-bytes N       export spool bound (default 1 GiB; beyond it the oldest are dropped)
   --out FILE                append OTLP/JSON lines
   --ui [HOST]:PORT          serve the viewer + Jaeger-compatible API from the embedded store
@@ -86,10 +85,10 @@ leader Lease), 2 usage error (a bad flag, config file or kubeconfig).
  */
 export async function runRunCommand(args: ParsedArgs, io: CliIo, stopSignal: Promise<unknown>): Promise<number> {
   // Only run's own options reach the settings (main has already refused any other flag).
-  const values: Partial<Record<RunOptionName, string | boolean>> = {};
+  const values: Partial<Record<RunOptionName, string | boolean | string[]>> = {};
   for (const name of Object.keys(RUN_OPTIONS) as RunOptionName[]) {
     const v = args.values[name];
-    if (v !== undefined) values[name] = v;
+    if (v !== undefined) values[name] = typeof v === 'object' ? [...v] : v;
   }
   let configText: string | undefined;
   const config = typeof values.config === 'string' ? values.config : undefined;
@@ -101,7 +100,7 @@ export async function runRunCommand(args: ParsedArgs, io: CliIo, stopSignal: Pro
       return 2;
     }
   }
-  const settings = resolveRunSettings(values, configText, config);
+  const settings = resolveRunSettings(values, configText, config, process.env);
   if (typeof settings === 'string') {
     io.err(usageErrorText('run', settings));
     return 2;
@@ -254,6 +253,8 @@ async function runUntilStopped(
       auditLog: settings.auditLogPath,
       otlpGrpcPort: service.otlpGrpcPort,
       otlpHttpPort: service.otlpHttpPort,
+      // Header names only: their values are API keys.
+      export: settings.otlpExport === undefined ? undefined : describeOtlpExport(settings.otlpExport),
       viewer: ui?.url,
     },
     'kubestitch running',
@@ -323,8 +324,9 @@ function serviceOptions(
                 }
               : {}),
             ...opt('mode', s.stitchMode),
-            // Real spans go where the synthesized ones go unless told otherwise.
-            ...opt('forwardUrl', s.otlpForwardEndpoint ?? s.otlpEndpoint),
+            // Real spans go where the synthesized ones go unless told otherwise: forwarded as they
+            // came (the forwarder speaks OTLP/gRPC without headers), else through the export sink.
+            ...opt('forwardUrl', s.otlpForwardEndpoint ?? plainGrpcExport(s)),
           }
         : undefined,
     ),
@@ -341,70 +343,6 @@ function serviceOptions(
           },
     ),
   };
-}
-
-/**
- * The sinks `run` exports to, built on the data dir's store: OTLP gRPC behind the LevelDB export
- * spool (each span id sent once across restarts), an appended OTLP/JSON file, the embedded trace
- * store. More than one: a fan-out.
- */
-class Outputs {
-  traceStore: TraceStore | undefined;
-  spooling: SpoolingSink | undefined;
-  #sink: SpanSink | undefined;
-  readonly #s: RunSettings;
-  readonly #logger: pino.Logger;
-  readonly #metrics: KubestitchMetrics;
-
-  constructor(settings: RunSettings, logger: pino.Logger, metrics: KubestitchMetrics) {
-    this.#s = settings;
-    this.#logger = logger;
-    this.#metrics = metrics;
-  }
-
-  async open(store: KvStore): Promise<SpanSink> {
-    const s = this.#s;
-    const scopeVersion = packageVersion();
-    const sinks: SpanSink[] = [];
-    if (s.otlpEndpoint !== undefined) {
-      const spool = await ExportSpool.open(store.namespace('spool'), {
-        maxBytes: s.spoolMaxBytes,
-        logger: this.#logger.child({ mod: 'spool' }),
-      });
-      const otlp = new OtlpGrpcSink({ url: s.otlpEndpoint, scopeVersion });
-      this.spooling = new SpoolingSink({
-        spool,
-        inner: new ExportedOnceSink(otlp, store.namespace('exported')),
-        logger: this.#logger.child({ mod: 'export' }),
-        flushDeadlineMs: s.shutdownDeadlineMs,
-      });
-      sinks.push(this.spooling);
-    }
-    if (s.out !== undefined) {
-      sinks.push(
-        new ExportedOnceSink(new OtlpJsonFileSink({ path: s.out, scopeVersion }), store.namespace('exported-file')),
-      );
-    }
-    if (s.embeddedStore) {
-      this.traceStore = await TraceStore.open(store.namespace(TRACE_STORE_NAMESPACE), {
-        retentionMs: s.storeRetentionHours * 3_600_000,
-        maxBytes: s.storeMaxBytes,
-        logger: this.#logger.child({ mod: 'store' }),
-      });
-      sinks.push(new TraceStoreSink(this.traceStore, { closeStore: true }));
-    }
-    const [only] = sinks;
-    const out = sinks.length > 1 ? new FanOutSink(sinks) : only;
-    if (out === undefined) throw new Error('no output configured');
-    // Metrics see exactly the spans the outputs accepted.
-    this.#sink = new MetricsSink(out, this.#metrics, { sinkName: 'export', counters: this.#metrics.self });
-    return this.#sink;
-  }
-
-  /** Shuts the sinks down if the service did not (it does when it started). Never rejects. */
-  async close(): Promise<void> {
-    await this.#sink?.shutdown().catch(() => undefined);
-  }
 }
 
 function addrText(a: ListenAddr): string {

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeLeaseClient, LeaderElector, microTime } from '../../src/live/leader-election.js';
-import type { LeaseClient, LeaseRecord, LeaseSpec } from '../../src/live/leader-election.js';
+import { LeaderElector } from '../../src/live/leader-election.js';
+import { KubeLeaseClient, LeaseConflictError, microTime } from '../../src/live/lease-client.js';
+import type { LeaseClient, LeaseRecord, LeaseSpec } from '../../src/live/lease-client.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { startFakeApiserver } from '../../src/sim/apiserver/index.js';
 import type { FakeApiserver } from '../../src/sim/apiserver/index.js';
@@ -280,6 +281,51 @@ describe('LeaderElector', () => {
     expect(
       () => new LeaderElector({ client, namespace: NS, name: LEASE, identity: 'x', leaseDurationMs: 5000, renewDeadlineMs: 5000 }), // prettier-ignore
     ).toThrow(RangeError);
+  });
+});
+
+describe('KubeLeaseClient', () => {
+  it('gives up on an apiserver that does not answer within the request timeout', async () => {
+    const { createServer } = await import('node:http');
+    const silent = createServer(() => undefined); // takes the request, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const started = Date.now();
+    try {
+      await expect(new KubeLeaseClient(kc, { requestTimeoutMs: 300 }).get('default', 'l')).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it('answers 404 with undefined and a second create with LeaseConflictError', async () => {
+    const srv = await startFakeApiserver({ namespaces: [NS] });
+    const dir = await mkdtemp(join(tmpdir(), 'kubestitch-le-'));
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromFile(await srv.kubeconfig(join(dir, 'kubeconfig')));
+      const client = new KubeLeaseClient(kc);
+      expect(await client.get(NS, 'l')).toBeUndefined();
+      const spec = { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: microTime(Date.UTC(2026, 0, 1)) };
+      const created = await client.create(NS, 'l', spec);
+      expect(created.spec).toEqual(spec);
+      await expect(client.create(NS, 'l', spec)).rejects.toBeInstanceOf(LeaseConflictError);
+      const read = await client.get(NS, 'l');
+      expect(read?.spec.renewTime).toBe('2026-01-01T00:00:00.000000Z');
+      await expect(client.update(NS, 'l', '1', spec)).rejects.toBeInstanceOf(LeaseConflictError);
+    } finally {
+      await srv.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
