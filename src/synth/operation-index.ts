@@ -244,7 +244,6 @@ export class OperationIndex {
       const list = this.#waiting.get(w.ownerUid);
       if (list === undefined) continue;
       const rest = list.filter((s) => s !== w.span);
-      if (process.env['DBG']) console.log('FORGET', w.span.key, w.ownerUid.slice(0, 8), list.map((s) => s.key).join('|'), rest.length, w.span.parent?.key, w.span.awaitingOwnerUntilMs);
       if (rest.length === 0) this.#waiting.delete(w.ownerUid);
       else this.#waiting.set(w.ownerUid, rest);
     }
