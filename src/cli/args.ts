@@ -7,7 +7,8 @@ export type OptionSpec = Readonly<
 >;
 
 export interface ParsedArgs {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  /** A `multiple: true` option gives every value it was given, in order. */
+  readonly values: Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
   readonly positionals: readonly string[];
 }
 
@@ -41,8 +42,11 @@ export function parseCommandArgs(argv: readonly string[], options: OptionSpec): 
       throw new UsageError(`flag ${token.rawName} takes no value`);
     }
   }
-  const out: Record<string, string | boolean | undefined> = {};
-  for (const [k, v] of Object.entries(values)) if (typeof v === 'string' || typeof v === 'boolean') out[k] = v;
+  const out: Record<string, string | boolean | readonly string[] | undefined> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (typeof v === 'string' || typeof v === 'boolean') out[k] = v;
+    else if (Array.isArray(v)) out[k] = (v as unknown[]).filter((x): x is string => typeof x === 'string');
+  }
   return { values: out, positionals };
 }
 
@@ -50,6 +54,12 @@ export function parseCommandArgs(argv: readonly string[], options: OptionSpec): 
 export function str(args: ParsedArgs, name: string): string | undefined {
   const v = args.values[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** Every value of a repeatable (`multiple: true`) string option; [] when absent. */
+export function strs(args: ParsedArgs, name: string): readonly string[] {
+  const v = args.values[name];
+  return typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
 }
 
 /**

@@ -1,5 +1,7 @@
 import { packageVersion } from '../version.js';
-import { UsageError, checkHttpUrl, parseCommandArgs, str } from './args.js';
+import { resolveOtlpExport } from '../export/otlp-export-config.js';
+import type { OtlpExportConfig } from '../export/otlp-export-config.js';
+import { UsageError, parseCommandArgs, str, strs } from './args.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { runReplayCommand } from './replay-command.js';
 import { RUN_USAGE, runRunCommand } from './run-command.js';
@@ -56,8 +58,7 @@ function replay(args: ParsedArgs, io: CliIo): Promise<number> {
   if (holdMs !== undefined && !(hold !== '' && Number.isFinite(holdMs) && holdMs >= 0)) {
     throw new UsageError(`--stitch-hold-ms must be a number of milliseconds, got ${JSON.stringify(hold)}`);
   }
-  const endpoint = str(args, 'otlp-endpoint');
-  if (endpoint !== undefined) checkHttpUrl('--otlp-endpoint', endpoint);
+  const otlp = otlpExport(args);
   const [out, dataDir, ui] = [str(args, 'out'), str(args, 'data-dir'), str(args, 'ui')];
   return runReplayCommand(
     {
@@ -66,7 +67,7 @@ function replay(args: ParsedArgs, io: CliIo): Promise<number> {
       ...(stitch !== undefined ? { stitchMode: stitch } : {}),
       ...(holdMs !== undefined ? { holdMs } : {}),
       ...(out !== undefined ? { out } : {}),
-      ...(endpoint !== undefined ? { otlpEndpoint: endpoint } : {}),
+      ...(otlp !== undefined ? { otlp } : {}),
       ...(dataDir !== undefined ? { dataDir } : {}),
       ...(ui !== undefined ? { ui, stopSignal: stopSignal() } : {}),
       // A \r line only where a person watches it, not into a log file or pipe.
@@ -76,12 +77,30 @@ function replay(args: ParsedArgs, io: CliIo): Promise<number> {
   );
 }
 
+// The --otlp-* flags over the OTEL_EXPORTER_OTLP_* variables; a bad value is a usage error.
+function otlpExport(args: ParsedArgs): OtlpExportConfig | undefined {
+  const flags = {
+    endpoint: str(args, 'otlp-endpoint'),
+    protocol: str(args, 'otlp-protocol'),
+    compression: str(args, 'otlp-compression'),
+    timeout: str(args, 'otlp-timeout'),
+  };
+  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const resolved = resolveOtlpExport({ ...given, headers: strs(args, 'otlp-header') }, process.env);
+  if (typeof resolved === 'string') throw new UsageError(resolved);
+  return resolved;
+}
+
 const COMMANDS: Readonly<Record<string, Command>> = {
   replay: {
     usage: COMMAND_USAGE['replay'] ?? '',
     options: {
       out: { type: 'string' },
       'otlp-endpoint': { type: 'string' },
+      'otlp-protocol': { type: 'string' },
+      'otlp-header': { type: 'string', multiple: true },
+      'otlp-compression': { type: 'string' },
+      'otlp-timeout': { type: 'string' },
       cluster: { type: 'string' },
       stitch: { type: 'string' },
       'stitch-hold-ms': { type: 'string' },

@@ -3,6 +3,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MemoryStore, TraceStore, openTraceStore } from '../../storage/index.js';
 import { FanOutSink } from '../export/fan-out-sink.js';
+import type { OtlpExportConfig } from '../export/otlp-export-config.js';
 import type { SpanSink } from '../export/sink.js';
 import { TraceStoreSink } from '../export/trace-store-sink.js';
 import { checkUiAddr, serveUntilStopped } from './serve-command.js';
@@ -19,7 +20,8 @@ export interface ReplayCommandOptions {
   readonly dir: string;
   readonly cluster: string;
   readonly out?: string;
-  readonly otlpEndpoint?: string;
+  /** Export over OTLP (gRPC or HTTP), resolved from the flags and OTEL_EXPORTER_OTLP_*. */
+  readonly otlp?: OtlpExportConfig;
   readonly stitchMode?: 'reparent' | 'link';
   readonly holdMs?: number;
   /** Also store the traces in the embedded trace store of this data directory. */
@@ -111,7 +113,7 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
     }
     const where = [
       options.out,
-      options.otlpEndpoint,
+      options.otlp?.url,
       store && `the trace store${options.dataDir !== undefined ? ` in ${options.dataDir}` : ''}`,
     ]
       .filter((x) => x !== undefined)

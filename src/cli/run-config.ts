@@ -1,4 +1,6 @@
 import { parse as parseYaml } from 'yaml';
+import { resolveOtlpExport } from '../export/otlp-export-config.js';
+import type { Environment, OtlpExportConfig } from '../export/otlp-export-config.js';
 import { type ListenAddr, parseListenAddr } from '../sources/http-listener.js';
 import { parseResourceSpec } from '../sources/watch/resources.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
@@ -23,6 +25,11 @@ export const RUN_OPTIONS = {
   'label-selector': { type: 'string' },
   out: { type: 'string' },
   'otlp-endpoint': { type: 'string' },
+  'otlp-protocol': { type: 'string' },
+  // Repeatable and never comma-split: a header value may hold commas.
+  'otlp-header': { type: 'string', multiple: true },
+  'otlp-compression': { type: 'string' },
+  'otlp-timeout': { type: 'string' },
   'spool-max-bytes': { type: 'string', number: true },
   ui: { type: 'string' },
   'store-retention-hours': { type: 'string', number: true },
@@ -51,7 +58,10 @@ export const RUN_OPTIONS = {
   'leader-election-lease-name': { type: 'string' },
   'leader-election-identity': { type: 'string' },
   'shutdown-deadline-seconds': { type: 'string', number: true },
-} as const satisfies Record<string, { type: 'string' | 'boolean'; list?: boolean; number?: boolean }>;
+} as const satisfies Record<
+  string,
+  { type: 'string' | 'boolean'; list?: boolean; number?: boolean; multiple?: boolean }
+>;
 
 export type RunOptionName = keyof typeof RUN_OPTIONS;
 
@@ -70,7 +80,10 @@ export interface RunSettings {
   /** What the watches cover: --namespaces, --exclude-namespaces, --label-selector. */
   readonly watchScope: WatchScope;
   readonly out?: string;
+  /** The OTLP export's URL (as in otlpExport), kept for the forwarder default and messages. */
   readonly otlpEndpoint?: string;
+  /** --otlp-* flags over OTEL_EXPORTER_OTLP_* variables; undefined: no OTLP export. */
+  readonly otlpExport?: OtlpExportConfig;
   readonly spoolMaxBytes: number;
   /** Viewer + query API address; set by default when spans go to the embedded store. */
   readonly ui?: ListenAddr;
@@ -115,7 +128,12 @@ const SOURCES: ReadonlySet<string> = new Set(['watch', 'events', 'audit', 'otlp'
  * validates the result. Returns the settings, or an error message naming the option (and file)
  * at fault. Never throws.
  */
-export function resolveRunSettings(cli: RawValues, configText?: string, configName = 'config'): RunSettings | string {
+export function resolveRunSettings(
+  cli: RawValues,
+  configText?: string,
+  configName = 'config',
+  env: Environment = {},
+): RunSettings | string {
   let file: RawValues = {};
   if (configText !== undefined) {
     const parsed = fromFile(configText, configName);
@@ -196,13 +214,15 @@ export function resolveRunSettings(cli: RawValues, configText?: string, configNa
     if (typeof spec === 'string') return `--watch-kinds ${spec}`;
     watchKinds.push(spec);
   }
+  const opt = <T>(name: string, x: T | undefined): Record<string, T> => (x === undefined ? {} : { [name]: x });
   const watchScope = parseWatchScope(list('namespaces'), list('exclude-namespaces'), str('label-selector'));
   if (typeof watchScope === 'string') return watchScope;
   const out = str('out');
-  const otlpEndpoint = str('otlp-endpoint');
+  const otlpExport = otlpExportFrom(str, v['otlp-header'], env);
+  if (typeof otlpExport === 'string') return otlpExport;
+  const otlpEndpoint = otlpExport?.url;
   const embeddedStore = (out === undefined && otlpEndpoint === undefined) || ui !== undefined;
   const leaderElect = v['leader-elect'] === true;
-  const opt = <T>(name: string, x: T | undefined): Record<string, T> => (x === undefined ? {} : { [name]: x });
   return {
     cluster: str('cluster') ?? 'default',
     sources: set,
@@ -220,6 +240,7 @@ export function resolveRunSettings(cli: RawValues, configText?: string, configNa
     ...opt('context', str('context')),
     ...opt('out', out),
     ...opt('otlpEndpoint', otlpEndpoint),
+    ...opt('otlpExport', otlpExport),
     ...opt('ui', ui ?? (embeddedStore ? { host: '127.0.0.1', port: 16686 } : undefined)),
     ...opt('adminAddr', admin),
     ...opt(
@@ -273,12 +294,13 @@ function fromFile(text: string, name: string): RawValues | string {
   const out: RawValues = {};
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
     if (!(key in RUN_OPTIONS) || key === 'config') return `${name}: unknown option "${key}"`;
-    const spec: { type: string; list?: boolean; number?: boolean } = RUN_OPTIONS[key as RunOptionName];
+    const spec: { type: string; list?: boolean; number?: boolean; multiple?: boolean } =
+      RUN_OPTIONS[key as RunOptionName];
     if (value === null) continue;
     if (spec.type === 'boolean') {
       if (typeof value !== 'boolean') return `${name}: "${key}" must be true or false`;
       out[key as RunOptionName] = value;
-    } else if (spec.list === true && Array.isArray(value)) {
+    } else if ((spec.list === true || spec.multiple === true) && Array.isArray(value)) {
       if (!value.every((x) => typeof x === 'string')) return `${name}: "${key}" must be a list of strings`;
       out[key as RunOptionName] = value as string[];
     } else if (typeof value === 'string' || (typeof value === 'number' && spec.number === true)) {
@@ -288,6 +310,24 @@ function fromFile(text: string, name: string): RawValues | string {
     }
   }
   return out;
+}
+
+// The export flags (over the file) and the OTEL_EXPORTER_OTLP_* variables.
+function otlpExportFrom(
+  str: (k: RunOptionName) => string | undefined,
+  headers: string | boolean | string[] | undefined,
+  env: Environment,
+): OtlpExportConfig | undefined | string {
+  return resolveOtlpExport(
+    {
+      ...optional('endpoint', str('otlp-endpoint')),
+      ...optional('protocol', str('otlp-protocol')),
+      ...optional('compression', str('otlp-compression')),
+      ...optional('timeout', str('otlp-timeout')),
+      ...(Array.isArray(headers) ? { headers } : typeof headers === 'string' ? { headers: [headers] } : {}),
+    },
+    env,
+  );
 }
 
 function otlpAuth(str: (k: RunOptionName) => string | undefined): RunSettings['otlpAuth'] {

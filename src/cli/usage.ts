@@ -10,7 +10,7 @@ export const GLOBAL_USAGE = `kubestitch — traces of Kubernetes controller work
 Usage: kubestitch <command> [arguments] [flags]
 
 Commands:
-  replay <dir>          Turn a recording directory into traces (OTLP file, OTLP gRPC, store, viewer)
+  replay <dir>          Turn a recording directory into traces (OTLP file, OTLP export, store, viewer)
   trace <kind>/<name>   Show one object's operations as a waterfall in the terminal
   run                   The live service: watch the cluster and export traces until SIGTERM
   record <dir>          Capture a live cluster's watch events and Events into a recording
@@ -31,7 +31,12 @@ operations by kind and outcome and the five slowest.
 
 Flags:
   --out FILE            write OTLP/JSON lines (Collector file-exporter format); replaces FILE
-  --otlp-endpoint URL   export over OTLP gRPC, e.g. http://localhost:4317
+  --otlp-endpoint URL   export over OTLP, e.g. http://localhost:4317 (default: the
+                        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT variable)
+  --otlp-protocol P     grpc (default), http/protobuf or http/json (HTTP appends /v1/traces to a base URL)
+  --otlp-header K=V     a header sent with every export request, e.g. an API key (repeatable)
+  --otlp-compression C  gzip (default) or none
+  --otlp-timeout D      deadline of one export request: 10s (default), 500ms, or milliseconds
   --cluster NAME        k8s.cluster.name of every span (default "default")
   --stitch MODE         how real spans join the traces: reparent (default) or link
   --stitch-hold-ms MS   how long a real span waits for its audit record (default 10000)

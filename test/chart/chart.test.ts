@@ -24,7 +24,8 @@ function runConfig(ms: readonly Manifest[]): Json {
 const RUN_FLAGS = new Set([
   'cluster', 'sources', 'data-dir', 'kubeconfig', 'watch-kinds', 'audit-webhook-addr', 'audit-webhook-path',
   'audit-tls-cert', 'audit-tls-key', 'audit-client-ca', 'audit-webhook-token-file', 'otlp-grpc-addr',
-  'otlp-http-addr', 'otlp-forward-endpoint', 'otlp-endpoint', 'spool-max-bytes', 'ui', 'store-retention-hours',
+  'otlp-http-addr', 'otlp-forward-endpoint', 'otlp-endpoint', 'otlp-protocol', 'otlp-compression', 'otlp-timeout',
+  'spool-max-bytes', 'ui', 'store-retention-hours',
   'store-max-bytes', 'admin-addr', 'metrics-owner-allow', 'metrics-namespace-allow', 'leader-elect',
   'leader-election-namespace', 'leader-election-lease-name',
 ]); // prettier-ignore

@@ -259,6 +259,8 @@ describe('chart ↔ kubestitch run contract', () => {
       'audit-log-path': 'no audit log is mounted; the audit webhook is the in-cluster source',
       'audit-webhook-insecure-http': 'the chart serves the webhook with TLS (auditWebhook.tls)',
       'leader-election-identity': 'one identity for every replica would break leader election; $POD_NAME is used',
+      'otlp-header':
+        'header values are credentials: export.headers.existingSecret passes them from a Secret as OTEL_EXPORTER_OTLP_TRACES_HEADERS',
     };
     const accounted = [...extra, ...fromValues, ...Object.keys(notForAPod)].sort();
     expect(accounted).toEqual(Object.keys(RUN_OPTIONS).sort());

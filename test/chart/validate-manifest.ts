@@ -1,4 +1,5 @@
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
@@ -15,6 +16,7 @@ type ModelFactory = (data: Manifest) => Validatable;
 const MODELS: Record<string, ModelFactory> = {
   'apps/v1/Deployment': (d) => new Deployment(d as never),
   'apps/v1/StatefulSet': (d) => new StatefulSet(d as never),
+  'networking.k8s.io/v1/NetworkPolicy': (d) => new NetworkPolicy(d as never),
   'policy/v1/PodDisruptionBudget': (d) => new PodDisruptionBudget(d as never),
   'rbac.authorization.k8s.io/v1/ClusterRole': (d) => new ClusterRole(d as never),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (d) => new ClusterRoleBinding(d as never),

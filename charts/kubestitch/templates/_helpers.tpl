@@ -148,7 +148,13 @@ as a JSON object {"group":..., "resource":...}. Secrets are refused: kubestitch 
 {{- end }}
 {{- if $v.otlp.forwardEndpoint }}{{ $_ := set $c "otlp-forward-endpoint" $v.otlp.forwardEndpoint }}{{ end }}
 {{- end }}
-{{- if $v.export.otlpEndpoint }}{{ $_ := set $c "otlp-endpoint" $v.export.otlpEndpoint }}{{ end }}
+{{- if $v.export.otlpEndpoint }}
+{{- $_ := set $c "otlp-endpoint" $v.export.otlpEndpoint }}
+{{- /* Only with an endpoint here: otherwise extraEnv's OTEL_EXPORTER_OTLP_* configure the export. */}}
+{{- $_ := set $c "otlp-protocol" $v.export.protocol }}
+{{- $_ := set $c "otlp-compression" $v.export.compression }}
+{{- $_ := set $c "otlp-timeout" $v.export.timeout }}
+{{- end }}
 {{- $_ := set $c "spool-max-bytes" (int64 $v.export.spoolMaxBytes) }}
 {{- if $v.viewer.enabled }}{{ $_ := set $c "ui" (printf ":%d" (int $v.viewer.port)) }}{{ end }}
 {{- $_ := set $c "store-retention-hours" (int $v.store.retentionHours) }}
@@ -168,4 +174,11 @@ as a JSON object {"group":..., "resource":...}. Secrets are refused: kubestitch 
 {{- $_ := set $c $k $val }}
 {{- end }}
 {{- toYaml $c }}
+{{- end }}
+
+{{/* registry/repository, then @digest (the exact image) or :tag (default: the chart's appVersion). */}}
+{{- define "kubestitch.image" -}}
+{{- $i := .Values.image }}
+{{- with $i.registry }}{{ trimSuffix "/" . }}/{{ end }}{{ $i.repository }}
+{{- if $i.digest }}@{{ $i.digest }}{{ else }}:{{ $i.tag | default .Chart.AppVersion }}{{ end }}
 {{- end }}

@@ -26,17 +26,13 @@ spec:
   # SIGTERM stops intake, persists state and drains the export within shutdown-deadline-seconds;
   # the kubelet waits 10 s longer before it kills the process.
   terminationGracePeriodSeconds: {{ add (include "kubestitch.shutdownDeadlineSeconds" .) 10 }}
+  {{- with $v.podSecurityContext }}
   securityContext:
-    runAsNonRoot: true
-    runAsUser: 10001
-    runAsGroup: 10001
-    fsGroup: 10001
-    fsGroupChangePolicy: OnRootMismatch
-    seccompProfile:
-      type: RuntimeDefault
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   containers:
     - name: kubestitch
-      image: "{{ $v.image.repository }}:{{ $v.image.tag | default .Chart.AppVersion }}"
+      image: {{ include "kubestitch.image" . | quote }}
       imagePullPolicy: {{ $v.image.pullPolicy }}
       args: ["run", "--config", "/etc/kubestitch/config.yaml"]
       env:
@@ -54,6 +50,22 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: status.podIP
+        {{- with $v.export.headers.existingSecret }}
+        # Export headers (API keys) from a Secret, never from the ConfigMap; kubestitch reads
+        # the standard variable itself (percent-decoded k=v,k2=v2) and never logs the values.
+        - name: OTEL_EXPORTER_OTLP_TRACES_HEADERS
+          valueFrom:
+            secretKeyRef:
+              name: {{ . }}
+              key: {{ $v.export.headers.key }}
+        {{- end }}
+        {{- with $v.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- with $v.extraEnvFrom }}
+      envFrom:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       ports:
         - name: admin
           containerPort: {{ $v.admin.port }}
@@ -98,16 +110,10 @@ spec:
           port: admin
         periodSeconds: 5
         failureThreshold: 60
+      {{- with $v.securityContext }}
       securityContext:
-        runAsNonRoot: true
-        runAsUser: 10001
-        runAsGroup: 10001
-        readOnlyRootFilesystem: true
-        allowPrivilegeEscalation: false
-        capabilities:
-          drop: [ALL]
-        seccompProfile:
-          type: RuntimeDefault
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       {{- with $v.resources }}
       resources:
         {{- toYaml . | nindent 8 }}

@@ -1,0 +1,181 @@
+/**
+ * Where and how spans are exported over OTLP: the `--otlp-*` flags and the standard
+ * `OTEL_EXPORTER_OTLP_*` environment variables, read explicitly with the specification's
+ * precedence — a flag, then `OTEL_EXPORTER_OTLP_TRACES_<X>`, then `OTEL_EXPORTER_OTLP_<X>` — instead
+ * of relying on the SDK exporter's fallbacks (which only the gRPC exporter has, and only for some
+ * settings).
+ */
+
+export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/** A resolved OTLP export: every field has its final value. */
+export interface OtlpExportConfig {
+  /** gRPC: the receiver's URL; HTTP: the URL requests are POSTed to (`…/v1/traces`). */
+  readonly url: string;
+  readonly protocol: OtlpProtocol;
+  /** Lower-case names. Values are secrets (API keys): never log them. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly compression: 'gzip' | 'none';
+  readonly timeoutMs: number;
+}
+
+/** The export flags as given (all optional). */
+export interface OtlpExportFlags {
+  readonly endpoint?: string;
+  readonly protocol?: string;
+  /** `KEY=VALUE` each, from a repeatable flag. */
+  readonly headers?: readonly string[];
+  readonly compression?: string;
+  readonly timeout?: string;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const TRACES_PATH = 'v1/traces';
+// RFC 9110 token: what an HTTP header name (and a gRPC metadata key, lower-cased) may hold.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Control characters (CR/LF above all) would split the request; the value is never echoed.
+// eslint-disable-next-line no-control-regex
+const BAD_HEADER_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * Resolves the OTLP export from `flags` over `env`. Returns undefined when no endpoint is given
+ * anywhere (no OTLP export), the config, or a one-line usage error naming the flag or variable at
+ * fault — never a header value. Never throws.
+ *
+ * Endpoint: `--otlp-endpoint`, else `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is), else
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (for HTTP `v1/traces` is appended, as the spec says). For HTTP the
+ * flag gets `/v1/traces` appended unless its path already ends so, so both a Collector's base
+ * URL and a vendor's full traces URL work. Headers merge per name: flags over
+ * `…TRACES_HEADERS` over `…HEADERS`.
+ */
+export function resolveOtlpExport(flags: OtlpExportFlags, env: Environment): OtlpExportConfig | undefined | string {
+  const pick = (flag: string | undefined, name: string): [string, string] | undefined => {
+    if (flag !== undefined) return [flag, `--otlp-${name.toLowerCase()}`];
+    for (const variable of [`OTEL_EXPORTER_OTLP_TRACES_${name}`, `OTEL_EXPORTER_OTLP_${name}`]) {
+      const value = env[variable]?.trim();
+      if (value !== undefined && value !== '') return [value, variable];
+    }
+    return undefined;
+  };
+  const protocol = pick(flags.protocol, 'PROTOCOL') ?? ['grpc', 'default'];
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol[0])) {
+    return `${protocol[1]} must be one of ${OTLP_PROTOCOLS.join(', ')}, got ${JSON.stringify(protocol[0])}`;
+  }
+  const proto = protocol[0] as OtlpProtocol;
+  const compression = pick(flags.compression, 'COMPRESSION') ?? ['gzip', 'default'];
+  if (compression[0] !== 'gzip' && compression[0] !== 'none') {
+    return `${compression[1]} must be gzip or none, got ${JSON.stringify(compression[0])}`;
+  }
+  const timeout = pick(flags.timeout, 'TIMEOUT');
+  const timeoutMs = timeout === undefined ? DEFAULT_TIMEOUT_MS : parseTimeoutMs(timeout[0]);
+  if (timeoutMs === undefined) {
+    return `${timeout?.[1] ?? ''} must be a duration such as 10s, 500ms or 10000 (milliseconds), got ${JSON.stringify(timeout?.[0])}`;
+  }
+  const headers = resolveHeaders(flags.headers ?? [], env);
+  if (typeof headers === 'string') return headers;
+  const url = resolveUrl(flags.endpoint, env, proto);
+  if (url === undefined || url.startsWith('error:')) return url?.slice('error:'.length);
+  return { url, protocol: proto, headers, compression: compression[0], timeoutMs };
+}
+
+/** `10s`, `500ms`, `1m`, or a bare number of milliseconds (as OTEL_EXPORTER_OTLP_TIMEOUT). */
+function parseTimeoutMs(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (m === null) return undefined;
+  const scale = m[2] === 's' ? 1_000 : m[2] === 'm' ? 60_000 : 1;
+  const ms = Math.round(Number(m[1]) * scale);
+  return ms > 0 && Number.isFinite(ms) ? ms : undefined;
+}
+
+// undefined: no endpoint anywhere; "error:…": a usage error.
+function resolveUrl(flag: string | undefined, env: Environment, protocol: OtlpProtocol): string | undefined {
+  const http = protocol !== 'grpc';
+  const given: [string, string, 'as-is' | 'append' | 'append-unless-traces'] | undefined =
+    flag !== undefined
+      ? [flag, '--otlp-endpoint', 'append-unless-traces']
+      : nonEmpty(env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) !== undefined
+        ? [env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']?.trim() ?? '', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'as-is']
+        : nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']) !== undefined
+          ? [env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() ?? '', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'append']
+          : undefined;
+  if (given === undefined) return undefined;
+  const [text, source, rule] = given;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `error:${source} must be a URL such as http://localhost:${http ? 4318 : 4317}, got ${JSON.stringify(text)}`;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    return `error:${source} must be an http:// or https:// URL with a host, got ${JSON.stringify(text)}`;
+  }
+  if (!http || rule === 'as-is') return text;
+  if (rule === 'append-unless-traces' && /\/v1\/traces\/?$/.test(url.pathname)) return text;
+  url.pathname = url.pathname.endsWith('/') ? `${url.pathname}${TRACES_PATH}` : `${url.pathname}/${TRACES_PATH}`;
+  return url.toString();
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const v = value?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function resolveHeaders(flags: readonly string[], env: Environment): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  for (const variable of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
+    const parsed = parseHeaderList(env[variable] ?? '', variable);
+    if (typeof parsed === 'string') return parsed;
+    Object.assign(out, parsed);
+  }
+  for (const item of flags) {
+    const parsed = parseHeader(item, false, '--otlp-header');
+    if (typeof parsed === 'string') return parsed;
+    out[parsed[0]] = parsed[1];
+  }
+  return out;
+}
+
+/**
+ * The W3C-baggage-like list of OTEL_EXPORTER_OTLP_HEADERS: `k=v,k2=v2`, whitespace around items
+ * ignored, values percent-decoded. An error names the variable and the entry's key, not its value.
+ */
+export function parseHeaderList(text: string, source: string): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  for (const item of text.split(',')) {
+    if (item.trim() === '') continue;
+    const parsed = parseHeader(item, true, source);
+    if (typeof parsed === 'string') return parsed;
+    out[parsed[0]] = parsed[1];
+  }
+  return out;
+}
+
+function parseHeader(item: string, percentEncoded: boolean, source: string): [string, string] | string {
+  const eq = item.indexOf('=');
+  const name = (eq < 0 ? item : item.slice(0, eq)).trim();
+  if (eq < 0 || name === '') return `${source} takes KEY=VALUE, got an entry without "=" or without a key`;
+  if (!HEADER_NAME.test(name)) return `${source}: ${JSON.stringify(name)} is not a valid header name`;
+  let value = item.slice(eq + 1).trim();
+  if (percentEncoded) {
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      return `${source}: the value of ${name} is not valid percent-encoding`;
+    }
+  }
+  if (BAD_HEADER_VALUE.test(value)) return `${source}: the value of ${name} holds a control character`;
+  return [name.toLowerCase(), value];
+}
+
+/** Header names only, for logs: the values are credentials. */
+export function describeOtlpExport(config: OtlpExportConfig): string {
+  const names = Object.keys(config.headers);
+  const headers = names.length === 0 ? '' : `, headers ${names.join(', ')}`;
+  const url = new URL(config.url);
+  url.username = '';
+  url.password = '';
+  return `${config.protocol} ${url.toString()} (compression ${config.compression}, timeout ${config.timeoutMs} ms${headers})`;
+}

@@ -1,0 +1,31 @@
+import type { OtlpExportConfig } from './otlp-export-config.js';
+import { OtlpGrpcSink } from './otlp-grpc-sink.js';
+import { OtlpHttpSink } from './otlp-http-sink.js';
+import type { SpanSink } from './sink.js';
+
+/** Extra settings of the sink that are not part of the user's export configuration. */
+export interface OtlpSinkExtras {
+  readonly scopeVersion?: string;
+  /** Told about spans an OTLP/HTTP receiver rejected in a partial success. */
+  readonly onRejected?: (rejectedSpans: number, message: string) => void;
+}
+
+/**
+ * The sink for a resolved OTLP export: gRPC or HTTP (protobuf / JSON body). Throws only for an
+ * unparsable URL or an invalid header name, which resolveOtlpExport has already refused.
+ */
+export function createOtlpSink(config: OtlpExportConfig, extras: OtlpSinkExtras = {}): SpanSink {
+  const common = {
+    url: config.url,
+    headers: config.headers,
+    compression: config.compression,
+    timeoutMillis: config.timeoutMs,
+    ...(extras.scopeVersion !== undefined ? { scopeVersion: extras.scopeVersion } : {}),
+  };
+  if (config.protocol === 'grpc') return new OtlpGrpcSink(common);
+  return new OtlpHttpSink({
+    ...common,
+    encoding: config.protocol === 'http/json' ? 'json' : 'protobuf',
+    ...(extras.onRejected !== undefined ? { onRejected: extras.onRejected } : {}),
+  });
+}
