@@ -154,6 +154,15 @@ describe('viewer in headless Chromium, live operations in progress', () => {
     await expect.poll(() => rootLabel.textContent(), { timeout: 8_000 }).not.toBe(shownBefore);
     expect(await rootLabel.textContent()).toMatch(/ in progress$/);
 
+    // Searching its Deployment lists it as the rollout in progress, not as what is stored of it.
+    await page.goto(`${server.url}/search?q=${encodeURIComponent('shop/web')}`);
+    const searchRow = page.locator('#trace-list tbody tr', {
+      has: page.locator(`a[data-trace-link="${root.traceId}"]`),
+    });
+    await searchRow.waitFor();
+    const searchCells = await searchRow.locator('td').allTextContents();
+    expect(searchCells.slice(0, 3)).toEqual(['Deployment rollout', 'Deployment shop/web', 'in-progress']);
+
     // The rollout ends: its spans are stored, it leaves the open list, and the start page's next
     // refresh moves it to the finished traces.
     await page.goto(`${server.url}/`);

@@ -47,15 +47,26 @@ async function showRecent() {
   await loadRecent();
 }
 
+/** A trace still in progress is listed as its open operation, not as the part of it stored so far. */
+function inProgress(summary, op) {
+  if (op === undefined) return summary;
+  const object = `${op.kind} ${op.namespace ? `${op.namespace}/` : ''}${op.name}`.trim();
+  return { ...summary, inProgress: true, root: { ...summary.root, name: op.operation, object } };
+}
+
 async function showSearch(q, exact) {
   $('object-search').value = q;
   status(`Searching for ${q}…`);
-  const objects = await api.searchObjects(searchTerms(q), { limit: exact ? 1 : 20, traces: 50 });
+  const [objects, open] = await Promise.all([
+    api.searchObjects(searchTerms(q), { limit: exact ? 1 : 20, traces: 50 }),
+    api.openOperations().catch(() => []),
+  ]);
+  const openById = new Map(open.map((o) => [o.traceID, o]));
   const seen = new Set();
   const traces = [];
   for (const o of objects) {
     for (const t of o.traces) {
-      if (!seen.has(t.traceId)) traces.push(t);
+      if (!seen.has(t.traceId)) traces.push(inProgress(t, openById.get(t.traceId)));
       seen.add(t.traceId);
     }
   }

@@ -5,8 +5,9 @@ import { formatDuration, formatTime, h } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
-/** kubestitch's outcome of the root (failed, unfinished, …) when it has one, else error / ok. */
+/** kubestitch's outcome of the root (failed, unfinished, …) when it has one, else error / ok; in-progress while open (live). */
 export function outcomeOf(s) {
+  if (s.inProgress) return 'in-progress';
   if (s.root.outcome) return s.root.outcome;
   if (s.root.error || s.errorCount > 0) return 'error';
   return s.root.isRoot ? 'ok' : 'incomplete';
