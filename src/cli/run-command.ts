@@ -66,7 +66,8 @@ Real spans:
   --otlp-grpc-addr [HOST]:PORT (default 127.0.0.1:4317), --otlp-http-addr [HOST]:PORT
                             (default 127.0.0.1:4318); ":PORT" listens on all interfaces
   --otlp-token-file FILE    bearer tokens the receivers ask for, one per line
-  --otlp-tls-cert FILE, --otlp-tls-key FILE, --otlp-client-ca FILE (mTLS: client certificate required)
+  --otlp-tls-cert FILE, --otlp-tls-key FILE, --otlp-client-ca FILE (mTLS: a certificate it signed,
+                            or a token when --otlp-token-file is given too)
   --otlp-forward-endpoint URL   where real spans go after stitching (default: --otlp-endpoint)
   --stitch reparent|link
 High availability:

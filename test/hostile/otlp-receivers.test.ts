@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureSink } from '../../src/export/capture-sink.js';
 import { startOtlpStitch } from '../../src/live/otlp-stitch-service.js';
@@ -99,4 +100,51 @@ describe('OTLP receivers (#17 item 3)', () => {
     expect(stranger.status).not.toBe(200);
     expect(await send('127.0.0.1', service.httpPort)).toBe('refused');
   });
+
+  it('with a client CA and tokens, take a certificate the CA signed or a token, as the audit webhook does', async () => {
+    const tokenFile = join(dir, 'tokens-mtls');
+    await writeFile(tokenFile, `${TOKEN}\n`);
+    const tls = { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, clientCaFile: pki.caFile };
+    const service = await start({ tls, tokenFile });
+    const url = `https://localhost:${service.httpPort ?? 0}/v1/traces`;
+    const http = (o: { cert?: Buffer; key?: Buffer; token?: string }): Promise<number> =>
+      post(url, BODY, { ca: pki.ca, ...o }).then((r) => r.status);
+    expect(await http({ cert: pki.client.cert, key: pki.client.key })).toBe(200);
+    expect(await http({ token: TOKEN })).toBe(200);
+    expect(await http({})).toBe(401);
+    expect(await http({ cert: pki.stranger.cert, key: pki.stranger.key })).toBe(401);
+    expect(await http({ token: 'wrong' })).toBe(401);
+
+    const grpcPort = service.grpcPort ?? 0;
+    expect(await grpcExport(grpcPort, { cert: pki.client.cert, key: pki.client.key })).toBe('OK');
+    expect(await grpcExport(grpcPort, { token: TOKEN })).toBe('OK');
+    expect(await grpcExport(grpcPort, {})).toBe('UNAUTHENTICATED');
+    expect(await grpcExport(grpcPort, { cert: pki.stranger.cert, key: pki.stranger.key })).toBe('UNAUTHENTICATED');
+  });
 });
+
+/** One OTLP/gRPC Export (an empty request) over TLS to localhost; the status name it got. */
+async function grpcExport(port: number, o: { cert?: Buffer; key?: Buffer; token?: string }): Promise<string> {
+  const client = new grpc.Client(
+    `localhost:${port}`,
+    grpc.credentials.createSsl(pki.ca, o.key ?? null, o.cert ?? null),
+  );
+  const metadata = new grpc.Metadata();
+  if (o.token !== undefined) metadata.set('authorization', `Bearer ${o.token}`);
+  const pass = (b: Buffer): Buffer => b;
+  try {
+    return await new Promise<string>((resolve) =>
+      client.makeUnaryRequest(
+        '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+        pass,
+        pass,
+        Buffer.alloc(0),
+        metadata,
+        { deadline: Date.now() + 5_000 },
+        (err) => resolve(err === null ? 'OK' : (grpc.status[err.code] ?? String(err.code))),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}

@@ -76,7 +76,7 @@ export class OtlpGrpcServer {
     if (this.#server !== undefined || this.#closing !== undefined) {
       throw new Error('OTLP gRPC receiver: listen() may be called once, before close()');
     }
-    const credentials = await serverCredentials(this.#options.tls);
+    const credentials = await serverCredentials(this.#options.tls, this.#auth.enabled);
     const server = new grpc.Server({ 'grpc.max_receive_message_length': this.#options.maxMessageBytes ?? 16 << 20 });
     server.addService(SERVICE, { Export: this.#export });
     this.#server = server;
@@ -121,7 +121,11 @@ export class OtlpGrpcServer {
 
   #export = (call: grpc.ServerUnaryCall<Buffer, TraceResponse>, callback: grpc.sendUnaryData<TraceResponse>): void => {
     this.#requests += 1;
-    const auth = this.#auth.check(firstString(call.metadata.get('authorization')));
+    // With a client CA and tokens, a verified client certificate or a token will do (as at the
+    // audit webhook); grpc-js reports a peer certificate only when the CA verified it.
+    const certified =
+      this.#options.tls?.clientCaFile !== undefined && call.getAuthContext().sslPeerCertificate !== undefined;
+    const auth = certified ? { ok: true as const } : this.#auth.check(firstString(call.metadata.get('authorization')));
     if (!auth.ok) return this.#fail(callback, grpc.status.UNAUTHENTICATED, auth.message);
     let request: TraceRequest;
     try {
@@ -163,14 +167,45 @@ export function safeIntake(intake: TraceIntake, batch: Parameters<TraceIntake>[0
   }
 }
 
-async function serverCredentials(tls: OtlpServerTls | undefined): Promise<grpc.ServerCredentials> {
+/**
+ * TLS, and with a client CA mTLS: a certificate the CA signed is required, unless bearer tokens
+ * are configured too — then the certificate is asked for but optional, and a request without a
+ * verified one must carry a token.
+ */
+async function serverCredentials(tls: OtlpServerTls | undefined, tokens: boolean): Promise<grpc.ServerCredentials> {
   if (tls === undefined) return grpc.ServerCredentials.createInsecure();
   const [cert, key, ca] = await Promise.all([
     readFile(tls.certFile),
     readFile(tls.keyFile),
     tls.clientCaFile === undefined ? undefined : readFile(tls.clientCaFile),
   ]);
-  return grpc.ServerCredentials.createSsl(ca ?? null, [{ cert_chain: cert, private_key: key }], ca !== undefined);
+  if (ca === undefined || !tokens) {
+    return grpc.ServerCredentials.createSsl(ca ?? null, [{ cert_chain: cert, private_key: key }], ca !== undefined);
+  }
+  // createSsl cannot ask for an optional certificate; a certificate provider can.
+  const files = new StaticCertificates(ca, cert, key);
+  return grpc.experimental.createCertificateProviderServerCredentials(files, files, false);
+}
+
+/**
+ * Certificates read once at start (as createSsl takes them), for the certificate-provider
+ * credentials. Updates are delivered after the listener is added: grpc-js registers the server as
+ * a watcher only after adding its listeners, so a synchronous update would never reach it.
+ */
+class StaticCertificates implements grpc.experimental.CertificateProvider {
+  constructor(
+    private readonly ca: Buffer,
+    private readonly cert: Buffer,
+    private readonly key: Buffer,
+  ) {}
+  addCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
+    queueMicrotask(() => listener({ caCertificate: this.ca }));
+  }
+  removeCaCertificateListener(): void {}
+  addIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
+    queueMicrotask(() => listener({ certificate: this.cert, privateKey: this.key }));
+  }
+  removeIdentityCertificateListener(): void {}
 }
 
 function firstString(values: readonly grpc.MetadataValue[]): string | undefined {

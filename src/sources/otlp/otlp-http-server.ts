@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { TLSSocket } from 'node:tls';
 import { closeGracefully, createListener } from '../http-listener.js';
 import type { AddressInfo } from 'node:net';
 import { BearerAuth } from './bearer-auth.js';
@@ -108,7 +109,11 @@ export class OtlpHttpServer {
       this.#inFlight.add(work);
       void work.finally(() => this.#inFlight.delete(work));
     };
-    return createListener(this.#options.tls, handler, false);
+    return createListener(this.#options.tls, handler, this.#certOrToken());
+  }
+
+  #certOrToken(): boolean {
+    return this.#auth.enabled && this.#options.tls?.clientCaFile !== undefined;
   }
 
   async #shutdown(): Promise<void> {
@@ -126,10 +131,14 @@ export class OtlpHttpServer {
       res.setHeader('allow', 'POST');
       return this.#error(res, encoding, 405, 'only POST is allowed');
     }
-    const auth = this.#auth.check(req.headers.authorization);
+    // With a client CA and tokens, a verified client certificate or a token will do (as at the
+    // audit webhook); the TLS layer then asks for a certificate without requiring one.
+    const certified = this.#certOrToken() && req.socket instanceof TLSSocket && req.socket.authorized;
+    const auth = certified ? { ok: true as const } : this.#auth.check(req.headers.authorization);
     if (!auth.ok) {
       res.setHeader('www-authenticate', 'Bearer');
-      return this.#error(res, encoding, 401, auth.message);
+      const or = this.#certOrToken() ? ' (or present a client certificate the CA signed)' : '';
+      return this.#error(res, encoding, 401, auth.message + or);
     }
     if (encodingOf(req.headers['content-type']) === undefined) {
       return this.#error(res, encoding, 415, 'content-type must be application/x-protobuf or application/json');
