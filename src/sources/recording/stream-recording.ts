@@ -18,11 +18,13 @@ import { StreamedFile } from './streamed-file.js';
 /**
  * Records of one file read ahead at most (its reorder window). A file out of processing order by
  * fewer records than this comes out exactly as a full sort would give it; a record later than
- * that is processed when it is read and counted (RecordingSummary.lateRecords). The bench's
- * generated cluster (1,000 Deployments written one after another, 20 alive at a time) is out of
- * order by about 6,000 records; a recorder's own file by a handful.
+ * that is processed when it is read and counted (RecordingSummary.lateRecords). A window holds
+ * about 7 KB per record (parsed objects and their lines): 4,096 records ≈ 30 MB per file. The
+ * bench's generated cluster (Deployments written one after another, 20 alive at a time) needs
+ * between 1,024 (6,743 records late of 61,800) and 2,048 (none late); a recorder's own file is
+ * out of order by a handful of records.
  */
-export const DEFAULT_WINDOW_RECORDS = 16_384;
+export const DEFAULT_WINDOW_RECORDS = 4_096;
 
 export interface StreamRecordingOptions {
   /** Progress: characters read so far and the files' total size (the CLI's progress line). */
