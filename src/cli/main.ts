@@ -1,3 +1,4 @@
+import { redactAnnotations } from '../sources/redact.js';
 import { packageVersion } from '../version.js';
 import { resolveOtlpExport } from '../export/otlp-export-config.js';
 import type { OtlpExportConfig } from '../export/otlp-export-config.js';
@@ -50,8 +51,28 @@ function stitchMode(args: ParsedArgs): 'reparent' | 'link' | undefined {
   throw new UsageError(`--stitch must be reparent or link, got ${JSON.stringify(stitch)}`);
 }
 
+/**
+ * `--redact-annotations LIST`: annotations dropped on every path besides the defaults, names or
+ * `/regex/flags`, comma-separated. Set before any input is read.
+ */
+function redaction(args: ParsedArgs): void {
+  const list = str(args, 'redact-annotations');
+  if (list === undefined) return;
+  try {
+    redactAnnotations(
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    );
+  } catch (err: unknown) {
+    throw new UsageError(`--redact-annotations: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 function replay(args: ParsedArgs, io: CliIo): Promise<number> {
   const [dir = ''] = positionals(args, 1, 'exactly one recording directory');
+  redaction(args);
   const stitch = stitchMode(args);
   const hold = str(args, 'stitch-hold-ms');
   const holdMs = hold === undefined ? undefined : Number(hold);
@@ -106,6 +127,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       'stitch-hold-ms': { type: 'string' },
       'data-dir': { type: 'string' },
       ui: { type: 'string' },
+      'redact-annotations': { type: 'string' },
     },
     run: replay,
   },
@@ -136,9 +158,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       namespaces: { type: 'string' },
       'exclude-namespaces': { type: 'string' },
       'label-selector': { type: 'string' },
+      'redact-annotations': { type: 'string' },
     },
     run: (args, io) => {
       const [dir = ''] = positionals(args, 1, 'exactly one directory');
+      redaction(args);
       return runRecordCommand(dir, args, io, stopSignal());
     },
   },
@@ -147,6 +171,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     options: RUN_OPTIONS,
     run: (args, io) => {
       positionals(args, 0, 'no arguments');
+      redaction(args);
       return runRunCommand(args, io, stopSignal());
     },
   },

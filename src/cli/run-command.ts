@@ -70,6 +70,8 @@ Real spans:
                             or a token when --otlp-token-file is given too)
   --otlp-forward-endpoint URL   where real spans go after stitching (default: --otlp-endpoint)
   --stitch reparent|link
+  --redact-annotations LIST   more annotations to drop besides the defaults (last-applied and
+                            credential-like names): names or /regex/flags, comma-separated
 High availability:
   --leader-elect, --leader-election-namespace NS, --leader-election-lease-name NAME,
   --leader-election-identity ID   (default: $POD_NAME, else the host name)

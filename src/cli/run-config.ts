@@ -54,6 +54,8 @@ export const RUN_OPTIONS = {
   'otlp-forward-endpoint': { type: 'string' },
   stitch: { type: 'string' },
   'leader-elect': { type: 'boolean' },
+  // Applied by main before the command runs (sources/redact.ts); listed so run accepts it.
+  'redact-annotations': { type: 'string' },
   'leader-election-namespace': { type: 'string' },
   'leader-election-lease-name': { type: 'string' },
   'leader-election-identity': { type: 'string' },

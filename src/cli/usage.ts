@@ -42,6 +42,8 @@ Flags:
   --stitch-hold-ms MS   how long a real span waits for its audit record (default 10000)
   --data-dir DIR        also store the traces in DIR's embedded trace store
   --ui [HOST]:PORT      then serve the viewer and query API until Ctrl-C (in memory without --data-dir)
+  --redact-annotations LIST   more annotations to drop besides the defaults: names or /regex/flags,
+                        comma-separated
   -h, --help            show this help
 
 Example:
@@ -89,6 +91,8 @@ Flags:
   --namespaces LIST     record only these namespaces (Nodes stay cluster-wide)
   --exclude-namespaces LIST   never record these namespaces
   --label-selector SEL  label selector for the workloads (not Nodes or Events)
+  --redact-annotations LIST   more annotations to drop besides the defaults: names or /regex/flags,
+                        comma-separated
   -h, --help            show this help
 
 ${EXIT_TEXT}`;

@@ -32,6 +32,24 @@ export function redactionPolicy(annotations: readonly string[]): RedactionPolicy
 
 export const DEFAULT_REDACTION = redactionPolicy(DEFAULT_REDACTED_ANNOTATIONS);
 
+// The policy every path uses unless given one. One process-wide setting, made once at start from
+// `--redact-annotations`, rather than a parameter threaded through each reader: a path that was
+// not handed it would keep what the others drop (DESIGN §3.5 invariant 5).
+let active: RedactionPolicy = DEFAULT_REDACTION;
+
+/**
+ * Drops `extra` annotations (exact names or `/regex/flags`) besides the defaults, on every path
+ * from now on. Throws SyntaxError for a bad regex, before changing anything.
+ */
+export function redactAnnotations(extra: readonly string[]): void {
+  active = redactionPolicy([...DEFAULT_REDACTED_ANNOTATIONS, ...extra]);
+}
+
+/** The policy in force (the defaults unless redactAnnotations added to them). */
+export function activeRedaction(): RedactionPolicy {
+  return active;
+}
+
 // Kinds whose payload is confidential or user data: only metadata survives.
 const PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = {
   Secret: ['data', 'stringData'],
@@ -58,7 +76,7 @@ const MAX_WALK_DEPTH = 128;
  */
 export function redactObject(
   object: JsonObject,
-  policy: RedactionPolicy = DEFAULT_REDACTION,
+  policy: RedactionPolicy = active,
   kind: string = str(object, 'kind') ?? '',
 ): JsonObject {
   // Key → new value (undefined: removed); applied to one copy at the end.

@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { runReplayCommand } from '../../src/cli/replay-command.js';
 import { captureIo } from '../support/cli-capture.js';
+import { redactAnnotations } from '../../src/sources/redact.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const c = captureIo();
@@ -205,5 +206,38 @@ describe('replay progress', () => {
     expect(err).not.toContain('\r');
     const r = await run(['replay', EXAMPLE]);
     expect(r.err).not.toContain('\r');
+  });
+});
+
+describe('--redact-annotations', () => {
+  it('drops the named annotations from what replay exports, on top of the defaults', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ks-redact-'));
+    const out = join(dir, 'spans.jsonl');
+    try {
+      const r = await run([
+        'replay',
+        EXAMPLE,
+        '--out',
+        out,
+        '--redact-annotations',
+        'deployment.kubernetes.io/revision',
+      ]);
+      expect(r.code).toBe(0);
+      const text = await readFile(out, 'utf8');
+      expect(text).not.toContain('deployment.kubernetes.io/revision');
+      // The setting is per process (one command each); tests share one, so set it back.
+      redactAnnotations([]);
+      const plain = join(dir, 'plain.jsonl');
+      expect((await run(['replay', EXAMPLE, '--out', plain])).code).toBe(0);
+      expect(await readFile(plain, 'utf8')).toContain('deployment.kubernetes.io/revision');
+    } finally {
+      redactAnnotations([]);
+    }
+  });
+
+  it('is a usage error for a regex that does not compile', async () => {
+    const r = await run(['replay', EXAMPLE, '--redact-annotations', '/(/']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('kubestitch replay: --redact-annotations: Invalid regular expression');
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isObject, str } from '../../src/model/kube-json.js';
 import type { JsonObject } from '../../src/model/kube-json.js';
-import { redactObject } from '../../src/sources/redact.js';
+import { redactAuditEvent } from '../../src/sources/audit/redact-audit.js';
+import { redactAnnotations, redactObject } from '../../src/sources/redact.js';
 import { CORPUS, readCorpusJson, readCorpusText } from '../support/corpus.js';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -97,5 +98,42 @@ describe('redactObject', () => {
       const custom = { kind: 'Widget', metadata: { name: 'w' }, data: { size: 3 } };
       expect(redactObject(custom)).toBe(custom);
     });
+  });
+});
+
+describe('--redact-annotations (redactAnnotations)', () => {
+  const pod: JsonObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'web-1',
+      namespace: 'shop',
+      annotations: { 'example.com/customer-id': 'c-991', 'vault.example.com/role': 'db', team: 'payments' },
+    },
+  };
+  const annotations = (o: JsonObject): string[] => {
+    const m = o['metadata'];
+    return isObject(m) && isObject(m['annotations']) ? Object.keys(m['annotations']).sort() : [];
+  };
+
+  it('drops the named and matching annotations on every path besides the defaults, until reset', () => {
+    try {
+      redactAnnotations(['example.com/customer-id', '/^vault\\./']);
+      expect(annotations(redactObject(pod))).toEqual(['team']);
+      const event = { auditID: 'a', verb: 'create', stage: 'ResponseComplete', responseObject: pod } as JsonObject;
+      const body = redactAuditEvent(event)['responseObject'];
+      expect(isObject(body) ? annotations(body) : []).toEqual(['team']);
+      // The defaults stay: a credential-named annotation is still dropped.
+      const withToken = { ...pod, metadata: { name: 'x', annotations: { 'my-token': 't', team: 'p' } } };
+      expect(annotations(redactObject(withToken))).toEqual(['team']);
+    } finally {
+      redactAnnotations([]);
+    }
+    expect(annotations(redactObject(pod))).toEqual(['example.com/customer-id', 'team', 'vault.example.com/role']);
+  });
+
+  it('refuses a bad regex without changing the policy', () => {
+    expect(() => redactAnnotations(['/(/'])).toThrow(SyntaxError);
+    expect(annotations(redactObject(pod))).toContain('example.com/customer-id');
   });
 });

@@ -1,6 +1,6 @@
 import { isObject, num, obj, str } from '../../model/kube-json.js';
 import type { JsonObject } from '../../model/kube-json.js';
-import { DEFAULT_REDACTION, redactObject } from '../redact.js';
+import { activeRedaction, redactObject } from '../redact.js';
 import type { RedactionPolicy } from '../redact.js';
 
 // Resources whose bodies are confidential or user data, in any API group: bodies are dropped whole.
@@ -31,7 +31,7 @@ const ECHOING_CODES: ReadonlySet<number> = new Set([400, 422]);
  *
  * Never mutates its input and never throws: odd shapes are dropped, not rejected. Idempotent.
  */
-export function redactAuditEvent(event: JsonObject, policy: RedactionPolicy = DEFAULT_REDACTION): JsonObject {
+export function redactAuditEvent(event: JsonObject, policy: RedactionPolicy = activeRedaction()): JsonObject {
   const out: Record<string, unknown> = { ...event };
   const confidential = CONFIDENTIAL_RESOURCES.has(str(event, 'objectRef', 'resource') ?? '');
   for (const field of ['requestObject', 'responseObject'] as const) {
