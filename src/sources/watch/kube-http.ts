@@ -208,7 +208,14 @@ export class KubeHttp {
           method: 'GET',
           headers,
           ...(signal !== undefined ? { signal } : {}),
-          ...(isHttps && opts.agent !== undefined ? { agent: opts.agent } : {}),
+          // A watch holds its connection for its whole life, so the keep-alive pool gains nothing;
+          // and on Node 24 a watch closed before its socket connects hands that socket to the pool,
+          // an idle connection left open to the apiserver. A watch (onRequest) gets its own.
+          ...(isHttps && opts.agent !== undefined
+            ? { agent: opts.agent }
+            : onRequest !== undefined
+              ? { agent: false }
+              : {}),
           ...(isHttps
             ? {
                 ca: opts.ca,
