@@ -170,6 +170,12 @@ async function drive(): Promise<void> {
     // Past the adoption window (15 s) and a webhook batch, so the last operations are exported.
     await sleep(16_000 + BATCH_WAIT_S * 1000);
     log(`workloads driven in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // What the viewer lists as in progress now: the stuck rollout, waiting on its unready pods.
+    const open = await fetch(`http://127.0.0.1:${PORTS.ui}/api/open-operations`).then(
+      (r) => r.text(),
+      (err: unknown) => JSON.stringify({ error: String(err) }),
+    );
+    writeFileSync(join(ART, 'open-operations.json'), open);
     writeFileSync(
       join(ART, 'lease.json'),
       JSON.stringify(await k.json(['get', 'lease', 'kubestitch', '-n', 'default', '-o', 'json']), null, 2),

@@ -51,6 +51,15 @@ function parentNeverSent(problem: string, t: Traces): boolean {
   return m?.[2] !== undefined && child !== undefined && fromComponent(child) && !sentSpanIds.has(m[2]);
 }
 
+/** The stuck rollout as `GET /api/open-operations` listed it once the workloads were driven. */
+function openStuck():
+  { kind: string; name: string; operation: string; traceID: string; waitingOn: string } | undefined {
+  const body = JSON.parse(readFileSync(join(ART, 'open-operations.json'), 'utf8')) as {
+    data?: { kind: string; namespace: string; name: string; operation: string; traceID: string; waitingOn: string }[];
+  };
+  return (body.data ?? []).find((o) => o.namespace === 'e2e-stuck');
+}
+
 const deploy = { 'k8s.namespace.name': 'e2e-deploy', 'k8s.deployment.name': 'web' };
 
 /** The rollout of `web` to revision `rev` in `t`, with everything in its trace. */
@@ -202,6 +211,35 @@ describe('live and replay', () => {
     expect(liveShapes.length).toBeGreaterThanOrEqual(4);
     const replayShapes = new Set(shapes(replay));
     expect(liveShapes.filter((s) => !replayShapes.has(s))).toEqual([]);
+  });
+
+  it('live, the stuck rollout is listed in progress, waiting on an unready pod (GET /api/open-operations)', () => {
+    const stuck = openStuck();
+    expect(stuck).toMatchObject({ kind: 'Deployment', name: 'stuck', operation: 'Deployment rollout' });
+    expect(stuck?.waitingOn).toMatch(/^pod stuck-[a-z0-9]+-[a-z0-9]+: readiness \(unready \d+(m\d+)?s\)/);
+  });
+
+  it('live, the stuck rollout’s finished pod phases were exported while it was stuck, under the parents the replay gives them', () => {
+    const [stuck] = replay.ops('Deployment rollout', { 'k8s.namespace.name': 'e2e-stuck' });
+    const phases = replay
+      .trace(stuck?.traceId ?? '')
+      .filter(
+        (s) =>
+          attr(s, 'kubestitch.operation') === 'pod.phase' && (s.name === 'schedule' || s.name.startsWith('start ')),
+      );
+    // Two pods (replicas: 2), each scheduled and started, never Ready.
+    expect(phases.length).toBeGreaterThanOrEqual(4);
+    const byId = new Map(live.spans.map((s) => [s.spanId, s]));
+    for (const p of phases) {
+      const exported = byId.get(p.spanId);
+      expect(exported && [exported.name, exported.parentSpanId], p.name).toEqual([p.name, p.parentSpanId]);
+      // In the trace the open rollout has (its id derives from its start, a receive time, which
+      // differs between kubestitch run and kubestitch record by milliseconds).
+      expect(exported?.traceId, p.name).toBe(openStuck()?.traceID);
+    }
+    // Their pod startups never ended: they were not exported, the phases went out without them.
+    const startups = new Set(phases.map((p) => p.parentSpanId));
+    expect(live.spans.filter((s) => startups.has(s.spanId))).toEqual([]);
   });
 
   it('replay shows the rollout that never became ready as stuck (ProgressDeadlineExceeded)', () => {
