@@ -4,7 +4,7 @@
 # Two stages: the build stage has the dev toolchain (TypeScript) and compiles to dist/; the runtime
 # stage holds only production dependencies, the compiled code and the launcher, and runs as an
 # unprivileged numeric user so `runAsNonRoot` can verify it without a passwd lookup.
-ARG NODE_IMAGE=node:20.20-bookworm-slim
+ARG NODE_IMAGE=node:24.22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

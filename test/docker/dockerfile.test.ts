@@ -47,11 +47,11 @@ describe('Dockerfile', () => {
     expect(diagnostics).toEqual([]);
   });
 
-  it('is multi-stage on a tag-pinned node 20 slim image, the runtime stage built from the build stage', () => {
+  it('is multi-stage on a tag-pinned Node 24 LTS slim image, the runtime stage built from the build stage', () => {
     const froms = ALL.filter((i) => i.keyword === 'FROM');
     expect(froms.map((f) => f.args)).toEqual(['${NODE_IMAGE} AS build', '${NODE_IMAGE} AS runtime']);
     const arg = ALL.find((i) => i.keyword === 'ARG' && i.args.startsWith('NODE_IMAGE='));
-    expect(arg?.args).toMatch(/^NODE_IMAGE=node:20\.\d+-bookworm-slim$/);
+    expect(arg?.args).toMatch(/^NODE_IMAGE=node:24\.\d+-bookworm-slim$/);
     expect(final('COPY').some((c) => c.args.startsWith('--from=build /src/dist '))).toBe(true);
   });
 
