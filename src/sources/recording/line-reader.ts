@@ -1,28 +1,34 @@
-import { createReadStream } from 'node:fs';
-import type { ReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 
 /** Bytes read at a time: the buffer a streamed recording file holds besides its reorder window. */
 export const LINE_CHUNK_BYTES = 1 << 20;
 
+const NEWLINE = 0x0a;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
 /**
- * Reads a UTF-8 text file line by line through a bounded buffer (one chunk plus the line being
- * completed), never holding the whole file. Lines are handed out synchronously while the buffered
- * chunk lasts (next), so a caller awaits only once per chunk (fill). Line numbers are 1-based, as
- * `text.split('\n')` of the whole file would number them; a leading byte-order mark is dropped.
+ * Reads a UTF-8 text file line by line through one reused buffer (one chunk, grown only for a line
+ * longer than it), never holding the whole file. Each line is decoded on its own, so a line kept
+ * by the caller does not pin the chunk it came from (a sliced string would), and no buffer is
+ * allocated per read. Lines are handed out synchronously while the chunk lasts (next), so a caller
+ * awaits only once per chunk (fill). Line numbers are 1-based, as `text.split('\n')` of the whole
+ * file would number them; a leading byte-order mark is dropped.
  */
 export class LineReader {
-  readonly #stream: ReadStream;
-  readonly #chunks: AsyncIterator<unknown>;
-  #lines: string[] = [];
+  readonly #path: string;
+  #file: FileHandle | undefined;
+  #buf: Buffer;
+  /** Bytes [#at, #end) of #buf are read and not handed out yet. */
   #at = 0;
-  #rest = '';
+  #end = 0;
   #eof = false;
   #started = false;
   #lineNumber = 0;
 
   constructor(path: string, chunkBytes = LINE_CHUNK_BYTES) {
-    this.#stream = createReadStream(path, { encoding: 'utf8', highWaterMark: chunkBytes });
-    this.#chunks = this.#stream[Symbol.asyncIterator]();
+    this.#path = path;
+    this.#buf = Buffer.allocUnsafe(Math.max(16, chunkBytes));
   }
 
   /** The 1-based number of the line next() returned last. */
@@ -32,39 +38,63 @@ export class LineReader {
 
   /** True once every line has been handed out. */
   get done(): boolean {
-    return this.#eof && this.#at >= this.#lines.length;
+    return this.#eof && this.#at >= this.#end;
   }
 
   /** The next line (without its newline), or undefined when the buffer is used up: fill(), unless done. */
   next(): string | undefined {
-    if (this.#at >= this.#lines.length) return undefined;
-    this.#lineNumber++;
-    return this.#lines[this.#at++];
+    if (this.#at >= this.#end) return undefined;
+    const nl = this.#buf.indexOf(NEWLINE, this.#at);
+    if (nl < 0 || nl >= this.#end) {
+      if (!this.#eof) return undefined;
+      // The last line, without a newline after it.
+      return this.#take(this.#end, this.#end);
+    }
+    return this.#take(nl, nl + 1);
   }
 
-  /** Reads the next chunk into the buffer (the rest of the current one is kept). Rejects on I/O errors. */
+  /** Reads the next chunk after what is left of the current one. Rejects on I/O errors. */
   async fill(): Promise<void> {
     if (this.#eof) return;
-    const got = await this.#chunks.next();
-    const pending = this.#lines.slice(this.#at);
-    if (got.done === true) {
-      this.#eof = true;
-      pending.push(this.#rest);
-      this.#rest = '';
-    } else {
-      let text = this.#rest + String(got.value);
-      if (!this.#started && text.startsWith('\uFEFF')) text = text.slice(1);
+    this.#file ??= await open(this.#path, 'r');
+    this.#compact();
+    const { bytesRead } = await this.#file.read(this.#buf, this.#end, this.#buf.length - this.#end, null);
+    this.#end += bytesRead;
+    if (!this.#started) {
       this.#started = true;
-      const lines = text.split('\n');
-      this.#rest = lines.pop() ?? '';
-      for (const l of lines) pending.push(l);
+      if (this.#end >= 3 && this.#buf.subarray(0, 3).equals(BOM)) this.#at = 3;
     }
-    this.#lines = pending;
-    this.#at = 0;
+    if (bytesRead === 0) {
+      this.#eof = true;
+      await this.close();
+    }
   }
 
-  /** Stops reading early (the file is abandoned). Idempotent. */
-  close(): void {
-    this.#stream.destroy();
+  /** Closes the file (early, when it is abandoned; fill closes it at its end). Idempotent. */
+  async close(): Promise<void> {
+    const file = this.#file;
+    this.#file = undefined;
+    await file?.close();
+  }
+
+  #take(endOfLine: number, next: number): string {
+    const line = this.#buf.toString('utf8', this.#at, endOfLine);
+    this.#at = next;
+    this.#lineNumber++;
+    return line;
+  }
+
+  // Moves the unfinished line to the front; doubles the buffer when that line fills it.
+  #compact(): void {
+    const rest = this.#end - this.#at;
+    if (rest === this.#buf.length) {
+      const bigger = Buffer.allocUnsafe(this.#buf.length * 2);
+      this.#buf.copy(bigger, 0, this.#at, this.#end);
+      this.#buf = bigger;
+    } else if (this.#at > 0) {
+      this.#buf.copy(this.#buf, 0, this.#at, this.#end);
+    }
+    this.#at = 0;
+    this.#end = rest;
   }
 }

@@ -25,8 +25,8 @@ export async function* mergeRecords(sources: readonly RecordSource[]): AsyncGene
       }
     }
     if (best === undefined || head === undefined) break;
-    best.take();
-    batch.push(head.record);
+    const taken = best.take();
+    if (taken !== undefined) batch.push(taken.record);
     const wait = best.ready();
     if (wait === undefined && batch.length < MERGE_BATCH) continue;
     yield batch;

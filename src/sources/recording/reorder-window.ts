@@ -7,10 +7,10 @@ import { compareRecords, type RankedRecord } from './record-order.js';
  * already handed on (it arrived more than `capacity` records late) still comes out, next, and is
  * counted in `late`: it is processed out of order, as a live watch delivers a late change.
  */
-export class ReorderWindow {
+export class ReorderWindow<T extends RankedRecord = RankedRecord> {
   readonly capacity: number;
   // Each with its arrival number: records equal by compareRecords (a line repeated) keep file order.
-  readonly #heap: Held[] = [];
+  readonly #heap: Held<T>[] = [];
   #seq = 0;
   #last: RankedRecord | undefined;
   #late = 0;
@@ -32,9 +32,9 @@ export class ReorderWindow {
     return this.#late;
   }
 
-  push(record: RankedRecord): void {
+  push(record: T): void {
     const h = this.#heap;
-    const r: Held = { r: record, seq: this.#seq++ };
+    const r: Held<T> = { r: record, seq: this.#seq++ };
     let i = h.length;
     h.push(r);
     while (i > 0) {
@@ -48,12 +48,12 @@ export class ReorderWindow {
   }
 
   /** The least record held, or undefined when empty. */
-  peek(): RankedRecord | undefined {
+  peek(): T | undefined {
     return this.#heap[0]?.r;
   }
 
   /** Removes and returns the least record (undefined when empty), counting it if it is late. */
-  take(): RankedRecord | undefined {
+  take(): T | undefined {
     const h = this.#heap;
     const held = h[0];
     const end = h.pop();
@@ -65,7 +65,7 @@ export class ReorderWindow {
     return top;
   }
 
-  #siftDown(r: Held): void {
+  #siftDown(r: Held<T>): void {
     const h = this.#heap;
     const n = h.length;
     let i = 0;
@@ -88,12 +88,12 @@ export class ReorderWindow {
   }
 }
 
-interface Held {
-  readonly r: RankedRecord;
+interface Held<T extends RankedRecord> {
+  readonly r: T;
   readonly seq: number;
 }
 
-function before(a: Held, b: Held): boolean {
+function before<T extends RankedRecord>(a: Held<T>, b: Held<T>): boolean {
   const c = compareRecords(a.r, b.r);
   return c < 0 || (c === 0 && a.seq < b.seq);
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { IngestRecord } from '../../model/records.js';
+import { isObject } from '../../model/kube-json.js';
+import type { IngestRecord, ObjectRecord } from '../../model/records.js';
 import { parseOne, parses } from '../json-values.js';
 import { LineReader } from './line-reader.js';
 import { estimateWriteTimeMs } from './object-time.js';
@@ -15,6 +16,18 @@ export interface LineProblem {
 
 /** Why a file is read whole instead of streamed (see StreamedFile.open). */
 export type WholeFileReason = 'pretty-printed' | 'starts without ts';
+
+/**
+ * A record read ahead. An object record of a line that gave only it is held as its ordering key
+ * (`keyOnly`: kind, resourceVersion, time, type) and the line, and parsed again when taken: full
+ * objects (~7 KB each) lived in the window long enough to reach V8's old generation, so every
+ * record became old garbage; a line is one flat string. Replaying 200 Deployments through synth:
+ * 9.6 → 8.2 s CPU, 343 → 270 MB peak RSS, for a second JSON.parse of each object line.
+ */
+interface Held extends RankedRecord {
+  readonly line: number;
+  readonly keyOnly: boolean;
+}
 
 /** The records of one source, least first: what the merge takes from. */
 export interface RecordSource {
@@ -33,7 +46,7 @@ export class StreamedFile implements RecordSource {
   readonly file: string;
   readonly problems: LineProblem[] = [];
   readonly #lines: LineReader;
-  readonly #window: ReorderWindow;
+  readonly #window: ReorderWindow<Held>;
   readonly #read: ValueReader;
   readonly #count: ((chars: number) => void) | undefined;
   #floorMs = -Infinity;
@@ -42,7 +55,7 @@ export class StreamedFile implements RecordSource {
   private constructor(file: string, lines: LineReader, windowRecords: number, count?: (chars: number) => void) {
     this.file = file;
     this.#lines = lines;
-    this.#window = new ReorderWindow(windowRecords);
+    this.#window = new ReorderWindow<Held>(windowRecords);
     this.#read = valueReaderFor(file);
     this.#count = count;
   }
@@ -62,7 +75,7 @@ export class StreamedFile implements RecordSource {
     const lines = new LineReader(join(dir, file));
     const source = new StreamedFile(file, lines, windowRecords, count);
     const verdict = await source.#probe();
-    if (verdict !== undefined) lines.close();
+    if (verdict !== undefined) await lines.close();
     return verdict ?? source;
   }
 
@@ -81,7 +94,9 @@ export class StreamedFile implements RecordSource {
   }
 
   take(): RankedRecord | undefined {
-    return this.#window.take();
+    const held = this.#window.take();
+    if (held === undefined || !held.keyOnly) return held;
+    return { record: this.#parsedAgain(held), raw: held.raw };
   }
 
   ready(): Promise<void> | undefined {
@@ -132,7 +147,21 @@ export class StreamedFile implements RecordSource {
     }
     const got = this.#read(v.value, { file: this.file, line: at });
     for (const reason of got.problems) this.problems.push({ line: at, reason });
-    for (const record of got.records) this.#window.push({ record: this.#timed(record), raw });
+    const keyOnly = got.records.length === 1;
+    for (const record of got.records) {
+      const timed = this.#timed(record);
+      if (keyOnly && timed.source === 'object')
+        this.#window.push({ record: orderingKey(timed), raw, line: at, keyOnly });
+      else this.#window.push({ record: timed, raw, line: at, keyOnly: false });
+    }
+  }
+
+  // The same line gives the same record (parsing is deterministic), with the time it was given.
+  #parsedAgain(held: Held): IngestRecord {
+    const v = parseOne(held.raw, held.line);
+    const again = v.ok ? this.#read(v.value, { file: this.file, line: held.line }).records[0] : undefined;
+    if (again?.source !== 'object') return held.record;
+    return again.timeMs === held.record.timeMs ? again : { ...again, timeMs: held.record.timeMs };
   }
 
   // An object without ts inside a time-stamped file: its own latest timestamp, never before the
@@ -143,4 +172,12 @@ export class StreamedFile implements RecordSource {
     this.#floorMs = Math.max(estimateWriteTimeMs(record.object) ?? this.#floorMs, this.#floorMs);
     return { ...record, timeMs: this.#floorMs };
   }
+}
+
+/** What compareRecords reads of an object record: its kind and resourceVersion, not the object. */
+function orderingKey(record: ObjectRecord): ObjectRecord {
+  const object = record.object;
+  const metadata = object['metadata'];
+  const rv = isObject(metadata) ? metadata['resourceVersion'] : undefined;
+  return { ...record, object: { kind: object['kind'] ?? null, metadata: { resourceVersion: rv ?? null } } };
 }
