@@ -1,9 +1,10 @@
 import { ATTR, OPERATION } from '../model/attributes.js';
 import { type JsonObject, arr, num, parseTimeMs, str } from '../model/kube-json.js';
+import type { SlimObject } from '../graph/slim.js';
 import type { SynthContext } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 import type { PodTracker } from './pod-tracker.js';
-import { type PodWait, formatDuration, podWaitingOn } from './pod-waiting.js';
+import { type PodWait, formatDuration, podStatusWait, podWaitingOn } from './pod-waiting.js';
 
 /**
  * What synth has in progress, for the live service to show while it runs (issue 15): the root
@@ -61,6 +62,7 @@ export class InProgress {
       if (startup === undefined) continue;
       waits.push(podWaitingOn(String(s.attributes[ATTR.podName] ?? uid), startup, this.#ctx.graph.get(uid), nowMs));
     }
+    if (waits.length === 0) waits.push(...this.#stuckPods(root));
     waits.sort((a, b) => b.severity - a.severity);
     const parts: string[] = [];
     const first = waits[0];
@@ -70,14 +72,32 @@ export class InProgress {
     return parts.join('; ');
   }
 
-  // "ReplicaSet web-7c94: 2 of 3 ready, progressDeadlineSeconds in 3m".
-  #rolloutProgress(root: PendingSpan, nowMs: number): string | undefined {
-    if (!root.isOpen || root.attributes[ATTR.operation] !== OPERATION.deploymentRollout) return undefined;
+  // Pods of the rollout whose startup already ended stuck (image-pull-backoff…) still hold it up.
+  #stuckPods(root: PendingSpan): PodWait[] {
+    const rs = this.#scaledUp(root);
+    if (rs === undefined) return [];
+    const out: PodWait[] = [];
+    for (const pod of this.#ctx.graph.liveOfKind('Pod')) {
+      if (pod.controller?.uid !== rs.uid) continue;
+      const wait = podStatusWait(pod);
+      if (wait !== undefined) out.push(wait);
+    }
+    return out;
+  }
+
+  // The ReplicaSet a rollout is scaling up (open).
+  #scaledUp(root: PendingSpan): SlimObject | undefined {
+    if (root.attributes[ATTR.operation] !== OPERATION.deploymentRollout) return undefined;
     const scale = [...descendants(root)].find(
       (s) => s.isOpen && s.attributes[ATTR.operation] === OPERATION.replicasetScale && s.name.endsWith(' up'),
     );
-    const rs =
-      scale === undefined ? undefined : this.#ctx.graph.get(String(scale.attributes[ATTR.replicasetUid] ?? ''));
+    return scale === undefined ? undefined : this.#ctx.graph.get(String(scale.attributes[ATTR.replicasetUid] ?? ''));
+  }
+
+  // "ReplicaSet web-7c94: 2 of 3 ready, progressDeadlineSeconds in 3m".
+  #rolloutProgress(root: PendingSpan, nowMs: number): string | undefined {
+    if (!root.isOpen || root.attributes[ATTR.operation] !== OPERATION.deploymentRollout) return undefined;
+    const rs = this.#scaledUp(root);
     const parts: string[] = [];
     if (rs !== undefined) {
       parts.push(`ReplicaSet ${rs.name}: ${rs.counts['readyReplicas'] ?? 0} of ${rs.specReplicas ?? 1} ready`);

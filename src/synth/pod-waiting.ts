@@ -109,3 +109,29 @@ export function formatDuration(ms: number): string {
   if (h < 48) return `${h}h${m % 60 > 0 ? `${m % 60}m` : ''}`;
   return `${Math.floor(h / 24)}d${h % 24 > 0 ? `${h % 24}h` : ''}`;
 }
+
+/**
+ * What a pod whose startup already ended (judged stuck, or past the maximum age) still waits for,
+ * from its latest status alone: undefined when it is Ready or shows nothing specific.
+ */
+export function podStatusWait(pod: SlimObject): PodWait | undefined {
+  if (pod.conditions['Ready']?.status === 'True') return undefined;
+  const scheduled = pod.conditions['PodScheduled'];
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return { text: `pod ${pod.name}: unschedulable: ${oneLine(scheduled.message)}`, severity: 4 };
+  }
+  for (const s of pod.containerStatuses) {
+    if (s.state !== 'waiting') continue;
+    if (PULL_FAILURES.has(s.reason)) {
+      const image = pod.containers.find((c) => c.name === s.name)?.image ?? s.name;
+      return { text: `pull ${image}: ${s.reason} (pod ${pod.name})`, severity: 3 };
+    }
+    if (s.reason === 'CrashLoopBackOff') {
+      return {
+        text: `pod ${pod.name}: container ${s.name} CrashLoopBackOff (restarted ${s.restartCount} times)`,
+        severity: 2,
+      };
+    }
+  }
+  return undefined;
+}
