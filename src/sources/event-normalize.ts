@@ -1,5 +1,36 @@
 import { type JsonObject, num, obj, parseTimeMs, str } from '../model/kube-json.js';
-import type { KubeEvent } from '../model/records.js';
+import type { EventRegarding, KubeEvent } from '../model/records.js';
+
+/** Where the two Event APIs keep the same fact: events.k8s.io/v1 renamed or deprecated core/v1's fields. */
+interface EventFieldNames {
+  readonly regarding: string;
+  readonly firstTimestamp: string;
+  readonly lastTimestamp: string;
+  readonly count: string;
+  readonly source: string;
+  readonly note: string;
+  readonly reportingController: string;
+}
+
+const EVENTS_V1_FIELDS: EventFieldNames = {
+  regarding: 'regarding',
+  firstTimestamp: 'deprecatedFirstTimestamp',
+  lastTimestamp: 'deprecatedLastTimestamp',
+  count: 'deprecatedCount',
+  source: 'deprecatedSource',
+  note: 'note',
+  reportingController: 'reportingController',
+};
+
+const CORE_V1_FIELDS: EventFieldNames = {
+  regarding: 'involvedObject',
+  firstTimestamp: 'firstTimestamp',
+  lastTimestamp: 'lastTimestamp',
+  count: 'count',
+  source: 'source',
+  note: 'message',
+  reportingController: 'reportingComponent',
+};
 
 /**
  * Normalizes an Event object of either API — `events.k8s.io/v1` (regarding, note, eventTime µs,
@@ -9,46 +40,65 @@ import type { KubeEvent } from '../model/records.js';
  */
 export function normalizeEvent(ev: JsonObject): KubeEvent | string {
   const isNewApi = str(ev, 'apiVersion') === 'events.k8s.io/v1' || obj(ev, 'regarding') !== undefined;
-  const regarding = obj(ev, isNewApi ? 'regarding' : 'involvedObject');
+  const fields = isNewApi ? EVENTS_V1_FIELDS : CORE_V1_FIELDS;
+  const regarding = obj(ev, fields.regarding);
   if (regarding === undefined) return 'Event has no regarding/involvedObject';
-  const eventTime = parseTimeMs(str(ev, 'eventTime'));
-  const first =
-    eventTime ??
-    parseTimeMs(str(ev, isNewApi ? 'deprecatedFirstTimestamp' : 'firstTimestamp')) ??
-    parseTimeMs(str(ev, 'metadata', 'creationTimestamp'));
-  if (first === undefined) return 'Event has no eventTime, firstTimestamp or creationTimestamp';
-  const last =
-    parseTimeMs(str(ev, 'series', 'lastObservedTime')) ??
-    parseTimeMs(str(ev, isNewApi ? 'deprecatedLastTimestamp' : 'lastTimestamp')) ??
-    first;
-  const count = num(ev, 'series', 'count') ?? num(ev, isNewApi ? 'deprecatedCount' : 'count') ?? 1;
-  const source = obj(ev, isNewApi ? 'deprecatedSource' : 'source');
-  const namespace = str(ev, 'metadata', 'namespace') ?? '';
-  const name = str(ev, 'metadata', 'name') ?? '';
+  const times = eventTimes(ev, fields);
+  if (times === undefined) return 'Event has no eventTime, firstTimestamp or creationTimestamp';
+  const namespace = text(ev, 'metadata', 'namespace');
+  const name = text(ev, 'metadata', 'name');
   const uid = str(ev, 'metadata', 'uid');
+  const source = obj(ev, fields.source);
   return {
     key: uid !== undefined && uid !== '' ? uid : `${namespace}/${name}`,
     namespace,
     name,
-    regarding: {
-      kind: str(regarding, 'kind') ?? '',
-      apiVersion: str(regarding, 'apiVersion') ?? '',
-      namespace: str(regarding, 'namespace') ?? '',
-      name: str(regarding, 'name') ?? '',
-      uid: str(regarding, 'uid') ?? '',
-      fieldPath: str(regarding, 'fieldPath') ?? '',
-    },
-    reason: str(ev, 'reason') ?? '',
+    regarding: regardingOf(regarding),
+    reason: text(ev, 'reason'),
     type: str(ev, 'type') ?? 'Normal',
-    note: str(ev, isNewApi ? 'note' : 'message') ?? '',
-    action: str(ev, 'action') ?? '',
-    reportingController:
-      nonEmpty(str(ev, isNewApi ? 'reportingController' : 'reportingComponent')) ?? str(source, 'component') ?? '',
-    reportingInstance: nonEmpty(str(ev, 'reportingInstance')) ?? str(source, 'host') ?? '',
-    firstMs: first,
-    lastMs: Math.max(first, last),
-    count: Math.max(1, Math.floor(count)),
+    note: text(ev, fields.note),
+    action: text(ev, 'action'),
+    // events.k8s.io writers fill reportingController; core/v1 writers often only `source`.
+    reportingController: nonEmpty(str(ev, fields.reportingController)) ?? text(source, 'component'),
+    reportingInstance: nonEmpty(str(ev, 'reportingInstance')) ?? text(source, 'host'),
+    ...times,
   };
+}
+
+/**
+ * First and last time seen and the count: the series (events.k8s.io aggregation) wins over the
+ * deprecated/core fields; creationTimestamp is the last resort for the first time. Last is never
+ * before first and the count is at least 1. Undefined when the Event carries no time at all.
+ */
+function eventTimes(
+  ev: JsonObject,
+  fields: EventFieldNames,
+): { firstMs: number; lastMs: number; count: number } | undefined {
+  const first =
+    parseTimeMs(str(ev, 'eventTime')) ??
+    parseTimeMs(str(ev, fields.firstTimestamp)) ??
+    parseTimeMs(str(ev, 'metadata', 'creationTimestamp'));
+  if (first === undefined) return undefined;
+  const last =
+    parseTimeMs(str(ev, 'series', 'lastObservedTime')) ?? parseTimeMs(str(ev, fields.lastTimestamp)) ?? first;
+  const count = num(ev, 'series', 'count') ?? num(ev, fields.count) ?? 1;
+  return { firstMs: first, lastMs: Math.max(first, last), count: Math.max(1, Math.floor(count)) };
+}
+
+function regardingOf(regarding: JsonObject): EventRegarding {
+  return {
+    kind: text(regarding, 'kind'),
+    apiVersion: text(regarding, 'apiVersion'),
+    namespace: text(regarding, 'namespace'),
+    name: text(regarding, 'name'),
+    uid: text(regarding, 'uid'),
+    fieldPath: text(regarding, 'fieldPath'),
+  };
+}
+
+// Fields an Event leaves out read as ''.
+function text(value: unknown, ...path: readonly string[]): string {
+  return str(value, ...path) ?? '';
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

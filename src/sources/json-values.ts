@@ -135,17 +135,13 @@ class CloseFinder {
     // Kept only if this scan fails: after a success the caller moves past all of them.
     const closed: [number, number][] = [];
     let depth = 0;
-    let inString = false;
     for (let i = start; i < text.length; i++) {
       const c = text[i];
-      if (inString) {
-        if (c === '\\') i++;
-        else if (c === '"') inString = false;
-        else if (c === '\n') break;
-        continue;
-      }
-      if (c === '"') inString = true;
-      else if (c === '{' || c === '[') {
+      if (c === '"') {
+        const end = stringEnd(text, i);
+        if (end < 0) break;
+        i = end;
+      } else if (c === '{' || c === '[') {
         if (i !== start && mayStartValue(text, i)) starts.push({ index: i, depth });
         depth++;
       } else if (c === '}' || c === ']') {
@@ -157,10 +153,29 @@ class CloseFinder {
         }
       }
     }
-    for (const [index, end] of closed) this.#known.set(index, end);
-    for (const s of starts) this.#known.set(s.index, -1);
+    this.#rememberFailure(closed, starts);
     return -1;
   }
+
+  // The values that closed inside a cut-off one keep their closes; those still open are cut too.
+  #rememberFailure(closed: readonly [number, number][], open: readonly { readonly index: number }[]): void {
+    for (const [index, end] of closed) this.#known.set(index, end);
+    for (const s of open) this.#known.set(s.index, -1);
+  }
+}
+
+/**
+ * The index of the quote closing the string that opens at `open`, or -1 when a raw newline (which
+ * JSON strings cannot hold) or the end of the text comes first: the value is cut off there.
+ */
+function stringEnd(text: string, open: number): number {
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') i++;
+    else if (c === '"') return i;
+    else if (c === '\n') return -1;
+  }
+  return -1;
 }
 
 // True when only blanks separate `index` from a line start or from a closing bracket.

@@ -1,6 +1,6 @@
 import { arr, isObject, num, obj, parseTimeMs, str } from '../../model/kube-json.js';
 import type { JsonObject } from '../../model/kube-json.js';
-import type { AuditEntry, AuditRecord, RecordOrigin } from '../../model/records.js';
+import type { AuditEntry, AuditObjectRef, AuditRecord, RecordOrigin } from '../../model/records.js';
 import { redactObject } from '../redact.js';
 import { checkAuditEvent } from './audit-entry.js';
 import { redactAuditEvent } from './redact-audit.js';
@@ -21,57 +21,77 @@ const BODYLESS_RESOURCES: ReadonlySet<string> = new Set([
  * error string instead of throwing for anything that is not a usable audit event.
  */
 export function parseAuditEvent(ev: JsonObject): AuditEntry | string {
-  const apiVersion = str(ev, 'apiVersion');
-  if (apiVersion !== undefined && !AUDIT_API_VERSIONS.has(apiVersion))
-    return `not an audit event (apiVersion ${apiVersion})`;
-  if (str(ev, 'kind') !== undefined && str(ev, 'kind') !== 'Event')
-    return `not an audit Event (kind ${str(ev, 'kind') ?? ''})`;
-  const auditId = str(ev, 'auditID');
-  if (auditId === undefined || auditId === '') return 'audit event has no auditID';
+  const rejected = notAnAuditEvent(ev);
+  if (rejected !== undefined) return rejected;
+  const auditId = text(ev, 'auditID');
+  if (auditId === '') return 'audit event has no auditID';
   const stage = str(ev, 'stage');
   if (stage === undefined) return 'audit event has no stage';
-  const verb = str(ev, 'verb') ?? '';
-  const legacy = parseTimeMs(str(ev, 'timestamp')) ?? parseTimeMs(str(ev, 'metadata', 'creationTimestamp'));
-  const receivedMs = parseTimeMs(str(ev, 'requestReceivedTimestamp')) ?? legacy;
-  const stageMs = parseTimeMs(str(ev, 'stageTimestamp')) ?? legacy ?? receivedMs;
-  if (receivedMs === undefined || stageMs === undefined) return 'audit event has no timestamp';
+  const times = timesOf(ev);
+  if (times === undefined) return 'audit event has no timestamp';
   const ref = obj(ev, 'objectRef');
-  const resource = str(ref, 'resource') ?? '';
-  const impersonated = obj(ev, 'impersonatedUser');
+  const resource = text(ref, 'resource');
   return {
     auditId,
     stage,
-    level: str(ev, 'level') ?? '',
-    verb,
-    requestUri: str(ev, 'requestURI') ?? '',
-    user: str(ev, 'user', 'username') ?? '',
+    level: text(ev, 'level'),
+    verb: text(ev, 'verb'),
+    requestUri: text(ev, 'requestURI'),
+    user: text(ev, 'user', 'username'),
     groups: strings(arr(ev, 'user', 'groups')),
-    impersonatedUser: str(impersonated, 'username'),
-    userAgent: str(ev, 'userAgent') ?? '',
+    impersonatedUser: str(obj(ev, 'impersonatedUser'), 'username'),
+    userAgent: text(ev, 'userAgent'),
     sourceIps: strings(arr(ev, 'sourceIPs')),
-    objectRef:
-      ref === undefined
-        ? undefined
-        : {
-            resource,
-            subresource: str(ref, 'subresource') ?? '',
-            namespace: str(ref, 'namespace') ?? '',
-            name: str(ref, 'name') ?? '',
-            uid: str(ref, 'uid') ?? '',
-            apiGroup: str(ref, 'apiGroup') ?? '',
-            apiVersion: str(ref, 'apiVersion') ?? '',
-            resourceVersion: str(ref, 'resourceVersion') ?? '',
-          },
+    objectRef: ref === undefined ? undefined : objectRefOf(ref),
     code: num(ev, 'responseStatus', 'code'),
-    responseReason: str(ev, 'responseStatus', 'reason') ?? '',
-    receivedMs,
-    stageMs: Math.max(stageMs, receivedMs),
+    responseReason: text(ev, 'responseStatus', 'reason'),
+    ...times,
     responseObject: BODYLESS_RESOURCES.has(resource) ? undefined : bodyObject(ev['responseObject']),
     bindingTarget:
       resource === 'pods' && str(ref, 'subresource') === 'binding'
         ? str(ev, 'requestObject', 'target', 'name')
         : undefined,
   };
+}
+
+// apiVersion and kind may be absent (apiVersion-less events are accepted), but when present must say audit Event.
+function notAnAuditEvent(ev: JsonObject): string | undefined {
+  const apiVersion = str(ev, 'apiVersion');
+  if (apiVersion !== undefined && !AUDIT_API_VERSIONS.has(apiVersion))
+    return `not an audit event (apiVersion ${apiVersion})`;
+  const kind = str(ev, 'kind');
+  if (kind !== undefined && kind !== 'Event') return `not an audit Event (kind ${kind})`;
+  return undefined;
+}
+
+/**
+ * Received and stage times. Old events without requestReceivedTimestamp/stageTimestamp use
+ * `timestamp`; a stage time before the receive time (clock step) is clamped to it.
+ */
+function timesOf(ev: JsonObject): { receivedMs: number; stageMs: number } | undefined {
+  const legacy = parseTimeMs(str(ev, 'timestamp')) ?? parseTimeMs(str(ev, 'metadata', 'creationTimestamp'));
+  const receivedMs = parseTimeMs(str(ev, 'requestReceivedTimestamp')) ?? legacy;
+  const stageMs = parseTimeMs(str(ev, 'stageTimestamp')) ?? legacy ?? receivedMs;
+  if (receivedMs === undefined || stageMs === undefined) return undefined;
+  return { receivedMs, stageMs: Math.max(stageMs, receivedMs) };
+}
+
+function objectRefOf(ref: JsonObject): AuditObjectRef {
+  return {
+    resource: text(ref, 'resource'),
+    subresource: text(ref, 'subresource'),
+    namespace: text(ref, 'namespace'),
+    name: text(ref, 'name'),
+    uid: text(ref, 'uid'),
+    apiGroup: text(ref, 'apiGroup'),
+    apiVersion: text(ref, 'apiVersion'),
+    resourceVersion: text(ref, 'resourceVersion'),
+  };
+}
+
+// Audit fields the apiserver omits when empty read as ''.
+function text(value: unknown, ...path: readonly string[]): string {
+  return str(value, ...path) ?? '';
 }
 
 // Only a real object (with kind and metadata) can feed the graph; Status answers cannot.
