@@ -60,21 +60,11 @@ export class OwnerGraph {
    * relist found it gone) keeps the last known state as the final one. Never throws.
    */
   apply(type: WatchType, object: JsonObject, nowMs: number, identityOnly = false): GraphChange {
-    const given = withUid(slimOf(object, this.#parts));
-    const known = identityOnly && type === 'DELETED' ? this.#live.get(given.uid) : undefined;
-    const slim = known ?? given;
+    const slim = this.#subjectOf(type, object, identityOnly);
+    const duplicate = this.#duplicateOf(type, slim);
+    if (duplicate !== undefined) return duplicate;
     const nameKey = nameKeyOf(slim.kind, slim.namespace, slim.name);
-    const prev = this.#live.get(slim.uid) ?? this.#tombstones.get(slim.uid)?.slim;
-    const buried = this.#tombstones.has(slim.uid);
-    if (
-      prev !== undefined &&
-      (buried ||
-        (type !== 'DELETED' &&
-          prev.resourceVersion !== '' &&
-          (prev.resourceVersion === slim.resourceVersion || isOlder(slim.resourceVersion, prev.resourceVersion))))
-    ) {
-      return { prev, next: prev, deleted: buried, replacedUid: undefined, adopted: [], duplicate: true };
-    }
+    const prev = this.get(slim.uid);
     const holder = this.#byName.get(nameKey);
     const replacedUid = holder !== undefined && holder !== slim.uid ? holder : undefined;
     // A new object taking the name retires the old one; a late DELETED of an old uid does not.
@@ -89,6 +79,25 @@ export class OwnerGraph {
     this.#byName.set(nameKey, slim.uid);
     this.#trackPending(slim);
     return { prev, next: slim, deleted: false, replacedUid, adopted: this.#adopt(slim.uid), duplicate: false };
+  }
+
+  // The object a record is about; an identity-only DELETED stands for the last state known.
+  #subjectOf(type: WatchType, object: JsonObject, identityOnly: boolean): SlimObject {
+    const given = withUid(slimOf(object, this.#parts));
+    const known = identityOnly && type === 'DELETED' ? this.#live.get(given.uid) : undefined;
+    return known ?? given;
+  }
+
+  /**
+   * The no-change answer for a record already applied: any record of a buried uid (a late copy
+   * must not resurrect it), or a non-DELETED at a version not newer than the one kept.
+   */
+  #duplicateOf(type: WatchType, slim: SlimObject): GraphChange | undefined {
+    const prev = this.get(slim.uid);
+    if (prev === undefined) return undefined;
+    const buried = this.#tombstones.has(slim.uid);
+    if (!buried && (type === 'DELETED' || !isStaleVersion(slim, prev))) return undefined;
+    return { prev, next: prev, deleted: buried, replacedUid: undefined, adopted: [], duplicate: true };
   }
 
   /** Live (not deleted) objects of one kind, for a relist diff. */
@@ -171,6 +180,15 @@ export class OwnerGraph {
     }
     return out;
   }
+}
+
+/**
+ * A version already seen (or older than the one kept) is a duplicate: informers replay on relist
+ * and recordings overlap. An empty kept version (hand-made recording) never makes one stale.
+ */
+function isStaleVersion(slim: SlimObject, prev: SlimObject): boolean {
+  if (prev.resourceVersion === '') return false;
+  return prev.resourceVersion === slim.resourceVersion || isOlder(slim.resourceVersion, prev.resourceVersion);
 }
 
 // resourceVersions are opaque, but etcd's are decimal revisions: only those are compared.

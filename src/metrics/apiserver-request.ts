@@ -25,32 +25,48 @@ const METHOD_VERB: Readonly<Record<string, string>> = {
  */
 export function requestInfo(method: string, target: string): RequestInfo {
   const m = method.toUpperCase();
+  const nonResource = { verb: m.toLowerCase(), resource: 'nonresource' };
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
   const query = q < 0 ? '' : target.slice(q + 1);
+  const located = resourcePath(path);
+  if (located === undefined) return nonResource;
+  const [resource, name, subresource] = located.parts;
+  if (resource === undefined) return nonResource;
+  const watch = located.watchPrefix || /(^|&)watch=(true|1)(&|$)/.test(query);
+  return {
+    verb: verbOf(m, name !== undefined, watch),
+    resource: subresource === undefined ? resource : `${resource}/${subresource}`,
+  };
+}
+
+/**
+ * The path segments after the group/version (and namespace) prefix — `[resource, name?, subresource?]` —
+ * and whether the legacy `/watch/` prefix was used; undefined for a path outside `/api` and `/apis`
+ * or for the group/version root itself.
+ */
+function resourcePath(path: string): { parts: string[]; watchPrefix: boolean } | undefined {
   let parts = path.split('/').filter((p) => p !== '');
-  const nonResource = { verb: m.toLowerCase(), resource: 'nonresource' };
   if (parts[0] === 'api') parts = parts.slice(2);
   else if (parts[0] === 'apis') parts = parts.slice(3);
-  else return nonResource;
-  if (parts.length === 0) return nonResource;
-  let watch = /(^|&)watch=(true|1)(&|$)/.test(query);
-  if (parts[0] === 'watch') {
-    watch = true;
-    parts = parts.slice(1);
-  }
+  else return undefined;
+  if (parts.length === 0) return undefined;
+  const watchPrefix = parts[0] === 'watch';
+  if (watchPrefix) parts = parts.slice(1);
   // namespaces/<ns>/<resource>…, but `namespaces/<ns>[/status|/finalize]` is the namespace itself
   // (the apiserver's own rule).
   if (parts[0] === 'namespaces' && parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2] ?? '')) {
     parts = parts.slice(2);
   }
-  const [resource, name, subresource] = parts;
-  if (resource === undefined) return nonResource;
-  const res = subresource === undefined ? resource : `${resource}/${subresource}`;
-  const named = name !== undefined;
-  let verb: string;
-  if (m === 'GET' || m === 'HEAD') verb = watch ? 'watch' : named ? 'get' : 'list';
-  else if (m === 'DELETE') verb = named ? 'delete' : 'deletecollection';
-  else verb = METHOD_VERB[m] ?? m.toLowerCase();
-  return { verb, resource: res };
+  return { parts, watchPrefix };
+}
+
+/** The Kubernetes verb of an upper-case HTTP method on a resource path, named or not. */
+function verbOf(method: string, named: boolean, watch: boolean): string {
+  if (method === 'GET' || method === 'HEAD') {
+    if (watch) return 'watch';
+    return named ? 'get' : 'list';
+  }
+  if (method === 'DELETE') return named ? 'delete' : 'deletecollection';
+  return METHOD_VERB[method] ?? method.toLowerCase();
 }

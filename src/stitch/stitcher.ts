@@ -72,15 +72,7 @@ export class Stitcher {
     this.#held = new HoldBuffer(options.maxHeldSpans ?? 20_000, options.maxHeldBytes ?? 32 << 20);
     const ttl = options.memoryTtlMs ?? 15 * 60_000;
     const max = options.memoryMax ?? 100_000;
-    this.#matcher = new AnchorMatcher({
-      max,
-      ttlMs: ttl,
-      clock: this.#clock,
-      httpToleranceMs: options.httpToleranceMs ?? 1_000,
-      podWindowMs: options.podSyncWindowMs ?? 10 * 60_000,
-      skewMs: options.clockSkewMs ?? 2_000,
-      waitForReads: options.waitForReads ?? false,
-    });
+    this.#matcher = anchorMatcherOf(options, this.#clock, max, ttl);
     this.#fates = new TraceFates(max, ttl, this.#clock);
     this.#orphans = new OrphanWait(options.orphanWaitMs ?? DEFAULT_ORPHAN_WAIT_MS);
     this.#dedupe = new SpanDedupe(
@@ -213,39 +205,51 @@ export class Stitcher {
 
   #route(trace: string, traceId: Buffer, entries: SpanEntry[], out: SpanEntry[]): void {
     const fate = this.#fates.get(trace);
-    if (fate?.kind === 'stitched') {
-      // A root arriving after its trace was stitched: the trace stays whole even when the
-      // pseudo-span, already emitted, is too short for it (rare: synth lingers, ADR 0004).
-      const roots = entries.filter(isRootOf);
-      if (!this.#covers(fate.anchor, roots)) this.stats.uncoveredSpans += roots.length;
-      this.#release(trace, traceId, fate, entries, out, false);
-      return;
-    }
     if (fate !== undefined) {
-      out.push(...entries);
+      this.#routeDecided(trace, traceId, fate, entries, out);
       return;
     }
     const held = this.#held.get(trace);
     const clues = mergeClues(held?.clues, cluesOf(entries, this.#apiservers));
     const match = this.#matcher.find(clues);
     if (match !== undefined) {
-      const earlier = this.#held.take(trace);
-      if (earlier !== undefined) this.#fates.unwait(trace, clueKeys(earlier.clues));
-      this.#resolve(trace, traceId, [...(earlier?.entries ?? []), ...entries], clues, match, out, false);
-    } else if (
-      this.#matcher.waitKeys(clues).length > 0 ||
-      (clues.root === undefined && (held !== undefined || this.#orphan(entries)))
-    ) {
+      this.#resolve(trace, traceId, this.#withHeld(trace, entries), clues, match, out, false);
+    } else if (this.#mayStillMatch(clues, held !== undefined, entries)) {
       this.#hold(trace, traceId, entries, clues, out);
     } else {
       // Nothing can match any more: release what waited with the rest.
-      const earlier = this.#held.take(trace);
-      if (earlier !== undefined) this.#fates.unwait(trace, clueKeys(earlier.clues));
-      const all = [...(earlier?.entries ?? []), ...entries];
+      const all = this.#withHeld(trace, entries);
       // Remembered only for components whose later spans could otherwise wait as orphans.
       if (all.some((e) => this.#holdServices.has(serviceNameOf(e)))) this.#fates.set(trace, PASSTHROUGH);
       out.push(...all);
     }
+  }
+
+  // Spans of a trace already decided follow its fate.
+  #routeDecided(trace: string, traceId: Buffer, fate: TraceFate, entries: SpanEntry[], out: SpanEntry[]): void {
+    if (fate.kind !== 'stitched') {
+      out.push(...entries);
+      return;
+    }
+    // A root arriving after its trace was stitched: the trace stays whole even when the
+    // pseudo-span, already emitted, is too short for it (rare: synth lingers, ADR 0004).
+    const roots = entries.filter(isRootOf);
+    if (!this.#covers(fate.anchor, roots)) this.stats.uncoveredSpans += roots.length;
+    this.#release(trace, traceId, fate, entries, out, false);
+  }
+
+  // Worth holding: an anchor may still come for a clue, or the root that would bring clues has not.
+  #mayStillMatch(clues: TraceClues, wasHeld: boolean, entries: readonly SpanEntry[]): boolean {
+    if (this.#matcher.waitKeys(clues).length > 0) return true;
+    return clues.root === undefined && (wasHeld || this.#orphan(entries));
+  }
+
+  // The trace's held spans (no longer held, nor waited for) followed by the new ones.
+  #withHeld(trace: string, entries: readonly SpanEntry[]): SpanEntry[] {
+    const earlier = this.#held.take(trace);
+    if (earlier === undefined) return [...entries];
+    this.#fates.unwait(trace, clueKeys(earlier.clues));
+    return [...earlier.entries, ...entries];
   }
 
   // No root seen yet, from a component whose traces we stitch: the root may still bring a match.
@@ -389,4 +393,17 @@ const isRootOf = (e: SpanEntry): boolean => isRootSpan(e.span);
 
 function retryable(message: string): IntakeResult {
   return { status: 'retryable', afterMs: 1_000, error: new Error(message) };
+}
+
+// The matcher's windows, each defaulted here so the constructor reads as the list of parts.
+function anchorMatcherOf(options: StitcherOptions, clock: Clock, max: number, ttlMs: number): AnchorMatcher {
+  return new AnchorMatcher({
+    max,
+    ttlMs,
+    clock,
+    httpToleranceMs: options.httpToleranceMs ?? 1_000,
+    podWindowMs: options.podSyncWindowMs ?? 10 * 60_000,
+    skewMs: options.clockSkewMs ?? 2_000,
+    waitForReads: options.waitForReads ?? false,
+  });
 }

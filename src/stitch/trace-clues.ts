@@ -79,9 +79,11 @@ export function cluesOf(entries: readonly SpanEntry[], apiserverServices: Readon
   return clues;
 }
 
+type MutableClues = { -readonly [K in keyof TraceClues]: TraceClues[K] };
+
 function cluesOfSpan(entry: SpanEntry, apiserverServices: ReadonlySet<string>): TraceClues {
   const { span } = entry;
-  const out: { -readonly [K in keyof TraceClues]: TraceClues[K] } = {};
+  const out: MutableClues = {};
   if (isRootSpan(span)) out.root = entry;
   const method = firstStringAttr(span.attributes, [STITCH_ATTR.httpMethod, STITCH_ATTR.httpMethodOld]);
   if (READ_HANDLERS.has(span.name ?? '') || (method !== undefined && READ_METHODS.has(method.toUpperCase()))) {
@@ -89,21 +91,36 @@ function cluesOfSpan(entry: SpanEntry, apiserverServices: ReadonlySet<string>): 
   }
   const auditId = stringAttr(span.attributes, STITCH_ATTR.auditId);
   if (auditId !== undefined && auditId !== '') out.audit = { auditId, entry };
-  const phase = KUBELET_SYNC[span.name ?? ''];
-  const uid = stringAttr(span.attributes, STITCH_ATTR.podUid);
-  if (phase !== undefined && uid !== undefined && uid !== '') {
-    out.pod = { uid, phase, startMs: nanosToMs(span.startTimeUnixNano), entry };
-  }
+  const pod = podClueOf(entry);
+  if (pod !== undefined) out.pod = pod;
   if (span.kind === SPAN_KIND_SERVER && apiserverServices.has(serviceNameOf(entry))) {
-    const target = firstStringAttr(span.attributes, [STITCH_ATTR.urlPath, STITCH_ATTR.httpTarget]);
-    const path = target?.split('?')[0];
-    if (path !== undefined && EVENTS_PATH.test(path)) out.read = true;
-    if (method !== undefined && path !== undefined && path !== '') {
-      const userAgent = firstStringAttr(span.attributes, [STITCH_ATTR.userAgent, STITCH_ATTR.userAgentOld]);
-      out.http = { method: method.toUpperCase(), path, userAgent, startMs: nanosToMs(span.startTimeUnixNano), entry };
-    }
+    addApiserverClues(out, entry, method);
   }
   return out;
+}
+
+// A kubelet sync span names the pod it works on by uid: the clue to its pod operation.
+function podClueOf(entry: SpanEntry): TraceClues['pod'] {
+  const { span } = entry;
+  const phase = KUBELET_SYNC[span.name ?? ''];
+  const uid = stringAttr(span.attributes, STITCH_ATTR.podUid);
+  if (phase === undefined || uid === undefined || uid === '') return undefined;
+  return { uid, phase, startMs: nanosToMs(span.startTimeUnixNano), entry };
+}
+
+/**
+ * An apiserver's HTTP server span: a write of an Event object is a read for stitching (no
+ * pseudo-span comes for it, ADR 0002); any request with a method and path is an HTTP clue.
+ */
+function addApiserverClues(out: MutableClues, entry: SpanEntry, method: string | undefined): void {
+  const { span } = entry;
+  const target = firstStringAttr(span.attributes, [STITCH_ATTR.urlPath, STITCH_ATTR.httpTarget]);
+  const path = target?.split('?')[0];
+  if (path === undefined) return;
+  if (EVENTS_PATH.test(path)) out.read = true;
+  if (method === undefined || path === '') return;
+  const userAgent = firstStringAttr(span.attributes, [STITCH_ATTR.userAgent, STITCH_ATTR.userAgentOld]);
+  out.http = { method: method.toUpperCase(), path, userAgent, startMs: nanosToMs(span.startTimeUnixNano), entry };
 }
 
 /**
@@ -112,7 +129,7 @@ function cluesOfSpan(entry: SpanEntry, apiserverServices: ReadonlySet<string>): 
  */
 export function mergeClues(a: TraceClues | undefined, b: TraceClues): TraceClues {
   if (a === undefined) return b;
-  const out: { -readonly [K in keyof TraceClues]: TraceClues[K] } = { ...a };
+  const out: MutableClues = { ...a };
   if (b.root !== undefined && a.root === undefined) out.root = b.root;
   if (b.read === true) out.read = true;
   const audit = pick(a.audit, b.audit);

@@ -1,6 +1,7 @@
 import type { SlimObject } from '../graph/slim.js';
 import { kindOfResource } from '../model/object-ref.js';
 import type { AuditEntry } from '../model/records.js';
+import type { WindowSubject } from './activity-windows.js';
 import type { SpanEventData } from '../model/span.js';
 import { ATTR } from '../model/attributes.js';
 import type { AttrValue } from '../model/span.js';
@@ -86,14 +87,10 @@ export class AuditTracker {
       emitAuditSpan(this.#ctx.tree, entry, parent, {}, diff);
       return;
     }
-    const windowSubject =
+    const windowSubject: WindowSubject =
       subject !== undefined
         ? { id: subject.uid, kind: subject.kind, attributes: this.#ctx.attrsOf(subject) }
-        : {
-            id: `${ref?.apiGroup ?? ''}/${ref?.resource ?? ''}/${ref?.namespace ?? ''}/${ref?.name ?? ''}`,
-            kind: kindOfResource(ref?.apiGroup ?? '', ref?.resource ?? '') ?? (ref?.resource || 'Request'),
-            attributes: refAttributes(ref),
-          };
+        : requestSubject(ref);
     const window = this.#ctx.windows.windowFor(windowSubject, entry.receivedMs, KUBESTITCH_ACTOR);
     emitAuditSpan(this.#ctx.tree, entry, window, {}, diff);
   }
@@ -111,6 +108,18 @@ export class AuditTracker {
       return ownerOp ?? this.#ctx.ops.at(subject.uid, atMs);
     return this.#ctx.ops.at(subject.uid, atMs) ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
   }
+}
+
+// The activity window of an object known only from the request (no response body): keyed by what
+// the request names, so requests on the same object share one window.
+function requestSubject(ref: AuditEntry['objectRef']): WindowSubject {
+  const group = ref?.apiGroup ?? '';
+  const resource = ref?.resource ?? '';
+  return {
+    id: `${group}/${resource}/${ref?.namespace ?? ''}/${ref?.name ?? ''}`,
+    kind: kindOfResource(group, resource) ?? (resource || 'Request'),
+    attributes: refAttributes(ref),
+  };
 }
 
 // An object known only from the request (Metadata-level audit, a subresource): what the request names.

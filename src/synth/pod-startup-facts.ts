@@ -42,6 +42,11 @@ export class PodStartupFacts {
     if (this.readyMs === undefined && ready?.status === 'True') {
       this.readyMs = refineTime(ready.lastTransitionMs, recordMs);
     }
+    this.#observeContainers(pod, recordMs);
+  }
+
+  // Containers are listed from the spec once; their statuses only ever add what a later version shows.
+  #observeContainers(pod: SlimObject, recordMs: number): void {
     for (const c of pod.containers) {
       if (!this.containers.has(c.name)) {
         this.containers.set(c.name, {
