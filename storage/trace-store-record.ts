@@ -10,16 +10,31 @@ const KINDS = new Set(['internal', 'server', 'client', 'producer', 'consumer']);
  */
 export function invalidSpanReason(span: SpanData): string | undefined {
   if (typeof span !== 'object' || span === null) return 'not an object';
+  return invalidIdsReason(span) ?? invalidHeaderReason(span) ?? invalidPartsReason(span);
+}
+
+// The ids: every key of the store is built from them.
+function invalidIdsReason(span: SpanData): string | undefined {
   if (typeof span.traceId !== 'string' || !TRACE_ID.test(span.traceId)) return 'traceId is not 32 lower-case hex';
   if (typeof span.spanId !== 'string' || !SPAN_ID.test(span.spanId)) return 'spanId is not 16 lower-case hex';
   if (span.parentSpanId !== undefined && (typeof span.parentSpanId !== 'string' || !SPAN_ID.test(span.parentSpanId))) {
     return 'parentSpanId is not 16 lower-case hex';
   }
+  return undefined;
+}
+
+// Name, kind and times: what the search indexes are built from.
+function invalidHeaderReason(span: SpanData): string | undefined {
   if (typeof span.name !== 'string') return 'name is not a string';
   if (!KINDS.has(span.kind)) return 'kind is not a span kind';
   if (!Number.isFinite(span.startMs) || !Number.isFinite(span.endMs) || span.startMs < 0) {
     return 'start/end are not finite epoch milliseconds';
   }
+  return undefined;
+}
+
+// The nested parts the query API reads (tag search, the viewer).
+function invalidPartsReason(span: SpanData): string | undefined {
   if (typeof span.resource !== 'object' || span.resource === null || typeof span.resource.attributes !== 'object') {
     return 'resource attributes missing';
   }

@@ -37,18 +37,9 @@ export async function runTraceCommand(args: ParsedArgs, io: CliIo, progress = fa
   if (args.values['cluster'] !== undefined && !('from' in source)) throw new UsageError('--cluster goes with --from');
   let store: TraceStore | undefined;
   try {
-    if ('from' in source) {
-      const line = progress ? new ProgressLine({ write: io.err }) : undefined;
-      store = await replayIntoMemory(source.from, str(args, 'cluster') ?? 'default', io, line);
-      if (store === undefined) return 1;
-    } else if ('dataDir' in source) {
-      const problem = await storeDirProblem(source.dataDir);
-      if (problem !== undefined) {
-        io.err(`kubestitch trace: ${problem}\n`);
-        return 1;
-      }
-      store = await openTraceStore(source.dataDir);
-    }
+    const local = await openLocalStore(source, str(args, 'cluster') ?? 'default', io, progress);
+    if (!local.ok) return 1;
+    store = local.store;
     const traces =
       store !== undefined
         ? storeSource(store)
@@ -62,6 +53,33 @@ export async function runTraceCommand(args: ParsedArgs, io: CliIo, progress = fa
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * The store to read for --from (the recording replayed into memory) or --data-dir (opened on
+ * disk); no store for --server. `ok: false` when the problem was already reported on stderr;
+ * throws what the caller reports (file system errors).
+ */
+async function openLocalStore(
+  source: Where,
+  cluster: string,
+  io: CliIo,
+  progress: boolean,
+): Promise<{ ok: true; store: TraceStore | undefined } | { ok: false }> {
+  if ('from' in source) {
+    const line = progress ? new ProgressLine({ write: io.err }) : undefined;
+    const store = await replayIntoMemory(source.from, cluster, io, line);
+    return store === undefined ? { ok: false } : { ok: true, store };
+  }
+  if ('dataDir' in source) {
+    const problem = await storeDirProblem(source.dataDir);
+    if (problem !== undefined) {
+      io.err(`kubestitch trace: ${problem}\n`);
+      return { ok: false };
+    }
+    return { ok: true, store: await openTraceStore(source.dataDir) };
+  }
+  return { ok: true, store: undefined };
 }
 
 async function replayIntoMemory(

@@ -1,11 +1,11 @@
 import type { SpanSink } from '../export/sink.js';
-import type { IngestRecord } from '../model/records.js';
+import type { IngestRecord, RecordOrigin } from '../model/records.js';
 import type { SpanData } from '../model/span.js';
 import { auditRecordOf } from '../sources/audit/parse-audit.js';
 import { watchValueToRecords } from '../sources/recording/read-recording.js';
 import type { Synthesizer } from '../synth/synthesizer.js';
 import type { IntakeLog, IntakeRecord } from '../../storage/intake-log.js';
-import { isObject, parseTimeMs, str } from '../model/kube-json.js';
+import { type JsonObject, isObject, parseTimeMs, str } from '../model/kube-json.js';
 
 /** Minimal pino-compatible logger. */
 export interface PipelineLogger {
@@ -175,27 +175,33 @@ export class JournalPipeline {
       return this.#malformed(entry.seq, 'not JSON');
     }
     if (!isObject(value)) return this.#malformed(entry.seq, 'not a JSON object');
+    // The journal holds three kinds of entry, told apart by their shape.
+    if (str(value, 'type') === TICK_TYPE) return this.#applyTick(entry.seq, value);
     const origin = { file: 'journal', line: entry.seq };
-    if (str(value, 'type') === TICK_TYPE) {
-      const t = parseTimeMs(value['ts']);
-      if (t === undefined) return this.#malformed(entry.seq, 'tick without ts');
-      this.stats.records.tick++;
-      return this.#synth.advance(t);
-    }
-    if (str(value, 'auditID') !== undefined) {
-      const record = auditRecordOf(value, origin);
-      if (typeof record === 'string') return this.#malformed(entry.seq, record);
-      this.stats.records.audit++;
-      return this.#process(record);
-    }
+    if (str(value, 'auditID') !== undefined) return this.#applyAudit(entry.seq, value, origin);
+    return this.#applyWatch(entry.seq, value, origin);
+  }
+
+  // A tick moves synth's clock on when no record does (an idle cluster still ends operations).
+  #applyTick(seq: number, value: JsonObject): SpanData[] {
+    const t = parseTimeMs(value['ts']);
+    if (t === undefined) return this.#malformed(seq, 'tick without ts');
+    this.stats.records.tick++;
+    return this.#synth.advance(t);
+  }
+
+  #applyAudit(seq: number, value: JsonObject, origin: RecordOrigin): SpanData[] {
+    const record = auditRecordOf(value, origin);
+    if (typeof record === 'string') return this.#malformed(seq, record);
+    this.stats.records.audit++;
+    return this.#process(record);
+  }
+
+  // A watch line: an object change or an Event. `missed` marks a delete found by a relist, not seen on the watch.
+  #applyWatch(seq: number, value: JsonObject, origin: RecordOrigin): SpanData[] {
     const records = watchValueToRecords(value, origin);
-    const object = value['object'];
-    const kind = str(object, 'kind');
-    const rv = str(object, 'metadata', 'resourceVersion');
-    if (kind !== undefined && rv !== undefined && value['missed'] !== true) {
-      this.#lastRvByKind.set(`${str(object, 'apiVersion') ?? ''}/${kind}`, rv);
-    }
-    if (typeof records === 'string') return this.#malformed(entry.seq, records);
+    this.#noteResourceVersion(value);
+    if (typeof records === 'string') return this.#malformed(seq, records);
     const missed = value['missed'] === true;
     const out: SpanData[] = [];
     for (const r of records) {
@@ -205,6 +211,16 @@ export class JournalPipeline {
       out.push(...this.#process(record));
     }
     return out;
+  }
+
+  // For lastResourceVersions: a `missed` delete is not a change the watch delivered, so it is no place to resume.
+  #noteResourceVersion(value: JsonObject): void {
+    const object = value['object'];
+    const kind = str(object, 'kind');
+    const rv = str(object, 'metadata', 'resourceVersion');
+    if (kind !== undefined && rv !== undefined && value['missed'] !== true) {
+      this.#lastRvByKind.set(`${str(object, 'apiVersion') ?? ''}/${kind}`, rv);
+    }
   }
 
   #process(record: IngestRecord): SpanData[] {

@@ -94,11 +94,32 @@ const MAX_LIMIT = 1500;
 export function parseTraceQuery(params: URLSearchParams, nowUs: number): TraceQuery {
   const service = params.get('service') ?? '';
   const operation = params.get('operation') ?? '';
-  const limitText = params.get('limit') ?? '';
-  const limit = limitText === '' ? DEFAULT_LIMIT : Number(limitText);
+  const limit = parseLimit(params.get('limit') ?? '');
+  const timeRange = parseTimeRange(params, nowUs);
+  const durationRange = parseDurationRange(params);
+  if (operation !== '' && service === '') throw new BadParamError('operation given without service');
+  const tags = parseTags(params);
+  return {
+    limit,
+    ...(service !== '' ? { service } : {}),
+    ...(operation !== '' ? { operation } : {}),
+    ...(Object.keys(tags).length > 0 ? { tags } : {}),
+    ...timeRange,
+    ...durationRange,
+  };
+}
+
+// Jaeger's `limit=0` (and no limit) means its default; more than MAX_LIMIT is capped, not refused.
+function parseLimit(text: string): number {
+  const limit = text === '' ? DEFAULT_LIMIT : Number(text);
   if (!Number.isInteger(limit) || limit < 0) {
-    throw new BadParamError(`cannot parse limit ${JSON.stringify(limitText)}: expected a non-negative integer`);
+    throw new BadParamError(`cannot parse limit ${JSON.stringify(text)}: expected a non-negative integer`);
   }
+  return Math.min(limit === 0 ? DEFAULT_LIMIT : limit, MAX_LIMIT);
+}
+
+// `lookback` fills in whichever of start/end is missing, counting back from now.
+function parseTimeRange(params: URLSearchParams, nowUs: number): Pick<TraceQuery, 'startUs' | 'endUs'> {
   const lookbackUs = parseLookbackUs(params.get('lookback') ?? '');
   let endUs = parseMicros('end', params.get('end'));
   let startUs = parseMicros('start', params.get('start'));
@@ -109,6 +130,10 @@ export function parseTraceQuery(params: URLSearchParams, nowUs: number): TraceQu
   if (startUs !== undefined && endUs !== undefined && startUs > endUs) {
     throw new BadParamError('start time is after end time');
   }
+  return { ...(startUs !== undefined ? { startUs } : {}), ...(endUs !== undefined ? { endUs } : {}) };
+}
+
+function parseDurationRange(params: URLSearchParams): Pick<TraceQuery, 'minDurationUs' | 'maxDurationUs'> {
   const minText = params.get('minDuration') ?? '';
   const maxText = params.get('maxDuration') ?? '';
   const minDurationUs = minText === '' ? undefined : parseDurationUs('minDuration', minText);
@@ -116,15 +141,7 @@ export function parseTraceQuery(params: URLSearchParams, nowUs: number): TraceQu
   if (minDurationUs !== undefined && maxDurationUs !== undefined && minDurationUs > maxDurationUs) {
     throw new BadParamError('minDuration is larger than maxDuration');
   }
-  if (operation !== '' && service === '') throw new BadParamError('operation given without service');
-  const tags = parseTags(params);
   return {
-    limit: Math.min(limit === 0 ? DEFAULT_LIMIT : limit, MAX_LIMIT),
-    ...(service !== '' ? { service } : {}),
-    ...(operation !== '' ? { operation } : {}),
-    ...(Object.keys(tags).length > 0 ? { tags } : {}),
-    ...(startUs !== undefined ? { startUs } : {}),
-    ...(endUs !== undefined ? { endUs } : {}),
     ...(minDurationUs !== undefined ? { minDurationUs } : {}),
     ...(maxDurationUs !== undefined ? { maxDurationUs } : {}),
   };
