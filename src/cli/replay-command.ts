@@ -9,6 +9,7 @@ import { TraceStoreSink } from '../export/trace-store-sink.js';
 import { checkUiAddr, serveUntilStopped } from './serve-command.js';
 import { replayDirectory } from '../replay.js';
 import { RecordingError } from '../sources/recording/read-recording.js';
+import { DEFAULT_WINDOW_RECORDS } from '../sources/recording/stream-recording.js';
 import type { CliIo } from './main.js';
 import { describeFsError } from './args.js';
 import { ProgressLine } from './progress-line.js';
@@ -94,6 +95,12 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
       io.err(`  … and ${recording.problems.length - MAX_PROBLEMS_SHOWN} more malformed lines\n`);
     }
     if (recording.problems.length > 0) io.err(`  ${recording.problems.length} malformed lines skipped\n`);
+    if (recording.lateRecords > 0) {
+      io.err(
+        `  ${recording.lateRecords} record${recording.lateRecords === 1 ? '' : 's'} came more than ${DEFAULT_WINDOW_RECORDS} records late in their file ` +
+          '(its reorder window) and were processed out of order\n',
+      );
+    }
     if (recording.records.length === 0 && summary.spans === 0) {
       io.err(`kubestitch replay: no valid record in ${options.dir}; nothing to replay\n`);
       return 1;

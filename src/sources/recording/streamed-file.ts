@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { isObject } from '../../model/kube-json.js';
 import type { IngestRecord, ObjectRecord } from '../../model/records.js';
 import { parseOne, parses } from '../json-values.js';
+import { redactObject } from '../redact.js';
 import { LineReader } from './line-reader.js';
 import { estimateWriteTimeMs } from './object-time.js';
 import type { RankedRecord } from './record-order.js';
@@ -18,7 +19,7 @@ export interface LineProblem {
 export type WholeFileReason = 'pretty-printed' | 'starts without ts';
 
 /**
- * A record read ahead. An object record of a line that gave only it is held as its ordering key
+ * A record read ahead. The object record of a watch-event line is held as its ordering key
  * (`keyOnly`: kind, resourceVersion, time, type) and the line, and parsed again when taken: full
  * objects (~7 KB each) lived in the window long enough to reach V8's old generation, so every
  * record became old garbage; a line is one flat string. Replaying 200 Deployments through synth:
@@ -147,7 +148,8 @@ export class StreamedFile implements RecordSource {
     }
     const got = this.#read(v.value, { file: this.file, line: at });
     for (const reason of got.problems) this.problems.push({ line: at, reason });
-    const keyOnly = got.records.length === 1;
+    // Watch events of one object only: their object is all that parsing again must give back.
+    const keyOnly = got.records.length === 1 && isObject(v.value) && isObject(v.value['object']);
     for (const record of got.records) {
       const timed = this.#timed(record);
       if (keyOnly && timed.source === 'object')
@@ -156,12 +158,12 @@ export class StreamedFile implements RecordSource {
     }
   }
 
-  // The same line gives the same record (parsing is deterministic), with the time it was given.
+  // The line was checked when read; parsed again, it gives the same object, redacted the same way.
   #parsedAgain(held: Held): IngestRecord {
     const v = parseOne(held.raw, held.line);
-    const again = v.ok ? this.#read(v.value, { file: this.file, line: held.line }).records[0] : undefined;
-    if (again?.source !== 'object') return held.record;
-    return again.timeMs === held.record.timeMs ? again : { ...again, timeMs: held.record.timeMs };
+    const object = v.ok && isObject(v.value) ? v.value['object'] : undefined;
+    if (held.record.source !== 'object' || !isObject(object)) return held.record;
+    return { ...held.record, object: redactObject(object) };
   }
 
   // An object without ts inside a time-stamped file: its own latest timestamp, never before the
