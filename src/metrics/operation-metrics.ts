@@ -37,6 +37,65 @@ const PHASES: ReadonlySet<string> = new Set(['schedule', 'pull', 'init', 'start'
 // Phase spans waiting for their pod startup span (children are exported before their parent).
 const MAX_PENDING_PHASES = 20_000;
 
+interface HistogramDef {
+  readonly name: string;
+  readonly help: string;
+  readonly buckets: readonly number[];
+}
+interface CounterDef {
+  readonly name: string;
+  readonly help: string;
+}
+
+// Name, help and buckets of each histogram; labels are chosen where it is built.
+const HISTOGRAMS = {
+  podStartup: {
+    name: OPERATION_METRIC.podStartupDuration,
+    help: 'Pod startup: creation until Ready (or until it failed, was deleted, or stayed unfinished; see outcome).',
+    buckets: STARTUP_BUCKETS,
+  },
+  podStartupPhase: {
+    name: OPERATION_METRIC.podStartupPhaseDuration,
+    help: 'Pod startup phases: schedule, pull (image), init (container), start (container), readiness.',
+    buckets: PHASE_BUCKETS,
+  },
+  podTermination: {
+    name: OPERATION_METRIC.podTerminationDuration,
+    help: 'Pod termination: deletion requested until the object is gone.',
+    buckets: TERMINATION_BUCKETS,
+  },
+  rollout: {
+    name: OPERATION_METRIC.rolloutDuration,
+    help: 'Deployment, StatefulSet and DaemonSet rollouts: template change until settled, failed, superseded or deleted.',
+    buckets: ROLLOUT_BUCKETS,
+  },
+  replicasetScale: {
+    name: OPERATION_METRIC.replicasetScaleDuration,
+    help: 'ReplicaSet scale up/down: spec.replicas change until the pods are there and ready (or gone).',
+    buckets: SCALE_BUCKETS,
+  },
+  job: {
+    name: OPERATION_METRIC.jobDuration,
+    help: 'Job runs: creation until the Complete or Failed condition.',
+    buckets: JOB_BUCKETS,
+  },
+} as const satisfies Record<string, HistogramDef>;
+
+const COUNTERS = {
+  podStartups: {
+    name: OPERATION_METRIC.podStartups,
+    help: 'Finished pod startups by outcome (ok, completed, failed, deleted, unfinished; stuck: image-pull-backoff, crash-loop-backoff, unschedulable).',
+  },
+  rollouts: {
+    name: OPERATION_METRIC.rollouts,
+    help: 'Finished rollouts by outcome (ok, progress-deadline-exceeded, superseded, deleted, unfinished).',
+  },
+  jobs: {
+    name: OPERATION_METRIC.jobs,
+    help: 'Finished Job runs by outcome (completed, failed, deleted, unfinished).',
+  },
+} as const satisfies Record<string, CounterDef>;
+
 type PodLabel = 'namespace' | 'owner_kind' | 'owner' | 'node' | 'outcome';
 type OwnerLabel = 'namespace' | 'owner_kind' | 'owner' | 'outcome';
 type PodLabels = Record<PodLabel, string>;
@@ -70,87 +129,22 @@ export class OperationMetrics {
     const pod: PodLabel[] = ['namespace', 'owner_kind', 'owner', 'node', 'outcome'];
     const owner: OwnerLabel[] = ['namespace', 'owner_kind', 'owner', 'outcome'];
     const limiter = (): SeriesLimiter => guards.seriesLimiter(['namespace', 'owner', 'node']);
-    const M = OPERATION_METRIC;
-    this.#startup = new ExemplarHistogram(
-      registry,
-      {
-        name: M.podStartupDuration,
-        help: 'Pod startup: creation until Ready (or until it failed, was deleted, or stayed unfinished; see outcome).',
-        labelNames: pod,
-        buckets: STARTUP_BUCKETS,
-      },
-      limiter(),
-    );
-    this.#startups = new Counter({
-      name: M.podStartups,
-      help: 'Finished pod startups by outcome (ok, completed, failed, deleted, unfinished; stuck: image-pull-backoff, crash-loop-backoff, unschedulable).',
-      labelNames: pod,
-      registers: [registry],
-    });
+    const histogram = <L extends string>(def: HistogramDef, labelNames: L[]): ExemplarHistogram<L> =>
+      new ExemplarHistogram(registry, { ...def, labelNames }, limiter());
+    const counter = <L extends string>(def: CounterDef, labelNames: L[]): Counter<L> =>
+      new Counter({ ...def, labelNames, registers: [registry] });
+    // Registered in this order, which is the order of the /metrics text.
+    this.#startup = histogram(HISTOGRAMS.podStartup, pod);
+    this.#startups = counter(COUNTERS.podStartups, pod);
     this.#startupsLimiter = limiter();
-    this.#phase = new ExemplarHistogram(
-      registry,
-      {
-        name: M.podStartupPhaseDuration,
-        help: 'Pod startup phases: schedule, pull (image), init (container), start (container), readiness.',
-        labelNames: [...pod, 'phase'],
-        buckets: PHASE_BUCKETS,
-      },
-      limiter(),
-    );
-    this.#termination = new ExemplarHistogram(
-      registry,
-      {
-        name: M.podTerminationDuration,
-        help: 'Pod termination: deletion requested until the object is gone.',
-        labelNames: pod,
-        buckets: TERMINATION_BUCKETS,
-      },
-      limiter(),
-    );
-    this.#rollout = new ExemplarHistogram(
-      registry,
-      {
-        name: M.rolloutDuration,
-        help: 'Deployment, StatefulSet and DaemonSet rollouts: template change until settled, failed, superseded or deleted.',
-        labelNames: owner,
-        buckets: ROLLOUT_BUCKETS,
-      },
-      limiter(),
-    );
-    this.#rollouts = new Counter({
-      name: M.rollouts,
-      help: 'Finished rollouts by outcome (ok, progress-deadline-exceeded, superseded, deleted, unfinished).',
-      labelNames: owner,
-      registers: [registry],
-    });
+    this.#phase = histogram(HISTOGRAMS.podStartupPhase, [...pod, 'phase']);
+    this.#termination = histogram(HISTOGRAMS.podTermination, pod);
+    this.#rollout = histogram(HISTOGRAMS.rollout, owner);
+    this.#rollouts = counter(COUNTERS.rollouts, owner);
     this.#rolloutsLimiter = limiter();
-    this.#scale = new ExemplarHistogram(
-      registry,
-      {
-        name: M.replicasetScaleDuration,
-        help: 'ReplicaSet scale up/down: spec.replicas change until the pods are there and ready (or gone).',
-        labelNames: [...owner, 'direction'],
-        buckets: SCALE_BUCKETS,
-      },
-      limiter(),
-    );
-    this.#job = new ExemplarHistogram(
-      registry,
-      {
-        name: M.jobDuration,
-        help: 'Job runs: creation until the Complete or Failed condition.',
-        labelNames: owner,
-        buckets: JOB_BUCKETS,
-      },
-      limiter(),
-    );
-    this.#jobs = new Counter({
-      name: M.jobs,
-      help: 'Finished Job runs by outcome (completed, failed, deleted, unfinished).',
-      labelNames: owner,
-      registers: [registry],
-    });
+    this.#scale = histogram(HISTOGRAMS.replicasetScale, [...owner, 'direction']);
+    this.#job = histogram(HISTOGRAMS.job, owner);
+    this.#jobs = counter(COUNTERS.jobs, owner);
     this.#jobsLimiter = limiter();
   }
 
