@@ -15,6 +15,9 @@ interface Deadline {
  */
 export const TIMESTAMP_SLACK_MS = 1000;
 
+// Registrations `had` remembers: far more than the operations open or lingering at once.
+const REMEMBERED = 50_000;
+
 const SWEEP_MIN = 1024;
 
 /** What a tracker opens under its object's owner: everything but the placement. */
@@ -46,6 +49,8 @@ export class OperationIndex {
   readonly #nearer = new Map<string, { span: PendingSpan; untilMs: number }[]>();
   readonly #nearerOrder: { uid: string; untilMs: number }[] = [];
   #nearerHead = 0;
+  /** `${uid} ${operation}` of recent registrations, oldest first (bounded: REMEMBERED). */
+  readonly #registered = new Set<string>();
 
   constructor(maxAgeMs: number, tree: SpanTree) {
     this.#maxAgeMs = maxAgeMs;
@@ -62,6 +67,7 @@ export class OperationIndex {
     if (list === undefined) this.#byUid.set(uid, [span]);
     else list.push(span);
     this.#deadlines.push({ uid, span, atMs: span.startMs + this.#maxAgeMs, onExpire });
+    this.#remember(`${uid} ${String(span.attributes[ATTR.operation] ?? '')}`);
     if (--this.#untilSweep <= 0) this.#sweepEmitted();
     const nearer = this.#nearer.get(uid);
     if (nearer !== undefined) {
@@ -121,11 +127,28 @@ export class OperationIndex {
     }
   }
 
+  /**
+   * Whether `uid` has had an operation of type `operation` (kubestitch.operation) registered —
+   * among the most recent registrations — emitted or not: a pod's startup happens once, and its
+   * span id derives from the pod's uid.
+   */
+  had(uid: string, operation: string): boolean {
+    return this.#registered.has(`${uid} ${operation}`);
+  }
+
   /** Whether `uid` has an operation of type `operation` (kubestitch.operation) not yet emitted. */
   has(uid: string, operation: string): boolean {
     return (this.#byUid.get(uid) ?? []).some(
       (s) => s.state !== 'emitted' && s.attributes[ATTR.operation] === operation,
     );
+  }
+
+  #remember(key: string): void {
+    this.#registered.delete(key);
+    this.#registered.add(key);
+    if (this.#registered.size <= REMEMBERED) return;
+    const oldest = this.#registered.values().next();
+    if (oldest.done !== true) this.#registered.delete(oldest.value);
   }
 
   /** The current open operation of `uid`, or undefined. */

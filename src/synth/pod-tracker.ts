@@ -43,7 +43,8 @@ export class PodTracker {
 
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
-    if (prev === undefined && next.deletionMs === undefined && !change.deleted && startsHere(next, recordMs)) {
+    const fresh = prev === undefined && !this.#startups.has(next.uid); // an Event may have opened it
+    if (fresh && next.deletionMs === undefined && !change.deleted && startsHere(next, recordMs)) {
       this.#startStartup(next, refineTime(next.creationMs, recordMs));
     }
     const startup = this.#startups.get(next.uid);
@@ -100,6 +101,34 @@ export class PodTracker {
     if (termination === undefined) return false;
     emitAuditSpan(this.#ctx.tree, entry, termination, {}, diff);
     return true;
+  }
+
+  /**
+   * A startup an Event shows (the owner's SuccessfulCreate naming the pod, the scheduler's
+   * Scheduled) where the pod's records opened none: opened at `startMs`; the status times of a
+   * pod version already seen give its phases and end.
+   */
+  startFromEvent(pod: SlimObject, startMs: number, recordMs: number): void {
+    if (this.#startups.has(pod.uid)) return;
+    this.#startStartup(pod, startMs);
+    const startup = this.#startups.get(pod.uid);
+    if (startup === undefined || this.#ctx.graph.get(pod.uid) !== pod) return;
+    startup.facts.observe(pod, recordMs);
+    this.#checkStartupEnd(pod, startup, recordMs);
+  }
+
+  /**
+   * A termination an Event shows (SuccessfulDelete naming the pod, the kubelet's Killing) where
+   * the pod's records showed no deletion: requested at `requestedMs`.
+   */
+  terminateFromEvent(pod: SlimObject, requestedMs: number): void {
+    if (this.#terminations.has(pod.uid)) return;
+    const graceS = pod.deletionGraceS ?? 0;
+    this.#startTermination({ ...pod, deletionMs: requestedMs + graceS * 1000, deletionGraceS: graceS }, requestedMs);
+    const span = this.#terminations.get(pod.uid);
+    if (span !== undefined && pod.deletionGraceS === undefined) {
+      delete span.attributes['kubestitch.termination.grace_period_s'];
+    }
   }
 
   #startStartup(pod: SlimObject, startMs: number): void {

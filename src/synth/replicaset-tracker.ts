@@ -45,14 +45,29 @@ export class ReplicaSetTracker {
     this.#checkSettled(next, recordMs);
   }
 
-  #step(rs: SlimObject, from: number, to: number, atMs: number): void {
+  /**
+   * A step an Event names (ScalingReplicaSet) that the ReplicaSet's own records did not show (a
+   * snapshot, Events only, a watch that skipped versions): opened or joined like a seen step and
+   * settled at the Event — records that follow take it further or end it, its owner's operation
+   * closes it. Without `from` (Events before v1.30 say only the target) the range has no start.
+   */
+  stepFromEvent(rs: SlimObject, from: number | undefined, to: number, up: boolean, atMs: number): PendingSpan {
+    const joined = this.#ops.get(rs.uid);
+    const joins = joined !== undefined && joined.span.isOpen && joined.up === up;
+    const op = this.#step(rs, from ?? (up ? to - 1 : to + 1), to, atMs);
+    if (!joins && from === undefined) delete op.span.attributes[ATTR.replicasFrom];
+    this.#ctx.tree.settle(op.span, Math.max(op.span.settledAtMs ?? -Infinity, atMs));
+    return op.span;
+  }
+
+  #step(rs: SlimObject, from: number, to: number, atMs: number): ScaleOp {
     const up = to > from;
     const current = this.#ops.get(rs.uid);
     if (current !== undefined && current.span.isOpen && current.up === up) {
       current.span.attributes[ATTR.replicasTo] = to;
       current.span.name = `ReplicaSet scale ${up ? 'up' : 'down'}`;
       this.#ctx.tree.unsettle(current.span);
-      return;
+      return current;
     }
     this.#end(rs.uid, atMs, OUTCOME.superseded);
     const span = openOwned(
@@ -73,8 +88,10 @@ export class ReplicaSetTracker {
       },
       RECEIVE_SKEW_MS,
     );
-    this.#ops.set(rs.uid, { span, up });
+    const op = { span, up };
+    this.#ops.set(rs.uid, op);
     this.#ctx.ops.register(rs.uid, span, (at) => this.#end(rs.uid, at, OUTCOME.unfinished));
+    return op;
   }
 
   #checkSettled(rs: SlimObject, recordMs: number): void {

@@ -22,6 +22,8 @@ import { PodTracker } from './pod-tracker.js';
 import { ReplicaSetTracker } from './replicaset-tracker.js';
 import { applyScalingEvent } from './scaling-event.js';
 import { InProgress } from './in-progress.js';
+import { EventEvidence } from './event-evidence.js';
+import { evidenceSlim } from './event-evidence-parse.js';
 import { SpanTree } from './span-tree.js';
 import { WorkloadTracker } from './workload-tracker.js';
 import { DAEMONSET_RULES, DEPLOYMENT_RULES, STATEFULSET_RULES } from './workload-rules.js';
@@ -96,6 +98,7 @@ export class Synthesizer {
   readonly #nodes: NodeTracker;
   readonly #audit: AuditTracker;
   readonly #versions: ObjectVersions;
+  readonly #evidence: EventEvidence;
   #opBeforeChange: PendingSpan | undefined;
   #lastMs = -Infinity;
   /** What is still open, for the live service to show while it runs (issue 15). */
@@ -142,6 +145,12 @@ export class Synthesizer {
     this.#audit = new AuditTracker(this.#ctx, this.#pods);
     this.#versions = new ObjectVersions(options.diffCacheObjects ?? 10_000);
     this.inProgress = new InProgress(this.#ctx, this.#pods, (uid) => this.#versions.latest(uid));
+    const trackers = {
+      pods: this.#pods,
+      replicaSets: this.#replicaSets,
+      deployments: this.#workloads.get('Deployment'),
+    };
+    this.#evidence = new EventEvidence(this.#ctx, trackers, (r, t) => this.#placeEvent(r.event, t));
   }
 
   /** Number of live objects in the graph. */
@@ -163,6 +172,8 @@ export class Synthesizer {
   process(record: IngestRecord): SpanData[] {
     const t = Math.max(record.timeMs, this.#lastMs);
     this.#lastMs = t;
+    // Evidence due by now is applied first: what it opens may adopt roots whose wait ends now.
+    this.#evidence.advance(t);
     this.#ctx.tree.advance(t);
     this.#pods.advance(t);
     this.#ctx.windows.advance(t);
@@ -181,6 +192,7 @@ export class Synthesizer {
   advance(nowMs: number): SpanData[] {
     if (nowMs <= this.#lastMs) return [];
     this.#lastMs = nowMs;
+    this.#evidence.advance(nowMs);
     this.#ctx.tree.advance(nowMs);
     this.#pods.advance(nowMs);
     this.#ctx.windows.advance(nowMs);
@@ -195,6 +207,7 @@ export class Synthesizer {
    */
   flush(atMs: number = this.#lastMs): SpanData[] {
     const t = Number.isFinite(atMs) ? atMs : 0;
+    this.#evidence.flush();
     this.#pods.flush(t);
     this.#replicaSets.flush(t);
     this.#jobs.flush(t);
@@ -385,22 +398,35 @@ export class Synthesizer {
 
   #onEvent(record: EventRecord, t: number): void {
     this.stats.eventRecords++;
-    const ev = record.event;
+    applyScalingEvent(this.#ctx, record.event);
+    const placed = this.#placeInOperation(record.event);
+    // Evidence of an operation no record opened holds the Event until it is applied (event-evidence).
+    if (!this.#evidence.note(record, t, placed) && !placed) this.#placeEvent(record.event, t);
+  }
+
+  #placeEvent(ev: EventRecord['event'], t: number): void {
+    if (this.#placeInOperation(ev)) return;
     const r = ev.regarding;
     const slim =
       (r.uid !== '' ? this.#ctx.graph.get(r.uid) : undefined) ??
       this.#ctx.graph.findByName(r.kind, r.namespace, r.name);
-    applyScalingEvent(this.#ctx, ev);
-    if (slim !== undefined) {
-      if (slim.kind === 'Pod' && this.#pods.onEvent(slim, ev)) return;
-      const op = this.#ctx.ops.at(slim.uid, ev.lastMs);
-      if (op !== undefined) {
-        this.#ctx.tree.addKubeEvent(op, ev);
-        return;
-      }
-    }
     const subject = slim !== undefined ? this.#subjectOf(slim) : regardingSubject(r);
     this.#ctx.windows.addKubeEvent(subject, ev, t, eventActor(ev));
+  }
+
+  #placeInOperation(ev: EventRecord['event']): boolean {
+    const r = ev.regarding;
+    // An object known only from Events may have an operation they opened (event-evidence).
+    const slim =
+      (r.uid !== '' ? this.#ctx.graph.get(r.uid) : undefined) ??
+      this.#ctx.graph.findByName(r.kind, r.namespace, r.name) ??
+      (r.uid !== '' ? evidenceSlim(r.kind, r.namespace, r.name, r.uid, undefined) : undefined);
+    if (slim === undefined) return false;
+    if (slim.kind === 'Pod' && this.#pods.onEvent(slim, ev)) return true;
+    const op = this.#ctx.ops.at(slim.uid, ev.lastMs);
+    if (op === undefined) return false;
+    this.#ctx.tree.addKubeEvent(op, ev);
+    return true;
   }
 
   #subjectOf(slim: SlimObject): WindowSubject {

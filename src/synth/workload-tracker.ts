@@ -10,6 +10,14 @@ import type { WorkloadRules } from './workload-rules.js';
 interface WorkloadState {
   op: PendingSpan | undefined;
   opIsRollout: boolean;
+  /** Opened at first sight: its kind and start are guesses an Event may correct. */
+  guessed: boolean;
+}
+
+/** Replica counts an operation went from and to. */
+export interface ReplicaRange {
+  readonly from: number;
+  readonly to: number;
 }
 
 /**
@@ -30,15 +38,18 @@ export class WorkloadTracker {
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
     let st = this.#state.get(next.uid);
-    if (st === undefined) this.#state.set(next.uid, (st = { op: undefined, opIsRollout: false }));
+    if (st === undefined) this.#state.set(next.uid, (st = { op: undefined, opIsRollout: false, guessed: false }));
     if (change.deleted) {
       this.#end(st, recordMs, this.#ctx.deletedOutcome, undefined);
       this.#state.delete(next.uid);
       return;
     }
     if (prev === undefined) {
-      if (!this.#rules.isSettled(next))
+      // An operation an Event opened before this first sight goes on.
+      if (!this.#rules.isSettled(next) && st.op?.isOpen !== true) {
         this.#open(st, next, firstSightStart(next.creationMs, recordMs), true, undefined);
+        st.guessed = true;
+      }
     } else if ((next.generation ?? 0) > (prev.generation ?? 0)) {
       this.#onSpecChange(st, prev, next, recordMs);
     }
@@ -60,12 +71,53 @@ export class WorkloadTracker {
       return;
     }
     this.#end(st, recordMs, OUTCOME.superseded, undefined);
-    this.#open(st, next, recordMs, rollout, replicasChanged ? prev : undefined);
+    const range = replicasChanged ? { from: prev.specReplicas ?? 0, to: next.specReplicas ?? 0 } : undefined;
+    this.#open(st, next, recordMs, rollout, range);
   }
 
-  #open(st: WorkloadState, s: SlimObject, startMs: number, rollout: boolean, scaledFrom: SlimObject | undefined): void {
+  /**
+   * An Event (ScalingReplicaSet) shows `s` rolling out, or scaling over `range`, at `atMs` where
+   * its own records did not: the open operation — moved back to `atMs` and named by the Event
+   * when first sight only guessed it — or a new one. Returns it, or undefined when the open
+   * operation is one its records opened (they end it).
+   */
+  fromEvent(s: SlimObject, rollout: boolean, atMs: number, range: ReplicaRange | undefined): PendingSpan | undefined {
+    let st = this.#state.get(s.uid);
+    if (st === undefined) this.#state.set(s.uid, (st = { op: undefined, opIsRollout: false, guessed: false }));
+    const op = st.op;
+    if (op === undefined || !op.isOpen) {
+      return this.#open(st, s, atMs, rollout, rollout ? undefined : range);
+    }
+    if (!st.guessed) return undefined;
+    st.guessed = false;
+    if (atMs < op.startMs) op.startMs = atMs;
+    if (!rollout && range !== undefined && this.#rules.scaleOperation !== undefined) {
+      op.name = `${this.#rules.kind} scale`;
+      op.attributes[ATTR.operation] = this.#rules.scaleOperation;
+      op.attributes[ATTR.replicasFrom] = range.from;
+      op.attributes[ATTR.replicasTo] = range.to;
+      st.opIsRollout = false;
+    }
+    return op;
+  }
+
+  /** Ends the operation an Event opened when no evidence has come for a while, at the last. */
+  endFromEvent(uid: string, op: PendingSpan, atMs: number): void {
+    const st = this.#state.get(uid);
+    if (st?.op !== op) return;
+    op.attributes['kubestitch.close_reason'] = 'no-further-evidence';
+    this.#end(st, atMs, OUTCOME.unfinished, undefined);
+  }
+
+  #open(
+    st: WorkloadState,
+    s: SlimObject,
+    startMs: number,
+    rollout: boolean,
+    range: ReplicaRange | undefined,
+  ): PendingSpan {
     const r = this.#rules;
-    const scale = !rollout && scaledFrom !== undefined && r.scaleOperation !== undefined;
+    const scale = !rollout && range !== undefined && r.scaleOperation !== undefined;
     const attributes: Record<string, AttrValue> = {
       ...this.#ctx.attrsOf(s),
       [ATTR.operation]: rollout
@@ -75,9 +127,9 @@ export class WorkloadTracker {
           : `${r.kind.toLowerCase()}.update`,
       [ATTR.generation]: s.generation ?? 0,
     };
-    if (scale && scaledFrom !== undefined) {
-      attributes[ATTR.replicasFrom] = scaledFrom.specReplicas ?? 0;
-      attributes[ATTR.replicasTo] = s.specReplicas ?? 0;
+    if (scale) {
+      attributes[ATTR.replicasFrom] = range.from;
+      attributes[ATTR.replicasTo] = range.to;
     }
     const verb = rollout ? 'rollout' : scale ? 'scale' : 'update';
     const op = this.#ctx.tree.open({
@@ -89,7 +141,9 @@ export class WorkloadTracker {
     });
     st.op = op;
     st.opIsRollout = rollout;
+    st.guessed = false;
     this.#ctx.ops.register(s.uid, op, (at) => this.#end(st, at, OUTCOME.unfinished, undefined));
+    return op;
   }
 
   #progress(st: WorkloadState, s: SlimObject, recordMs: number): void {

@@ -1,0 +1,253 @@
+import type { OwnerLink, SlimObject } from '../graph/slim.js';
+import { ATTR, OPERATION } from '../model/attributes.js';
+import type { EventRecord, KubeEvent } from '../model/records.js';
+import { type SynthContext, refineTime } from './context.js';
+import { type ScalingStep, evidenceSlim, isRolloutStep, parseEventNote } from './event-evidence-parse.js';
+import type { PendingSpan } from './pending-span.js';
+import type { PodTracker } from './pod-tracker.js';
+import type { ReplicaSetTracker } from './replicaset-tracker.js';
+import type { WorkloadTracker } from './workload-tracker.js';
+
+/** The trackers Event evidence opens operations through, so their records continue them. */
+export interface EvidenceTrackers {
+  readonly pods: PodTracker;
+  readonly replicaSets: ReplicaSetTracker;
+  readonly deployments: WorkloadTracker | undefined;
+}
+
+// Evidence waits this long (record time, at most half the adoption window) for the object records
+// that would show the same step — a per-kind informer skew of up to 5 s — before it opens anything
+// itself: with complete records, Events change nothing.
+const DEFER_MS = 6_000;
+// An Event received this long after it last happened, or from before the first record, is history
+// (an initial Event list), not a running operation: Event informers deliver within seconds.
+const HISTORY_MS = 10_000;
+// A known pod created longer before a startup Event is restarting containers, not starting.
+const RESTART_MS = 60_000;
+// An operation only Events opened ends at its last evidence once none has come for this long.
+const IDLE_MS = 45_000;
+// Names and owners remembered from Events (regarding uids, who created or deleted a pod).
+const MAX_REMEMBERED = 20_000;
+
+interface Held {
+  readonly record: EventRecord;
+  readonly t: number;
+  readonly dueMs: number;
+  /** The Event is not placed yet: it goes where it belongs once the evidence is applied. */
+  readonly place: boolean;
+}
+
+interface EvidenceOp {
+  readonly uid: string;
+  readonly span: PendingSpan;
+  readonly tracker: WorkloadTracker;
+}
+
+/**
+ * Events as evidence of operations the object records do not show (snapshot-only input, Events
+ * only, a watch that skipped versions; issue 14): ScalingReplicaSet opens the ReplicaSet's scale
+ * under its Deployment's rollout or scale, SuccessfulCreate / SuccessfulDelete and the kubelet's
+ * Killing open a pod's startup or termination under its owner's operation, the scheduler's and
+ * kubelet's startup Events a startup. Operations nest by owner chains as if records had opened
+ * them, and records that follow continue them. An Event whose operation is still to be opened
+ * is placed once it is.
+ */
+export class EventEvidence {
+  readonly #ctx: SynthContext;
+  readonly #trackers: EvidenceTrackers;
+  readonly #place: (record: EventRecord, t: number) => void;
+  readonly #held: Held[] = [];
+  #head = 0;
+  /** Record time of the first record: what happened before was not observed. */
+  #firstMs: number | undefined;
+  readonly #open: EvidenceOp[] = [];
+  /**
+   * Uids of objects Events regarded, by kind/namespace/name, with the time of the first Event of
+   * each (a StatefulSet's pod deleted and created again keeps its name, not its uid).
+   */
+  readonly #uids = new Map<string, { uid: string; firstMs: number }[]>();
+  /** The owner an Event said created or deleted a pod, by namespace/name. */
+  readonly #podOwners = new Map<string, OwnerLink>();
+
+  constructor(ctx: SynthContext, trackers: EvidenceTrackers, place: (record: EventRecord, t: number) => void) {
+    this.#ctx = ctx;
+    this.#trackers = trackers;
+    this.#place = place;
+  }
+
+  /**
+   * Notes an Event. Returns true when it holds the Event's placement (`placed` false: no operation
+   * took it yet) until its evidence is applied.
+   */
+  note(record: EventRecord, t: number, placed: boolean): boolean {
+    const ev = record.event;
+    this.#remember(ev);
+    this.#firstMs ??= t;
+    // (Event times have one-second precision.)
+    const history = ev.lastMs < t - HISTORY_MS || ev.lastMs < this.#firstMs - 1000;
+    if (record.type === 'DELETED' || history || parseEventNote(ev) === undefined) return false;
+    const defer = Math.min(DEFER_MS, this.#ctx.tree.adoptionWindowMs / 2);
+    this.#held.push({ record, t, dueMs: t + defer, place: !placed });
+    if (defer <= 0) this.advance(t);
+    return !placed;
+  }
+
+  /** Applies the evidence that is due and ends Events-only operations that have gone quiet. */
+  advance(nowMs: number): void {
+    if (Number.isFinite(nowMs)) this.#firstMs ??= nowMs;
+    while (this.#head < this.#held.length) {
+      const h = this.#held[this.#head];
+      if (h === undefined || h.dueMs > nowMs) break;
+      this.#head++;
+      this.#apply(h);
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#held.length) {
+      this.#held.splice(0, this.#head);
+      this.#head = 0;
+    }
+    this.#closeIdle(nowMs);
+  }
+
+  /** End of input: applies everything held (trackers then end what is open as unfinished). */
+  flush(): void {
+    this.advance(Infinity);
+  }
+
+  #remember(ev: KubeEvent): void {
+    const r = ev.regarding;
+    if (r.uid !== '') {
+      const key = `${r.kind}/${r.namespace}/${r.name}`;
+      const seen = this.#uids.get(key) ?? [];
+      if (!seen.some((u) => u.uid === r.uid))
+        remember(this.#uids, key, [...seen.slice(-3), { uid: r.uid, firstMs: ev.firstMs }]);
+    }
+    const parsed = parseEventNote(ev);
+    if (parsed?.kind === 'pod-created' || parsed?.kind === 'pod-deleted') {
+      remember(this.#podOwners, `${r.namespace}/${parsed.pod}`, { kind: r.kind, name: r.name, uid: r.uid });
+    }
+  }
+
+  #apply(h: Held): void {
+    const ev = h.record.event;
+    const parsed = parseEventNote(ev);
+    const atMs = refineTime(ev.firstMs, h.t);
+    const ns = ev.regarding.namespace;
+    if (parsed?.kind === 'scaled') this.#scaled(ev, parsed, atMs);
+    else if (parsed?.kind === 'pod-created') this.#startPod(this.#pod(ns, parsed.pod, '', atMs, true), atMs, h.t);
+    else if (parsed?.kind === 'pod-deleted') this.#endPod(this.#pod(ns, parsed.pod, '', atMs, false), atMs);
+    else if (parsed?.kind === 'pod-starting')
+      this.#startPod(this.#pod(ns, ev.regarding.name, ev.regarding.uid), atMs, h.t);
+    else if (parsed?.kind === 'pod-killed') {
+      this.#endPod(this.#pod(ns, ev.regarding.name, ev.regarding.uid), atMs);
+      // The kubelet stopping the containers is the last we know of a termination only Events
+      // show: its second-precision time refined by when it was received, as object times are.
+      const refined = { ...ev, firstMs: atMs, lastMs: Math.max(atMs, refineTime(ev.lastMs, h.t)) };
+      if (h.place) this.#place({ ...h.record, event: refined }, h.t);
+      return;
+    }
+    if (h.place) this.#place(h.record, h.t);
+  }
+
+  // ScalingReplicaSet: the ReplicaSet's step, under the Deployment's rollout (a ReplicaSet other
+  // than the current one) or scale (the current one).
+  #scaled(ev: KubeEvent, step: ScalingStep, atMs: number): void {
+    const r = ev.regarding;
+    const deployments = this.#trackers.deployments;
+    const dep = this.#object('Deployment', r.namespace, r.name, r.uid, undefined);
+    if (dep === undefined || deployments === undefined) return;
+    const link = { kind: 'Deployment', name: dep.name, uid: dep.uid };
+    const rs = this.#object('ReplicaSet', r.namespace, step.rs, '', link);
+    if (rs === undefined) return;
+    // Records delivered late open their operations at their receive time, seconds after the Event.
+    const seen = this.#ctx.ops.at(rs.uid, atMs, HISTORY_MS);
+    if (seen?.attributes[ATTR.operation] === OPERATION.replicasetScale && seen.name.endsWith(step.up ? 'up' : 'down')) {
+      return;
+    }
+    const rollout = isRolloutStep(dep, rs, step, atMs);
+    const range = { from: step.from ?? dep.specReplicas ?? step.to, to: step.to };
+    // An operation that ended but covers the step (its records were quicker) holds it.
+    const covering = this.#ctx.ops.at(dep.uid, atMs, HISTORY_MS);
+    const op = covering?.isOpen === false ? undefined : deployments.fromEvent(dep, rollout, atMs, range);
+    if (op !== undefined && !this.#open.some((o) => o.span === op)) {
+      this.#open.push({ uid: dep.uid, span: op, tracker: deployments });
+    }
+    const span = this.#trackers.replicaSets.stepFromEvent(rs, step.from, step.to, step.up, atMs);
+    startNoLaterThan(span, atMs);
+  }
+
+  #startPod(pod: SlimObject | undefined, atMs: number, t: number): void {
+    if (pod === undefined) return;
+    if (this.#ctx.ops.had(pod.uid, OPERATION.podStartup)) return;
+    // A known pod created long before is restarting its containers, not starting.
+    if (pod.creationMs !== undefined && atMs - pod.creationMs > RESTART_MS) return;
+    const startMs = pod.creationMs !== undefined ? Math.min(refineTime(pod.creationMs, atMs), atMs) : atMs;
+    this.#trackers.pods.startFromEvent(pod, startMs, t);
+  }
+
+  #endPod(pod: SlimObject | undefined, atMs: number): void {
+    if (pod === undefined || pod.deletionMs !== undefined) return;
+    if (this.#ctx.ops.had(pod.uid, OPERATION.podTermination)) return;
+    this.#trackers.pods.terminateFromEvent(pod, atMs);
+  }
+
+  // A pod an owner's Event names: the one of that name that existed then — created around a
+  // SuccessfulCreate, created before a SuccessfulDelete.
+  #pod(namespace: string, name: string, uid: string, atMs = 0, created = false): SlimObject | undefined {
+    const owner = this.#podOwners.get(`${namespace}/${name}`);
+    if (uid !== '') return this.#object('Pod', namespace, name, uid, owner);
+    const fits = (createdMs: number): boolean => (created ? createdMs >= atMs - 2000 : createdMs <= atMs + 1000);
+    const known = this.#ctx.graph.findByName('Pod', namespace, name);
+    if (known !== undefined && fits(known.creationMs ?? atMs)) return known;
+    const seen = (this.#uids.get(`Pod/${namespace}/${name}`) ?? []).filter((u) => fits(u.firstMs));
+    const pick = created ? seen[0] : seen[seen.length - 1];
+    return pick === undefined ? undefined : this.#object('Pod', namespace, name, pick.uid, owner);
+  }
+
+  // The object as last seen, or — not seen (yet) — what Events say of it: its uid, its owner.
+  #object(
+    kind: string,
+    namespace: string,
+    name: string,
+    uid: string,
+    controller: OwnerLink | undefined,
+  ): SlimObject | undefined {
+    const graph = this.#ctx.graph;
+    const known = (uid !== '' ? graph.get(uid) : undefined) ?? graph.findByName(kind, namespace, name);
+    if (known !== undefined) return known;
+    const id = uid !== '' ? uid : this.#uids.get(`${kind}/${namespace}/${name}`)?.at(-1)?.uid;
+    return id === undefined ? undefined : evidenceSlim(kind, namespace, name, id, controller);
+  }
+
+  #closeIdle(nowMs: number): void {
+    for (let i = this.#open.length - 1; i >= 0; i--) {
+      const o = this.#open[i];
+      if (o === undefined) continue;
+      if (!o.span.isOpen) {
+        this.#open.splice(i, 1);
+        continue;
+      }
+      if (!Number.isFinite(nowMs)) continue;
+      const last = this.#ctx.tree.lastEvidenceMs(o.span, nowMs);
+      if (last + IDLE_MS < nowMs) {
+        o.tracker.endFromEvent(o.uid, o.span, last);
+        this.#open.splice(i, 1);
+      }
+    }
+  }
+}
+
+// A step joined an operation first seen later than the Event: it (and what holds it) began then.
+function startNoLaterThan(span: PendingSpan, atMs: number): void {
+  for (let s: PendingSpan | undefined = span; s !== undefined; s = s.parent) {
+    if (s.startMs > atMs) s.startMs = atMs;
+  }
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_REMEMBERED) {
+    const oldest = map.keys().next();
+    if (oldest.done !== true) map.delete(oldest.value);
+  }
+}

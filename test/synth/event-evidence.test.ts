@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import type { JsonObject } from '../../src/model/kube-json.js';
+import type { IngestRecord } from '../../src/model/records.js';
+import type { SpanData } from '../../src/model/span.js';
+import { normalizeEvent } from '../../src/sources/event-normalize.js';
+import { Synthesizer } from '../../src/synth/synthesizer.js';
+
+// Events as evidence (issue 14): input with no object history for the work — Events only, or
+// one snapshot per object — still nests by owner chains.
+
+const T0 = Date.parse('2026-12-07T10:23:20Z');
+const iso = (ms: number): string => new Date(ms).toISOString();
+const origin = { file: 't', line: 1 };
+
+interface Regarding {
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+}
+const DEPLOY: Regarding = { kind: 'Deployment', name: 'web', uid: 'd-1' };
+const RS: Regarding = { kind: 'ReplicaSet', name: 'web-7c94', uid: 'rs-1' };
+const pod = (suffix: string): Regarding => ({ kind: 'Pod', name: `web-7c94-${suffix}`, uid: `p-${suffix}` });
+
+let n = 0;
+function event(regarding: Regarding, reason: string, note: string, atMs: number): IngestRecord {
+  n++;
+  const e = normalizeEvent({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `e.${n}`, namespace: 'shop', uid: `ev-${n}` },
+    involvedObject: { ...regarding, namespace: 'shop', apiVersion: regarding.kind === 'Pod' ? 'v1' : 'apps/v1' },
+    reason,
+    message: note,
+    type: 'Normal',
+    source: { component: 'test' },
+    firstTimestamp: iso(atMs),
+    lastTimestamp: iso(atMs),
+    count: 1,
+  });
+  if (typeof e === 'string') throw new Error(e);
+  return { source: 'event', type: 'ADDED', event: e, timeMs: atMs + 20, timeEstimated: false, origin };
+}
+
+function object(object: JsonObject, atMs: number): IngestRecord {
+  return { source: 'object', type: 'ADDED', object, timeMs: atMs, timeEstimated: false, origin };
+}
+
+function synthesize(records: readonly IngestRecord[]): SpanData[] {
+  const synth = new Synthesizer({ cluster: 'c' });
+  return [...records.flatMap((r) => synth.process(r)), ...synth.flush()];
+}
+
+/** The operation spans as a user sees them: name, object, parent's name, same trace as parent. */
+function tree(spans: readonly SpanData[]): string[] {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  return spans
+    .filter((s) => typeof s.attributes['kubestitch.operation'] === 'string')
+    .filter((s) => !['object.activity', 'pod.phase'].includes(String(s.attributes['kubestitch.operation'])))
+    .map((s) => {
+      const p = s.parentSpanId === undefined ? undefined : byId.get(s.parentSpanId);
+      const where = p === undefined ? '(root)' : `${p.name}${p.traceId === s.traceId ? '' : ' IN ANOTHER TRACE'}`;
+      return `${s.name} ${String(s.attributes['kubestitch.object.name'])} <- ${where}`;
+    })
+    .sort();
+}
+
+const startupOf = (p: Regarding, atMs: number): IngestRecord[] => [
+  event(p, 'Scheduled', `Successfully assigned shop/${p.name} to node-1`, atMs),
+  event(p, 'Pulled', 'Container image "nginx:1.26" already present on machine', atMs + 1000),
+  event(p, 'Started', 'Started container nginx', atMs + 2000),
+];
+
+describe('Events as evidence of operations the object records do not show', () => {
+  it('Events alone: a scale-up nests Deployment scale → ReplicaSet scale up → pod startups', () => {
+    const spans = synthesize([
+      event(DEPLOY, 'ScalingReplicaSet', 'Scaled up replica set web-7c94 from 1 to 3', T0),
+      event(RS, 'SuccessfulCreate', 'Created pod: web-7c94-a', T0 + 10),
+      event(RS, 'SuccessfulCreate', 'Created pod: web-7c94-b', T0 + 20),
+      ...startupOf(pod('a'), T0 + 50),
+      ...startupOf(pod('b'), T0 + 60),
+    ]);
+    expect(tree(spans)).toEqual([
+      'Deployment scale web <- (root)',
+      'ReplicaSet scale up web-7c94 <- Deployment scale',
+      'pod startup web-7c94-a <- ReplicaSet scale up',
+      'pod startup web-7c94-b <- ReplicaSet scale up',
+    ]);
+    const scale = spans.find((s) => s.name === 'ReplicaSet scale up');
+    expect(scale?.attributes['kubestitch.replicas.from']).toBe(1);
+    expect(scale?.attributes['kubestitch.replicas.to']).toBe(3);
+    // The Events are on the operations they opened, not in flat activity windows.
+    expect(spans.find((s) => s.name === 'Deployment scale')?.events.map((e) => e.name)).toContain('ScalingReplicaSet');
+    expect(spans.some((s) => s.attributes['kubestitch.operation'] === 'object.activity')).toBe(false);
+  });
+
+  it('Events alone: a scale-down nests the pods’ terminations (spans, not instants) under the ReplicaSet’s', () => {
+    const spans = synthesize([
+      event(DEPLOY, 'ScalingReplicaSet', 'Scaled down replica set web-7c94 from 2 to 1', T0),
+      event(RS, 'SuccessfulDelete', 'Deleted pod: web-7c94-a', T0 + 10),
+      event(pod('a'), 'Killing', 'Stopping container nginx', T0 + 30),
+    ]);
+    expect(tree(spans)).toEqual([
+      'Deployment scale web <- (root)',
+      'ReplicaSet scale down web-7c94 <- Deployment scale',
+      'pod termination web-7c94-a <- ReplicaSet scale down',
+    ]);
+    const termination = spans.find((s) => s.name === 'pod termination');
+    expect(termination?.events.map((e) => e.name)).toEqual(['Killing']);
+  });
+
+  it('a scale-up of a ReplicaSet from 0 is the rollout of a new one', () => {
+    const spans = synthesize([
+      event(DEPLOY, 'ScalingReplicaSet', 'Scaled up replica set web-7c94 from 0 to 1', T0),
+      event(RS, 'SuccessfulCreate', 'Created pod: web-7c94-a', T0 + 10),
+      ...startupOf(pod('a'), T0 + 50),
+    ]);
+    expect(tree(spans)).toEqual([
+      'Deployment rollout web <- (root)',
+      'ReplicaSet scale up web-7c94 <- Deployment rollout',
+      'pod startup web-7c94-a <- ReplicaSet scale up',
+    ]);
+  });
+
+  it('a pod first seen Ready long after it started gets its startup from its Events, under its owner', () => {
+    const readyPod: JsonObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'web-7c94-a',
+        namespace: 'shop',
+        uid: 'p-a',
+        resourceVersion: '9',
+        creationTimestamp: iso(T0),
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c94', uid: 'rs-1', controller: true },
+        ],
+      },
+      spec: { nodeName: 'node-1', containers: [{ name: 'nginx', image: 'nginx:1.26' }] },
+      status: {
+        phase: 'Running',
+        conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(T0) },
+          { type: 'Ready', status: 'True', lastTransitionTime: iso(T0 + 4000) },
+        ],
+      },
+    };
+    const spans = synthesize([
+      event(DEPLOY, 'ScalingReplicaSet', 'Scaled up replica set web-7c94 from 1 to 2', T0),
+      event(RS, 'SuccessfulCreate', 'Created pod: web-7c94-a', T0 + 10),
+      ...startupOf(pod('a'), T0 + 50),
+      object(readyPod, T0 + 120_000),
+    ]);
+    expect(tree(spans)).toEqual([
+      'Deployment scale web <- (root)',
+      'ReplicaSet scale up web-7c94 <- Deployment scale',
+      'pod startup web-7c94-a <- ReplicaSet scale up',
+    ]);
+    const startup = spans.find((s) => s.name === 'pod startup');
+    expect(startup?.attributes['kubestitch.outcome']).toBe('ok');
+    // It ends when the pod became Ready (a second-precision condition time), not when it was seen.
+    expect(startup?.endMs).toBeGreaterThanOrEqual(T0 + 4000);
+    expect(startup?.endMs).toBeLessThan(T0 + 5000);
+  });
+
+  it('a container killed to be restarted is no termination', () => {
+    const spans = synthesize([
+      ...startupOf(pod('a'), T0),
+      event(pod('a'), 'Killing', 'Container nginx failed liveness probe, will be restarted', T0 + 30_000),
+    ]);
+    expect(tree(spans).filter((line) => line.startsWith('pod termination'))).toEqual([]);
+  });
+});
