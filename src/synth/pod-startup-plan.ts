@@ -33,80 +33,107 @@ export function planPhases(
   events: ReadonlyMap<string, KubeEvent[]>,
   endMs: number,
 ): Phase[] {
-  const phases: Phase[] = [];
-  const schedEnd = facts.boundMs ?? endMs;
-  phases.push({
-    key: phaseKeyOf(key, { phase: 'schedule' }),
-    name: 'schedule',
-    startMs,
-    endMs: schedEnd,
-    final: facts.boundMs !== undefined,
-    actor: 'scheduler',
-    attributes: {},
-    ...(facts.boundMs === undefined ? { status: { code: 'error', message: 'pod was not scheduled' } } : {}),
-  });
+  const phases: Phase[] = [schedulePhase(key, startMs, facts.boundMs, endMs)];
   if (facts.boundMs === undefined) return phases;
-  let cursor = schedEnd;
-  // Whether `cursor` (where the next phase may start) is final.
-  let cursorFinal = true;
-  const regular: ContainerFacts[] = [];
-  for (const c of facts.containers.values()) {
-    if (!c.init) {
-      regular.push(c);
-      continue;
-    }
-    const pull = pullPhase(key, c, events.get(`pull/${c.name}`) ?? [], cursor, endMs, cursorFinal);
-    if (pull !== undefined) phases.push(pull);
-    const initStart = c.startedMs ?? pull?.endMs ?? cursor;
-    const initEnd = c.finishedMs ?? endMs;
-    // An init container that failed runs again: its phase ends with the run that succeeds.
-    const initFinal: boolean =
-      cursorFinal && c.startedMs !== undefined && c.finishedMs !== undefined && c.exitCode === 0;
-    phases.push({
-      key: `${key}/init/${c.name}`,
-      name: `init ${c.name}`,
-      startMs: initStart,
-      endMs: initEnd,
-      final: initFinal,
-      actor: 'kubelet',
-      attributes: containerAttrs(c),
-      ...(c.exitCode !== undefined && c.exitCode !== 0
-        ? { status: { code: 'error', message: `init container exited with code ${c.exitCode}` } }
-        : {}),
-    });
-    cursor = Math.max(cursor, initEnd);
-    cursorFinal = initFinal;
-  }
-  let lastStarted = cursor;
-  for (const c of regular) {
-    const pull = pullPhase(key, c, events.get(`pull/${c.name}`) ?? [], cursor, endMs, cursorFinal);
-    if (pull !== undefined) phases.push(pull);
-    const pullFailed = pull?.status?.code === 'error';
-    if (c.startedMs === undefined && (pullFailed || (pull === undefined && endMs <= cursor))) continue;
-    const startedMs = c.startedMs ?? endMs;
-    phases.push({
-      key: `${key}/start/${c.name}`,
-      name: `start ${c.name}`,
-      startMs: pull?.endMs ?? cursor,
-      endMs: startedMs,
-      final: cursorFinal && c.startedMs !== undefined && (pull === undefined || pull.final),
-      actor: 'kubelet',
-      attributes: containerAttrs(c),
-    });
-    lastStarted = Math.max(lastStarted, startedMs);
-  }
+  const plan: PlanState = { key, events, endMs, phases, cursor: facts.boundMs, cursorFinal: true };
+  const containers = [...facts.containers.values()];
+  // Init containers run one after another before the regular ones, which start side by side.
+  for (const c of containers) if (c.init) addInitPhases(plan, c);
+  const regular = containers.filter((c) => !c.init);
+  let lastStarted = plan.cursor;
+  for (const c of regular) lastStarted = Math.max(lastStarted, addStartPhases(plan, c));
   if (facts.readyMs !== undefined && regular.every((c) => c.startedMs !== undefined)) {
     phases.push({
       key: phaseKeyOf(key, { phase: 'readiness' }),
       name: 'readiness',
       startMs: lastStarted,
       endMs: facts.readyMs,
-      final: cursorFinal,
+      final: plan.cursorFinal,
       actor: 'kubelet',
       attributes: {},
     });
   }
   return phases;
+}
+
+/** What planPhases carries from one container to the next. */
+interface PlanState {
+  readonly key: string;
+  readonly events: ReadonlyMap<string, KubeEvent[]>;
+  readonly endMs: number;
+  readonly phases: Phase[];
+  /** Where the next phase may start. */
+  cursor: number;
+  /** Whether `cursor` is final. */
+  cursorFinal: boolean;
+}
+
+// Creation until bound to a node; an error span ending with the startup when it never was.
+function schedulePhase(key: string, startMs: number, boundMs: number | undefined, endMs: number): Phase {
+  return {
+    key: phaseKeyOf(key, { phase: 'schedule' }),
+    name: 'schedule',
+    startMs,
+    endMs: boundMs ?? endMs,
+    final: boundMs !== undefined,
+    actor: 'scheduler',
+    attributes: {},
+    ...(boundMs === undefined ? { status: { code: 'error', message: 'pod was not scheduled' } } : {}),
+  };
+}
+
+// An init container's pull and run; the next container starts after its run ends.
+function addInitPhases(plan: PlanState, c: ContainerFacts): void {
+  const pull = pullPhase(
+    plan.key,
+    c,
+    plan.events.get(`pull/${c.name}`) ?? [],
+    plan.cursor,
+    plan.endMs,
+    plan.cursorFinal,
+  );
+  if (pull !== undefined) plan.phases.push(pull);
+  const initEnd = c.finishedMs ?? plan.endMs;
+  // An init container that failed runs again: its phase ends with the run that succeeds.
+  const initFinal: boolean =
+    plan.cursorFinal && c.startedMs !== undefined && c.finishedMs !== undefined && c.exitCode === 0;
+  plan.phases.push({
+    key: `${plan.key}/init/${c.name}`,
+    name: `init ${c.name}`,
+    startMs: c.startedMs ?? pull?.endMs ?? plan.cursor,
+    endMs: initEnd,
+    final: initFinal,
+    actor: 'kubelet',
+    attributes: containerAttrs(c),
+    ...(c.exitCode !== undefined && c.exitCode !== 0
+      ? { status: { code: 'error', message: `init container exited with code ${c.exitCode}` } }
+      : {}),
+  });
+  plan.cursor = Math.max(plan.cursor, initEnd);
+  plan.cursorFinal = initFinal;
+}
+
+/**
+ * A regular container's pull and start; returns when it started (the startup's end while it has
+ * not), or the cursor when it has no start phase: a failed pull, or nothing seen before the end.
+ */
+function addStartPhases(plan: PlanState, c: ContainerFacts): number {
+  const { cursor, cursorFinal, endMs } = plan;
+  const pull = pullPhase(plan.key, c, plan.events.get(`pull/${c.name}`) ?? [], cursor, endMs, cursorFinal);
+  if (pull !== undefined) plan.phases.push(pull);
+  const pullFailed = pull?.status?.code === 'error';
+  if (c.startedMs === undefined && (pullFailed || (pull === undefined && endMs <= cursor))) return cursor;
+  const startedMs = c.startedMs ?? endMs;
+  plan.phases.push({
+    key: `${plan.key}/start/${c.name}`,
+    name: `start ${c.name}`,
+    startMs: pull?.endMs ?? cursor,
+    endMs: startedMs,
+    final: cursorFinal && c.startedMs !== undefined && (pull === undefined || pull.final),
+    actor: 'kubelet',
+    attributes: containerAttrs(c),
+  });
+  return startedMs;
 }
 
 /**
