@@ -125,36 +125,63 @@ export class OtlpHttpServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.#requests += 1;
     const encoding = encodingOf(req.headers['content-type']) ?? 'json';
-    if ((req.url ?? '').split('?')[0] !== this.#path)
-      return this.#error(res, encoding, 404, `no such path; POST ${this.#path}`);
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      return this.#error(res, encoding, 405, 'only POST is allowed');
-    }
-    // With a client CA and tokens, a verified client certificate or a token will do (as at the
-    // audit webhook); the TLS layer then asks for a certificate without requiring one.
-    const certified = this.#certOrToken() && req.socket instanceof TLSSocket && req.socket.authorized;
-    const auth = certified ? { ok: true as const } : this.#auth.check(req.headers.authorization);
-    if (!auth.ok) {
-      res.setHeader('www-authenticate', 'Bearer');
-      const or = this.#certOrToken() ? ' (or present a client certificate the CA signed)' : '';
-      return this.#error(res, encoding, 401, auth.message + or);
-    }
-    if (encodingOf(req.headers['content-type']) === undefined) {
-      return this.#error(res, encoding, 415, 'content-type must be application/x-protobuf or application/json');
-    }
-    if (this.#closing !== undefined) return this.#unavailable(res, encoding, 'receiver is shutting down');
-    let body: Awaited<ReturnType<typeof readTraceBody>>;
-    try {
-      body = await readTraceBody(req, encoding, this.#maxBodyBytes);
-    } catch (error: unknown) {
-      if (!(error instanceof OtlpBodyError)) throw error;
-      if (error.httpStatus === 413) res.setHeader('connection', 'close');
-      return this.#error(res, encoding, error.httpStatus, error.message);
-    }
+    if (this.#refused(req, res, encoding)) return;
+    const body = await this.#readBody(req, res, encoding);
+    if (body === undefined) return;
     const spanCount = countSpans(body.request);
     const batch = body.raw === undefined ? { request: body.request, spanCount } : { ...body, spanCount };
     this.#answer(res, encoding, safeIntake(this.#options.intake, batch), spanCount);
+  }
+
+  // Checks before the body is read, in the order a client fixes them; true when answered.
+  #refused(req: IncomingMessage, res: ServerResponse, encoding: OtlpHttpEncoding): boolean {
+    if ((req.url ?? '').split('?')[0] !== this.#path) {
+      this.#error(res, encoding, 404, `no such path; POST ${this.#path}`);
+      return true;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      this.#error(res, encoding, 405, 'only POST is allowed');
+      return true;
+    }
+    if (!this.#authorized(req, res, encoding)) return true;
+    if (encodingOf(req.headers['content-type']) === undefined) {
+      this.#error(res, encoding, 415, 'content-type must be application/x-protobuf or application/json');
+      return true;
+    }
+    if (this.#closing !== undefined) {
+      this.#unavailable(res, encoding, 'receiver is shutting down');
+      return true;
+    }
+    return false;
+  }
+
+  // With a client CA and tokens, a verified client certificate or a token will do (as at the
+  // audit webhook); the TLS layer then asks for a certificate without requiring one.
+  #authorized(req: IncomingMessage, res: ServerResponse, encoding: OtlpHttpEncoding): boolean {
+    const certified = this.#certOrToken() && req.socket instanceof TLSSocket && req.socket.authorized;
+    const auth = certified ? { ok: true as const } : this.#auth.check(req.headers.authorization);
+    if (auth.ok) return true;
+    res.setHeader('www-authenticate', 'Bearer');
+    const or = this.#certOrToken() ? ' (or present a client certificate the CA signed)' : '';
+    this.#error(res, encoding, 401, auth.message + or);
+    return false;
+  }
+
+  // The decoded body, or undefined once a body too large or undecodable was answered.
+  async #readBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    encoding: OtlpHttpEncoding,
+  ): Promise<Awaited<ReturnType<typeof readTraceBody>> | undefined> {
+    try {
+      return await readTraceBody(req, encoding, this.#maxBodyBytes);
+    } catch (error: unknown) {
+      if (!(error instanceof OtlpBodyError)) throw error;
+      if (error.httpStatus === 413) res.setHeader('connection', 'close');
+      this.#error(res, encoding, error.httpStatus, error.message);
+      return undefined;
+    }
   }
 
   #answer(res: ServerResponse, encoding: OtlpHttpEncoding, result: IntakeResult, spanCount: number): void {
