@@ -82,7 +82,7 @@ export function operationShape(t: Traces, root: SpanData): string {
     const op = attr(s, 'kubestitch.operation');
     // Phases are left out: a step under a millisecond live is a span event, not a span.
     if (op === undefined || op === 'pod.phase') return;
-    const object = attr(s, 'kubestitch.object.name') ?? attr(s, 'k8s.pod.name') ?? '';
+    const object = attr(s, 'k8s.object.name') ?? attr(s, 'k8s.pod.name') ?? '';
     lines.push(`${'  '.repeat(depth)}${s.name} ${object}`);
     for (const c of t.children(s)) walk(c, depth + 1);
   };

@@ -130,7 +130,7 @@ describe.each([
     const inRollout = t.trace(rollout(t, '2').traceId);
     const actors = new Set(
       inRollout.map(
-        (s) => `${s.name} [${service(s)}${attr(s, 'k8s.controller.name') ? '/' + attr(s, 'k8s.controller.name') : ''}]`,
+        (s) => `${s.name} [${service(s)}${attr(s, 'kubestitch.controller.name') ? '/' + attr(s, 'kubestitch.controller.name') : ''}]`,
       ),
     );
     expect(actors).toContain('patch deployments [kubectl]');

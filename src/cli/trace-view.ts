@@ -31,7 +31,7 @@ function text(v: unknown): string | undefined {
 
 export function actorOf(resource: Attrs): string {
   let out = text(resource[ATTR.serviceName]) ?? '?';
-  const controller = text(resource['k8s.controller.name']);
+  const controller = text(resource['kubestitch.controller.name']);
   const node = text(resource[ATTR.nodeName]);
   if (controller !== undefined) out += `/${controller}`;
   if (node !== undefined) out += `@${node}`;

@@ -92,7 +92,7 @@ export class ApiserverMetrics {
   }
 }
 
-// Synth's audit pseudo-spans carry k8s.audit.verb; nothing else does.
+// Synth's audit pseudo-spans carry kubestitch.audit.verb; nothing else does.
 function auditRequest(span: SpanData): Request | undefined {
   const a = span.attributes;
   const verb = strAttr(a, ATTR.auditVerb);

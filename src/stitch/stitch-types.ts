@@ -18,7 +18,7 @@ export type StitchRule = (typeof STITCH_RULE)[keyof typeof STITCH_RULE];
 
 /**
  * What the stitch stage needs of an audited request for the `http-request` rule; synth's
- * StitchAnchor carries them (from the audit span's `k8s.audit.verb`, `url.path`,
+ * StitchAnchor carries them (from the audit span's `kubestitch.audit.verb`, `url.path`,
  * `user_agent.original` and start). Optional so anchors from elsewhere (tests) may omit them.
  */
 export interface AuditRequestFacts {

@@ -40,7 +40,7 @@ const KCM_REPORTERS: ReadonlySet<string> = new Set([
 /**
  * The actor that reported an Event: default-scheduler → kube-scheduler; kubelet → kubelet with
  * the node; kube-controller-manager controllers → kube-controller-manager with
- * k8s.controller.name; anything else → its reporting controller as the service name.
+ * kubestitch.controller.name; anything else → its reporting controller as the service name.
  */
 export function eventActor(event: KubeEvent): Attributes {
   const reporter = event.reportingController;

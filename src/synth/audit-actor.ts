@@ -18,7 +18,7 @@ const KCM_ACCOUNTS: ReadonlySet<string> = new Set([
 
 /**
  * The actor of an audited request (DESIGN §3.3) as resource attributes: kube-scheduler;
- * kube-controller-manager with k8s.controller.name (from the service account, or the user-agent
+ * kube-controller-manager with kubestitch.controller.name (from the service account, or the user-agent
  * suffix when it runs with its own credentials); kubelet with k8s.node.name; otherwise the client
  * named by its user agent (kubectl, helm, …). Impersonation: the impersonated user is the actor.
  */

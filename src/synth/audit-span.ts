@@ -48,6 +48,19 @@ export function emitAuditSpan(
   return span;
 }
 
+// The HTTP method of each Kubernetes verb (the apiserver's own mapping); semconv's `_OTHER` for
+// verbs it does not map to one (proxy and connect requests keep their own method, not audited).
+const HTTP_METHOD: Readonly<Record<string, string>> = {
+  get: 'GET',
+  list: 'GET',
+  watch: 'GET',
+  create: 'POST',
+  update: 'PUT',
+  patch: 'PATCH',
+  delete: 'DELETE',
+  deletecollection: 'DELETE',
+};
+
 function auditAttributes(e: AuditEntry): Record<string, AttrValue> {
   const out: Record<string, AttrValue> = {
     [ATTR.auditId]: e.auditId,
@@ -60,6 +73,7 @@ function auditAttributes(e: AuditEntry): Record<string, AttrValue> {
     [ATTR.userAgent]: e.userAgent,
     [ATTR.auditSourceIps]: e.sourceIps,
     [ATTR.urlPath]: e.requestUri.split('?')[0] ?? '',
+    [ATTR.httpRequestMethod]: HTTP_METHOD[e.verb] ?? '_OTHER',
   };
   if (e.impersonatedUser !== undefined) out[ATTR.auditImpersonator] = e.user;
   if (e.code !== undefined) out[ATTR.httpStatusCode] = e.code;

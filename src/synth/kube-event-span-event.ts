@@ -5,7 +5,7 @@ import type { AttrValue, SpanEventData } from '../model/span.js';
 /**
  * A Kubernetes Event as a span event (DESIGN §3.4): named by its reason, at its first
  * occurrence, with the repeat count and last time when it repeated. Warning events carry
- * `k8s.event.type=Warning`, which backends show as such.
+ * `kubestitch.event.type=Warning`, which backends show as such.
  */
 export function kubeEventToSpanEvent(event: KubeEvent): SpanEventData {
   const attributes: Record<string, AttrValue> = {

@@ -19,7 +19,7 @@ export interface OpenSpanSpec {
   readonly key: string;
   readonly name: string;
   readonly startMs: number;
-  /** Actor attributes (service.name, k8s.controller.name, k8s.node.name); the cluster is added. */
+  /** Actor attributes (service.name, kubestitch.controller.name, k8s.node.name); the cluster is added. */
   readonly resource: Attributes;
   readonly attributes: Record<string, AttrValue>;
   /**

@@ -389,7 +389,7 @@ export class Synthesizer {
         attributes: {
           ...diff?.attributes,
           [ATTR.changeType]: type,
-          'kubestitch.object.resource_version': slim.resourceVersion,
+          'k8s.object.resource_version': slim.resourceVersion,
         },
       },
       KUBESTITCH_ACTOR,

@@ -55,21 +55,21 @@ describe('audit-only replay of the real audit corpus', () => {
   it('names the actor of each request as DESIGN §3.3 says', async () => {
     const { dir } = await auditOnlyRecording();
     const spans = (await replay(dir)).filter((s) => s.attributes['audit-id'] !== undefined);
-    const byUser = (user: string): SpanData[] => spans.filter((s) => s.attributes['k8s.audit.user'] === user);
+    const byUser = (user: string): SpanData[] => spans.filter((s) => s.attributes['kubestitch.audit.user'] === user);
     const rsCreates = byUser('system:serviceaccount:kube-system:replicaset-controller');
     expect(rsCreates.length).toBeGreaterThan(0);
     for (const s of rsCreates) {
       expect(s.resource.attributes['service.name']).toBe('kube-controller-manager');
-      expect(s.resource.attributes['k8s.controller.name']).toBe('replicaset-controller');
+      expect(s.resource.attributes['kubestitch.controller.name']).toBe('replicaset-controller');
       expect(s.name).toBe('create pods');
     }
     const scheduler = byUser('system:kube-scheduler');
     expect(scheduler.map((s) => s.resource.attributes['service.name'])).toEqual(['kube-scheduler']);
-    const kubelet = spans.filter((s) => String(s.attributes['k8s.audit.user']).startsWith('system:node:'));
+    const kubelet = spans.filter((s) => String(s.attributes['kubestitch.audit.user']).startsWith('system:node:'));
     expect(kubelet.length).toBeGreaterThan(0);
     for (const s of kubelet) {
       expect(s.resource.attributes['service.name']).toBe('kubelet');
-      expect(s.resource.attributes['k8s.node.name']).toBe(String(s.attributes['k8s.audit.user']).slice(12));
+      expect(s.resource.attributes['k8s.node.name']).toBe(String(s.attributes['kubestitch.audit.user']).slice(12));
     }
   });
 

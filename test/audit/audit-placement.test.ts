@@ -23,7 +23,7 @@ describe('audited requests in a rolling update', () => {
   const parentOf = (s: SpanData): SpanData | undefined =>
     spans.find((p) => p.spanId === s.parentSpanId && p.traceId === s.traceId);
   const requests = (name: string, user?: string): SpanData[] =>
-    spans.filter((s) => s.name === name && (user === undefined || s.attributes['k8s.audit.user'] === user));
+    spans.filter((s) => s.name === name && (user === undefined || s.attributes['kubestitch.audit.user'] === user));
 
   it('puts the scheduler binding under the pod startup schedule phase', () => {
     const bindings = requests('create pods/binding');
@@ -44,7 +44,7 @@ describe('audited requests in a rolling update', () => {
   it('puts deployment-controller ReplicaSet writes, and the kubectl patch that started it, under the rollout', () => {
     const rsWrites = spans.filter(
       (s) =>
-        s.attributes['k8s.audit.user'] === 'system:serviceaccount:kube-system:deployment-controller' &&
+        s.attributes['kubestitch.audit.user'] === 'system:serviceaccount:kube-system:deployment-controller' &&
         /^(create|update|patch) replicasets$/.test(s.name),
     );
     expect(rsWrites.length).toBeGreaterThanOrEqual(5);
@@ -64,7 +64,7 @@ describe('audited requests in a rolling update', () => {
     expect(byParent.has('pod startup') && byParent.has('pod termination')).toBe(true);
     for (const p of patches.filter((x) => parentOf(x)?.name === 'Pod activity')) {
       const startup = spans.find(
-        (s) => s.name === 'pod startup' && s.attributes['k8s.pod.name'] === p.attributes['kubestitch.object.name'],
+        (s) => s.name === 'pod startup' && s.attributes['k8s.pod.name'] === p.attributes['k8s.object.name'],
       );
       expect(p.startMs).toBeGreaterThanOrEqual(startup?.endMs ?? Infinity);
     }

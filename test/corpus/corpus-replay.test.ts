@@ -63,7 +63,7 @@ describe('corpus replay', () => {
     const spans = synthesizeRecords(rec.records, { cluster: 'corpus' }).flat();
     expect(checkInvariants(spans)).toEqual([]);
     // No Event is dropped: each one is a span event somewhere (DESIGN §3.2 activity windows).
-    const reasons = spans.flatMap((s) => s.events.filter((e) => e.attributes['k8s.event.reason'] !== undefined));
+    const reasons = spans.flatMap((s) => s.events.filter((e) => e.attributes['kubestitch.event.reason'] !== undefined));
     expect(reasons).toHaveLength(eventCount);
     expect(reasons.map((e) => e.name)).toContain('LeaderElection');
     expect(reasons.map((e) => e.name)).toContain('Pulled');

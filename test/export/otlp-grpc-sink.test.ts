@@ -62,7 +62,7 @@ describe('OtlpGrpcSink', () => {
           'kubestitch.revision': 3,
           'test.ratio': 0.75,
           'kubestitch.image.cached': false,
-          'kubestitch.condition.type': ['Available', 'Progressing'],
+          'k8s.node.condition.type': ['Available', 'Progressing'],
         },
         resource: { 'service.name': 'kube-controller-manager', 'k8s.cluster.name': 'dev' },
         status: { code: 1, message: '' },
@@ -76,7 +76,7 @@ describe('OtlpGrpcSink', () => {
           {
             name: 'SuccessfulCreate',
             timeUnixNano: '1700000000200001000',
-            attributes: { 'k8s.event.reason': 'SuccessfulCreate', 'k8s.event.count': 2 },
+            attributes: { 'kubestitch.event.reason': 'SuccessfulCreate', 'kubestitch.event.count': 2 },
           },
         ],
         links: [

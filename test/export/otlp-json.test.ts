@@ -44,7 +44,7 @@ describe('encodeOtlpJson', () => {
         { key: 'test.ratio', value: { doubleValue: 0.75 } },
         { key: 'kubestitch.image.cached', value: { boolValue: false } },
         {
-          key: 'kubestitch.condition.type',
+          key: 'k8s.node.condition.type',
           value: {
             arrayValue: { values: [{ stringValue: 'Available' }, { stringValue: 'Progressing' }] },
           },

@@ -42,7 +42,7 @@ describe('toReadableSpan', () => {
       {
         name: 'SuccessfulCreate',
         time: [1700000000, 200_001_000],
-        attributes: { 'k8s.event.count': 2, 'k8s.event.reason': 'SuccessfulCreate' },
+        attributes: { 'kubestitch.event.count': 2, 'kubestitch.event.reason': 'SuccessfulCreate' },
       },
     ]);
     expect(child?.links).toEqual([

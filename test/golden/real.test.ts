@@ -40,7 +40,7 @@ function render(spans: readonly SpanData[]): string {
     .filter((r) => real.has(r.traceId))
     .map((r) => {
       const counts = [...(real.get(r.traceId) ?? [])].sort().map(([svc, n]) => `${svc}×${n}`);
-      return `real spans in "${r.name} ${String(r.attributes['kubestitch.object.name'] ?? '')}": ${counts.join(' ')}`;
+      return `real spans in "${r.name} ${String(r.attributes['k8s.object.name'] ?? '')}": ${counts.join(' ')}`;
     });
   return renderTraces(ours) + (summary.length > 0 ? '\n' + summary.join('\n') + '\n' : '');
 }

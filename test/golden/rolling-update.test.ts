@@ -64,7 +64,7 @@ describe('rolling update from watch events and Events only', () => {
     expect(pulls.length).toBe(3);
     for (const p of pulls) {
       const pulled = p.events.find((e) => e.name === 'Pulled');
-      const measured = pulledDurationMs(String(pulled?.attributes['k8s.event.note'] ?? ''));
+      const measured = pulledDurationMs(String(pulled?.attributes['kubestitch.event.note'] ?? ''));
       expect(measured).toBeDefined();
       expect(p.endMs - p.startMs).toBeCloseTo(measured ?? 0, 3);
     }
@@ -73,7 +73,7 @@ describe('rolling update from watch events and Events only', () => {
   it('keeps every Kubernetes reason of the rollout as a span event in its trace', () => {
     const root = rollout();
     const reasons = new Set(
-      spans.filter((s) => s.traceId === root.traceId).flatMap((s) => s.events.map((e) => e.attributes['k8s.event.reason'])),
+      spans.filter((s) => s.traceId === root.traceId).flatMap((s) => s.events.map((e) => e.attributes['kubestitch.event.reason'])),
     );
     for (const r of ['ScalingReplicaSet', 'SuccessfulCreate', 'SuccessfulDelete', 'Scheduled', 'Pulling', 'Pulled', 'Created', 'Started', 'Killing']) {
       expect(reasons.has(r), r).toBe(true);
@@ -83,7 +83,7 @@ describe('rolling update from watch events and Events only', () => {
   it('names the actors as resources', () => {
     const root = rollout();
     expect(root.resource.attributes['service.name']).toBe('kube-controller-manager');
-    expect(root.resource.attributes['k8s.controller.name']).toBe('deployment-controller');
+    expect(root.resource.attributes['kubestitch.controller.name']).toBe('deployment-controller');
     const schedule = spans.find((s) => s.name === 'schedule');
     expect(schedule?.resource.attributes['service.name']).toBe('kube-scheduler');
     const pull = spans.find((s) => s.name.startsWith('pull '));

@@ -92,7 +92,7 @@ describe('ApiserverMetrics', () => {
         'client',
         resource,
         {
-          'k8s.audit.verb': 'patch',
+          'kubestitch.audit.verb': 'patch',
           'kubestitch.object.resource': 'deployments',
           'enduser.id': user,
           'http.response.status_code': 200,
@@ -109,7 +109,7 @@ describe('ApiserverMetrics', () => {
       ),
       audit(
         'system:kube-controller-manager',
-        { 'service.name': 'kube-controller-manager', 'k8s.controller.name': 'deployment-controller' },
+        { 'service.name': 'kube-controller-manager', 'kubestitch.controller.name': 'deployment-controller' },
         3,
       ),
       audit('system:apiserver', { 'service.name': 'kube-apiserver' }, 4),

@@ -244,7 +244,7 @@ describe('metrics from a replayed simulator scenario', () => {
     it('count every audited request once, by verb and resource, with its latency', () => {
       const want = new Map<string, Agg>();
       for (const span of replayed.spans) {
-        const verb = span.attributes['k8s.audit.verb'];
+        const verb = span.attributes['kubestitch.audit.verb'];
         if (typeof verb !== 'string') continue;
         const sub = s(span.attributes['kubestitch.object.subresource']);
         const res = String(span.attributes['kubestitch.object.resource']);

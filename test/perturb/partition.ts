@@ -11,7 +11,7 @@ export interface Placement {
 }
 
 const OPERATION = 'kubestitch.operation';
-const UID = 'kubestitch.object.uid';
+const UID = 'k8s.object.uid';
 // Catch-alls and phases are not operations of their own for the comparison (phases are part of
 // their pod startup; what lands in an activity window is judged by the request that is there).
 const ACTIVITY = 'object.activity';

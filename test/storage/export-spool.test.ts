@@ -182,7 +182,7 @@ describe('ExportSpool', () => {
           {
             name: 'Pulled',
             timeMs: 1_700_000_000_000.5,
-            attributes: { 'k8s.event.count': 3, 'k8s.event.type': 'Normal' },
+            attributes: { 'kubestitch.event.count': 3, 'kubestitch.event.type': 'Normal' },
           },
           { name: 'BackOff', timeMs: 1_700_000_000_001, attributes: {} },
         ],

@@ -221,8 +221,8 @@ describe.each([memory, level])('TraceStore on $name', (backend) => {
       let now = 0;
       const store = await backend.open({ retentionMs: 3 * 3600_000, nowMs: () => now });
       const objectAttrs = {
-        'kubestitch.object.kind': 'Deployment',
-        'kubestitch.object.name': 'old-app',
+        'k8s.object.kind': 'Deployment',
+        'k8s.object.name': 'old-app',
         'k8s.namespace.name': 'ns',
       };
       await store.write([

@@ -9,8 +9,8 @@ const KEY_ATTRS = [
   'k8s.pod.name',
   'k8s.container.name',
   'kubestitch.condition.reason',
-  'kubestitch.container.restart_count',
-  'kubestitch.object.name',
+  'k8s.container.restart_count',
+  'k8s.object.name',
 ] as const;
 
 /**
@@ -71,14 +71,14 @@ function renderLine(s: SpanData, depth: number, t0: number): string {
 function actorOf(s: SpanData): string {
   const r = s.resource.attributes;
   let out = String(r['service.name'] ?? '?');
-  if (r['k8s.controller.name'] !== undefined) out += `/${String(r['k8s.controller.name'])}`;
+  if (r['kubestitch.controller.name'] !== undefined) out += `/${String(r['kubestitch.controller.name'])}`;
   if (r['k8s.node.name'] !== undefined) out += `@${String(r['k8s.node.name'])}`;
   return out;
 }
 
 function eventLabel(e: SpanData['events'][number]): string {
-  const count = e.attributes['k8s.event.count'];
-  const warn = e.attributes['k8s.event.type'] === 'Warning' ? '!' : '';
+  const count = e.attributes['kubestitch.event.count'];
+  const warn = e.attributes['kubestitch.event.type'] === 'Warning' ? '!' : '';
   return `${warn}${e.name}${typeof count === 'number' && count > 1 ? `×${count}` : ''}`;
 }
 

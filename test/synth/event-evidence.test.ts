@@ -59,7 +59,7 @@ function tree(spans: readonly SpanData[]): string[] {
     .map((s) => {
       const p = s.parentSpanId === undefined ? undefined : byId.get(s.parentSpanId);
       const where = p === undefined ? '(root)' : `${p.name}${p.traceId === s.traceId ? '' : ' IN ANOTHER TRACE'}`;
-      return `${s.name} ${String(s.attributes['kubestitch.object.name'])} <- ${where}`;
+      return `${s.name} ${String(s.attributes['k8s.object.name'])} <- ${where}`;
     })
     .sort();
 }

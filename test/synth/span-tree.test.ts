@@ -280,8 +280,8 @@ describe('SpanTree', () => {
       tree.close(span, T + 10, ok);
       const events = tree.takeBatch()[0]?.events ?? [];
       expect(events).toHaveLength(1);
-      expect(events[0]?.attributes['k8s.event.count']).toBe(4);
-      expect(events[0]?.attributes['k8s.event.type']).toBe('Warning');
+      expect(events[0]?.attributes['kubestitch.event.count']).toBe(4);
+      expect(events[0]?.attributes['kubestitch.event.type']).toBe('Warning');
     });
 
     it('de-duplicates links and sorts them by span id', () => {

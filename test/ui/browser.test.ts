@@ -47,8 +47,8 @@ function bigTrace(n: number): SpanData[] {
       endMs: base + (i === 1 ? n + 10_000 : i <= 51 ? n + 5_000 : i + 1_000),
       resource: { attributes: { 'service.name': i % 3 === 0 ? 'kubelet' : 'kube-controller-manager' } },
       attributes: {
-        'kubestitch.object.kind': 'Deployment',
-        'kubestitch.object.name': 'big',
+        'k8s.object.kind': 'Deployment',
+        'k8s.object.name': 'big',
         'k8s.namespace.name': 'load',
       },
       events: [],

@@ -37,7 +37,7 @@ function span(
     startMs,
     endMs,
     resource: { attributes: { 'service.name': 'kubelet', 'k8s.node.name': 'node-9' } },
-    attributes: { 'kubestitch.object.kind': 'Pod', 'kubestitch.object.name': 'lonely', 'k8s.namespace.name': 'ns' },
+    attributes: { 'k8s.object.kind': 'Pod', 'k8s.object.name': 'lonely', 'k8s.namespace.name': 'ns' },
     events: [],
     links: [],
     status: { code: 'unset' },
@@ -47,13 +47,13 @@ function span(
 
 /** A Node activity window, and a pod startup whose first Event came 12.49 ms before it started. */
 function extraTraces(): SpanData[] {
-  const nodeAttrs = { 'kubestitch.object.kind': 'Node', 'kubestitch.object.name': 'node-9' };
+  const nodeAttrs = { 'k8s.object.kind': 'Node', 'k8s.object.name': 'node-9' };
   return [
     span('a'.repeat(32), '1'.repeat(16), 'Node activity', BASE, BASE + 1_800_000, { attributes: nodeAttrs }),
     span('c'.repeat(32), '2'.repeat(16), 'pod startup', BASE + 1000, BASE + 3000, {
       attributes: {
-        'kubestitch.object.kind': 'Pod',
-        'kubestitch.object.name': 'lonely',
+        'k8s.object.kind': 'Pod',
+        'k8s.object.name': 'lonely',
         'k8s.namespace.name': 'ns',
         'kubestitch.outcome': 'failed',
       },

@@ -86,8 +86,8 @@ let traceTimer;
 function renderTraceHeader(trace, model, colors) {
   const root = model.nodes[0];
   const rootTags = new Map(root.span.tags.map((t) => [t.key, t.value]));
-  const object = rootTags.get('kubestitch.object.kind')
-    ? `${rootTags.get('kubestitch.object.kind')} ${rootTags.get('k8s.namespace.name') ? `${rootTags.get('k8s.namespace.name')}/` : ''}${rootTags.get('kubestitch.object.name')}`
+  const object = rootTags.get('k8s.object.kind')
+    ? `${rootTags.get('k8s.object.kind')} ${rootTags.get('k8s.namespace.name') ? `${rootTags.get('k8s.namespace.name')}/` : ''}${rootTags.get('k8s.object.name')}`
     : '';
   $('trace-title').textContent = `${root.span.operationName}${object ? ` — ${object}` : ''}`;
   document.title = `${$('trace-title').textContent} — kubestitch`;

@@ -45,8 +45,8 @@ function relatedObjects(tags) {
     if (!seen.has(q)) out.push(q);
     seen.add(q);
   };
-  const kind = tags.get('kubestitch.object.kind');
-  const name = tags.get('kubestitch.object.name');
+  const kind = tags.get('k8s.object.kind');
+  const name = tags.get('k8s.object.name');
   if (kind && name) add(kind, name);
   for (const [k, key] of OWNER_KEYS) if (tags.get(key)) add(k, tags.get(key));
   return out;
@@ -70,7 +70,7 @@ function eventItem(log, t0) {
   const fields = tagMap(log.fields);
   const name = String(fields.get('event') ?? 'event');
   const rest = log.fields.filter((f) => f.key !== 'event' && f.key !== 'kubestitch.diff.changes');
-  const warning = fields.get('k8s.event.type') === 'Warning';
+  const warning = fields.get('kubestitch.event.type') === 'Warning';
   return h(
     'li',
     { class: warning ? 'warning' : '' },

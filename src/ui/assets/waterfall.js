@@ -74,10 +74,10 @@ function tagValue(tags, key) {
  * many "pod startup" rows) and the actor instance (`node-3`, `replicaset-controller`).
  */
 function describeSpan(span, process) {
-  const kind = tagValue(span.tags, 'kubestitch.object.kind');
-  const name = tagValue(span.tags, 'kubestitch.object.name') ?? tagValue(span.tags, 'k8s.pod.name');
+  const kind = tagValue(span.tags, 'k8s.object.kind');
+  const name = tagValue(span.tags, 'k8s.object.name') ?? tagValue(span.tags, 'k8s.pod.name');
   const ns = tagValue(span.tags, 'k8s.namespace.name');
-  const instance = tagValue(process?.tags, 'k8s.node.name') ?? tagValue(process?.tags, 'k8s.controller.name');
+  const instance = tagValue(process?.tags, 'k8s.node.name') ?? tagValue(process?.tags, 'kubestitch.controller.name');
   const service = process?.serviceName ?? 'unknown_service';
   return {
     objectName: name,
