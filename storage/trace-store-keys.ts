@@ -174,7 +174,7 @@ function str(value: AttrValue | undefined): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The objects a span names: `kubestitch.object.*` plus the semconv `k8s.<kind>.name` keys. */
+/** The objects a span names: `k8s.object.*` plus the semconv `k8s.<kind>.name` keys. */
 export function spanObjects(span: SpanData): ObjectRefLite[] {
   const a = span.attributes;
   const cluster = str(span.resource.attributes[ATTR.clusterName]) ?? str(a[ATTR.clusterName]) ?? '';
