@@ -80,6 +80,18 @@ export function redactObject(
   kind: string = str(object, 'kind') ?? '',
 ): JsonObject {
   // Key → new value (undefined: removed); applied to one copy at the end.
+  const changes = confidentialFieldChanges(object, kind);
+  const metadata = obj(object, 'metadata');
+  const cleaned = metadata === undefined ? undefined : withoutAnnotations(metadata, policy);
+  if (cleaned !== metadata) changes.set('metadata', cleaned);
+  const spec = changes.has('spec') ? changes.get('spec') : object['spec'];
+  const specOut = withoutEnvValues(spec, 0);
+  if (specOut !== spec) changes.set('spec', specOut);
+  return changes.size === 0 ? object : withChanges(object, changes);
+}
+
+// The payload of Secrets and ConfigMaps and the tokens of TokenRequest/TokenReview, by kind.
+function confidentialFieldChanges(object: JsonObject, kind: string): Map<string, unknown> {
   const changes = new Map<string, unknown>();
   for (const f of PAYLOAD_FIELDS[kind] ?? []) if (f in object) changes.set(f, undefined);
   for (const [parent, key] of CREDENTIAL_FIELDS[kind] ?? []) {
@@ -89,13 +101,11 @@ export function redactObject(
       changes.set(parent, rest);
     }
   }
-  const metadata = obj(object, 'metadata');
-  const cleaned = metadata === undefined ? undefined : withoutAnnotations(metadata, policy);
-  if (cleaned !== metadata) changes.set('metadata', cleaned);
-  const spec = changes.has('spec') ? changes.get('spec') : object['spec'];
-  const specOut = withoutEnvValues(spec, 0);
-  if (specOut !== spec) changes.set('spec', specOut);
-  if (changes.size === 0) return object;
+  return changes;
+}
+
+// One shallow copy with the top-level changes applied (undefined removes the key).
+function withChanges(object: JsonObject, changes: ReadonlyMap<string, unknown>): JsonObject {
   const out: Record<string, unknown> = { ...object };
   for (const [key, value] of changes) {
     if (value === undefined) delete out[key];
