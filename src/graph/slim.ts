@@ -124,7 +124,7 @@ export function slimOf(object: JsonObject, parts?: SlimParts): SlimObject {
     creationMs: parseTimeMs(field(object, 'metadata', 'creationTimestamp')),
     deletionMs: parseTimeMs(field(object, 'metadata', 'deletionTimestamp')),
     deletionGraceS: num(object, 'metadata', 'deletionGracePeriodSeconds'),
-    templateHash: TEMPLATE_KINDS.has(kind) && isObject(template) ? hashTemplate(template) : undefined,
+    templateHash: TEMPLATE_KINDS.has(kind) && isObject(template) ? templateHashOf(template, parts) : undefined,
     revision:
       str(object, 'metadata', 'annotations', 'deployment.kubernetes.io/revision') ??
       str(object, 'metadata', 'labels', 'controller-revision-hash'),
@@ -230,6 +230,10 @@ function containerStatusOf(cs: unknown, init: boolean): SlimContainerStatus {
     finishedMs: parseTimeMs(field(detail, 'finishedAt')),
     exitCode: num(detail, 'exitCode'),
   };
+}
+
+function templateHashOf(template: JsonObject, parts: SlimParts | undefined): string {
+  return parts === undefined ? hashTemplate(template) : parts.templateHash(template, hashTemplate);
 }
 
 function hashTemplate(template: JsonObject): string {

@@ -4,7 +4,7 @@ import type { IngestRecord } from '../../model/records.js';
 import { splitJsonValues } from '../json-values.js';
 import type { JsonValueResult } from '../json-values.js';
 import { estimateWriteTimeMs, numericResourceVersion } from './object-time.js';
-import { compareRecords, type RankedRecord } from './record-order.js';
+import { type RankedRecord, compareOrderKeys, orderKeyOf } from './record-order.js';
 import { type ValueReader, valueReaderFor } from './recording-values.js';
 
 export { watchValueToRecords } from './recording-values.js';
@@ -111,7 +111,10 @@ export async function readFilesInMemory(
     parseFile(file, text, ranked, problems, count, valueReaderFor(file));
   }
   assignEstimatedTimes(ranked);
-  return ranked.sort(compareRecords);
+  // Keys computed once per record, not per comparison.
+  const keyed = ranked.map((r) => ({ r, key: orderKeyOf(r) }));
+  keyed.sort((a, b) => compareOrderKeys(a.key, b.key));
+  return keyed.map((k) => k.r);
 }
 
 /** Progress: called with the characters just parsed. */

@@ -38,16 +38,41 @@ export interface RankedRecord {
  * to the same sequence (DESIGN §3.5 invariant 4).
  */
 export function compareRecords(a: RankedRecord, b: RankedRecord): number {
-  const ra = a.record;
-  const rb = b.record;
+  return compareOrderKeys(orderKeyOf(a), orderKeyOf(b));
+}
+
+/** What compareRecords compares, computed once per record (a reorder window compares each often). */
+export interface OrderKey {
+  readonly wholeMs: number;
+  readonly rank: number;
+  readonly timeMs: number;
+  readonly rv: number;
+  readonly typeRank: number;
+  readonly raw: string;
+}
+
+export function orderKeyOf(r: RankedRecord): OrderKey {
+  const record = r.record;
+  return {
+    wholeMs: Math.floor(record.timeMs),
+    rank: rank(record),
+    timeMs: record.timeMs,
+    rv: rvOf(record),
+    typeRank: typeRank(record),
+    raw: r.raw,
+  };
+}
+
+/** compareRecords on the records' keys. */
+export function compareOrderKeys(a: OrderKey, b: OrderKey): number {
   return (
     // Receive times (`ts`) have millisecond precision, audit times microseconds: within one
     // millisecond, the request comes before the watch event it caused.
-    Math.floor(ra.timeMs) - Math.floor(rb.timeMs) ||
-    rank(ra) - rank(rb) ||
-    ra.timeMs - rb.timeMs ||
-    rvOf(ra) - rvOf(rb) ||
-    typeRank(ra) - typeRank(rb) ||
+    a.wholeMs - b.wholeMs ||
+    a.rank - b.rank ||
+    a.timeMs - b.timeMs ||
+    a.rv - b.rv ||
+    a.typeRank - b.typeRank ||
     (a.raw < b.raw ? -1 : a.raw > b.raw ? 1 : 0)
   );
 }

@@ -1,4 +1,4 @@
-import { compareRecords, type RankedRecord } from './record-order.js';
+import { type OrderKey, type RankedRecord, compareOrderKeys, orderKeyOf } from './record-order.js';
 
 /**
  * The records of one file read ahead but not yet handed on, least first (compareRecords): a binary
@@ -12,7 +12,7 @@ export class ReorderWindow<T extends RankedRecord = RankedRecord> {
   // Each with its arrival number: records equal by compareRecords (a line repeated) keep file order.
   readonly #heap: Held<T>[] = [];
   #seq = 0;
-  #last: RankedRecord | undefined;
+  #last: OrderKey | undefined;
   #late = 0;
 
   constructor(capacity: number) {
@@ -34,7 +34,7 @@ export class ReorderWindow<T extends RankedRecord = RankedRecord> {
 
   push(record: T): void {
     const h = this.#heap;
-    const r: Held<T> = { r: record, seq: this.#seq++ };
+    const r: Held<T> = { r: record, key: orderKeyOf(record), seq: this.#seq++ };
     let i = h.length;
     h.push(r);
     while (i > 0) {
@@ -59,10 +59,9 @@ export class ReorderWindow<T extends RankedRecord = RankedRecord> {
     const end = h.pop();
     if (held === undefined || end === undefined) return undefined;
     if (h.length > 0) this.#siftDown(end);
-    const top = held.r;
-    if (this.#last !== undefined && compareRecords(top, this.#last) < 0) this.#late++;
-    else this.#last = top;
-    return top;
+    if (this.#last !== undefined && compareOrderKeys(held.key, this.#last) < 0) this.#late++;
+    else this.#last = held.key;
+    return held.r;
   }
 
   #siftDown(r: Held<T>): void {
@@ -90,10 +89,11 @@ export class ReorderWindow<T extends RankedRecord = RankedRecord> {
 
 interface Held<T extends RankedRecord> {
   readonly r: T;
+  readonly key: OrderKey;
   readonly seq: number;
 }
 
 function before<T extends RankedRecord>(a: Held<T>, b: Held<T>): boolean {
-  const c = compareRecords(a.r, b.r);
+  const c = compareOrderKeys(a.key, b.key);
   return c < 0 || (c === 0 && a.seq < b.seq);
 }
