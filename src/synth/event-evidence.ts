@@ -6,13 +6,14 @@ import { type ScalingStep, evidenceSlim, isRolloutStep, parseEventNote } from '.
 import type { PendingSpan } from './pending-span.js';
 import type { PodTracker } from './pod-tracker.js';
 import type { ReplicaSetTracker } from './replicaset-tracker.js';
-import type { WorkloadTracker } from './workload-tracker.js';
+import type { ReplicaRange, WorkloadTracker } from './workload-tracker.js';
 
 /** The trackers Event evidence opens operations through, so their records continue them. */
 export interface EvidenceTrackers {
   readonly pods: PodTracker;
   readonly replicaSets: ReplicaSetTracker;
-  readonly deployments: WorkloadTracker | undefined;
+  /** Deployment, StatefulSet and DaemonSet trackers by kind. */
+  readonly workloads: ReadonlyMap<string, WorkloadTracker>;
 }
 
 // Evidence waits this long (record time, at most half the adoption window) for the object records
@@ -92,6 +93,18 @@ export class EventEvidence {
     return !placed;
   }
 
+  /**
+   * Whether `ev` waits for its evidence before it is placed at all: the kubelet's Killing of a
+   * pod with no termination yet belongs to the termination it shows, not to the startup still
+   * open (a pod whose Ready was never seen).
+   */
+  placesLater(ev: KubeEvent): boolean {
+    const r = ev.regarding;
+    return (
+      parseEventNote(ev)?.kind === 'pod-killed' && r.uid !== '' && !this.#ctx.ops.had(r.uid, OPERATION.podTermination)
+    );
+  }
+
   /** Applies the evidence that is due and ends Events-only operations that have gone quiet. */
   advance(nowMs: number): void {
     if (Number.isFinite(nowMs)) this.#firstMs ??= nowMs;
@@ -133,9 +146,13 @@ export class EventEvidence {
     const atMs = refineTime(ev.firstMs, h.t);
     const ns = ev.regarding.namespace;
     if (parsed?.kind === 'scaled') this.#scaled(ev, parsed, atMs);
-    else if (parsed?.kind === 'pod-created') this.#startPod(this.#pod(ns, parsed.pod, '', atMs, true), atMs, h.t);
-    else if (parsed?.kind === 'pod-deleted') this.#endPod(this.#pod(ns, parsed.pod, '', atMs, false), atMs);
-    else if (parsed?.kind === 'pod-starting')
+    else if (parsed?.kind === 'pod-created') {
+      this.#replacing(ev, atMs);
+      this.#startPod(this.#pod(ns, parsed.pod, '', atMs, true), atMs, h.t);
+    } else if (parsed?.kind === 'pod-deleted') {
+      this.#replacing(ev, atMs);
+      this.#endPod(this.#pod(ns, parsed.pod, '', atMs, false), atMs);
+    } else if (parsed?.kind === 'pod-starting')
       this.#startPod(this.#pod(ns, ev.regarding.name, ev.regarding.uid), atMs, h.t);
     else if (parsed?.kind === 'pod-killed') {
       this.#endPod(this.#pod(ns, ev.regarding.name, ev.regarding.uid), atMs);
@@ -152,9 +169,8 @@ export class EventEvidence {
   // than the current one) or scale (the current one).
   #scaled(ev: KubeEvent, step: ScalingStep, atMs: number): void {
     const r = ev.regarding;
-    const deployments = this.#trackers.deployments;
     const dep = this.#object('Deployment', r.namespace, r.name, r.uid, undefined);
-    if (dep === undefined || deployments === undefined) return;
+    if (dep === undefined) return;
     const link = { kind: 'Deployment', name: dep.name, uid: dep.uid };
     const rs = this.#object('ReplicaSet', r.namespace, step.rs, '', link);
     if (rs === undefined) return;
@@ -165,14 +181,28 @@ export class EventEvidence {
     }
     const rollout = isRolloutStep(dep, rs, step, atMs);
     const range = { from: step.from ?? dep.specReplicas ?? step.to, to: step.to };
-    // An operation that ended but covers the step (its records were quicker) holds it.
-    const covering = this.#ctx.ops.at(dep.uid, atMs, HISTORY_MS);
-    const op = covering?.isOpen === false ? undefined : deployments.fromEvent(dep, rollout, atMs, range);
-    if (op !== undefined && !this.#open.some((o) => o.span === op)) {
-      this.#open.push({ uid: dep.uid, span: op, tracker: deployments });
-    }
+    this.#workloadOp(dep, rollout, atMs, range);
     const span = this.#trackers.replicaSets.stepFromEvent(rs, step.from, step.to, step.up, atMs);
     startNoLaterThan(span, atMs);
+  }
+
+  // A StatefulSet or DaemonSet controller creating and deleting pods is rolling them out.
+  #replacing(ev: KubeEvent, atMs: number): void {
+    const r = ev.regarding;
+    if (r.kind !== 'StatefulSet' && r.kind !== 'DaemonSet') return;
+    const workload = this.#object(r.kind, r.namespace, r.name, r.uid, undefined);
+    if (workload !== undefined) this.#workloadOp(workload, true, atMs, undefined);
+  }
+
+  // The workload's operation at `atMs`: the one its records opened (or that ended but covers the
+  // Event: its records were quicker), else one the Event opens or corrects.
+  #workloadOp(workload: SlimObject, rollout: boolean, atMs: number, range: ReplicaRange | undefined): void {
+    const tracker = this.#trackers.workloads.get(workload.kind);
+    if (tracker === undefined || this.#ctx.ops.at(workload.uid, atMs, HISTORY_MS)?.isOpen === false) return;
+    const op = tracker.fromEvent(workload, rollout, atMs, range);
+    if (op !== undefined && !this.#open.some((o) => o.span === op)) {
+      this.#open.push({ uid: workload.uid, span: op, tracker });
+    }
   }
 
   #startPod(pod: SlimObject | undefined, atMs: number, t: number): void {

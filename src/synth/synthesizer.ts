@@ -148,7 +148,7 @@ export class Synthesizer {
     const trackers = {
       pods: this.#pods,
       replicaSets: this.#replicaSets,
-      deployments: this.#workloads.get('Deployment'),
+      workloads: this.#workloads,
     };
     this.#evidence = new EventEvidence(this.#ctx, trackers, (r, t) => this.#placeEvent(r.event, t));
   }
@@ -399,7 +399,7 @@ export class Synthesizer {
   #onEvent(record: EventRecord, t: number): void {
     this.stats.eventRecords++;
     applyScalingEvent(this.#ctx, record.event);
-    const placed = this.#placeInOperation(record.event);
+    const placed = !this.#evidence.placesLater(record.event) && this.#placeInOperation(record.event);
     // Evidence of an operation no record opened holds the Event until it is applied (event-evidence).
     if (!this.#evidence.note(record, t, placed) && !placed) this.#placeEvent(record.event, t);
   }

@@ -162,6 +162,36 @@ describe('Events as evidence of operations the object records do not show', () =
     expect(startup?.endMs).toBeLessThan(T0 + 5000);
   });
 
+  it('Events alone: a StatefulSet replacing its pods is rolling out; a reused pod name is told apart by uid', () => {
+    const sts: Regarding = { kind: 'StatefulSet', name: 'pg', uid: 'sts-1' };
+    const old: Regarding = { kind: 'Pod', name: 'pg-1', uid: 'p-old' };
+    const renewed: Regarding = { kind: 'Pod', name: 'pg-1', uid: 'p-new' };
+    const spans = synthesize([
+      event(sts, 'SuccessfulDelete', 'delete Pod pg-1 in StatefulSet pg successful', T0),
+      event(old, 'Killing', 'Stopping container postgres', T0 + 10),
+      event(sts, 'SuccessfulCreate', 'create Pod pg-1 in StatefulSet pg successful', T0 + 3000),
+      ...startupOf(renewed, T0 + 3100),
+    ]);
+    expect(tree(spans)).toEqual([
+      'StatefulSet rollout pg <- (root)',
+      'pod startup pg-1 <- StatefulSet rollout',
+      'pod termination pg-1 <- StatefulSet rollout',
+    ]);
+    const uidOf = (name: string): unknown => spans.find((s) => s.name === name)?.attributes['k8s.pod.uid'];
+    expect([uidOf('pod termination'), uidOf('pod startup')]).toEqual(['p-old', 'p-new']);
+  });
+
+  it('the Killing of a pod whose Ready was never seen goes to its termination, not its startup', () => {
+    const spans = synthesize([
+      event(RS, 'SuccessfulCreate', 'Created pod: web-7c94-a', T0),
+      ...startupOf(pod('a'), T0 + 50),
+      event(RS, 'SuccessfulDelete', 'Deleted pod: web-7c94-a', T0 + 30_000),
+      event(pod('a'), 'Killing', 'Stopping container nginx', T0 + 30_010),
+    ]);
+    const killingIn = spans.filter((s) => s.events.some((e) => e.name === 'Killing')).map((s) => s.name);
+    expect(killingIn).toEqual(['pod termination']);
+  });
+
   it('a container killed to be restarted is no termination', () => {
     const spans = synthesize([
       ...startupOf(pod('a'), T0),
