@@ -68,7 +68,8 @@ Real spans:
   --otlp-token-file FILE    bearer tokens the receivers ask for, one per line
   --otlp-tls-cert FILE, --otlp-tls-key FILE, --otlp-client-ca FILE (mTLS: a certificate it signed,
                             or a token when --otlp-token-file is given too)
-  --otlp-forward-endpoint URL   where real spans go after stitching (default: --otlp-endpoint)
+  --otlp-forward-endpoint URL   OTLP/gRPC receiver real spans are forwarded to after stitching
+                            (default: the gRPC export when it has no headers, else through the export)
   --stitch reparent|link
   --redact-annotations LIST   more annotations to drop besides the defaults (last-applied and
                             credential-like names): names or /regex/flags, comma-separated
