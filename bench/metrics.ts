@@ -94,6 +94,14 @@ function replayMetrics(r: ReplayPhaseResult): Metric[] {
       'lower',
       '<= 300',
     ),
+    // The child starts with tsx and the CLI's modules loaded (~220 MB): what the replay added.
+    m(
+      'replay_rss_growth_mb',
+      'replay peak RSS over its start',
+      (r.replayMaxRssBytes - r.replayStartRssBytes) / MB,
+      'MB',
+      'lower',
+    ),
     m('replay_spans_per_request', 'replay spans per OTLP request', r.spans / r.requests, '', 'higher'),
   ];
 }

@@ -42,6 +42,51 @@ export function resultsJson(
   return { ...out, ...extra };
 }
 
+/**
+ * A results file with the figures of a run of some phases put over those of `previous` (the last
+ * results): each metric it measured, its phases' details and notes (a note is a phase's when it
+ * starts with the same word before ':'), and a line in `partial_runs` saying which run measured
+ * what, under what load. The rest stays as the run that made it left it.
+ */
+export function mergedResultsJson(
+  previous: Readonly<Record<string, unknown>>,
+  metrics: readonly Metric[],
+  run: {
+    readonly phases: readonly string[];
+    readonly command: string;
+    readonly machine: Machine;
+    readonly wall_s: number;
+  },
+  details: Readonly<Record<string, unknown>>,
+  notes: readonly string[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...previous };
+  for (const m of metrics) out[m.key] = m.value;
+  const before = isRecord(previous['details']) ? previous['details'] : {};
+  out['details'] = { ...before, ...details };
+  const topic = (note: string): string => note.slice(0, Math.max(0, note.indexOf(':')));
+  const replaced = new Set(notes.map(topic));
+  const kept = Array.isArray(previous['notes']) ? previous['notes'].filter((n) => !replaced.has(topic(String(n)))) : [];
+  out['notes'] = [...kept, ...notes];
+  const runs = Array.isArray(previous['partial_runs']) ? previous['partial_runs'] : [];
+  out['partial_runs'] = [...runs, { ...run, at: new Date().toISOString(), metrics: metrics.map((m) => m.key) }];
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The parsed JSON object at `path`; {} when it is missing or not an object. */
+export async function readJsonObject(path: string): Promise<Record<string, unknown>> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
+    return isRecord(parsed) ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Writes `value` as pretty JSON, creating the directory. Rejects on I/O errors. */
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });

@@ -3,8 +3,9 @@
  * (`JSON.parse` of the same bytes). Prints a table and writes bench/results/latest.json, and
  * compares with bench/baseline.json. BENCH_SCALE=0.1 runs every workload at a tenth of its size
  * (rates and goals stay; per-pod heap needs the full size to mean anything). BENCH_PHASES=replay,throughput
- * runs only those phases (of heap, throughput, replay, latency, intake, stitch, live) and prints
- * their figures without writing results/latest.json, which only a full run may.
+ * runs only those phases (of heap, throughput, replay, latency, intake, stitch, live) and puts
+ * their figures into results/latest.json over the last ones, noting the run in `partial_runs`
+ * (a scaled run of some phases leaves it alone).
  */
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +14,15 @@ import { measureLatency } from './latency.js';
 import { type LiveMemoryResult, measureLiveMemory } from './live-memory.js';
 import { type Measurements, headlineMetrics, workloadSizes } from './metrics.js';
 import { heapPhase, intakePhase, samplePhase, throughputPhase } from './phases.js';
-import { formatTable, machine, readBaseline, resultsJson, writeJson } from './report.js';
+import {
+  formatTable,
+  machine,
+  mergedResultsJson,
+  readBaseline,
+  readJsonObject,
+  resultsJson,
+  writeJson,
+} from './report.js';
 import { type ReplayPhaseResult, replayPhase } from './replay-phase.js';
 import { round } from './stats.js';
 import { measureStitch } from './stitch.js';
@@ -147,13 +156,26 @@ async function main(): Promise<void> {
   console.log(formatTable(metrics, await readBaseline(BASELINE)));
   for (const note of notes(r)) console.log(`\n${note}`);
   console.log(`\n${host.cpu}, ${host.cores} cores, node ${host.node}, load ${host.loadavg_1m_at_start} at start`);
-  if (phases.size < PHASES.length) {
-    console.log(
-      `wall ${seconds().toFixed(0)} s; phases ${[...phases].join(', ')} only, so ${RESULTS} is left as it was`,
-    );
+  const { heap, throughput, replay, latency, intake, stitch, live } = r;
+  if (phases.size < PHASES.length && scale !== 1) {
+    console.log(`wall ${seconds().toFixed(0)} s; a scaled run of some phases, so ${RESULTS} is left as it was`);
     return;
   }
-  const { heap, throughput, replay, latency, intake, stitch, live } = r;
+  if (phases.size < PHASES.length) {
+    // Only these phases' figures change; the others stay as the run that measured them left them.
+    const list = [...phases];
+    const run = {
+      phases: list,
+      command: `BENCH_PHASES=${list.join(',')} ${commandOf(scale)}`,
+      machine: host,
+      wall_s: round(seconds()),
+    };
+    const details = { throughput, replay, heap, latency, intake, stitch, live };
+    const measured = Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined));
+    await writeJson(RESULTS, mergedResultsJson(await readJsonObject(RESULTS), metrics, run, measured, notes(r)));
+    console.log(`wall ${seconds().toFixed(0)} s; phases ${list.join(', ')} only, merged into ${RESULTS}`);
+    return;
+  }
   const sim = throughput && {
     records_per_s: throughput.simRecords / throughput.simSeconds,
     seconds: throughput.simSeconds,
@@ -162,7 +184,7 @@ async function main(): Promise<void> {
     RESULTS,
     resultsJson(metrics, {
       machine: host,
-      command: scale === 1 ? 'npm run bench' : `BENCH_SCALE=${scale} npm run bench`,
+      command: commandOf(scale),
       wall_s: round(seconds()),
       workload: workloadSizes(r),
       notes: notes(r),
@@ -170,6 +192,10 @@ async function main(): Promise<void> {
     }),
   );
   console.log(`wall ${seconds().toFixed(0)} s; written ${RESULTS}`);
+}
+
+function commandOf(scale: number): string {
+  return scale === 1 ? 'npm run bench' : `BENCH_SCALE=${scale} npm run bench`;
 }
 
 main().catch((err: unknown) => {
