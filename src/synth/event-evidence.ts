@@ -215,9 +215,17 @@ export class EventEvidence {
   }
 
   #endPod(pod: SlimObject | undefined, atMs: number): void {
-    if (pod === undefined || pod.deletionMs !== undefined) return;
-    if (this.#ctx.ops.had(pod.uid, OPERATION.podTermination)) return;
-    this.#trackers.pods.terminateFromEvent(pod, atMs);
+    if (pod === undefined) return;
+    if (!this.#ctx.ops.had(pod.uid, OPERATION.podTermination)) {
+      if (pod.deletionMs === undefined) this.#trackers.pods.terminateFromEvent(pod, atMs);
+      return;
+    }
+    // A pod first seen terminating dates its deletion request from second-precision times and a
+    // late receive time; the Event, received sooner, bounds it earlier.
+    const seen = this.#ctx.ops.at(pod.uid, atMs, HISTORY_MS);
+    if (seen?.attributes[ATTR.operation] === OPERATION.podTermination && seen.state !== 'emitted') {
+      startNoLaterThan(seen, atMs);
+    }
   }
 
   // A pod an owner's Event names: the one of that name that existed then — created around a

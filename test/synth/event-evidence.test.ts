@@ -192,6 +192,35 @@ describe('Events as evidence of operations the object records do not show', () =
     expect(killingIn).toEqual(['pod termination']);
   });
 
+  it('a pod first seen terminating starts its termination at the SuccessfulDelete received before it', () => {
+    const terminating: JsonObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'web-7c94-a',
+        namespace: 'shop',
+        uid: 'p-a',
+        resourceVersion: '12',
+        creationTimestamp: iso(T0 - 600_000),
+        deletionTimestamp: iso(T0 + 30_000),
+        deletionGracePeriodSeconds: 30,
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c94', uid: 'rs-1', controller: true },
+        ],
+      },
+      spec: { nodeName: 'node-1', containers: [{ name: 'nginx', image: 'nginx:1.26' }] },
+      status: { phase: 'Running' },
+    };
+    const spans = synthesize([
+      event(RS, 'SuccessfulDelete', 'Deleted pod: web-7c94-a', T0),
+      object(terminating, T0 + 3000),
+      event(pod('a'), 'Killing', 'Stopping container nginx', T0 + 3100),
+    ]);
+    const termination = spans.find((s) => s.name === 'pod termination');
+    // The deletion timestamp says only "within T0's second"; the Event was received at T0 + 20 ms.
+    expect(termination?.startMs).toBe(T0 + 20);
+  });
+
   it('a container killed to be restarted is no termination', () => {
     const spans = synthesize([
       ...startupOf(pod('a'), T0),
