@@ -4,6 +4,7 @@ import type { EventRecord, KubeEvent } from '../model/records.js';
 import { type SynthContext, refineTime } from './context.js';
 import { type ScalingStep, evidenceSlim, isRolloutStep, parseEventNote } from './event-evidence-parse.js';
 import type { PendingSpan } from './pending-span.js';
+import type { JobTracker } from './job-tracker.js';
 import type { PodTracker } from './pod-tracker.js';
 import type { ReplicaSetTracker } from './replicaset-tracker.js';
 import type { ReplicaRange, WorkloadTracker } from './workload-tracker.js';
@@ -12,6 +13,7 @@ import type { ReplicaRange, WorkloadTracker } from './workload-tracker.js';
 export interface EvidenceTrackers {
   readonly pods: PodTracker;
   readonly replicaSets: ReplicaSetTracker;
+  readonly jobs: JobTracker;
   /** Deployment, StatefulSet and DaemonSet trackers by kind. */
   readonly workloads: ReadonlyMap<string, WorkloadTracker>;
 }
@@ -135,9 +137,10 @@ export class EventEvidence {
         remember(this.#uids, key, [...seen.slice(-3), { uid: r.uid, firstMs: ev.firstMs }]);
     }
     const parsed = parseEventNote(ev);
+    const owner = { kind: r.kind, name: r.name, uid: r.uid };
     if (parsed?.kind === 'pod-created' || parsed?.kind === 'pod-deleted') {
-      remember(this.#podOwners, `${r.namespace}/${parsed.pod}`, { kind: r.kind, name: r.name, uid: r.uid });
-    }
+      remember(this.#podOwners, `${r.namespace}/${parsed.pod}`, owner);
+    } else if (parsed?.kind === 'job-created') remember(this.#podOwners, `Job:${r.namespace}/${parsed.job}`, owner);
   }
 
   #apply(h: Held): void {
@@ -148,6 +151,7 @@ export class EventEvidence {
     if (parsed?.kind === 'scaled') this.#scaled(ev, parsed, atMs);
     else if (parsed?.kind === 'pod-created') {
       this.#replacing(ev, atMs);
+      this.#jobRun(ev, atMs, h.t);
       this.#startPod(this.#pod(ns, parsed.pod, '', atMs, true), atMs, h.t);
     } else if (parsed?.kind === 'pod-deleted') {
       this.#replacing(ev, atMs);
@@ -192,6 +196,14 @@ export class EventEvidence {
     if (r.kind !== 'StatefulSet' && r.kind !== 'DaemonSet') return;
     const workload = this.#object(r.kind, r.namespace, r.name, r.uid, undefined);
     if (workload !== undefined) this.#workloadOp(workload, true, atMs, undefined);
+  }
+
+  // A Job creating pods is running, once.
+  #jobRun(ev: KubeEvent, atMs: number, t: number): void {
+    const r = ev.regarding;
+    if (r.kind !== 'Job') return;
+    const job = this.#object('Job', r.namespace, r.name, r.uid, this.#podOwners.get(`Job:${r.namespace}/${r.name}`));
+    if (job !== undefined && !this.#ctx.ops.had(job.uid, OPERATION.jobRun)) this.#trackers.jobs.fromEvent(job, atMs, t);
   }
 
   // The workload's operation at `atMs`: the one its records opened (or that ended but covers the

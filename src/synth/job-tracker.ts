@@ -23,7 +23,8 @@ export class JobTracker {
 
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
-    if (prev === undefined && !change.deleted && finished(next) === undefined) {
+    // A run an Event opened before this first sight goes on.
+    if (prev === undefined && !this.#open.has(next.uid) && !change.deleted && finished(next) === undefined) {
       this.#start(next, refineTime(next.creationMs, recordMs));
     }
     const span = this.#open.get(next.uid);
@@ -35,6 +36,18 @@ export class JobTracker {
     } else if (change.deleted) {
       this.#end(next.uid, recordMs, this.#ctx.deletedOutcome, undefined);
     }
+  }
+
+  /**
+   * Pods a Job created where its records showed no run (first seen finished, Events only): the
+   * run from the Event, ended when the version seen says it finished.
+   */
+  fromEvent(job: SlimObject, atMs: number, recordMs: number): void {
+    if (this.#open.has(job.uid)) return;
+    this.#start(job, atMs);
+    const end = finished(job);
+    const endMs = end?.atMs === undefined ? undefined : refineTime(end.atMs, recordMs);
+    if (end !== undefined && endMs !== undefined && endMs > atMs) this.#end(job.uid, endMs, end.outcome, end.status);
   }
 
   #start(job: SlimObject, startMs: number): void {

@@ -113,8 +113,17 @@ export class PodTracker {
     this.#startStartup(pod, startMs);
     const startup = this.#startups.get(pod.uid);
     if (startup === undefined || this.#ctx.graph.get(pod.uid) !== pod) return;
-    startup.facts.observe(pod, recordMs);
+    const facts = startup.facts;
+    facts.observe(pod, recordMs);
+    // Seen only once it finished, a pod no longer says when it was Ready: its containers' start is
+    // the best evidence, and a Job pod's run lasted until they finished.
+    if (facts.readyMs === undefined && (pod.phase === 'Succeeded' || pod.phase === 'Failed')) {
+      const started = [...facts.containers.values()].filter((c) => !c.init).map((c) => c.startedMs ?? -Infinity);
+      const readyMs = Math.max(...started);
+      if (Number.isFinite(readyMs)) facts.readyMs = readyMs;
+    }
     this.#checkStartupEnd(pod, startup, recordMs);
+    this.#checkRunEnd(pod, recordMs, false);
   }
 
   /**

@@ -148,6 +148,7 @@ export class Synthesizer {
     const trackers = {
       pods: this.#pods,
       replicaSets: this.#replicaSets,
+      jobs: this.#jobs,
       workloads: this.#workloads,
     };
     this.#evidence = new EventEvidence(this.#ctx, trackers, (r, t) => this.#placeEvent(r.event, t));

@@ -221,6 +221,22 @@ describe('Events as evidence of operations the object records do not show', () =
     expect(termination?.startMs).toBe(T0 + 20);
   });
 
+  it('Events alone: a CronJob’s Job nests CronJob reconcile → Job run → pod startup', () => {
+    const cron: Regarding = { kind: 'CronJob', name: 'report', uid: 'cj-1' };
+    const job: Regarding = { kind: 'Job', name: 'report-1', uid: 'job-1' };
+    const jobPod: Regarding = { kind: 'Pod', name: 'report-1-x', uid: 'p-x' };
+    const spans = synthesize([
+      event(cron, 'SuccessfulCreate', 'Created job report-1', T0),
+      event(job, 'SuccessfulCreate', 'Created pod: report-1-x', T0 + 30),
+      ...startupOf(jobPod, T0 + 60),
+    ]);
+    expect(tree(spans)).toEqual([
+      'CronJob reconcile report <- (root)',
+      'Job run report-1 <- CronJob reconcile',
+      'pod startup report-1-x <- Job run',
+    ]);
+  });
+
   it('a container killed to be restarted is no termination', () => {
     const spans = synthesize([
       ...startupOf(pod('a'), T0),
