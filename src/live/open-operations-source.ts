@@ -1,6 +1,6 @@
 import { ATTR } from '../model/attributes.js';
 import type { SpanData, SpanEventData } from '../model/span.js';
-import type { InProgress } from '../synth/in-progress.js';
+import { type InProgress, inProgress } from '../synth/in-progress.js';
 import { kubeEventToSpanEvent } from '../synth/kube-event-span-event.js';
 import type { PendingSpan } from '../synth/pending-span.js';
 import type { OpenOperation, OpenOperationsSource } from '../ui/open-operations.js';
@@ -33,9 +33,10 @@ export class LiveOpenOperations implements OpenOperationsSource {
   }
 
   /**
-   * The trace's spans not exported yet: open ones drawn to `nowMs` with `kubestitch.open=true`,
-   * and closed ones still waiting out the adoption window with their own end — without them a
-   * closed parent of exported children would be missing from the tree for up to 15 s.
+   * The trace's spans not exported yet: open ones — and closed ones above an open span, whose end
+   * will grow over it — drawn to `nowMs` with `kubestitch.open=true`; closed ones still waiting
+   * out the adoption window with their own end (without them a closed parent of exported children
+   * would be missing from the tree for up to 15 s).
    */
   openSpans(traceId: string, nowMs: number): readonly SpanData[] {
     return this.#synth.inProgress.pendingSpans(traceId).map((s) => toSpanData(s, nowMs));
@@ -43,7 +44,7 @@ export class LiveOpenOperations implements OpenOperationsSource {
 }
 
 function toSpanData(s: PendingSpan, nowMs: number): SpanData {
-  const open = s.isOpen;
+  const open = inProgress(s);
   const ownEnd = Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
   // A parent covers its children (DESIGN §3.5): an open span reaches now, or past a child's end.
   const endMs = Math.max(open ? nowMs : ownEnd, s.childMaxEndMs, s.startMs + 1);

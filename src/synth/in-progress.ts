@@ -121,6 +121,11 @@ function* descendants(span: PendingSpan): IterableIterator<PendingSpan> {
   }
 }
 
+/** Open, or holding an open span below it: its end is not final (it will cover theirs). */
+export function inProgress(span: PendingSpan): boolean {
+  return span.isOpen || hasOpenDescendant(span);
+}
+
 function hasOpenDescendant(span: PendingSpan): boolean {
   for (const s of descendants(span)) if (s.isOpen) return true;
   return false;
