@@ -16,6 +16,7 @@ export type EventEvidenceNote =
   | ScalingStep
   | { readonly kind: 'pod-created' | 'pod-deleted'; readonly pod: string }
   | { readonly kind: 'job-created'; readonly job: string }
+  | { readonly kind: 'node-ready'; readonly ready: boolean }
   | { readonly kind: 'pod-starting' | 'pod-killed' };
 
 // "Scaled up replica set web-7c94cc59d to 3" (before v1.30) or "… from 0 to 3" (since).
@@ -52,6 +53,9 @@ export function parseEventNote(ev: KubeEvent): EventEvidenceNote | undefined {
   // The CronJob controller: "Created job report-29539320".
   const job = kind === 'CronJob' && ev.reason === 'SuccessfulCreate' ? /^Created job (\S+)/.exec(ev.note) : null;
   if (job?.[1] !== undefined) return { kind: 'job-created', job: job[1] };
+  if (kind === 'Node' && (ev.reason === 'NodeNotReady' || ev.reason === 'NodeReady')) {
+    return { kind: 'node-ready', ready: ev.reason === 'NodeReady' };
+  }
   if (kind !== 'Pod') return undefined;
   if (STARTING.has(ev.reason)) return { kind: 'pod-starting' };
   // A container killed to be restarted (failed liveness probe, changed definition) is no termination.

@@ -5,6 +5,7 @@ import { type SynthContext, refineTime } from './context.js';
 import { type ScalingStep, evidenceSlim, isRolloutStep, parseEventNote } from './event-evidence-parse.js';
 import type { PendingSpan } from './pending-span.js';
 import type { JobTracker } from './job-tracker.js';
+import type { NodeTracker } from './node-tracker.js';
 import type { PodTracker } from './pod-tracker.js';
 import type { ReplicaSetTracker } from './replicaset-tracker.js';
 import type { ReplicaRange, WorkloadTracker } from './workload-tracker.js';
@@ -14,6 +15,7 @@ export interface EvidenceTrackers {
   readonly pods: PodTracker;
   readonly replicaSets: ReplicaSetTracker;
   readonly jobs: JobTracker;
+  readonly nodes: NodeTracker;
   /** Deployment, StatefulSet and DaemonSet trackers by kind. */
   readonly workloads: ReadonlyMap<string, WorkloadTracker>;
 }
@@ -149,6 +151,7 @@ export class EventEvidence {
     const atMs = refineTime(ev.firstMs, h.t);
     const ns = ev.regarding.namespace;
     if (parsed?.kind === 'scaled') this.#scaled(ev, parsed, atMs);
+    else if (parsed?.kind === 'node-ready') this.#nodeReady(ev, parsed.ready, atMs);
     else if (parsed?.kind === 'pod-created') {
       this.#replacing(ev, atMs);
       this.#jobRun(ev, atMs, h.t);
@@ -196,6 +199,19 @@ export class EventEvidence {
     if (r.kind !== 'StatefulSet' && r.kind !== 'DaemonSet') return;
     const workload = this.#object(r.kind, r.namespace, r.name, r.uid, undefined);
     if (workload !== undefined) this.#workloadOp(workload, true, atMs, undefined);
+  }
+
+  // The node controller's NodeNotReady (the kubelet went silent: Ready=Unknown) or the kubelet's
+  // own, and NodeReady, where the node's records showed no change.
+  #nodeReady(ev: KubeEvent, ready: boolean, atMs: number): void {
+    const r = ev.regarding;
+    const node = this.#object('Node', '', r.name, r.uid, undefined);
+    if (node === undefined) return;
+    const seen = this.#ctx.ops.at(node.uid, atMs, HISTORY_MS);
+    if (!ready && seen?.attributes[ATTR.operation] === OPERATION.nodeCondition) return;
+    const status = ev.reportingController.includes('kubelet') ? 'False' : 'Unknown';
+    const condition = { status, reason: ev.reason, message: ev.note, lastTransitionMs: atMs };
+    this.#trackers.nodes.readyFromEvent(node, ready, condition, atMs);
   }
 
   // A Job creating pods is running, once.

@@ -47,6 +47,20 @@ export class NodeTracker {
     if (change.deleted) this.#closeNode(next.uid, recordMs);
   }
 
+  /**
+   * A Ready change a Node Event reports (NodeNotReady, NodeReady) that the node's records did not
+   * show (a snapshot, Events only): opens or ends the NotReady period at the Event.
+   */
+  readyFromEvent(node: SlimObject, ready: boolean, condition: SlimCondition, atMs: number): void {
+    const key = `${node.uid}/Ready`;
+    const current = this.#open.get(key);
+    if (!ready && current === undefined) this.#openPeriod(node, 'Ready', condition, atMs);
+    if (ready && current !== undefined && current.startMs <= atMs) {
+      this.#open.delete(key);
+      this.#ctx.tree.close(current, atMs, { outcome: OUTCOME.ok });
+    }
+  }
+
   #openPeriod(node: SlimObject, type: string, c: SlimCondition, atMs: number): void {
     const name = type === 'Ready' ? 'Node NotReady' : `Node ${type}`;
     // Ready=Unknown is set by the node lifecycle controller when the kubelet goes silent.

@@ -149,6 +149,7 @@ export class Synthesizer {
       pods: this.#pods,
       replicaSets: this.#replicaSets,
       jobs: this.#jobs,
+      nodes: this.#nodes,
       workloads: this.#workloads,
     };
     this.#evidence = new EventEvidence(this.#ctx, trackers, (r, t) => this.#placeEvent(r.event, t));

@@ -237,6 +237,20 @@ describe('Events as evidence of operations the object records do not show', () =
     ]);
   });
 
+  it('Events alone: NodeNotReady then NodeReady is the node’s NotReady period', () => {
+    const node: Regarding = { kind: 'Node', name: 'node-2', uid: 'n-2' };
+    const spans = synthesize([
+      event(node, 'NodeNotReady', 'Node node-2 status is now: NodeNotReady', T0),
+      event(node, 'NodeReady', 'Node node-2 status is now: NodeReady', T0 + 60_000),
+    ]);
+    const period = spans.find((s) => s.name === 'Node NotReady');
+    expect([period?.startMs, period?.endMs, period?.attributes['kubestitch.outcome']]).toEqual([
+      T0 + 20,
+      T0 + 60_020,
+      'ok',
+    ]);
+  });
+
   it('a container killed to be restarted is no termination', () => {
     const spans = synthesize([
       ...startupOf(pod('a'), T0),
