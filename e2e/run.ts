@@ -176,6 +176,13 @@ async function drive(): Promise<void> {
       (err: unknown) => JSON.stringify({ error: String(err) }),
     );
     writeFileSync(join(ART, 'open-operations.json'), open);
+    // And the stuck rollout's trace as the viewer gets it: exported spans plus the open ones.
+    const stuckTrace = /"traceID":"([0-9a-f]{32})"[^}]*"namespace":"e2e-stuck"/.exec(open)?.[1] ?? 'none';
+    const trace = await fetch(`http://127.0.0.1:${PORTS.ui}/api/traces/${stuckTrace}`).then(
+      (r) => r.text(),
+      (err: unknown) => JSON.stringify({ error: String(err) }),
+    );
+    writeFileSync(join(ART, 'open-trace.json'), trace);
     writeFileSync(
       join(ART, 'lease.json'),
       JSON.stringify(await k.json(['get', 'lease', 'kubestitch', '-n', 'default', '-o', 'json']), null, 2),

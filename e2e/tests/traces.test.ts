@@ -52,11 +52,18 @@ function parentNeverSent(problem: string, t: Traces): boolean {
 }
 
 /** The stuck rollout as `GET /api/open-operations` listed it once the workloads were driven. */
-function openStuck():
-  { kind: string; name: string; operation: string; traceID: string; waitingOn: string } | undefined {
-  const body = JSON.parse(readFileSync(join(ART, 'open-operations.json'), 'utf8')) as {
-    data?: { kind: string; namespace: string; name: string; operation: string; traceID: string; waitingOn: string }[];
-  };
+interface OpenOp {
+  kind: string;
+  namespace: string;
+  name: string;
+  operation: string;
+  traceID: string;
+  spanID: string;
+  waitingOn: string;
+}
+
+function openStuck(): OpenOp | undefined {
+  const body = JSON.parse(readFileSync(join(ART, 'open-operations.json'), 'utf8')) as { data?: OpenOp[] };
   return (body.data ?? []).find((o) => o.namespace === 'e2e-stuck');
 }
 
@@ -130,7 +137,8 @@ describe.each([
     const inRollout = t.trace(rollout(t, '2').traceId);
     const actors = new Set(
       inRollout.map(
-        (s) => `${s.name} [${service(s)}${attr(s, 'kubestitch.controller.name') ? '/' + attr(s, 'kubestitch.controller.name') : ''}]`,
+        (s) =>
+          `${s.name} [${service(s)}${attr(s, 'kubestitch.controller.name') ? '/' + attr(s, 'kubestitch.controller.name') : ''}]`,
       ),
     );
     expect(actors).toContain('patch deployments [kubectl]');
@@ -217,6 +225,34 @@ describe('live and replay', () => {
     const stuck = openStuck();
     expect(stuck).toMatchObject({ kind: 'Deployment', name: 'stuck', operation: 'Deployment rollout' });
     expect(stuck?.waitingOn).toMatch(/^pod stuck-[a-z0-9]+-[a-z0-9]+: readiness \(unready \d+(m\d+)?s\)/);
+  });
+
+  it('live, the stuck rollout’s trace shows its open spans drawn to now over the exported ones (GET /api/traces/{id})', () => {
+    interface JaegerSpan {
+      spanID: string;
+      operationName: string;
+      startTime: number;
+      duration: number;
+      references: { spanID: string }[];
+      tags: { key: string; value: unknown }[];
+    }
+    const body = JSON.parse(readFileSync(join(ART, 'open-trace.json'), 'utf8')) as { data?: { spans: JaegerSpan[] }[] };
+    const spans = body.data?.[0]?.spans ?? [];
+    const stuck = openStuck();
+    const root = spans.find((s) => s.spanID === stuck?.spanID);
+    const open = (s: JaegerSpan): boolean => s.tags.some((t) => t.key === 'kubestitch.open' && t.value === true);
+    // The rollout ended (ProgressDeadlineExceeded) but its pods are still starting: in progress.
+    expect(root && open(root)).toBe(true);
+    expect(spans.filter((s) => s.operationName === 'pod startup' && open(s)).length).toBe(2);
+    expect(spans.filter((s) => s.operationName === 'schedule' && !open(s)).length).toBe(2);
+    // An open span, drawn to now, covers its children, as a finished one does (DESIGN §3.5).
+    const byId = new Map(spans.map((s) => [s.spanID, s]));
+    for (const s of spans) {
+      const parent = byId.get(s.references[0]?.spanID ?? '');
+      if (parent === undefined || !open(parent)) continue;
+      expect(s.startTime, s.operationName).toBeGreaterThanOrEqual(parent.startTime);
+      expect(s.startTime + s.duration, s.operationName).toBeLessThanOrEqual(parent.startTime + parent.duration);
+    }
   });
 
   it('live, the stuck rollout’s finished pod phases were exported while it was stuck, under the parents the replay gives them', () => {
