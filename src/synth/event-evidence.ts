@@ -46,6 +46,8 @@ interface EvidenceOp {
   readonly uid: string;
   readonly span: PendingSpan;
   readonly tracker: WorkloadTracker;
+  /** A Deployment rollout's new ReplicaSet (the one brought up from 0). */
+  newReplicaSet: string | undefined;
 }
 
 /**
@@ -188,7 +190,8 @@ export class EventEvidence {
     }
     const rollout = isRolloutStep(dep, rs, step, atMs);
     const range = { from: step.from ?? dep.specReplicas ?? step.to, to: step.to };
-    this.#workloadOp(dep, rollout, atMs, range);
+    const newReplicaSet = rollout && step.up && step.from === 0 ? rs.uid : undefined;
+    this.#workloadOp(dep, rollout, atMs, range, newReplicaSet);
     const span = this.#trackers.replicaSets.stepFromEvent(rs, step.from, step.to, step.up, atMs);
     startNoLaterThan(span, atMs);
   }
@@ -224,13 +227,33 @@ export class EventEvidence {
 
   // The workload's operation at `atMs`: the one its records opened (or that ended but covers the
   // Event: its records were quicker), else one the Event opens or corrects.
-  #workloadOp(workload: SlimObject, rollout: boolean, atMs: number, range: ReplicaRange | undefined): void {
+  #workloadOp(
+    workload: SlimObject,
+    rollout: boolean,
+    atMs: number,
+    range: ReplicaRange | undefined,
+    newReplicaSet?: string,
+  ): void {
     const tracker = this.#trackers.workloads.get(workload.kind);
     if (tracker === undefined || this.#ctx.ops.at(workload.uid, atMs, HISTORY_MS)?.isOpen === false) return;
+    this.#endSuperseded(workload.uid, rollout, newReplicaSet);
     const op = tracker.fromEvent(workload, rollout, atMs, range);
-    if (op !== undefined && !this.#open.some((o) => o.span === op)) {
-      this.#open.push({ uid: workload.uid, span: op, tracker });
-    }
+    if (op === undefined) return;
+    const known = this.#open.find((o) => o.span === op);
+    if (known === undefined) this.#open.push({ uid: workload.uid, span: op, tracker, newReplicaSet });
+    else known.newReplicaSet ??= newReplicaSet;
+  }
+
+  // An operation only Events opened ends (at its last evidence) where they show the next one: a
+  // rollout step while it is a scale, a new ReplicaSet brought up while it rolls out another. A
+  // scale step during a rollout is part of the rollout, as with records.
+  #endSuperseded(uid: string, rollout: boolean, newReplicaSet: string | undefined): void {
+    const o = this.#open.find((e) => e.uid === uid && e.span.isOpen);
+    if (o === undefined || !rollout) return;
+    const isRollout = String(o.span.attributes[ATTR.operation]).endsWith('.rollout');
+    const another = newReplicaSet !== undefined && o.newReplicaSet !== undefined && o.newReplicaSet !== newReplicaSet;
+    if (isRollout && !another) return;
+    o.tracker.endFromEvent(uid, o.span, this.#ctx.tree.lastEvidenceMs(o.span, Infinity), true);
   }
 
   #startPod(pod: SlimObject | undefined, atMs: number, t: number): void {

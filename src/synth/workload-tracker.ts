@@ -101,12 +101,15 @@ export class WorkloadTracker {
     return op;
   }
 
-  /** Ends the operation an Event opened when no evidence has come for a while, at the last. */
-  endFromEvent(uid: string, op: PendingSpan, atMs: number): void {
+  /**
+   * Ends the operation an Event opened, at its last evidence: superseded by the next one Events
+   * show, or unfinished when none has come for a while.
+   */
+  endFromEvent(uid: string, op: PendingSpan, atMs: number, superseded = false): void {
     const st = this.#state.get(uid);
     if (st?.op !== op) return;
-    op.attributes['kubestitch.close_reason'] = 'no-further-evidence';
-    this.#end(st, atMs, OUTCOME.unfinished, undefined);
+    if (!superseded) op.attributes['kubestitch.close_reason'] = 'no-further-evidence';
+    this.#end(st, atMs, superseded ? OUTCOME.superseded : OUTCOME.unfinished, undefined);
   }
 
   #open(

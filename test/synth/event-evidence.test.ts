@@ -121,6 +121,29 @@ describe('Events as evidence of operations the object records do not show', () =
     ]);
   });
 
+  it('a second new ReplicaSet brought up is a second rollout, the first one superseded', () => {
+    const next: Regarding = { kind: 'ReplicaSet', name: 'web-5f6d', uid: 'rs-2' };
+    const spans = synthesize([
+      event(DEPLOY, 'ScalingReplicaSet', 'Scaled up replica set web-7c94 from 0 to 1', T0),
+      event(RS, 'SuccessfulCreate', 'Created pod: web-7c94-a', T0 + 10),
+      ...startupOf(pod('a'), T0 + 50),
+      event(DEPLOY, 'ScalingReplicaSet', 'Scaled up replica set web-5f6d from 0 to 1', T0 + 20_000),
+      event(next, 'SuccessfulCreate', 'Created pod: web-5f6d-b', T0 + 20_010),
+      ...startupOf({ kind: 'Pod', name: 'web-5f6d-b', uid: 'p-b' }, T0 + 20_050),
+    ]);
+    expect(tree(spans)).toEqual([
+      'Deployment rollout web <- (root)',
+      'Deployment rollout web <- (root)',
+      'ReplicaSet scale up web-5f6d <- Deployment rollout',
+      'ReplicaSet scale up web-7c94 <- Deployment rollout',
+      'pod startup web-5f6d-b <- ReplicaSet scale up',
+      'pod startup web-7c94-a <- ReplicaSet scale up',
+    ]);
+    const rollouts = spans.filter((s) => s.name === 'Deployment rollout');
+    expect(rollouts.map((s) => s.attributes['kubestitch.outcome'])).toEqual(['superseded', 'unfinished']);
+    expect(new Set(rollouts.map((s) => s.traceId)).size).toBe(2);
+  });
+
   it('a pod first seen Ready long after it started gets its startup from its Events, under its owner', () => {
     const readyPod: JsonObject = {
       apiVersion: 'v1',
