@@ -1,6 +1,6 @@
 import { redactAnnotations } from '../sources/redact.js';
 import { packageVersion } from '../version.js';
-import { resolveOtlpExport } from '../export/otlp-export-config.js';
+import { resolveOtlpExport, withTlsLoaded } from '../export/otlp-export-config.js';
 import type { OtlpExportConfig } from '../export/otlp-export-config.js';
 import { UsageError, parseCommandArgs, str, strs } from './args.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
@@ -105,11 +105,17 @@ function otlpExport(args: ParsedArgs): OtlpExportConfig | undefined {
     protocol: str(args, 'otlp-protocol'),
     compression: str(args, 'otlp-compression'),
     timeout: str(args, 'otlp-timeout'),
+    certificate: str(args, 'otlp-certificate'),
+    clientCertificate: str(args, 'otlp-client-certificate'),
+    clientKey: str(args, 'otlp-client-key'),
   };
   const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  const resolved = resolveOtlpExport({ ...given, headers: strs(args, 'otlp-header') }, process.env);
-  if (typeof resolved === 'string') throw new UsageError(resolved);
-  return resolved;
+  const insecure = args.values['otlp-insecure'] === true ? { insecure: true } : {};
+  const resolved = resolveOtlpExport({ ...given, ...insecure, headers: strs(args, 'otlp-header') }, process.env);
+  // The TLS files are read here, at start: a missing or bad one is a usage error too.
+  const loaded = resolved === undefined || typeof resolved === 'string' ? resolved : withTlsLoaded(resolved);
+  if (typeof loaded === 'string') throw new UsageError(loaded);
+  return loaded;
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
@@ -122,6 +128,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       'otlp-header': { type: 'string', multiple: true },
       'otlp-compression': { type: 'string' },
       'otlp-timeout': { type: 'string' },
+      'otlp-certificate': { type: 'string' },
+      'otlp-client-certificate': { type: 'string' },
+      'otlp-client-key': { type: 'string' },
+      'otlp-insecure': { type: 'boolean' },
       cluster: { type: 'string' },
       stitch: { type: 'string' },
       'stitch-hold-ms': { type: 'string' },

@@ -21,7 +21,7 @@ import type { ParsedArgs } from './args.js';
 import { checkHttpUrl, describeFsError } from './args.js';
 import { usageErrorText } from './usage.js';
 import { Outputs, plainGrpcExport } from './run-outputs.js';
-import { RUN_OPTIONS, resolveRunSettings } from './run-config.js';
+import { RUN_OPTIONS, resolveRunSettings, withExportTls } from './run-config.js';
 import type { ListenAddr, RunOptionName, RunSettings } from './run-config.js';
 
 export const RUN_USAGE = `Usage: kubestitch run [--config FILE] [options]
@@ -51,6 +51,9 @@ Outputs:
   --otlp-header KEY=VALUE   sent with every export (repeatable), e.g. an API key; values never logged
   --otlp-compression C      gzip (default) or none
   --otlp-timeout D          one export request's deadline: 10s (default), 500ms, or milliseconds
+  --otlp-certificate FILE   CA (PEM) verifying an https:// backend instead of the system's
+  --otlp-client-certificate FILE, --otlp-client-key FILE   client certificate and key (mTLS)
+  --otlp-insecure           a gRPC endpoint without a scheme (host:port) is plaintext, not TLS
                             (a flag wins over OTEL_EXPORTER_OTLP_TRACES_<X>, then OTEL_EXPORTER_OTLP_<X>)
   --spool-max-bytes N       export spool bound (default 1 GiB; beyond it the oldest are dropped)
   --out FILE                append OTLP/JSON lines
@@ -104,7 +107,7 @@ export async function runRunCommand(args: ParsedArgs, io: CliIo, stopSignal: Pro
       return 2;
     }
   }
-  const settings = resolveRunSettings(values, configText, config, process.env);
+  const settings = withExportTls(resolveRunSettings(values, configText, config, process.env));
   if (typeof settings === 'string') {
     io.err(usageErrorText('run', settings));
     return 2;

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { resolveOtlpExport } from '../export/otlp-export-config.js';
+import { resolveOtlpExport, withTlsLoaded } from '../export/otlp-export-config.js';
 import type { Environment, OtlpExportConfig } from '../export/otlp-export-config.js';
 import { type ListenAddr, parseListenAddr } from '../sources/http-listener.js';
 import { parseResourceSpec } from '../sources/watch/resources.js';
@@ -30,6 +30,10 @@ export const RUN_OPTIONS = {
   'otlp-header': { type: 'string', multiple: true },
   'otlp-compression': { type: 'string' },
   'otlp-timeout': { type: 'string' },
+  'otlp-certificate': { type: 'string' },
+  'otlp-client-certificate': { type: 'string' },
+  'otlp-client-key': { type: 'string' },
+  'otlp-insecure': { type: 'boolean' },
   'spool-max-bytes': { type: 'string', number: true },
   ui: { type: 'string' },
   'store-retention-hours': { type: 'string', number: true },
@@ -220,7 +224,7 @@ export function resolveRunSettings(
   const watchScope = parseWatchScope(list('namespaces'), list('exclude-namespaces'), str('label-selector'));
   if (typeof watchScope === 'string') return watchScope;
   const out = str('out');
-  const otlpExport = otlpExportFrom(str, v['otlp-header'], env);
+  const otlpExport = otlpExportFrom(str, v['otlp-header'], v['otlp-insecure'] === true, env);
   if (typeof otlpExport === 'string') return otlpExport;
   const otlpEndpoint = otlpExport?.url;
   const embeddedStore = (out === undefined && otlpEndpoint === undefined) || ui !== undefined;
@@ -314,10 +318,22 @@ function fromFile(text: string, name: string): RawValues | string {
   return out;
 }
 
+/**
+ * The settings with the export's TLS files read and checked (run calls it at start, after
+ * resolveRunSettings, which reads no files): a missing or bad file is a usage error naming its
+ * flag or variable. A usage error given in comes back as is.
+ */
+export function withExportTls(settings: RunSettings | string): RunSettings | string {
+  if (typeof settings === 'string' || settings.otlpExport === undefined) return settings;
+  const otlpExport = withTlsLoaded(settings.otlpExport);
+  return typeof otlpExport === 'string' ? otlpExport : { ...settings, otlpExport };
+}
+
 // The export flags (over the file) and the OTEL_EXPORTER_OTLP_* variables.
 function otlpExportFrom(
   str: (k: RunOptionName) => string | undefined,
   headers: string | boolean | string[] | undefined,
+  insecure: boolean,
   env: Environment,
 ): OtlpExportConfig | undefined | string {
   return resolveOtlpExport(
@@ -326,6 +342,10 @@ function otlpExportFrom(
       ...optional('protocol', str('otlp-protocol')),
       ...optional('compression', str('otlp-compression')),
       ...optional('timeout', str('otlp-timeout')),
+      ...optional('certificate', str('otlp-certificate')),
+      ...optional('clientCertificate', str('otlp-client-certificate')),
+      ...optional('clientKey', str('otlp-client-key')),
+      ...(insecure ? { insecure } : {}),
       ...(Array.isArray(headers) ? { headers } : typeof headers === 'string' ? { headers: [headers] } : {}),
     },
     env,

@@ -37,6 +37,9 @@ Flags:
   --otlp-header K=V     a header sent with every export request, e.g. an API key (repeatable)
   --otlp-compression C  gzip (default) or none
   --otlp-timeout D      deadline of one export request: 10s (default), 500ms, or milliseconds
+  --otlp-certificate FILE  CA (PEM) that verifies an https:// backend instead of the system's
+  --otlp-client-certificate FILE, --otlp-client-key FILE   client certificate and key (mTLS)
+  --otlp-insecure       a gRPC endpoint given without a scheme (host:port) is plaintext, not TLS
   --cluster NAME        k8s.cluster.name of every span (default "default")
   --stitch MODE         how real spans join the traces: reparent (default) or link
   --stitch-hold-ms MS   how long a real span waits for its audit record (default 10000)

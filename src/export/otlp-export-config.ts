@@ -5,6 +5,8 @@
  * of relying on the SDK exporter's fallbacks (which only the gRPC exporter has, and only for some
  * settings).
  */
+import { describeTlsFiles, loadOtlpTls, resolveInsecure, resolveOtlpTlsFiles } from './otlp-export-tls.js';
+import type { OtlpTls, OtlpTlsFiles, OtlpTlsFlags } from './otlp-export-tls.js';
 
 export const OTLP_PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
@@ -18,10 +20,14 @@ export interface OtlpExportConfig {
   readonly headers: Readonly<Record<string, string>>;
   readonly compression: 'gzip' | 'none';
   readonly timeoutMs: number;
+  /** An https:// export's own CA and client certificate files (otlp-export-tls.ts); absent: system CAs. */
+  readonly tlsFiles?: OtlpTlsFiles;
+  /** Their PEM contents, once withTlsLoaded has read them. */
+  readonly tls?: OtlpTls;
 }
 
 /** The export flags as given (all optional). */
-export interface OtlpExportFlags {
+export interface OtlpExportFlags extends OtlpTlsFlags {
   readonly endpoint?: string;
   readonly protocol?: string;
   /** `KEY=VALUE` each, from a repeatable flag. */
@@ -34,6 +40,8 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const TRACES_PATH = 'v1/traces';
+// A gRPC endpoint without a scheme, as the spec allows: host:port or [ipv6]:port, nothing more.
+const HOST_PORT = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 // RFC 9110 token: what an HTTP header name (and a gRPC metadata key, lower-cased) may hold.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Control characters (CR/LF above all) would split the request; the value is never echoed.
@@ -76,9 +84,20 @@ export function resolveOtlpExport(flags: OtlpExportFlags, env: Environment): Otl
   }
   const headers = resolveHeaders(flags.headers ?? [], env);
   if (typeof headers === 'string') return headers;
-  const url = resolveUrl(flags.endpoint, env, proto);
+  const insecure = resolveInsecure(flags.insecure, env);
+  if (typeof insecure === 'string') return insecure;
+  const url = resolveUrl(flags.endpoint, env, proto, insecure);
   if (url === undefined || url.startsWith('error:')) return url?.slice('error:'.length);
-  return { url, protocol: proto, headers, compression: compression[0], timeoutMs };
+  const tlsFiles = resolveOtlpTlsFiles(flags, env, url);
+  if (typeof tlsFiles === 'string') return tlsFiles;
+  return {
+    url,
+    protocol: proto,
+    headers,
+    compression: compression[0],
+    timeoutMs,
+    ...(tlsFiles !== undefined ? { tlsFiles } : {}),
+  };
 }
 
 /** `10s`, `500ms`, `1m`, or a bare number of milliseconds (as OTEL_EXPORTER_OTLP_TIMEOUT). */
@@ -90,8 +109,14 @@ function parseTimeoutMs(text: string): number | undefined {
   return ms > 0 && Number.isFinite(ms) ? ms : undefined;
 }
 
-// undefined: no endpoint anywhere; "error:…": a usage error.
-function resolveUrl(flag: string | undefined, env: Environment, protocol: OtlpProtocol): string | undefined {
+// undefined: no endpoint anywhere; "error:…": a usage error. A gRPC endpoint without a scheme
+// (`collector:4317`, as the spec allows) is TLS unless insecure says plaintext.
+function resolveUrl(
+  flag: string | undefined,
+  env: Environment,
+  protocol: OtlpProtocol,
+  insecure: boolean,
+): string | undefined {
   const http = protocol !== 'grpc';
   const given: [string, string, 'as-is' | 'append' | 'append-unless-traces'] | undefined =
     flag !== undefined
@@ -102,7 +127,8 @@ function resolveUrl(flag: string | undefined, env: Environment, protocol: OtlpPr
           ? [env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() ?? '', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'append']
           : undefined;
   if (given === undefined) return undefined;
-  const [text, source, rule] = given;
+  const [given0, source, rule] = given;
+  const text = !http && HOST_PORT.test(given0) ? `${insecure ? 'http' : 'https'}://${given0}` : given0;
   let url: URL;
   try {
     url = new URL(text);
@@ -177,5 +203,19 @@ export function describeOtlpExport(config: OtlpExportConfig): string {
   const url = new URL(config.url);
   url.username = '';
   url.password = '';
-  return `${config.protocol} ${url.toString()} (compression ${config.compression}, timeout ${config.timeoutMs} ms${headers})`;
+  const tls = config.tlsFiles === undefined ? '' : `, tls ${describeTlsFiles(config.tlsFiles)}`;
+  return `${config.protocol} ${url.toString()} (compression ${config.compression}, timeout ${config.timeoutMs} ms${headers}${tls})`;
+}
+
+/**
+ * The config with its TLS files read and checked (loadOtlpTls), or a usage error naming the flag
+ * or variable. Commands call it once at start; a config without TLS files comes back as is.
+ */
+export function withTlsLoaded(
+  config: OtlpExportConfig,
+  readFile?: (path: string) => Buffer,
+): OtlpExportConfig | string {
+  if (config.tlsFiles === undefined || config.tls !== undefined) return config;
+  const tls = loadOtlpTls(config.tlsFiles, readFile);
+  return typeof tls === 'string' ? tls : { ...config, tls };
 }

@@ -31,6 +31,8 @@ export interface OtlpGrpcSinkOptions {
    * Default 4 MiB less headroom, under the 4 MiB a Collector's gRPC receiver accepts by default.
    */
   readonly maxRequestBytes?: number;
+  /** For an `https://` url: the CA verifying the receiver (else the system's), a client certificate and key (mTLS). */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
 }
 
 type ExporterConfig = NonNullable<ConstructorParameters<typeof OTLPTraceExporter>[0]>;
@@ -98,7 +100,9 @@ export class OtlpGrpcSink implements SpanSink {
     this.#exporter = new OTLPTraceExporter({
       url: options.url,
       // Explicit, so OTEL_EXPORTER_OTLP_INSECURE cannot flip what the URL scheme says.
-      credentials: options.url.startsWith('http://') ? credentials.createInsecure() : credentials.createSsl(),
+      credentials: options.url.startsWith('http://')
+        ? credentials.createInsecure()
+        : credentials.createSsl(options.tls?.ca ?? null, options.tls?.key ?? null, options.tls?.cert ?? null),
       metadata,
       timeoutMillis: this.#timeoutMillis,
       compression: (options.compression ?? 'gzip') as Compression,

@@ -42,6 +42,8 @@ export interface OtlpHttpSinkOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Told about spans the receiver rejected in a partial success (the count and its message). */
   readonly onRejected?: (rejectedSpans: number, message: string) => void;
+  /** For an `https://` url: the CA verifying the receiver (else the system's), a client certificate and key (mTLS). */
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
 }
 
 /** What the sink did, for logs and metrics. */
@@ -78,7 +80,7 @@ const ERROR_BODY_CHARS = 300;
  */
 export class OtlpHttpSink implements SpanSink {
   readonly #url: URL;
-  readonly #o: Required<Omit<OtlpHttpSinkOptions, 'scopeVersion' | 'onRejected' | 'headers'>>;
+  readonly #o: Required<Omit<OtlpHttpSinkOptions, 'scopeVersion' | 'onRejected' | 'headers' | 'tls'>>;
   readonly #options: OtlpHttpSinkOptions;
   readonly #agent: HttpAgent;
   readonly #pending = new Set<Promise<ExportResult>>();
@@ -103,7 +105,10 @@ export class OtlpHttpSink implements SpanSink {
       sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref())),
     };
     const agentOptions = { keepAlive: true, maxSockets: this.#o.maxInFlight };
-    this.#agent = this.#url.protocol === 'https:' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+    this.#agent =
+      this.#url.protocol === 'https:'
+        ? new HttpsAgent({ ...agentOptions, ca: options.tls?.ca, cert: options.tls?.cert, key: options.tls?.key })
+        : new HttpAgent(agentOptions);
   }
 
   /** Exports one batch (see the class doc for outcomes). Never rejects; empty batches are `ok`. */

@@ -25,6 +25,7 @@ const RUN_FLAGS = new Set([
   'cluster', 'sources', 'data-dir', 'kubeconfig', 'watch-kinds', 'audit-webhook-addr', 'audit-webhook-path',
   'audit-tls-cert', 'audit-tls-key', 'audit-client-ca', 'audit-webhook-token-file', 'otlp-grpc-addr',
   'otlp-http-addr', 'otlp-forward-endpoint', 'otlp-endpoint', 'otlp-protocol', 'otlp-compression', 'otlp-timeout',
+  'otlp-certificate', 'otlp-client-certificate', 'otlp-client-key',
   'spool-max-bytes', 'ui', 'store-retention-hours',
   'store-max-bytes', 'admin-addr', 'metrics-owner-allow', 'metrics-namespace-allow', 'leader-elect',
   'leader-election-namespace', 'leader-election-lease-name',

@@ -249,6 +249,7 @@ describe('chart ↔ kubestitch run contract', () => {
       ...['--set', 'auditWebhook.clientCASecret=apiserver-ca'],
       ...['--set', 'otlp.token.existingSecret=otlp-token', '--set', 'otlp.tls.existingSecret=otlp-tls'],
       ...['--set', 'otlp.tls.clientCASecret=otlp-ca'],
+      ...['--set', 'export.otlpEndpoint=https://collector:4317', '--set', 'export.tls.existingSecret=backend-tls'],
       ...['--set-json', `watchScope=${WATCH_SCOPE}`],
     ]);
     const fromValues = Object.keys(parseYaml(everything.configText) as Json);
@@ -259,6 +260,8 @@ describe('chart ↔ kubestitch run contract', () => {
       'audit-log-path': 'no audit log is mounted; the audit webhook is the in-cluster source',
       'audit-webhook-insecure-http': 'the chart serves the webhook with TLS (auditWebhook.tls)',
       'leader-election-identity': 'one identity for every replica would break leader election; $POD_NAME is used',
+      'otlp-insecure':
+        'export.otlpEndpoint always has a scheme; a scheme-less endpoint given in extraEnv takes OTEL_EXPORTER_OTLP_INSECURE',
       'otlp-header':
         'header values are credentials: export.headers.existingSecret passes them from a Secret as OTEL_EXPORTER_OTLP_TRACES_HEADERS',
     };

@@ -65,9 +65,14 @@ export class OtlpGrpcReceiver {
 
   /**
    * Starts listening on `port` (default: an ephemeral one; pass an earlier run's port to bring a
-   * "backend" back on the same address); resolves with an `http://127.0.0.1:<port>` url.
+   * "backend" back on the same address); resolves with an `http://127.0.0.1:<port>` url, or
+   * `https://` with `tls` (its certificate and key; only clients with a certificate signed by
+   * `clientCa` get in).
    */
-  async start(port = 0): Promise<{ url: string }> {
+  async start(
+    port = 0,
+    tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa: Buffer },
+  ): Promise<{ url: string }> {
     const definition = await protoLoader.load(TRACE_SERVICE_PROTO, {
       includeDirs: [OTLP_PROTO_ROOT],
       keepCase: false,
@@ -83,12 +88,14 @@ export class OtlpGrpcReceiver {
     const server = new grpc.Server();
     server.addService(service as grpc.ServiceDefinition, { Export: this.#handleExport });
     const boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-        err === null ? resolve(bound) : reject(err),
-      );
+      const credentials =
+        tls === undefined
+          ? grpc.ServerCredentials.createInsecure()
+          : grpc.ServerCredentials.createSsl(tls.clientCa, [{ cert_chain: tls.cert, private_key: tls.key }], true);
+      server.bindAsync(`127.0.0.1:${port}`, credentials, (err, bound) => (err === null ? resolve(bound) : reject(err)));
     });
     this.#server = server;
-    return { url: `http://127.0.0.1:${boundPort}` };
+    return { url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${boundPort}` };
   }
 
   /** Raw decoded ExportTraceServiceRequest objects (proto-loader shape), in arrival order. */

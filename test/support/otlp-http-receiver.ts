@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import type { SpanData } from '../../src/model/span.js';
@@ -25,6 +26,13 @@ export interface HttpAnswer {
   readonly body?: Buffer | string;
 }
 
+/** PEM contents of a TLS receiver: its certificate and key, and the CA its clients must hold a certificate of. */
+export interface ReceiverTls {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly clientCa: Buffer;
+}
+
 /**
  * A loopback OTLP/HTTP receiver for tests: records every request and answers from a queue of
  * scripted answers (200 with an empty body once the queue is empty).
@@ -39,9 +47,12 @@ export class OtlpHttpReceiver {
     this.#answers.push(...answers);
   }
 
-  /** Listens on 127.0.0.1 and an ephemeral port; resolves to its base URL (`http://127.0.0.1:PORT`). */
-  async start(): Promise<string> {
-    const server = createServer((req, res) => {
+  /**
+   * Listens on 127.0.0.1 and an ephemeral port; resolves to its base URL (`http://127.0.0.1:PORT`,
+   * or `https://` with `tls`: then only a client with a certificate signed by `clientCa` gets in).
+   */
+  async start(tls?: ReceiverTls): Promise<string> {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -60,10 +71,17 @@ export class OtlpHttpReceiver {
         res.writeHead(answer.status, answer.headers ?? {});
         res.end(answer.body ?? '');
       });
-    });
+    };
+    const server =
+      tls === undefined
+        ? createServer(handler)
+        : createHttpsServer(
+            { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: true, rejectUnauthorized: true },
+            handler,
+          );
     this.#server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {

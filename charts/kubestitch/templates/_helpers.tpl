@@ -155,6 +155,16 @@ as a JSON object {"group":..., "resource":...}. Secrets are refused: kubestitch 
 {{- $_ := set $c "otlp-compression" $v.export.compression }}
 {{- $_ := set $c "otlp-timeout" $v.export.timeout }}
 {{- end }}
+{{- with $v.export.tls }}{{ if .existingSecret }}
+{{- if hasPrefix "http://" $v.export.otlpEndpoint }}{{ fail "export.tls.existingSecret needs an https:// export.otlpEndpoint" }}{{ end }}
+{{- if ne (empty .certKey) (empty .keyKey) }}{{ fail "export.tls: give both certKey and keyKey (a client certificate and its key), or neither" }}{{ end }}
+{{- if and (not .caKey) (not .certKey) }}{{ fail "export.tls.existingSecret: give caKey and/or certKey/keyKey" }}{{ end }}
+{{- if .caKey }}{{ $_ := set $c "otlp-certificate" "/etc/kubestitch/export-tls/ca.crt" }}{{ end }}
+{{- if .certKey }}
+{{- $_ := set $c "otlp-client-certificate" "/etc/kubestitch/export-tls/tls.crt" }}
+{{- $_ := set $c "otlp-client-key" "/etc/kubestitch/export-tls/tls.key" }}
+{{- end }}
+{{- end }}{{ end }}
 {{- $_ := set $c "spool-max-bytes" (int64 $v.export.spoolMaxBytes) }}
 {{- if $v.viewer.enabled }}{{ $_ := set $c "ui" (printf ":%d" (int $v.viewer.port)) }}{{ end }}
 {{- $_ := set $c "store-retention-hours" (int $v.store.retentionHours) }}

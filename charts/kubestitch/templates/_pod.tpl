@@ -160,6 +160,11 @@ spec:
           readOnly: true
         {{- end }}
         {{- end }}
+        {{- if $v.export.tls.existingSecret }}
+        - name: export-tls
+          mountPath: /etc/kubestitch/export-tls
+          readOnly: true
+        {{- end }}
   volumes:
     - name: config
       configMap:
@@ -233,6 +238,22 @@ spec:
             path: ca.crt
     {{- end }}
     {{- end }}
+    {{- with $v.export.tls }}{{ if .existingSecret }}
+    - name: export-tls
+      secret:
+        secretName: {{ .existingSecret }}
+        items:
+          {{- with .caKey }}
+          - key: {{ . }}
+            path: ca.crt
+          {{- end }}
+          {{- if .certKey }}
+          - key: {{ .certKey }}
+            path: tls.crt
+          - key: {{ .keyKey }}
+            path: tls.key
+          {{- end }}
+    {{- end }}{{ end }}
   {{- with $v.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
