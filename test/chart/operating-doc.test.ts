@@ -63,7 +63,7 @@ describe('docs/operating.md kind walkthrough', () => {
 // The commands, options and config files the docs show, against the CLI and the chart as built.
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string): string => readFileSync(join(REPO, path), 'utf8');
-const DOCS = ['README.md', 'docs/operating.md', 'docs/metrics.md'] as const;
+const DOCS = ['README.md', 'docs/operating.md', 'docs/metrics.md', 'docs/backends.md'] as const;
 
 // Flags of other tools the prose names on their own (apiserver, etcd, helm, k3s/k3d, Prometheus).
 // A flag in neither this list nor kubestitch's fails: a renamed or invented option is caught.
