@@ -5,11 +5,13 @@ import type { SpanData } from './model/span.js';
 import { type RecordingStream, type RecordingSummary, openRecording } from './sources/recording/stream-recording.js';
 import { RecordingStitch, type ReplayOutput, replayOutputsToSpanBatches } from './stitch/stitch-recording.js';
 import { type StitchMode, type StitchStats, emptyStats } from './stitch/stitch-types.js';
-import { Synthesizer } from './synth/synthesizer.js';
+import { Synthesizer, type SynthesizerOptions } from './synth/synthesizer.js';
 
 export interface ReplayOptions {
   readonly cluster: string;
   readonly windowMs?: number;
+  /** Synth's adoption window (ADR 0004, `--adoption-window`), in record time; its default when unset. */
+  readonly adoptionWindowMs?: number;
   /** How real spans of `spans.jsonl` join the traces (DESIGN §4); default `reparent`. */
   readonly stitchMode?: StitchMode;
   /** How long a real span waits for the audit record it belongs to; default the stitcher's. */
@@ -36,16 +38,22 @@ export interface ReplaySummary {
   readonly spanProblems: readonly { readonly line: number; readonly reason: string }[];
 }
 
+/** Synth's options of a replay: the cluster, and the windows when given. */
+export function synthOptions(options: ReplayOptions): SynthesizerOptions {
+  return {
+    cluster: options.cluster,
+    ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
+    ...(options.adoptionWindowMs !== undefined ? { adoptionWindowMs: options.adoptionWindowMs } : {}),
+  };
+}
+
 /**
  * Runs records (already in processing order) through synth and returns the span batches: one
  * batch per record that completed spans, then the end-of-replay flush that closes everything
  * still open as `kubestitch.outcome=unfinished`. Pure and deterministic.
  */
 export function synthesizeRecords(records: readonly IngestRecord[], options: ReplayOptions): SpanData[][] {
-  const synth = new Synthesizer({
-    cluster: options.cluster,
-    ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
-  });
+  const synth = new Synthesizer(synthOptions(options));
   const batches: SpanData[][] = [];
   for (const r of records) {
     const batch = synth.process(r);
@@ -96,10 +104,7 @@ type ReplayStage = Pick<ReplaySummary, 'stitch' | 'spanProblems'>;
 // Without real spans the stitch stage changes nothing (stitchRecording gives synth's batches
 // exactly), so synth's spans go straight out, batch by batch, instead of being collected first.
 async function replaySynthOnly(stream: RecordingStream, options: ReplayOptions, emit: Emit): Promise<ReplayStage> {
-  const synth = new Synthesizer({
-    cluster: options.cluster,
-    ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
-  });
+  const synth = new Synthesizer(synthOptions(options));
   for await (const records of stream.batches) {
     for (const record of records) {
       const spans = synth.process(record);
@@ -119,6 +124,7 @@ async function replayStitched(stream: RecordingStream, options: ReplayOptions, e
   const stitchOptions = {
     cluster: options.cluster,
     ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
+    ...(options.adoptionWindowMs !== undefined ? { adoptionWindowMs: options.adoptionWindowMs } : {}),
     ...(options.stitchMode !== undefined ? { mode: options.stitchMode } : {}),
     ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
   };

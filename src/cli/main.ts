@@ -2,7 +2,7 @@ import { redactAnnotations } from '../sources/redact.js';
 import { packageVersion } from '../version.js';
 import { resolveOtlpExport, withTlsLoaded } from '../export/otlp-export-config.js';
 import type { OtlpExportConfig } from '../export/otlp-export-config.js';
-import { UsageError, parseCommandArgs, str, strs } from './args.js';
+import { UsageError, adoptionWindowMs, parseCommandArgs, str, strs } from './args.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { runReplayCommand } from './replay-command.js';
 import { RUN_USAGE, runRunCommand } from './run-command.js';
@@ -80,6 +80,8 @@ function replay(args: ParsedArgs, io: CliIo): Promise<number> {
     throw new UsageError(`--stitch-hold-ms must be a number of milliseconds, got ${JSON.stringify(hold)}`);
   }
   const otlp = otlpExport(args);
+  const adoption = adoptionWindowMs(str(args, 'adoption-window'));
+  if (adoption instanceof UsageError) throw adoption;
   const [out, dataDir, ui] = [str(args, 'out'), str(args, 'data-dir'), str(args, 'ui')];
   return runReplayCommand(
     {
@@ -87,6 +89,7 @@ function replay(args: ParsedArgs, io: CliIo): Promise<number> {
       cluster: str(args, 'cluster') ?? 'default',
       ...(stitch !== undefined ? { stitchMode: stitch } : {}),
       ...(holdMs !== undefined ? { holdMs } : {}),
+      ...(adoption !== undefined ? { adoptionWindowMs: adoption } : {}),
       ...(out !== undefined ? { out } : {}),
       ...(otlp !== undefined ? { otlp } : {}),
       ...(dataDir !== undefined ? { dataDir } : {}),
@@ -138,6 +141,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       'data-dir': { type: 'string' },
       ui: { type: 'string' },
       'redact-annotations': { type: 'string' },
+      'adoption-window': { type: 'string' },
     },
     run: replay,
   },

@@ -25,6 +25,8 @@ export interface ReplayCommandOptions {
   readonly otlp?: OtlpExportConfig;
   readonly stitchMode?: 'reparent' | 'link';
   readonly holdMs?: number;
+  /** Synth's adoption window (`--adoption-window`), in record time. */
+  readonly adoptionWindowMs?: number;
   /** Also store the traces in the embedded trace store of this data directory. */
   readonly dataDir?: string;
   /** After the replay, serve the viewer and query API here until `stopSignal` (in memory without `dataDir`). */
@@ -82,6 +84,7 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
       ...(progress !== undefined ? { onRecord: progress.onRecord, onBytes: progress.onBytes } : {}),
       ...(options.stitchMode !== undefined ? { stitchMode: options.stitchMode } : {}),
       ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
+      ...(options.adoptionWindowMs !== undefined ? { adoptionWindowMs: options.adoptionWindowMs } : {}),
     });
     progress?.done();
     const { recording } = summary;

@@ -74,6 +74,9 @@ Real spans:
   --otlp-forward-endpoint URL   OTLP/gRPC receiver real spans are forwarded to after stitching
                             (default: the gRPC export when it has no headers, else through the export)
   --stitch reparent|link
+  --adoption-window D       how long an operation waits for an owner that may still arrive, and a
+                            finished span before it leaves (ADR 0004/0005): 15s (default); with
+                            1 s webhook batches 5s is enough
   --redact-annotations LIST   more annotations to drop besides the defaults (last-applied and
                             credential-like names): names or /regex/flags, comma-separated
 High availability:
@@ -293,6 +296,7 @@ function serviceOptions(
   return {
     cluster: s.cluster,
     dataDir: s.dataDir,
+    ...opt('adoptionWindowMs', s.adoptionWindowMs),
     sink: (store) => outputs.open(store),
     logger: logger.child({ mod: 'run' }),
     ...opt(

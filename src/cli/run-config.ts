@@ -6,6 +6,7 @@ import { parseResourceSpec } from '../sources/watch/resources.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
 import { parseWatchScope } from '../sources/watch/scope.js';
 import type { WatchScope } from '../sources/watch/scope.js';
+import { UsageError, adoptionWindowMs } from './args.js';
 
 /**
  * Every `kubestitch run` option. The config file (`--config FILE`, YAML) uses the same names as
@@ -58,6 +59,7 @@ export const RUN_OPTIONS = {
   'otlp-forward-endpoint': { type: 'string' },
   stitch: { type: 'string' },
   'leader-elect': { type: 'boolean' },
+  'adoption-window': { type: 'string' },
   // Applied by main before the command runs (sources/redact.ts); listed so run accepts it.
   'redact-annotations': { type: 'string' },
   'leader-election-namespace': { type: 'string' },
@@ -123,6 +125,8 @@ export interface RunSettings {
   readonly stitchMode?: 'reparent' | 'link';
   readonly leaderElection?: { readonly namespace: string; readonly leaseName: string; readonly identity?: string };
   readonly shutdownDeadlineMs: number;
+  /** How long an operation waits for an owner that may still arrive (ADR 0004); synth's default if unset. */
+  readonly adoptionWindowMs?: number;
 }
 
 type RawValues = Partial<Record<RunOptionName, string | boolean | string[]>>;
@@ -183,6 +187,8 @@ export function resolveRunSettings(
     deadline: num('shutdown-deadline-seconds', 20),
   };
   for (const n of Object.values(numbers)) if (typeof n === 'string') return n;
+  const adoption = adoptionWindowMs(str('adoption-window'));
+  if (adoption instanceof UsageError) return adoption.message;
 
   let sources = list('sources');
   if (sources.length === 0) {
@@ -242,6 +248,7 @@ export function resolveRunSettings(
     metricsOwnerAllow: list('metrics-owner-allow'),
     metricsNamespaceAllow: list('metrics-namespace-allow'),
     shutdownDeadlineMs: (numbers.deadline as number) * 1000,
+    ...opt('adoptionWindowMs', adoption),
     ...opt('kubeconfig', str('kubeconfig')),
     ...opt('context', str('context')),
     ...opt('out', out),

@@ -43,6 +43,8 @@ Flags:
   --cluster NAME        k8s.cluster.name of every span (default "default")
   --stitch MODE         how real spans join the traces: reparent (default) or link
   --stitch-hold-ms MS   how long a real span waits for its audit record (default 10000)
+  --adoption-window D   how long an operation waits for an owner that may still arrive before it
+                        becomes its own root: 15s (default), 10s, 5000ms; 0 places at once
   --data-dir DIR        also store the traces in DIR's embedded trace store
   --ui [HOST]:PORT      then serve the viewer and query API until Ctrl-C (in memory without --data-dir)
   --redact-annotations LIST   more annotations to drop besides the defaults: names or /regex/flags,

@@ -72,6 +72,8 @@ export interface RunServiceOptions {
   readonly compactEveryMs?: number;
   /** Synth's max operation age (default 1 h); the journal retention follows from it. */
   readonly maxOperationMs?: number;
+  /** Synth's adoption window (ADR 0004, `--adoption-window`); its default when unset. */
+  readonly adoptionWindowMs?: number;
 }
 
 /** Health of a running service, for /healthz, /readyz and metrics. */
@@ -159,6 +161,7 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
     const maxOperationMs = options.maxOperationMs ?? MAX_OPERATION_MS;
     const synth = new Synthesizer({
       cluster: options.cluster,
+      ...(options.adoptionWindowMs !== undefined ? { adoptionWindowMs: options.adoptionWindowMs } : {}),
       maxOperationMs,
       windowMs: WINDOW_MS,
       ...(otlp !== undefined ? { onAnchor: otlp.onAnchor, onAnchorEnd: otlp.onAnchorEnd } : {}),

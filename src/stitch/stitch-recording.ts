@@ -29,6 +29,7 @@ export interface StitchRecordingOptions extends Pick<
 > {
   readonly cluster: string;
   readonly windowMs?: number;
+  readonly adoptionWindowMs?: number;
   /** Called after each record (1-based count, total): the CLI's progress line. Must not throw. */
   readonly onRecord?: (done: number, total: number) => void;
 }
@@ -105,12 +106,13 @@ export class RecordingStitch {
     this.#clock = new ManualClock(
       Math.min(this.#requests[0]?.atMs ?? Infinity, firstRecordMs ?? Infinity, Date.UTC(2100, 0)),
     );
-    const { cluster, windowMs, ...stitchOptions } = options;
+    const { cluster, windowMs, adoptionWindowMs, ...stitchOptions } = options;
     const sink = forwardingSink(out);
     this.#stitcher = new Stitcher({ ...stitchOptions, cluster, sink, clock: this.#clock });
     this.#synth = new Synthesizer({
       cluster,
       ...(windowMs !== undefined ? { windowMs } : {}),
+      ...(adoptionWindowMs !== undefined ? { adoptionWindowMs } : {}),
       onAnchor: this.#stitcher.onAnchor,
       onAnchorEnd: this.#stitcher.onAnchorEnd,
     });

@@ -177,4 +177,36 @@ describe('kubestitch run on a rollout whose new pods never become Ready', () => 
       expect(spans.some((s) => s.spanId === rollout?.spanID)).toBe(false);
     },
   );
+
+  it(
+    'with --adoption-window 5s, each finished phase is in --out 5–6 s after it ended',
+    { timeout: 60_000 },
+    async () => {
+      const WINDOW_MS = 5_000;
+      const rec = stuckRollout({ lengthS: 40 });
+      const lines = mergedLines(rec);
+      const { api, http } = await fakeCluster();
+      cleanups.push(() => api.close());
+      const clock = new VirtualClock(parseTimeMs(lines[0]?.ts) ?? 0);
+      const out = join(await mkdtemp(join(tmpdir(), 'ks-stuck-out-')), 'spans.jsonl');
+      const arrivals = new Arrivals(new OtlpJsonFileSink({ path: out }), clock);
+      const { svc } = await startWatching(http, clock, arrivals, undefined, { adoptionWindowMs: WINDOW_MS });
+      cleanups.push(() => svc.stop());
+      await until(() => svc.status().synced, 'informers to sync');
+      await play(api, svc, clock, lines, new AuditFeed([]));
+      for (let i = 0; i < 10; i++) {
+        clock.nowMs += TICK_MS;
+        await svc.tick();
+      }
+      await svc.stop();
+      const spans = await readOut(out);
+      const phases = spans.filter((s) => ['schedule', 'pull nginx:1.26', 'start nginx'].includes(s.name));
+      expect(phases.length).toBeGreaterThanOrEqual(3);
+      for (const s of phases) {
+        const delay = (arrivals.atMs.get(s.spanId) ?? Infinity) - s.endMs;
+        expect(delay, s.name).toBeGreaterThanOrEqual(WINDOW_MS);
+        expect(delay, s.name).toBeLessThanOrEqual(WINDOW_MS + TICK_MS);
+      }
+    },
+  );
 });
