@@ -185,7 +185,6 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     options: RUN_OPTIONS,
     run: (args, io) => {
       positionals(args, 0, 'no arguments');
-      redaction(args);
       return runRunCommand(args, io, stopSignal());
     },
   },

@@ -7,6 +7,7 @@ import { LeaderElector } from '../live/leader-election.js';
 import { KubeLeaseClient } from '../live/lease-client.js';
 import { LiveOpenOperations } from '../live/open-operations-source.js';
 import { startRunService } from '../live/run-service.js';
+import { redactAnnotations } from '../sources/redact.js';
 import { startAdminServer } from '../metrics/admin-server.js';
 import type { AdminServer } from '../metrics/admin-server.js';
 import { KubestitchMetrics } from '../metrics/kubestitch-metrics.js';
@@ -115,6 +116,8 @@ export async function runRunCommand(args: ParsedArgs, io: CliIo, stopSignal: Pro
     io.err(usageErrorText('run', settings));
     return 2;
   }
+  // Before any input is read, on every path (flag or config file alike).
+  redactAnnotations(settings.redactAnnotations);
   try {
     if (settings.otlpEndpoint !== undefined) checkHttpUrl('--otlp-endpoint', settings.otlpEndpoint);
     if (settings.otlpForwardEndpoint !== undefined) {

@@ -4,6 +4,7 @@ import type { Environment, OtlpExportConfig } from '../export/otlp-export-config
 import { type ListenAddr, parseListenAddr } from '../sources/http-listener.js';
 import { parseResourceSpec } from '../sources/watch/resources.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
+import { redactionPolicy } from '../sources/redact.js';
 import { parseWatchScope } from '../sources/watch/scope.js';
 import type { WatchScope } from '../sources/watch/scope.js';
 import { UsageError, adoptionWindowMs } from './args.js';
@@ -59,8 +60,8 @@ export const RUN_OPTIONS = {
   'otlp-forward-endpoint': { type: 'string' },
   stitch: { type: 'string' },
   'leader-elect': { type: 'boolean' },
-  'adoption-window': { type: 'string' },
-  // Applied by main before the command runs (sources/redact.ts); listed so run accepts it.
+  // A duration (`15s`); a bare YAML number is milliseconds, as on the command line.
+  'adoption-window': { type: 'string', number: true },
   'redact-annotations': { type: 'string' },
   'leader-election-namespace': { type: 'string' },
   'leader-election-lease-name': { type: 'string' },
@@ -127,6 +128,8 @@ export interface RunSettings {
   readonly shutdownDeadlineMs: number;
   /** How long an operation waits for an owner that may still arrive (ADR 0004); synth's default if unset. */
   readonly adoptionWindowMs?: number;
+  /** Annotations dropped besides the defaults (`--redact-annotations`, also from the config file). */
+  readonly redactAnnotations: readonly string[];
 }
 
 type RawValues = Partial<Record<RunOptionName, string | boolean | string[]>>;
@@ -189,6 +192,9 @@ export function resolveRunSettings(
   for (const n of Object.values(numbers)) if (typeof n === 'string') return n;
   const adoption = adoptionWindowMs(str('adoption-window'));
   if (adoption instanceof UsageError) return adoption.message;
+  const redact = list('redact-annotations');
+  const redactError = redactionError(redact);
+  if (redactError !== undefined) return redactError;
 
   let sources = list('sources');
   if (sources.length === 0) {
@@ -249,6 +255,7 @@ export function resolveRunSettings(
     metricsNamespaceAllow: list('metrics-namespace-allow'),
     shutdownDeadlineMs: (numbers.deadline as number) * 1000,
     ...opt('adoptionWindowMs', adoption),
+    redactAnnotations: redact,
     ...opt('kubeconfig', str('kubeconfig')),
     ...opt('context', str('context')),
     ...opt('out', out),
@@ -386,4 +393,14 @@ function expandEnv(text: string): string | undefined {
     return value ?? '';
   });
   return missing ? undefined : out;
+}
+
+/** A usage error when an `--redact-annotations` regex does not compile. */
+function redactionError(entries: readonly string[]): string | undefined {
+  try {
+    redactionPolicy(entries);
+    return undefined;
+  } catch (err: unknown) {
+    return `--redact-annotations: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }

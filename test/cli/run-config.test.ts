@@ -214,3 +214,21 @@ describe('parseListenAddr', () => {
     },
   );
 });
+
+describe('adoption window and annotation redaction', () => {
+  it('take a duration and a list from the flags or the config file', () => {
+    expect(settings({ 'adoption-window': '5s' }).adoptionWindowMs).toBe(5_000);
+    expect(settings({}, 'adoption-window: 0\n').adoptionWindowMs).toBe(0);
+    expect(settings({}).adoptionWindowMs).toBeUndefined();
+    expect(settings({}, 'redact-annotations: example.com/customer-id,/^vault\\./\n').redactAnnotations).toEqual([
+      'example.com/customer-id',
+      '/^vault\\./',
+    ]);
+    expect(settings({}).redactAnnotations).toEqual([]);
+  });
+
+  it('refuse a bad duration and a regex that does not compile, naming the option', () => {
+    expect(problem({ 'adoption-window': 'soon' })).toMatch(/^--adoption-window must be a duration/);
+    expect(problem({}, 'redact-annotations: /(/\n')).toMatch(/^--redact-annotations: Invalid regular expression/);
+  });
+});
