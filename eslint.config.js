@@ -1,6 +1,54 @@
-// Lint rules from STYLE.md: no `any`, no non-null `!`, `import type` for types, no floating promises.
+// Lint rules from STYLE.md: no `any`, no non-null `!`, `import type` for types, no floating promises;
+// and the size budgets of issue 19 (files, functions, complexity) below.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+const BUDGETS = {
+  'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
+  'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+  complexity: ['error', 15],
+};
+
+const lengthAtMost = (max) => ['error', { max, skipBlankLines: true, skipComments: true }];
+
+const BUDGET_EXCEPTIONS = [
+  // to split: replay, main (issue 19)
+  { file: 'src/cli/main.ts', rules: { complexity: ['error', 18] } },
+  // to split: runReplayCommand (issue 19)
+  {
+    file: 'src/cli/replay-command.ts',
+    rules: { 'max-lines-per-function': lengthAtMost(117), complexity: ['error', 49] },
+  },
+  // to split: runRunCommand, runUntilStopped, serviceOptions (issue 19)
+  {
+    file: 'src/cli/run-command.ts',
+    rules: { 'max-lines-per-function': lengthAtMost(101), complexity: ['error', 24] },
+  },
+  // to split: resolveRunSettings, fromFile (issue 19: settings resolved by a small typed schema)
+  {
+    file: 'src/cli/run-config.ts',
+    rules: { 'max-lines-per-function': lengthAtMost(151), complexity: ['error', 51] },
+  },
+  // to split: resolveUrl, resolveOtlpExport (issue 19)
+  { file: 'src/export/otlp-export-config.ts', rules: { complexity: ['error', 22] } },
+  // to split: the constructor (issue 19)
+  { file: 'src/export/otlp-grpc-sink.ts', rules: { complexity: ['error', 16] } },
+  // to split: startRunService (issue 19: shutdown as an explicit ordered list)
+  {
+    file: 'src/live/run-service.ts',
+    rules: { 'max-lines-per-function': lengthAtMost(143), complexity: ['error', 25] },
+  },
+  // to split: watchValueToRecords (issue 19)
+  { file: 'src/sources/recording/recording-values.ts', rules: { complexity: ['error', 25] } },
+  // to split: parseEventNote (issue 19)
+  { file: 'src/synth/event-evidence-parse.ts', rules: { complexity: ['error', 26] } },
+  // to split: #checkSettled (issue 19)
+  { file: 'src/synth/replicaset-tracker.ts', rules: { complexity: ['error', 18] } },
+  // to split: #onAudit, #scaledObject (issue 19)
+  { file: 'src/synth/synthesizer.ts', rules: { complexity: ['error', 19] } },
+  // to split: the 'Informer against a misbehaving server' tests into their own file (issue 19)
+  { file: 'test/sources/watch/informer.test.ts', rules: { 'max-lines': lengthAtMost(524) } },
+];
 
 export default tseslint.config(
   { ignores: ['dist/', '.tools/', 'node_modules/', 'coverage/', 'test-artifacts/', 'bench/results/'] },
@@ -24,6 +72,31 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'e2e/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
+  // Budgets (issue 19): a file stays under 400 lines, a function under 80 lines and complexity 15;
+  // past that, split it into named steps. Blank lines and comments do not count, so a why-comment
+  // never has to go to make room.
+  {
+    files: ['src/**/*.ts', 'storage/**/*.ts'],
+    rules: BUDGETS,
+  },
+  // The simulator and fake apiserver (tools/, formerly src/sim): dev tools, not the product.
+  // Their request routers and controller sync loops mirror the real ones' long switches, so
+  // complexity may reach 30 (28 today); file and function lengths hold as in src.
+  {
+    files: ['src/sim/**/*.ts', 'tools/**/*.ts'],
+    rules: { ...BUDGETS, complexity: ['error', 30] },
+  },
+  // Tests: a describe or it callback holds its whole scenario (setup, steps, assertions), so its
+  // length says nothing about the code's shape — no function length limit. Optional chains and
+  // `??` in assertions count as branches, so complexity may reach 30. Files stay under 400 lines.
+  {
+    files: ['test/**/*.ts', 'e2e/**/*.ts'],
+    rules: { ...BUDGETS, 'max-lines-per-function': 'off', complexity: ['error', 30] },
+  },
+  // Files still over budget while another helper works in them (December 2026). Each limit is the
+  // file's current maximum, so it cannot grow; the comment names what to split. Remove an entry
+  // once its file meets the budget.
+  ...BUDGET_EXCEPTIONS.map(({ file, rules }) => ({ files: [file], rules })),
   {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
