@@ -1,6 +1,6 @@
 import { str } from '../src/model/kube-json.js';
-import type { KubeJson, WatchLine } from '../src/sim/index.js';
-import { generateWorkload } from '../src/sim/index.js';
+import type { KubeJson, WatchLine } from '../tools/sim/index.js';
+import { generateWorkload } from '../tools/sim/index.js';
 
 /** Which version of each object the cloned cluster shows. */
 export type ClusterState = 'settled' | 'starting';

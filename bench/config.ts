@@ -1,4 +1,4 @@
-import type { WorkloadOptions } from '../src/sim/index.js';
+import type { WorkloadOptions } from '../tools/sim/index.js';
 import type { LiveMemoryConfig } from './live-memory.js';
 import type { ReplayClusterOptions } from './replay-cluster.js';
 

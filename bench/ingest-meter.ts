@@ -1,8 +1,8 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Recording } from '../src/sim/index.js';
-import { writeRecording } from '../src/sim/index.js';
+import type { Recording } from '../tools/sim/index.js';
+import { writeRecording } from '../tools/sim/index.js';
 import { readRecording } from '../src/sources/recording/read-recording.js';
 import { SpanBatcher } from '../src/export/span-batcher.js';
 import { Synthesizer } from '../src/synth/synthesizer.js';

@@ -1,8 +1,8 @@
 import type { JsonObject } from '../src/model/kube-json.js';
 import { isObject, parseTimeMs, str } from '../src/model/kube-json.js';
 import type { IngestRecord, WatchType } from '../src/model/records.js';
-import type { Recording } from '../src/sim/index.js';
-import { watchLineJson } from '../src/sim/index.js';
+import type { Recording } from '../tools/sim/index.js';
+import { watchLineJson } from '../tools/sim/index.js';
 import { parseAuditEvent } from '../src/sources/audit/parse-audit.js';
 import { normalizeEvent } from '../src/sources/event-normalize.js';
 import { compareRecords } from '../src/sources/recording/record-order.js';

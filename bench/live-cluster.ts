@@ -12,8 +12,8 @@
  * with exit status 1.
  */
 import { parseArgs } from 'node:util';
-import type { FakeApiserver } from '../src/sim/apiserver/index.js';
-import { startFakeApiserver } from '../src/sim/apiserver/index.js';
+import type { FakeApiserver } from '../tools/sim/apiserver/index.js';
+import { startFakeApiserver } from '../tools/sim/apiserver/index.js';
 import { clusterTemplates, cloneDeployment, cloneNode } from './cluster-templates.js';
 
 type Json = Record<string, unknown>;

@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import type { WatchLine } from '../src/sim/index.js';
-import { generateWorkload, watchLineJson } from '../src/sim/index.js';
+import type { WatchLine } from '../tools/sim/index.js';
+import { generateWorkload, watchLineJson } from '../tools/sim/index.js';
 
 /** The generated recording of the replay phase. */
 export interface ReplayCluster {

@@ -9,7 +9,6 @@ import { RUN_USAGE, runRunCommand } from './run-command.js';
 import { RUN_OPTIONS } from './run-config.js';
 import { runRecordCommand } from './record-command.js';
 import { runServeCommand } from './serve-command.js';
-import { runSimulateCommand } from './simulate-command.js';
 import { runTraceCommand } from './trace-command.js';
 import { COMMAND_USAGE, EXIT, GLOBAL_USAGE, usageErrorText } from './usage.js';
 
@@ -153,14 +152,6 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       const [dataDir, ui] = [str(args, 'data-dir'), str(args, 'ui')];
       if (dataDir === undefined) throw new UsageError('expected --data-dir DIR');
       return runServeCommand({ dataDir, stopSignal: stopSignal(), ...(ui !== undefined ? { ui } : {}) }, io);
-    },
-  },
-  simulate: {
-    usage: COMMAND_USAGE['simulate'] ?? '',
-    options: { 'no-audit': { type: 'boolean' } },
-    run: (args, io) => {
-      const [scenario = '', dir = ''] = positionals(args, 2, '<scenario> <dir>');
-      return runSimulateCommand({ scenario, dir, audit: args.values['no-audit'] !== true }, io);
     },
   },
   record: {

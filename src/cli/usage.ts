@@ -1,5 +1,3 @@
-import { SCENARIOS } from '../sim/index.js';
-
 /** Exit status, documented once here and in the README. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -15,8 +13,6 @@ Commands:
   run                   The live service: watch the cluster and export traces until SIGTERM
   record <dir>          Capture a live cluster's watch events and Events into a recording
   serve --data-dir DIR  Serve the viewer and Jaeger-compatible API of an embedded store
-  simulate <scenario> <dir>
-                        Write the recording of a simulated cluster scenario
   help [command]        Show this help, or one command's
   version               Print the version
 
@@ -65,18 +61,6 @@ A directory that holds no store is refused (nothing is created).
 Flags:
   --data-dir DIR        the data directory (required)
   --ui [HOST]:PORT      listen address (default 127.0.0.1:16686)
-  -h, --help            show this help
-
-${EXIT_TEXT}`;
-
-const SIMULATE_USAGE = `Usage: kubestitch simulate <scenario> <dir> [--no-audit]
-
-Writes the recording of a deterministic simulated cluster scenario to <dir>: watch events, Events
-and audit log, as a real cluster would have written them.
-Scenarios: ${SCENARIOS.join(', ')}
-
-Flags:
-  --no-audit            leave audit.log out (watch + Events only)
   -h, --help            show this help
 
 ${EXIT_TEXT}`;
@@ -137,7 +121,6 @@ Prints the version of kubestitch.
 export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   replay: REPLAY_USAGE,
   serve: SERVE_USAGE,
-  simulate: SIMULATE_USAGE,
   record: RECORD_USAGE,
   trace: TRACE_USAGE,
   help: HELP_USAGE,

@@ -19,7 +19,6 @@ describe('per-command help', () => {
   it.each([
     ['replay', '--otlp-endpoint URL'],
     ['serve', '--data-dir DIR'],
-    ['simulate', '--no-audit'],
     ['record', '--watch-kinds LIST'],
     ['run', '--shutdown-deadline-seconds'],
     ['trace', '--server URL'],
@@ -43,7 +42,7 @@ describe('per-command help', () => {
     for (const argv of [['--help'], ['help']]) {
       const r = await run(argv);
       expect(r.code).toBe(0);
-      for (const c of ['replay', 'trace', 'run', 'record', 'serve', 'simulate', 'help', 'version']) {
+      for (const c of ['replay', 'trace', 'run', 'record', 'serve', 'help', 'version']) {
         expect(r.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
       }
       expect(r.out).toContain("Use 'kubestitch <command> --help'");
@@ -76,13 +75,8 @@ describe('usage errors: one kubectl-style line, a pointer to the help, exit 2', 
     [['replay', EXAMPLE, '--stitch-hold-ms', 'soon'], 'replay', '--stitch-hold-ms must be a number'],
     [['replay', EXAMPLE, '--adoption-window', 'soon'], 'replay', '--adoption-window must be a duration'],
     [['run', '--adoption-window', '-1s'], 'run', '--adoption-window must be a duration'],
-    [['simulate', 'rolling-update', '/tmp/x', '--out', 'x'], 'simulate', 'unknown flag --out'],
-    [['simulate', 'rolling-update', '/tmp/x', '--stitch', 'link'], 'simulate', 'unknown flag --stitch'],
-    [['simulate', 'rolling-update'], 'simulate', 'expected <scenario> <dir>'],
-    [['simulate', 'rolling-out', '/tmp/x'], 'simulate', 'unknown scenario "rolling-out"; one of: rolling-update'],
     [['replay', EXAMPLE, '--ui', 'localhost'], 'replay', '--ui: invalid listen address "localhost"'],
     [['serve', '--data-dir', '/tmp', '--ui', '99999'], 'serve', '--ui: invalid listen address "99999"'],
-    [['simulate', 'rolling-update', '/tmp/x', '--no-audit=yes'], 'simulate', 'flag --no-audit takes no value'],
     [['serve', '--stitch', 'bogus'], 'serve', 'unknown flag --stitch'],
     [['serve'], 'serve', 'expected --data-dir DIR'],
     [['serve', 'dir'], 'serve', 'unexpected argument "dir"'],
@@ -158,14 +152,6 @@ describe('runtime failures: human text, exit 1', () => {
     expect(r.code).toBe(1);
     expect(r.err).toBe(`kubestitch replay: cannot write --out ${dir}: it is a directory\n`);
   });
-});
-
-it('simulate into a path it cannot create says why in words', async () => {
-  const file = join(await mkdtemp(join(tmpdir(), 'ks-usage-')), 'a-file');
-  await writeFile(file, '');
-  const r = await run(['simulate', 'rolling-update', join(file, 'rec')]);
-  expect(r.code).toBe(1);
-  expect(r.err).toBe(`kubestitch simulate: cannot write ${join(file, 'rec')}: a part of the path is not a directory\n`);
 });
 
 describe('replay without an output', () => {

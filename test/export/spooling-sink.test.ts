@@ -9,7 +9,7 @@ import { SpoolingSink } from '../../src/export/spooling-sink.js';
 import type { SpoolingSinkOptions } from '../../src/export/spooling-sink.js';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
-import { runScenario, writeRecording } from '../../src/sim/index.js';
+import { runScenario, writeRecording } from '../../tools/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { ExportSpool, MemoryStore, openLevelStore } from '../../storage/index.js';
 import type { ExportSpoolOptions, KvStore, SpoolLogger } from '../../storage/index.js';

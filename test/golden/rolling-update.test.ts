@@ -7,7 +7,7 @@ import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
 import { msToUnixNanos } from '../../src/export/otlp-common.js';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
-import { runScenario, writeRecording } from '../../src/sim/index.js';
+import { runScenario, writeRecording } from '../../tools/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { pulledDurationMs } from '../../src/synth/pod-event-placement.js';
 import { OtlpGrpcReceiver } from '../support/otlp-grpc-receiver.js';

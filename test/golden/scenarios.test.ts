@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeOtlpJson } from '../../src/export/otlp-json.js';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
-import { SCENARIOS, runScenario, writeRecording } from '../../src/sim/index.js';
+import { SCENARIOS, runScenario, writeRecording } from '../../tools/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { checkInvariants } from '../support/invariants.js';
 import { LINE_ORDERS, copyInOrder } from '../support/recording-orders.js';

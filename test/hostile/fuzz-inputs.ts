@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { JsonObject } from '../../src/model/kube-json.js';
-import { runScenario } from '../../src/sim/index.js';
+import { runScenario } from '../../tools/sim/index.js';
 
 /**
  * Random and mutated records of every input kind for the hostile-input property suite. Records

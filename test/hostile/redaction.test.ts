@@ -6,8 +6,8 @@ import { CaptureSink } from '../../src/export/capture-sink.js';
 import { watchEntry } from '../../src/live/journal-entries.js';
 import type { JsonObject } from '../../src/model/kube-json.js';
 import { replayDirectory } from '../../src/replay.js';
-import { runScenario, writeRecording } from '../../src/sim/index.js';
-import type { AuditEventJson, Recording, WatchLine } from '../../src/sim/index.js';
+import { runScenario, writeRecording } from '../../tools/sim/index.js';
+import type { AuditEventJson, Recording, WatchLine } from '../../tools/sim/index.js';
 import { checkAuditEvent, toIntakeItem } from '../../src/sources/audit/audit-entry.js';
 import { redactObject, redactionPolicy } from '../../src/sources/redact.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { escapeControl } from '../../src/model/terminal-text.js';
-import { runScenario, writeRecording } from '../../src/sim/index.js';
+import { runScenario, writeRecording } from '../../tools/sim/index.js';
 
 // #17 item 7: object names reach the terminal; escape sequences in them must not.
 const EVIL = '\u001b]0;pwned\u0007\u001b[2J\u202e';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CaptureSink } from '../../src/export/capture-sink.js';
 import { parseTimeMs } from '../../src/model/kube-json.js';
-import { splitInitialList } from '../../src/sim/apiserver/index.js';
-import { runScenario } from '../../src/sim/index.js';
+import { splitInitialList } from '../../tools/sim/apiserver/index.js';
+import { runScenario } from '../../tools/sim/index.js';
 import { VirtualClock, fakeCluster, mergedLines, playLines, startWatching, until } from './support/live-harness.js';
 
 const cleanups: (() => Promise<void>)[] = [];

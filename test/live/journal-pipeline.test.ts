@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IntakeLog, MemoryStore } from '../../storage/index.js';
 import { CaptureSink } from '../../src/export/capture-sink.js';
 import { JournalPipeline } from '../../src/live/journal-pipeline.js';
-import { runScenario } from '../../src/sim/index.js';
+import { runScenario } from '../../tools/sim/index.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -7,8 +7,8 @@ import { LeaderElector } from '../../src/live/leader-election.js';
 import { KubeLeaseClient, LeaseConflictError, microTime } from '../../src/live/lease-client.js';
 import type { LeaseClient, LeaseRecord, LeaseSpec } from '../../src/live/lease-client.js';
 import { ManualClock } from '../../src/model/clock.js';
-import { startFakeApiserver } from '../../src/sim/apiserver/index.js';
-import type { FakeApiserver } from '../../src/sim/apiserver/index.js';
+import { startFakeApiserver } from '../../tools/sim/apiserver/index.js';
+import type { FakeApiserver } from '../../tools/sim/apiserver/index.js';
 
 const NS = 'kubestitch';
 const LEASE = 'ks';

@@ -10,7 +10,7 @@ import { CaptureSink } from '../../src/export/capture-sink.js';
 import { registerServiceMetrics } from '../../src/cli/run-observability.js';
 import { startRunService } from '../../src/live/run-service.js';
 import { KubestitchMetrics } from '../../src/metrics/kubestitch-metrics.js';
-import { runScenario } from '../../src/sim/index.js';
+import { runScenario } from '../../tools/sim/index.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DATA_DIR_SCHEMA_VERSION, IntakeLog, openLevelStore } from '../../storage/index.js';
 import { CaptureSink } from '../../src/export/capture-sink.js';
 import { startRunService } from '../../src/live/run-service.js';
-import { runScenario } from '../../src/sim/index.js';
+import { runScenario } from '../../tools/sim/index.js';
 import { synthesizeRecords } from '../../src/replay.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { CORPUS, corpusPath } from '../support/corpus.js';

@@ -11,9 +11,9 @@ import { LiveOpenOperations } from '../../src/live/open-operations-source.js';
 import type { RunningService } from '../../src/live/run-service.js';
 import { parseTimeMs } from '../../src/model/kube-json.js';
 import type { SpanData } from '../../src/model/span.js';
-import type { AuditEventJson, WatchLine } from '../../src/sim/index.js';
+import type { AuditEventJson, WatchLine } from '../../tools/sim/index.js';
 import { DEFAULT_ADOPTION_WINDOW_MS } from '../../src/synth/synthesizer.js';
-import type { FakeApiserver } from '../../src/sim/apiserver/index.js';
+import type { FakeApiserver } from '../../tools/sim/apiserver/index.js';
 import { stuckRollout } from '../support/stuck-rollout.js';
 import { VirtualClock, fakeCluster, mergedLines, playLines, startWatching, until } from './support/live-harness.js';
 

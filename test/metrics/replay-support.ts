@@ -11,7 +11,7 @@ import { KubestitchMetrics, type KubestitchMetricsOptions } from '../../src/metr
 import { MetricsSink } from '../../src/metrics/metrics-sink.js';
 import type { SpanData } from '../../src/model/span.js';
 import { replayDirectory } from '../../src/replay.js';
-import { SCENARIOS, runScenario, writeRecording } from '../../src/sim/index.js';
+import { SCENARIOS, runScenario, writeRecording } from '../../tools/sim/index.js';
 
 export interface ReplayedScenarios {
   readonly metrics: KubestitchMetrics;

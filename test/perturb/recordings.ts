@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IngestRecord } from '../../src/model/records.js';
-import { type Recording, SCENARIOS, runScenario, writeRecording } from '../../src/sim/index.js';
+import { type Recording, SCENARIOS, runScenario, writeRecording } from '../../tools/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 
 export interface NamedRecording {

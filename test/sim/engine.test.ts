@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { nextScheduleUs } from '../../src/sim/controllers/cronjob-controller.js';
-import { EventLoop } from '../../src/sim/engine/event-loop.js';
-import { computeHash, jsonEqual } from '../../src/sim/engine/hash.js';
-import { Rng } from '../../src/sim/engine/rng.js';
-import { sortDeep, twoWayPatch } from '../../src/sim/engine/strategic-patch.js';
-import { goDurationMs, rfc3339Micros, rfc3339Millis, rfc3339Seconds } from '../../src/sim/engine/time-format.js';
+import { nextScheduleUs } from '../../tools/sim/controllers/cronjob-controller.js';
+import { EventLoop } from '../../tools/sim/engine/event-loop.js';
+import { computeHash, jsonEqual } from '../../tools/sim/engine/hash.js';
+import { Rng } from '../../tools/sim/engine/rng.js';
+import { sortDeep, twoWayPatch } from '../../tools/sim/engine/strategic-patch.js';
+import { goDurationMs, rfc3339Micros, rfc3339Millis, rfc3339Seconds } from '../../tools/sim/engine/time-format.js';
 
 describe('EventLoop', () => {
   describe('runUntil', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { arr, field, num, str } from '../../src/model/kube-json.js';
-import { runScenario } from '../../src/sim/index.js';
+import { runScenario } from '../../tools/sim/index.js';
 import { eventsWithReason, lastOf, linesOf, metaOf } from './recording-checks.js';
 
 function containerStates(rec: ReturnType<typeof runScenario>, podPrefix: string): unknown[] {

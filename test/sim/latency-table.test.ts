@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/sim/engine/rng.js';
+import { Rng } from '../../tools/sim/engine/rng.js';
 import {
   CONTAINERS_READY_MS_HISTOGRAM,
   drawStartupOverheadUs,
   SCHEDULING_MS_HISTOGRAM,
-} from '../../src/sim/objects/latency-table.js';
+} from '../../tools/sim/objects/latency-table.js';
 import { CORPUS, corpusPath } from '../support/corpus.js';
 
 const BURNER = corpusPath(CORPUS.kubeBurner);

@@ -1,5 +1,5 @@
 import { isObject, str } from '../../src/model/kube-json.js';
-import type { AuditEventJson, KubeJson, Recording, WatchLine } from '../../src/sim/index.js';
+import type { AuditEventJson, KubeJson, Recording, WatchLine } from '../../tools/sim/index.js';
 
 /** Typed view of the few object fields the checks read. */
 export interface Meta {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runScenario, SCENARIOS, watchLineJson } from '../../src/sim/index.js';
-import type { KubeJson, Recording } from '../../src/sim/index.js';
+import { runScenario, SCENARIOS, watchLineJson } from '../../tools/sim/index.js';
+import type { KubeJson, Recording } from '../../tools/sim/index.js';
 import { num } from '../../src/model/kube-json.js';
 import {
   auditProblems,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generateWorkload, watchLineJson, workloadPlan } from '../../src/sim/index.js';
-import type { Recording } from '../../src/sim/index.js';
+import { generateWorkload, watchLineJson, workloadPlan } from '../../tools/sim/index.js';
+import type { Recording } from '../../tools/sim/index.js';
 import {
   auditProblems,
   eventSubjectProblems,

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateWorkload, runScenario, writeRecording, writeRecordingStream } from '../../src/sim/index.js';
+import { generateWorkload, runScenario, writeRecording, writeRecordingStream } from '../../tools/sim/index.js';
 
 async function lines(dir: string, file: string): Promise<string[]> {
   return (await readFile(join(dir, file), 'utf8')).split('\n').filter((l) => l !== '');

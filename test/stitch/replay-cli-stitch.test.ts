@@ -6,7 +6,7 @@ import { main } from '../../src/cli/main.js';
 import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
 import { parseTimeMs } from '../../src/model/kube-json.js';
 import type { SpanData } from '../../src/model/span.js';
-import { runScenario, writeRecording } from '../../src/sim/index.js';
+import { runScenario, writeRecording } from '../../tools/sim/index.js';
 import { apiserverTrace, kubeletSync } from './real-spans.js';
 
 interface SimAudit {

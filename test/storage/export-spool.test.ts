@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
-import { SCENARIOS, runScenario, writeRecording } from '../../src/sim/index.js';
+import { SCENARIOS, runScenario, writeRecording } from '../../tools/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import type { KvIterateOptions, KvOp, KvStore, KvValue } from '../../storage/index.js';
 import { ExportSpool, MemoryStore, StoreClosedError, openLevelStore } from '../../storage/index.js';

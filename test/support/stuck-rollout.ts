@@ -1,10 +1,10 @@
-import { SimCluster } from '../../src/sim/cluster.js';
-import { US_PER_MS } from '../../src/sim/engine/time-format.js';
-import { byApp } from '../../src/sim/kubelet/container-behavior.js';
-import { deployment, nginx } from '../../src/sim/objects/workloads.js';
-import { DEFAULT_START_MS } from '../../src/sim/run-scenario.js';
-import { deploymentId, s, threeNodes } from '../../src/sim/scenarios/scenario.js';
-import type { Recording } from '../../src/sim/types.js';
+import { SimCluster } from '../../tools/sim/cluster.js';
+import { US_PER_MS } from '../../tools/sim/engine/time-format.js';
+import { byApp } from '../../tools/sim/kubelet/container-behavior.js';
+import { deployment, nginx } from '../../tools/sim/objects/workloads.js';
+import { DEFAULT_START_MS } from '../../tools/sim/run-scenario.js';
+import { deploymentId, s, threeNodes } from '../../tools/sim/scenarios/scenario.js';
+import type { Recording } from '../../tools/sim/types.js';
 
 /**
  * shop/web 2× nginx:1.25, then `kubectl set image` to nginx:1.26 at `startMs + 5 s`, whose pods

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { IngestRecord } from '../../src/model/records.js';
 import type { SpanData } from '../../src/model/span.js';
-import { writeRecording } from '../../src/sim/index.js';
+import { writeRecording } from '../../tools/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { DEFAULT_ADOPTION_WINDOW_MS, Synthesizer } from '../../src/synth/synthesizer.js';
 import { checkInvariants } from '../support/invariants.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
-import { runScenario, writeRecording } from '../../src/sim/index.js';
+import { runScenario, writeRecording } from '../../tools/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 
 /**

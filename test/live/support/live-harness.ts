@@ -5,9 +5,9 @@ import type { SpanSink } from '../../../src/export/sink.js';
 import { startRunService } from '../../../src/live/run-service.js';
 import type { RunServiceOptions, RunningService } from '../../../src/live/run-service.js';
 import { parseTimeMs } from '../../../src/model/kube-json.js';
-import { startFakeApiserver } from '../../../src/sim/apiserver/index.js';
-import type { FakeApiserver } from '../../../src/sim/apiserver/index.js';
-import type { Recording, WatchLine } from '../../../src/sim/index.js';
+import { startFakeApiserver } from '../../../tools/sim/apiserver/index.js';
+import type { FakeApiserver } from '../../../tools/sim/apiserver/index.js';
+import type { Recording, WatchLine } from '../../../tools/sim/index.js';
 import { KubeHttp, loadKubeConfig } from '../../../src/sources/watch/kube-http.js';
 import type { Recorder } from '../../../src/live/recorder.js';
 

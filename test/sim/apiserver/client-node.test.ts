@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, makeInformer, Watch } from '@kubernetes/client-node';
 import type { Informer, ObjectCache, V1Pod } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeApiserver } from '../../../src/sim/apiserver/index.js';
-import { startFakeApiserver } from '../../../src/sim/apiserver/index.js';
+import type { FakeApiserver } from '../../../tools/sim/apiserver/index.js';
+import { startFakeApiserver } from '../../../tools/sim/apiserver/index.js';
 import { pod } from './watch-reader.js';
 
 let server: FakeApiserver;

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeApiserver } from '../../../src/sim/apiserver/index.js';
-import { playRecording, startFakeApiserver } from '../../../src/sim/apiserver/index.js';
-import { runScenario } from '../../../src/sim/index.js';
-import type { KubeJson } from '../../../src/sim/index.js';
+import type { FakeApiserver } from '../../../tools/sim/apiserver/index.js';
+import { playRecording, startFakeApiserver } from '../../../tools/sim/apiserver/index.js';
+import { runScenario } from '../../../tools/sim/index.js';
+import type { KubeJson } from '../../../tools/sim/index.js';
 import { pod } from './watch-reader.js';
 
 const KUBECTL = fileURLToPath(new URL('../../../.tools/bin/kubectl', import.meta.url));

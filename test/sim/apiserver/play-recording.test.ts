@@ -2,16 +2,16 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeApiserver } from '../../../src/sim/apiserver/index.js';
+import type { FakeApiserver } from '../../../tools/sim/apiserver/index.js';
 import {
   loadObjects,
   playRecording,
   splitInitialList,
   startFakeApiserver,
   syntheticPods,
-} from '../../../src/sim/apiserver/index.js';
-import { runScenario } from '../../../src/sim/index.js';
-import type { KubeJson, WatchLine } from '../../../src/sim/index.js';
+} from '../../../tools/sim/apiserver/index.js';
+import { runScenario } from '../../../tools/sim/index.js';
+import type { KubeJson, WatchLine } from '../../../tools/sim/index.js';
 import { openWatch, rvOf } from './watch-reader.js';
 
 let server: FakeApiserver;
@@ -151,7 +151,7 @@ describe('main.ts', () => {
   it('prints its URL and kubeconfig as one JSON line, serves the scenario, and exits on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/sim/apiserver/main.ts', '--scenario', 'rolling-update', '--pods', '300', '--port', '0'],
+      ['--import', 'tsx', 'tools/sim/apiserver/main.ts', '--scenario', 'rolling-update', '--pods', '300', '--port', '0'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeApiserver } from '../../../src/sim/apiserver/index.js';
-import { startFakeApiserver } from '../../../src/sim/apiserver/index.js';
+import type { FakeApiserver } from '../../../tools/sim/apiserver/index.js';
+import { startFakeApiserver } from '../../../tools/sim/apiserver/index.js';
 import { openWatch, pod, rvOf } from './watch-reader.js';
 import type { WatchReader } from './watch-reader.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { V1Lease } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeApiserver } from '../../../src/sim/apiserver/index.js';
-import { startFakeApiserver } from '../../../src/sim/apiserver/index.js';
+import type { FakeApiserver } from '../../../tools/sim/apiserver/index.js';
+import { startFakeApiserver } from '../../../tools/sim/apiserver/index.js';
 import { openWatch, pod } from './watch-reader.js';
 
 type Json = Record<string, unknown> & { metadata: Record<string, unknown> };

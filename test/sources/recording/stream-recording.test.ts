@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IngestRecord } from '../../../src/model/records.js';
-import { SCENARIOS, runScenario, writeRecording } from '../../../src/sim/index.js';
+import { SCENARIOS, runScenario, writeRecording } from '../../../tools/sim/index.js';
 import { RecordingError, readRecording } from '../../../src/sources/recording/read-recording.js';
 import {
   type RecordingSummary,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeApiserver } from '../../../src/sim/apiserver/index.js';
-import type { FakeApiserver } from '../../../src/sim/apiserver/index.js';
+import { startFakeApiserver } from '../../../tools/sim/apiserver/index.js';
+import type { FakeApiserver } from '../../../tools/sim/apiserver/index.js';
 import { KubeHttp } from '../../../src/sources/watch/kube-http.js';
 import {
   collectionPath,

@@ -6,7 +6,7 @@
  *   const { audit } = await playRecording(server, runScenario('rolling-update'));
  *   server.compact(); server.expireWatches(); server.dropWatches(); server.failNext({ status: 503 });
  *
- * Standalone: `node --import tsx src/sim/apiserver/main.ts --scenario rolling-update --port 0`.
+ * Standalone: `node --import tsx tools/sim/apiserver/main.ts --scenario rolling-update --port 0`.
  */
 export { startFakeApiserver, FakeApiserver } from './fake-apiserver.js';
 export type { FakeApiserverOptions, FakeApiserverStats, FaultRule, RequestRecord } from './fake-apiserver.js';

@@ -1,7 +1,7 @@
 /**
  * Standalone fake apiserver for benchmarks and manual runs:
  *
- *   node --import tsx src/sim/apiserver/main.ts --scenario rolling-update --port 0 [--pods 100000]
+ *   node --import tsx tools/sim/apiserver/main.ts --scenario rolling-update --port 0 [--pods 100000]
  *     [--speed instant|N] [--kubeconfig PATH] [--context NAME] [--bookmark-interval-ms MS]
  *
  * Prints one JSON line on stdout once it serves ({"url","kubeconfig","resourceVersion","pid"}),

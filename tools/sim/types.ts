@@ -1,4 +1,4 @@
-import type { JsonObject } from '../model/kube-json.js';
+import type { JsonObject } from '../../src/model/kube-json.js';
 
 /** A Kubernetes object as JSON, the way the apiserver returns it. Treat as read-only. */
 export type KubeJson = JsonObject;
