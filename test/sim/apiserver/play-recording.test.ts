@@ -151,7 +151,17 @@ describe('main.ts', () => {
   it('prints its URL and kubeconfig as one JSON line, serves the scenario, and exits on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'tools/sim/apiserver/main.ts', '--scenario', 'rolling-update', '--pods', '300', '--port', '0'],
+      [
+        '--import',
+        'tsx',
+        'tools/sim/apiserver/main.ts',
+        '--scenario',
+        'rolling-update',
+        '--pods',
+        '300',
+        '--port',
+        '0',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
