@@ -6,7 +6,7 @@ import { UsageError, adoptionWindowMs, parseCommandArgs, str, strs } from './arg
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { runReplayCommand } from './replay-command.js';
 import { RUN_USAGE, runRunCommand } from './run-command.js';
-import { RUN_OPTIONS } from './run-config.js';
+import { OTLP_EXPORT_OPTIONS, RUN_OPTIONS } from './run-config.js';
 import { runRecordCommand } from './record-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runTraceCommand } from './trace-command.js';
@@ -125,15 +125,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: COMMAND_USAGE['replay'] ?? '',
     options: {
       out: { type: 'string' },
-      'otlp-endpoint': { type: 'string' },
-      'otlp-protocol': { type: 'string' },
-      'otlp-header': { type: 'string', multiple: true },
-      'otlp-compression': { type: 'string' },
-      'otlp-timeout': { type: 'string' },
-      'otlp-certificate': { type: 'string' },
-      'otlp-client-certificate': { type: 'string' },
-      'otlp-client-key': { type: 'string' },
-      'otlp-insecure': { type: 'boolean' },
+      ...OTLP_EXPORT_OPTIONS,
       cluster: { type: 'string' },
       stitch: { type: 'string' },
       'stitch-hold-ms': { type: 'string' },

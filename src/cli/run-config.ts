@@ -9,6 +9,20 @@ import { parseWatchScope } from '../sources/watch/scope.js';
 import type { WatchScope } from '../sources/watch/scope.js';
 import { UsageError, adoptionWindowMs } from './args.js';
 
+/** The OTLP export flags, the same on `run` and `replay` (export/otlp-export-config.ts reads them). */
+export const OTLP_EXPORT_OPTIONS = {
+  'otlp-endpoint': { type: 'string' },
+  'otlp-protocol': { type: 'string' },
+  // Repeatable and never comma-split: a header value may hold commas.
+  'otlp-header': { type: 'string', multiple: true },
+  'otlp-compression': { type: 'string' },
+  'otlp-timeout': { type: 'string' },
+  'otlp-certificate': { type: 'string' },
+  'otlp-client-certificate': { type: 'string' },
+  'otlp-client-key': { type: 'string' },
+  'otlp-insecure': { type: 'boolean' },
+} as const;
+
 /**
  * Every `kubestitch run` option. The config file (`--config FILE`, YAML) uses the same names as
  * keys; a flag on the command line overrides the file. `list` options take a comma-separated
@@ -26,16 +40,7 @@ export const RUN_OPTIONS = {
   'exclude-namespaces': { type: 'string', list: true },
   'label-selector': { type: 'string' },
   out: { type: 'string' },
-  'otlp-endpoint': { type: 'string' },
-  'otlp-protocol': { type: 'string' },
-  // Repeatable and never comma-split: a header value may hold commas.
-  'otlp-header': { type: 'string', multiple: true },
-  'otlp-compression': { type: 'string' },
-  'otlp-timeout': { type: 'string' },
-  'otlp-certificate': { type: 'string' },
-  'otlp-client-certificate': { type: 'string' },
-  'otlp-client-key': { type: 'string' },
-  'otlp-insecure': { type: 'boolean' },
+  ...OTLP_EXPORT_OPTIONS,
   'spool-max-bytes': { type: 'string', number: true },
   ui: { type: 'string' },
   'store-retention-hours': { type: 'string', number: true },

@@ -1,17 +1,14 @@
-import { access, mkdir } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore, TraceStore } from '../../storage/index.js';
 import type { SpanData } from '../../src/model/span.js';
 import type { UiServer } from '../../src/ui/ui-server.js';
 import { startUiServer } from '../../src/ui/ui-server.js';
+import { launchChromium, trackedPage } from './support/headless.js';
 import { FakeOpenOperations } from './fake-open-operations.js';
 import { rolloutBatches, rolloutRoot } from './rollout-fixture.js';
 
-// As browser.test.ts: the Debian chromium package; missing is a failure, not a skip.
-const CHROMIUM = process.env.KUBESTITCH_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const EARLIER_TRACE = 'd'.repeat(32);
 const WAITING_ON = 'pod web-7c94-x2: readiness (unready 4m12s)';
@@ -30,11 +27,6 @@ let nowMs: number;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  try {
-    await access(CHROMIUM, constants.X_OK);
-  } catch {
-    throw new Error(`browser test needs Chromium at ${CHROMIUM}; set KUBESTITCH_CHROMIUM to use another binary.`);
-  }
   const spans = (await rolloutBatches()).flat();
   root = rolloutRoot(spans);
   const inTrace = spans.filter((s) => s.traceId === root.traceId);
@@ -49,11 +41,7 @@ beforeAll(async () => {
   await store.write(inTrace.map((s) => ({ ...s, traceId: EARLIER_TRACE })));
   source = new FakeOpenOperations(open, new Map([[root.spanId, WAITING_ON]]));
   server = await startUiServer({ store, addr: '127.0.0.1:0', openOperations: source, nowMs: () => nowMs });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -63,12 +51,7 @@ afterAll(async () => {
 });
 
 async function openPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  page.setDefaultTimeout(8_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(msg.text());
-  });
+  const page = await trackedPage(browser, pageErrors);
   return page;
 }
 

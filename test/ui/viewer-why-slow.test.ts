@@ -1,17 +1,14 @@
-import { access, mkdir } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore, TraceStore } from '../../storage/index.js';
 import type { SpanData } from '../../src/model/span.js';
 import type { UiServer } from '../../src/ui/ui-server.js';
 import { startUiServer } from '../../src/ui/ui-server.js';
+import { launchChromium, trackedPage } from './support/headless.js';
 import { rolloutBatches, rolloutRoot } from './rollout-fixture.js';
 
 // The viewer answering "why was it slow" (#20): row labels, critical path, details pane, list
-// sorting and filters, activity windows, service colours, kubectl object forms.
-const CHROMIUM = process.env.KUBESTITCH_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 const BASE = 1_772_000_000_000;
 
@@ -64,22 +61,13 @@ function extraTraces(): SpanData[] {
 }
 
 beforeAll(async () => {
-  try {
-    await access(CHROMIUM, constants.X_OK);
-  } catch {
-    throw new Error(`browser test needs Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`);
-  }
   store = await TraceStore.open(new MemoryStore());
   const batches = await rolloutBatches();
   for (const b of batches) await store.write(b);
   spans = batches.flat();
   await store.write(extraTraces());
   server = await startUiServer({ store, addr: '127.0.0.1:0' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -89,12 +77,7 @@ afterAll(async () => {
 });
 
 async function openPage(path: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  page.setDefaultTimeout(8_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(msg.text());
-  });
+  const page = await trackedPage(browser, pageErrors);
   await page.goto(`${server.url}${path}`);
   return page;
 }
