@@ -22,6 +22,11 @@ export function str(obj: unknown, ...path: readonly string[]): string | undefine
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A string field, '' when absent: the apiserver omits empty fields of audit events and Events. */
+export function text(obj: unknown, ...path: readonly string[]): string {
+  return str(obj, ...path) ?? '';
+}
+
 export function num(obj: unknown, ...path: readonly string[]): number | undefined {
   const v = field(obj, ...path);
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;

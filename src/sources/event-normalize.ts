@@ -1,4 +1,4 @@
-import { type JsonObject, num, obj, parseTimeMs, str } from '../model/kube-json.js';
+import { type JsonObject, num, obj, parseTimeMs, str, text } from '../model/kube-json.js';
 import type { EventRegarding, KubeEvent } from '../model/records.js';
 
 /** Where the two Event APIs keep the same fact: events.k8s.io/v1 renamed or deprecated core/v1's fields. */
@@ -94,11 +94,6 @@ function regardingOf(regarding: JsonObject): EventRegarding {
     uid: text(regarding, 'uid'),
     fieldPath: text(regarding, 'fieldPath'),
   };
-}
-
-// Fields an Event leaves out read as ''.
-function text(value: unknown, ...path: readonly string[]): string {
-  return str(value, ...path) ?? '';
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

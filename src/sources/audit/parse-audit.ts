@@ -1,4 +1,4 @@
-import { arr, isObject, num, obj, parseTimeMs, str } from '../../model/kube-json.js';
+import { arr, isObject, num, obj, parseTimeMs, str, text } from '../../model/kube-json.js';
 import type { JsonObject } from '../../model/kube-json.js';
 import type { AuditEntry, AuditObjectRef, AuditRecord, RecordOrigin } from '../../model/records.js';
 import { redactObject } from '../redact.js';
@@ -87,11 +87,6 @@ function objectRefOf(ref: JsonObject): AuditObjectRef {
     apiVersion: text(ref, 'apiVersion'),
     resourceVersion: text(ref, 'resourceVersion'),
   };
-}
-
-// Audit fields the apiserver omits when empty read as ''.
-function text(value: unknown, ...path: readonly string[]): string {
-  return str(value, ...path) ?? '';
 }
 
 // Only a real object (with kind and metadata) can feed the graph; Status answers cannot.
