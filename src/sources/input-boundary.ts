@@ -129,3 +129,18 @@ export function checkRecord(value: JsonObject, receivedMs: number): string | und
 export function reasonKey(reason: string): string {
   return REJECT_REASONS.find((r) => reason.startsWith(r)) ?? (reason.split(':', 1)[0] ?? '').slice(0, 80);
 }
+
+/** Rejections counted by reasonKey, as each source's stats report them for /metrics. */
+export class RejectionCounts {
+  readonly #counts = new Map<string, number>();
+
+  /** Counts one rejection under `reason`'s key (a fixed text, never what the input said). */
+  add(reason: string): void {
+    const key = reasonKey(reason);
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.#counts);
+  }
+}

@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { JsonObject } from '../../model/kube-json.js';
 import type { AuditLogger } from './audit-logger.js';
 import { checkAuditEvent, describeJsonError } from './audit-entry.js';
-import { reasonKey } from '../input-boundary.js';
+import { RejectionCounts } from '../input-boundary.js';
 import { byteAt, findByInode, isNotFound, statOrUndefined } from './file-probe.js';
 import { LineSplitter } from './line-splitter.js';
 import { expandAuditValue } from './managed-formats.js';
@@ -113,7 +113,7 @@ export class AuditFileFollower {
   #polling: Promise<void> = Promise.resolve();
   #loop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
-  readonly #rejected = new Map<string, number>();
+  readonly #rejected = new RejectionCounts();
   #stats = { linesRead: 0, eventsDelivered: 0, malformedLines: 0, rotations: 0, truncations: 0, deliveryFailures: 0 };
 
   constructor(options: AuditFileFollowerOptions) {
@@ -141,7 +141,7 @@ export class AuditFileFollower {
   }
 
   stats(): AuditFileFollowerStats {
-    return { ...this.#stats, rejected: Object.fromEntries(this.#rejected) };
+    return { ...this.#stats, rejected: this.#rejected.snapshot() };
   }
 
   /** Stops polling, waits for the current poll and closes the file. Idempotent; never rejects. */
@@ -288,14 +288,15 @@ export class AuditFileFollower {
     for (const event of expanded.events) {
       const checked = checkAuditEvent(event);
       if (checked.ok) out.push({ event: checked.event, id: checked.id, position });
-      else this.#malformed(position, `not an audit Event: ${checked.reason}`, reasonKey(checked.reason));
+      // Counted by the check's own reason (`too deep`, …), not under "not an audit Event".
+      else this.#malformed(position, `not an audit Event: ${checked.reason}`, checked.reason);
     }
     return out;
   }
 
-  #malformed(position: LinePosition, reason: string, key = reasonKey(reason)): [] {
+  #malformed(position: LinePosition, reason: string, countedAs = reason): [] {
     this.#stats.malformedLines++;
-    this.#rejected.set(key, (this.#rejected.get(key) ?? 0) + 1);
+    this.#rejected.add(countedAs);
     this.#options.onMalformed?.({ position, reason });
     return [];
   }

@@ -7,7 +7,7 @@ import { IntakeLogFullError } from '../../../storage/intake-log.js';
 import type { AuditLogger } from './audit-logger.js';
 import { toIntakeItem } from './audit-entry.js';
 import { WebhookAuth } from './webhook-auth.js';
-import { reasonKey } from '../input-boundary.js';
+import { RejectionCounts } from '../input-boundary.js';
 import { discardRest, parseEventList, readBody } from './webhook-body.js';
 import type { RejectedItem } from './webhook-body.js';
 
@@ -101,7 +101,7 @@ export class AuditWebhookServer {
   readonly #responses = new Map<number, number>();
   #eventsAccepted = 0;
   #duplicates = 0;
-  readonly #rejected = new Map<string, number>();
+  readonly #rejected = new RejectionCounts();
   #server: Server | undefined;
   #closing: Promise<void> | undefined;
 
@@ -152,7 +152,7 @@ export class AuditWebhookServer {
       responses: Object.fromEntries(this.#responses),
       eventsAccepted: this.#eventsAccepted,
       duplicates: this.#duplicates,
-      rejected: Object.fromEntries(this.#rejected),
+      rejected: this.#rejected.snapshot(),
     };
   }
 
@@ -221,8 +221,7 @@ export class AuditWebhookServer {
   #countRejected(rejected: readonly RejectedItem[]): void {
     if (rejected.length === 0) return;
     for (const { reason } of rejected) {
-      const key = reasonKey(reason);
-      this.#rejected.set(key, (this.#rejected.get(key) ?? 0) + 1);
+      this.#rejected.add(reason);
     }
     const first = rejected[0];
     this.#options.logger?.warn({ rejected: rejected.length, first }, 'audit events refused, rest of batch kept');

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../../model/kube-json.js';
 import { isObject, str } from '../../model/kube-json.js';
 import type { WatchType } from '../../model/records.js';
-import { checkRecord, reasonKey } from '../input-boundary.js';
+import { RejectionCounts, checkRecord } from '../input-boundary.js';
 import { KubeApiError, watchErrorOf } from './kube-http.js';
 import type { KubeHttp, WatchEnd, WatchStream } from './kube-http.js';
 import { collectionPath, resourceId } from './resources.js';
@@ -147,7 +147,7 @@ export class Informer {
   #wake: (() => void) | undefined;
   #failures = 0;
   #counts = { lists: 0, relistsOn410: 0, restarts: 0, events: 0, badLines: 0 };
-  readonly #rejected = new Map<string, number>();
+  readonly #rejected = new RejectionCounts();
   #lastError: string | undefined;
   #lastEventMs: number | undefined;
   #lastListMs: number | undefined;
@@ -196,7 +196,7 @@ export class Informer {
       synced: this.#synced,
       resourceVersion: this.#rv,
       ...this.#counts,
-      rejected: Object.fromEntries(this.#rejected),
+      rejected: this.#rejected.snapshot(),
       lastError: this.#lastError,
       lastEventMs: this.#lastEventMs,
       lastListMs: this.#lastListMs,
@@ -480,8 +480,7 @@ export class Informer {
 
   #badLine(line: string, reason: string): void {
     this.#counts.badLines++;
-    const key = reasonKey(reason);
-    this.#rejected.set(key, (this.#rejected.get(key) ?? 0) + 1);
+    this.#rejected.add(reason);
     // Counted and logged without its content: a line can hold data that must not reach logs.
     this.#o.logger.warn({ resource: this.#id, reason, bytes: line.length }, 'skipping unusable watch line');
   }
