@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { parseDurationMs } from '../model/duration.js';
+import { redactionPolicy } from '../sources/redact.js';
 
 /** One command's options, in node:util parseArgs form (extra keys such as `list` are ignored). */
 export type OptionSpec = Readonly<
@@ -100,17 +102,6 @@ const FS_ERRORS: Readonly<Record<string, string>> = {
   ENAMETOOLONG: 'the name is too long',
 };
 
-/**
- * A duration flag: `15s`, `500ms`, `2m`, or a bare number of milliseconds; 0 allowed. Undefined
- * for anything else (the caller names the flag in its usage error).
- */
-export function parseDurationMs(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (m === null) return undefined;
-  const ms = Math.round(Number(m[1]) * (m[2] === 's' ? 1_000 : m[2] === 'm' ? 60_000 : 1));
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
 /** The usage error of a bad --adoption-window, or its milliseconds (undefined: not given). */
 export function adoptionWindowMs(text: string | undefined): number | undefined | UsageError {
   if (text === undefined) return undefined;
@@ -119,4 +110,14 @@ export function adoptionWindowMs(text: string | undefined): number | undefined |
   return new UsageError(
     `--adoption-window must be a duration: 15s (the default), 10s, 5000ms, or 0 to place at once; got ${JSON.stringify(text)}`,
   );
+}
+
+/** A usage error when an `--redact-annotations` regex does not compile. */
+export function redactionError(entries: readonly string[]): string | undefined {
+  try {
+    redactionPolicy(entries);
+    return undefined;
+  } catch (err: unknown) {
+    return `--redact-annotations: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }

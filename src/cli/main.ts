@@ -2,7 +2,7 @@ import { redactAnnotations } from '../sources/redact.js';
 import { packageVersion } from '../version.js';
 import { resolveOtlpExport, withTlsLoaded } from '../export/otlp-export-config.js';
 import type { OtlpExportConfig } from '../export/otlp-export-config.js';
-import { UsageError, adoptionWindowMs, parseCommandArgs, str, strs } from './args.js';
+import { UsageError, adoptionWindowMs, parseCommandArgs, redactionError, str, strs } from './args.js';
 import type { OptionSpec, ParsedArgs } from './args.js';
 import { runReplayCommand } from './replay-command.js';
 import { RUN_USAGE, runRunCommand } from './run-command.js';
@@ -57,16 +57,13 @@ function stitchMode(args: ParsedArgs): 'reparent' | 'link' | undefined {
 function redaction(args: ParsedArgs): void {
   const list = str(args, 'redact-annotations');
   if (list === undefined) return;
-  try {
-    redactAnnotations(
-      list
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter((entry) => entry !== ''),
-    );
-  } catch (err: unknown) {
-    throw new UsageError(`--redact-annotations: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const entries = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const problem = redactionError(entries);
+  if (problem !== undefined) throw new UsageError(problem);
+  redactAnnotations(entries);
 }
 
 function replay(args: ParsedArgs, io: CliIo): Promise<number> {

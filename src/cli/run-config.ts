@@ -4,10 +4,9 @@ import type { Environment, OtlpExportConfig } from '../export/otlp-export-config
 import { type ListenAddr, parseListenAddr } from '../sources/http-listener.js';
 import { parseResourceSpec } from '../sources/watch/resources.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
-import { redactionPolicy } from '../sources/redact.js';
 import { parseWatchScope } from '../sources/watch/scope.js';
 import type { WatchScope } from '../sources/watch/scope.js';
-import { UsageError, adoptionWindowMs } from './args.js';
+import { UsageError, adoptionWindowMs, redactionError } from './args.js';
 
 /** The OTLP export flags, the same on `run` and `replay` (export/otlp-export-config.ts reads them). */
 export const OTLP_EXPORT_OPTIONS = {
@@ -398,14 +397,4 @@ function expandEnv(text: string): string | undefined {
     return value ?? '';
   });
   return missing ? undefined : out;
-}
-
-/** A usage error when an `--redact-annotations` regex does not compile. */
-function redactionError(entries: readonly string[]): string | undefined {
-  try {
-    redactionPolicy(entries);
-    return undefined;
-  } catch (err: unknown) {
-    return `--redact-annotations: ${err instanceof Error ? err.message : String(err)}`;
-  }
 }

@@ -5,6 +5,7 @@
  * of relying on the SDK exporter's fallbacks (which only the gRPC exporter has, and only for some
  * settings).
  */
+import { parseDurationMs } from '../model/duration.js';
 import { describeTlsFiles, loadOtlpTls, resolveInsecure, resolveOtlpTlsFiles } from './otlp-export-tls.js';
 import type { OtlpTls, OtlpTlsFiles, OtlpTlsFlags } from './otlp-export-tls.js';
 
@@ -102,11 +103,8 @@ export function resolveOtlpExport(flags: OtlpExportFlags, env: Environment): Otl
 
 /** `10s`, `500ms`, `1m`, or a bare number of milliseconds (as OTEL_EXPORTER_OTLP_TIMEOUT). */
 function parseTimeoutMs(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (m === null) return undefined;
-  const scale = m[2] === 's' ? 1_000 : m[2] === 'm' ? 60_000 : 1;
-  const ms = Math.round(Number(m[1]) * scale);
-  return ms > 0 && Number.isFinite(ms) ? ms : undefined;
+  const ms = parseDurationMs(text);
+  return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
 // undefined: no endpoint anywhere; "error:…": a usage error. A gRPC endpoint without a scheme
