@@ -104,14 +104,14 @@ function timeout(ms: number): ObservableMiddleware {
 function toApiSpec(spec: LeaseSpec): V1LeaseSpec {
   const time = (t: string | undefined): V1MicroTime | undefined =>
     t === undefined ? undefined : new V1MicroTime(Date.parse(t));
-  const out: V1LeaseSpec = {};
-  if (spec.holderIdentity !== undefined) out.holderIdentity = spec.holderIdentity;
-  if (spec.leaseDurationSeconds !== undefined) out.leaseDurationSeconds = spec.leaseDurationSeconds;
-  if (spec.leaseTransitions !== undefined) out.leaseTransitions = spec.leaseTransitions;
-  const [acquire, renew] = [time(spec.acquireTime), time(spec.renewTime)];
-  if (acquire !== undefined) out.acquireTime = acquire;
-  if (renew !== undefined) out.renewTime = renew;
-  return out;
+  // Absent fields stay undefined, which the request's JSON leaves out.
+  return {
+    holderIdentity: spec.holderIdentity,
+    leaseDurationSeconds: spec.leaseDurationSeconds,
+    leaseTransitions: spec.leaseTransitions,
+    acquireTime: time(spec.acquireTime),
+    renewTime: time(spec.renewTime),
+  };
 }
 
 function toRecord(lease: V1Lease): LeaseRecord {
@@ -122,13 +122,13 @@ function toRecord(lease: V1Lease): LeaseRecord {
   // MicroTime again, so a read-modify-write keeps the format the apiserver accepts.
   const time = (t: unknown): string | undefined =>
     t instanceof Date ? microTime(t.getTime()) : typeof t === 'string' ? t : undefined;
-  const spec: { -readonly [K in keyof LeaseSpec]: LeaseSpec[K] } = {};
-  if (s.holderIdentity !== undefined) spec.holderIdentity = s.holderIdentity;
-  if (s.leaseDurationSeconds !== undefined) spec.leaseDurationSeconds = s.leaseDurationSeconds;
-  if (s.leaseTransitions !== undefined) spec.leaseTransitions = s.leaseTransitions;
-  const [acquire, renew] = [time(s.acquireTime), time(s.renewTime)];
-  if (acquire !== undefined) spec.acquireTime = acquire;
-  if (renew !== undefined) spec.renewTime = renew;
+  const spec: LeaseSpec = {
+    holderIdentity: s.holderIdentity,
+    leaseDurationSeconds: s.leaseDurationSeconds,
+    leaseTransitions: s.leaseTransitions,
+    acquireTime: time(s.acquireTime),
+    renewTime: time(s.renewTime),
+  };
   return { spec, resourceVersion: rv };
 }
 
