@@ -3,13 +3,13 @@ import type { SpanSink } from '../export/sink.js';
 import { OtlpForwarder } from '../sources/otlp/otlp-forwarder.js';
 import { OtlpGrpcServer, type OtlpServerStats } from '../sources/otlp/otlp-grpc-server.js';
 import { OtlpHttpServer } from '../sources/otlp/otlp-http-server.js';
-import { SpanSinkBridge } from '../sources/otlp/span-sink-bridge.js';
-import type { TraceBatchSink } from '../sources/otlp/trace-batch-sink.js';
+import { SpanSinkBridge } from '../export/span-sink-bridge.js';
+import type { TraceBatchSink } from '../otlp/trace-batch-sink.js';
 import { Stitcher } from '../stitch/stitcher.js';
 import type { StitchMode } from '../stitch/stitch-types.js';
 import type { StitchAnchor } from '../synth/stitch-anchor.js';
 import type { SpanLinkData } from '../model/span.js';
-import type { OtlpServerTls } from '../sources/otlp/otlp-logger.js';
+import type { OtlpServerTls } from '../sources/otlp/otlp-server-tls.js';
 import type { PipelineLogger } from './journal-pipeline.js';
 
 export interface OtlpStitchOptions {

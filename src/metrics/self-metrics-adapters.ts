@@ -6,7 +6,7 @@
 import type { AuditFileFollowerStats } from '../sources/audit/audit-file-follower.js';
 import type { OtlpServerStats } from '../sources/otlp/otlp-grpc-server.js';
 import type { ForwarderStats } from '../sources/otlp/otlp-forwarder.js';
-import type { SpanSinkBridgeStats } from '../sources/otlp/span-sink-bridge.js';
+import type { SpanSinkBridgeStats } from '../export/span-sink-bridge.js';
 import type { StitchStats } from '../stitch/stitch-types.js';
 import type { SynthStats } from '../synth/synthesizer.js';
 import type { SelfMetricsSources } from './self-metrics-sources.js';

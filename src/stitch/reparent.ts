@@ -1,5 +1,5 @@
 import { ATTR } from '../model/attributes.js';
-import type { OtlpKeyValue, OtlpResourceSpans, OtlpSpan } from '../sources/otlp/otlp-message.js';
+import type { OtlpKeyValue, OtlpResourceSpans, OtlpSpan } from '../otlp/otlp-message.js';
 import type { SpanEntry } from './span-entries.js';
 import { isRootSpan } from './span-entries.js';
 import { STITCH_ATTR } from '../model/attributes.js';

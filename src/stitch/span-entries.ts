@@ -10,7 +10,7 @@ import type {
   OtlpScopeSpans,
   OtlpSpan,
   TraceRequest,
-} from '../sources/otlp/otlp-message.js';
+} from '../otlp/otlp-message.js';
 
 /** One span with the envelope it arrived in. */
 export interface SpanEntry {

@@ -1,7 +1,7 @@
 import type { Clock } from '../model/clock.js';
 import type { SpanLinkData } from '../model/span.js';
-import type { OtlpLogger } from '../sources/otlp/otlp-logger.js';
-import type { TraceBatchSink } from '../sources/otlp/trace-batch-sink.js';
+import type { OtlpLogger } from '../otlp/otlp-logger.js';
+import type { TraceBatchSink } from '../otlp/trace-batch-sink.js';
 import type { AnchorInput, StitchMode } from './stitch-types.js';
 
 /** Configuration of the Stitcher; every bound and window has a default suited to a live cluster. */

@@ -1,8 +1,8 @@
 import { type Clock, systemClock } from '../model/clock.js';
 import type { SpanLinkData } from '../model/span.js';
-import type { OtlpLogger } from '../sources/otlp/otlp-logger.js';
-import type { IntakeResult, TraceBatch } from '../sources/otlp/otlp-message.js';
-import type { TraceBatchSink } from '../sources/otlp/trace-batch-sink.js';
+import type { OtlpLogger } from '../otlp/otlp-logger.js';
+import type { IntakeResult, TraceBatch } from '../otlp/otlp-message.js';
+import type { TraceBatchSink } from '../otlp/trace-batch-sink.js';
 import { AnchorMatcher, type Match } from './anchor-matcher.js';
 import { HoldBuffer } from './hold-buffer.js';
 import { OrphanWait, type OrphanTrace } from './orphan-wait.js';

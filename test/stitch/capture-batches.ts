@@ -1,6 +1,6 @@
-import type { OtlpSpan, TraceBatch, TraceRequest } from '../../src/sources/otlp/otlp-message.js';
+import type { OtlpSpan, TraceBatch, TraceRequest } from '../../src/otlp/otlp-message.js';
 import { encodeTraceRequest } from '../../src/sources/otlp/otlp-proto-codec.js';
-import type { TraceBatchSink } from '../../src/sources/otlp/trace-batch-sink.js';
+import type { TraceBatchSink } from '../../src/otlp/trace-batch-sink.js';
 import { type SpanEntry, flattenRequest } from '../../src/stitch/span-entries.js';
 
 /** A TraceBatchSink that keeps every batch (room configurable), like CaptureSink for SpanData. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { parseTimeMs } from '../../src/model/kube-json.js';
 import { traceRequestFromJson } from '../../src/sources/otlp/otlp-json-request.js';
-import type { TraceRequest } from '../../src/sources/otlp/otlp-message.js';
+import type { TraceRequest } from '../../src/otlp/otlp-message.js';
 
 export type JsonValue =
   | { stringValue: string }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OtlpKeyValue } from '../../src/sources/otlp/otlp-message.js';
+import type { OtlpKeyValue } from '../../src/otlp/otlp-message.js';
 import type { SpanEntry } from '../../src/stitch/span-entries.js';
 import { bySpanId, hex } from './capture-batches.js';
 import { apiserverTrace, etcdServerBatch, toRequest, unrelatedBatch } from './real-spans.js';

@@ -1,7 +1,7 @@
 /** Shared fixtures of the Stitcher tests: a manual clock, a capture sink, anchors as synth reports them. */
 import { ManualClock } from '../../src/model/clock.js';
-import type { TraceBatch, TraceRequest } from '../../src/sources/otlp/otlp-message.js';
-import { countSpans } from '../../src/sources/otlp/otlp-message.js';
+import type { TraceBatch, TraceRequest } from '../../src/otlp/otlp-message.js';
+import { countSpans } from '../../src/otlp/otlp-message.js';
 import type { StitcherOptions } from '../../src/stitch/stitcher-options.js';
 import { Stitcher } from '../../src/stitch/stitcher.js';
 import type { AnchorInput } from '../../src/stitch/stitch-types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TraceRequest } from '../../src/sources/otlp/otlp-message.js';
+import type { TraceRequest } from '../../src/otlp/otlp-message.js';
 import type { AnchorInput } from '../../src/stitch/stitch-types.js';
 import { attrMap, bySpanId, hex } from './capture-batches.js';
 import { apiserverTrace, toRequest } from './real-spans.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TraceRequest } from '../../src/sources/otlp/otlp-message.js';
+import type { TraceRequest } from '../../src/otlp/otlp-message.js';
 import { attrMap, bySpanId, entriesOf, hex } from './capture-batches.js';
 import {
   type ApiserverTraceSpec,

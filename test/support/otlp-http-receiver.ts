@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import type { SpanData } from '../../src/model/span.js';
 import { parseTraceRequestJson } from '../../src/sources/otlp/otlp-json-request.js';
 import { decodeTraceRequest } from '../../src/sources/otlp/otlp-proto-codec.js';
-import { traceRequestToSpanData } from '../../src/sources/otlp/otlp-to-span-data.js';
+import { traceRequestToSpanData } from '../../src/export/otlp-to-span-data.js';
 
 /** One request as the receiver saw it, its body decompressed and decoded by kubestitch's own receiver code. */
 export interface ReceivedHttpRequest {

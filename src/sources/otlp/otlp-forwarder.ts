@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { type Clock, systemClock } from '../../model/clock.js';
-import type { OtlpLogger } from './otlp-logger.js';
-import type { TraceBatch, TraceResponse } from './otlp-message.js';
+import type { OtlpLogger } from '../../otlp/otlp-logger.js';
+import type { TraceBatch, TraceResponse } from '../../otlp/otlp-message.js';
 import { TRACE_EXPORT_PATH, decodeTraceResponse, encodeTraceRequest } from './otlp-proto-codec.js';
-import type { TraceBatchSink } from './trace-batch-sink.js';
+import type { TraceBatchSink } from '../../otlp/trace-batch-sink.js';
 
 export interface OtlpForwarderOptions {
   /** Downstream OTLP/gRPC receiver, e.g. `http://otel-collector:4317` (plaintext) or `https://…` (TLS). */

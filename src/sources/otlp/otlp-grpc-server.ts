@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { BearerAuth } from './bearer-auth.js';
-import type { OtlpLogger, OtlpServerTls } from './otlp-logger.js';
-import type { IntakeResult, TraceIntake, TraceRequest, TraceResponse } from './otlp-message.js';
-import { countSpans } from './otlp-message.js';
+import type { OtlpLogger } from '../../otlp/otlp-logger.js';
+import type { OtlpServerTls } from './otlp-server-tls.js';
+import type { IntakeResult, TraceIntake, TraceRequest, TraceResponse } from '../../otlp/otlp-message.js';
+import { countSpans } from '../../otlp/otlp-message.js';
 import { TRACE_EXPORT_PATH, decodeTraceRequest, decodeTraceResponse, encodeTraceResponse } from './otlp-proto-codec.js';
 
 export interface OtlpGrpcServerOptions {

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { parseTraceRequestJson } from './otlp-json-request.js';
-import type { TraceRequest } from './otlp-message.js';
+import type { TraceRequest } from '../../otlp/otlp-message.js';
 import { decodeTraceRequest } from './otlp-proto-codec.js';
 
 const gunzipAsync = promisify(gunzip);

@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { BearerAuth } from './bearer-auth.js';
 import { OtlpBodyError, encodingOf, readTraceBody } from './otlp-http-body.js';
 import type { OtlpHttpEncoding } from './otlp-http-body.js';
-import type { OtlpLogger, OtlpServerTls } from './otlp-logger.js';
-import type { IntakeResult, TraceIntake } from './otlp-message.js';
-import { countSpans } from './otlp-message.js';
+import type { OtlpLogger } from '../../otlp/otlp-logger.js';
+import type { OtlpServerTls } from './otlp-server-tls.js';
+import type { IntakeResult, TraceIntake } from '../../otlp/otlp-message.js';
+import { countSpans } from '../../otlp/otlp-message.js';
 import { safeIntake, type OtlpServerStats } from './otlp-grpc-server.js';
 import { encodeRpcStatus, encodeTraceResponse } from './otlp-proto-codec.js';
 

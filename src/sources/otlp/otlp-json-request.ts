@@ -17,7 +17,7 @@ import type {
   OtlpSpanEvent,
   OtlpSpanLink,
   TraceRequest,
-} from './otlp-message.js';
+} from '../../otlp/otlp-message.js';
 import { checkShape } from '../input-boundary.js';
 import { OtlpDecodeError } from './otlp-proto-codec.js';
 

@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 import { checkShape } from '../input-boundary.js';
-import type { TraceRequest, TraceResponse } from './otlp-message.js';
+import type { TraceRequest, TraceResponse } from '../../otlp/otlp-message.js';
 
 const SERVICE = 'opentelemetry.proto.collector.trace.v1.TraceService';
 const SERVICE_PROTO = 'opentelemetry/proto/collector/trace/v1/trace_service.proto';

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TraceBatch } from '../../../src/sources/otlp/otlp-message.js';
-import { countSpans } from '../../../src/sources/otlp/otlp-message.js';
+import type { TraceBatch } from '../../../src/otlp/otlp-message.js';
+import { countSpans } from '../../../src/otlp/otlp-message.js';
 import { OtlpForwarder, type OtlpForwarderOptions } from '../../../src/sources/otlp/otlp-forwarder.js';
 import { encodeTraceRequest } from '../../../src/sources/otlp/otlp-proto-codec.js';
 import { OtlpGrpcReceiver } from '../../support/otlp-grpc-receiver.js';

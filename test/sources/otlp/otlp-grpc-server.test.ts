@@ -4,7 +4,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IntakeResult, TraceBatch, TraceResponse } from '../../../src/sources/otlp/otlp-message.js';
+import type { IntakeResult, TraceBatch, TraceResponse } from '../../../src/otlp/otlp-message.js';
 import { OtlpForwarder } from '../../../src/sources/otlp/otlp-forwarder.js';
 import { OtlpGrpcServer } from '../../../src/sources/otlp/otlp-grpc-server.js';
 import {

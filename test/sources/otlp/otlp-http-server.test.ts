@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IntakeResult, TraceBatch } from '../../../src/sources/otlp/otlp-message.js';
+import type { IntakeResult, TraceBatch } from '../../../src/otlp/otlp-message.js';
 import { OtlpHttpServer } from '../../../src/sources/otlp/otlp-http-server.js';
 import { decodeTraceResponse, encodeTraceRequest } from '../../../src/sources/otlp/otlp-proto-codec.js';
 import { etcdServerBatch, idOf } from '../../stitch/real-spans.js';

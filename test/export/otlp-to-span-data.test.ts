@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CaptureSink } from '../../../src/export/capture-sink.js';
-import { countSpans } from '../../../src/sources/otlp/otlp-message.js';
-import { traceRequestToSpanData } from '../../../src/sources/otlp/otlp-to-span-data.js';
-import { SpanSinkBridge } from '../../../src/sources/otlp/span-sink-bridge.js';
-import { etcdServerBatch, idOf, toRequest } from '../../stitch/real-spans.js';
+import { CaptureSink } from '../../src/export/capture-sink.js';
+import { countSpans } from '../../src/otlp/otlp-message.js';
+import { traceRequestToSpanData } from '../../src/export/otlp-to-span-data.js';
+import { SpanSinkBridge } from '../../src/export/span-sink-bridge.js';
+import { etcdServerBatch, idOf, toRequest } from '../stitch/real-spans.js';
 
 const request = toRequest(
   etcdServerBatch(idOf('conv', 16), idOf('conv-parent', 8), { startMs: 1e12, endMs: 1e12 + 4 }),

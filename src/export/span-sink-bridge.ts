@@ -1,8 +1,8 @@
-import type { SpanSink } from '../../export/sink.js';
-import type { OtlpLogger } from './otlp-logger.js';
-import type { TraceBatch } from './otlp-message.js';
+import type { SpanSink } from './sink.js';
+import type { OtlpLogger } from '../otlp/otlp-logger.js';
+import type { TraceBatch } from '../otlp/otlp-message.js';
 import { traceRequestToSpanData } from './otlp-to-span-data.js';
-import type { TraceBatchSink } from './trace-batch-sink.js';
+import type { TraceBatchSink } from '../otlp/trace-batch-sink.js';
 
 /** Counters for /metrics. */
 export interface SpanSinkBridgeStats {

@@ -6,9 +6,9 @@
  * kvlist values become JSON text, bytes base64, mixed or numeric arrays string arrays (int64
  * elements exact), a scalar int64 beyond 2^53 an inexact number.
  */
-import { isSpanId, isTraceId, unixNanosToMs } from '../../export/otlp-common.js';
-import type { AttrValue, Attributes, SpanData, SpanKind, SpanLinkData, SpanStatus } from '../../model/span.js';
-import type { OtlpAnyValue, OtlpKeyValue, OtlpScope, OtlpSpan, TraceRequest } from './otlp-message.js';
+import { isSpanId, isTraceId, unixNanosToMs } from './otlp-common.js';
+import type { AttrValue, Attributes, SpanData, SpanKind, SpanLinkData, SpanStatus } from '../model/span.js';
+import type { OtlpAnyValue, OtlpKeyValue, OtlpScope, OtlpSpan, TraceRequest } from '../otlp/otlp-message.js';
 
 const KINDS: readonly SpanKind[] = ['internal', 'internal', 'server', 'client', 'producer', 'consumer'];
 
