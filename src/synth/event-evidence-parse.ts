@@ -29,38 +29,80 @@ const POD_OWNERS: ReadonlySet<string> = new Set(['ReplicaSet', 'Job', 'StatefulS
 /** The scheduler's and kubelet's Events of a pod coming up. */
 const STARTING: ReadonlySet<string> = new Set(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);
 
-/** What `ev` is evidence of, or undefined when it opens nothing. */
-export function parseEventNote(ev: KubeEvent): EventEvidenceNote | undefined {
-  const kind = ev.regarding.kind;
-  if (ev.reason === 'ScalingReplicaSet' && kind === 'Deployment') {
-    const m = SCALED.exec(ev.note);
-    if (m === null) return undefined;
-    const [, direction, rs = '', from, to] = m;
-    return {
-      kind: 'scaled',
-      up: direction === 'up',
-      rs,
-      ...(from !== undefined ? { from: Number(from) } : {}),
-      to: Number(to),
-    };
-  }
-  if (POD_OWNERS.has(kind) && (ev.reason === 'SuccessfulCreate' || ev.reason === 'SuccessfulDelete')) {
-    const m = (ev.reason === 'SuccessfulCreate' ? CREATED : DELETED).exec(ev.note);
-    const pod = m?.[1] ?? m?.[2];
-    if (pod === undefined) return undefined;
-    return { kind: ev.reason === 'SuccessfulCreate' ? 'pod-created' : 'pod-deleted', pod };
+/** Reads one Event reason's note; undefined when the Event is not about the kind it expects. */
+type NoteParser = (ev: KubeEvent) => EventEvidenceNote | undefined;
+
+// The Deployment controller's step of a rollout or scale; a note of another shape opens nothing.
+function parseScaled(ev: KubeEvent): EventEvidenceNote | undefined {
+  if (ev.regarding.kind !== 'Deployment') return undefined;
+  const m = SCALED.exec(ev.note);
+  if (m === null) return undefined;
+  const [, direction, rs = '', from, to] = m;
+  return {
+    kind: 'scaled',
+    up: direction === 'up',
+    rs,
+    ...(from !== undefined ? { from: Number(from) } : {}),
+    to: Number(to),
+  };
+}
+
+// The pod name is in the first group (ReplicaSet, Job, DaemonSet wording) or the second (StatefulSet).
+function podNamed(ev: KubeEvent, pattern: RegExp): string | undefined {
+  if (!POD_OWNERS.has(ev.regarding.kind)) return undefined;
+  const m = pattern.exec(ev.note);
+  return m?.[1] ?? m?.[2];
+}
+
+// SuccessfulCreate is a pod owner creating a pod, or the CronJob controller creating a Job.
+function parseCreated(ev: KubeEvent): EventEvidenceNote | undefined {
+  if (POD_OWNERS.has(ev.regarding.kind)) {
+    const pod = podNamed(ev, CREATED);
+    return pod === undefined ? undefined : { kind: 'pod-created', pod };
   }
   // The CronJob controller: "Created job report-29539320".
-  const job = kind === 'CronJob' && ev.reason === 'SuccessfulCreate' ? /^Created job (\S+)/.exec(ev.note) : null;
-  if (job?.[1] !== undefined) return { kind: 'job-created', job: job[1] };
-  if (kind === 'Node' && (ev.reason === 'NodeNotReady' || ev.reason === 'NodeReady')) {
-    return { kind: 'node-ready', ready: ev.reason === 'NodeReady' };
-  }
-  if (kind !== 'Pod') return undefined;
-  if (STARTING.has(ev.reason)) return { kind: 'pod-starting' };
-  // A container killed to be restarted (failed liveness probe, changed definition) is no termination.
-  if (ev.reason === 'Killing' && !ev.note.includes('will be restarted')) return { kind: 'pod-killed' };
-  return undefined;
+  const job = ev.regarding.kind === 'CronJob' ? /^Created job (\S+)/.exec(ev.note)?.[1] : undefined;
+  return job === undefined ? undefined : { kind: 'job-created', job };
+}
+
+function parseDeleted(ev: KubeEvent): EventEvidenceNote | undefined {
+  const pod = podNamed(ev, DELETED);
+  return pod === undefined ? undefined : { kind: 'pod-deleted', pod };
+}
+
+// NodeReady and NodeNotReady differ only in which way the node went.
+function nodeReadiness(ready: boolean): NoteParser {
+  return (ev) => (ev.regarding.kind === 'Node' ? { kind: 'node-ready', ready } : undefined);
+}
+
+function parsePodStarting(ev: KubeEvent): EventEvidenceNote | undefined {
+  return ev.regarding.kind === 'Pod' ? { kind: 'pod-starting' } : undefined;
+}
+
+// A container killed to be restarted (failed liveness probe, changed definition) is no termination.
+function parseKilling(ev: KubeEvent): EventEvidenceNote | undefined {
+  if (ev.regarding.kind !== 'Pod' || ev.note.includes('will be restarted')) return undefined;
+  return { kind: 'pod-killed' };
+}
+
+/**
+ * Event reason → its note's parser. Each reason means one thing whatever else the Event says, so
+ * the reason picks the parser and the parser checks the kind it is about; a new kind of evidence
+ * is one row here.
+ */
+const PARSERS: ReadonlyMap<string, NoteParser> = new Map<string, NoteParser>([
+  ['ScalingReplicaSet', parseScaled],
+  ['SuccessfulCreate', parseCreated],
+  ['SuccessfulDelete', parseDeleted],
+  ['NodeNotReady', nodeReadiness(false)],
+  ['NodeReady', nodeReadiness(true)],
+  ...[...STARTING].map((reason): [string, NoteParser] => [reason, parsePodStarting]),
+  ['Killing', parseKilling],
+]);
+
+/** What `ev` is evidence of, or undefined when it opens nothing (an unknown reason, kind or note). */
+export function parseEventNote(ev: KubeEvent): EventEvidenceNote | undefined {
+  return PARSERS.get(ev.reason)?.(ev);
 }
 
 // A ReplicaSet created this shortly before a scale-up is the new one of a rollout.
