@@ -31,6 +31,11 @@ export class PodTracker {
   readonly #terminations = new Map<string, PendingSpan>();
   /** Job pods between Ready and completion: what a Job run is made of. */
   readonly #runs = new Map<string, PendingSpan>();
+  /**
+   * When a pod with an open run or termination was last seen still there (a record of it, an
+   * Event's second-precision time refined by its receive time): it lasted at least until then.
+   */
+  readonly #seenMs = new Map<string, number>();
   /** Back-offs and unschedulable pods of open startups, judged once past their threshold. */
   readonly #stuck = new StuckWatch();
   /** Startups with a finished phase to draw once the adoption window has passed (ADR 0005). */
@@ -58,6 +63,19 @@ export class PodTracker {
     this.#checkRunEnd(next, recordMs, change.deleted);
     if (next.deletionMs !== undefined && prev?.deletionMs === undefined) this.#startTermination(next, recordMs);
     if (change.deleted) this.#onDeleted(next, recordMs);
+    else this.#seen(next.uid, recordMs);
+  }
+
+  #seen(uid: string, atMs: number): void {
+    if (this.#runs.has(uid) || this.#terminations.has(uid))
+      this.#seenMs.set(uid, Math.max(atMs, this.#seenMs.get(uid) ?? atMs));
+  }
+
+  // What an operation ended unfinished reached: its last evidence, or the pod seen after it.
+  #lastSeenMs(uid: string, span: PendingSpan, capMs: number): number {
+    const seen = this.#seenMs.get(uid);
+    const last = this.#ctx.tree.lastEvidenceMs(span, capMs);
+    return seen === undefined ? last : Math.max(last, Math.min(seen, capMs));
   }
 
   /** Takes an Event regarding a pod when a startup or termination of it is open. */
@@ -71,6 +89,7 @@ export class PodTracker {
     const open = this.#terminations.get(pod.uid) ?? this.#runs.get(pod.uid);
     if (open !== undefined) {
       this.#ctx.tree.addKubeEvent(open, event);
+      this.#seen(pod.uid, refineTime(event.lastMs, this.#nowMs));
       return true;
     }
     return false;
@@ -195,6 +214,7 @@ export class PodTracker {
     const span = this.#runs.get(uid);
     if (span === undefined) return;
     this.#runs.delete(uid);
+    if (!this.#terminations.has(uid)) this.#seenMs.delete(uid);
     this.#ctx.tree.close(span, atMs, { outcome, ...(status !== undefined ? { status } : {}) });
   }
 
@@ -262,6 +282,7 @@ export class PodTracker {
     this.#terminations.set(pod.uid, span);
     this.#ctx.ops.register(pod.uid, span, (at) => {
       this.#terminations.delete(pod.uid);
+      this.#seenMs.delete(pod.uid);
       this.#ctx.tree.close(span, at, { outcome: OUTCOME.unfinished });
     });
   }
@@ -274,6 +295,7 @@ export class PodTracker {
     if (!this.#terminations.has(pod.uid)) this.#startTermination(pod, recordMs);
     const span = this.#terminations.get(pod.uid);
     this.#terminations.delete(pod.uid);
+    this.#seenMs.delete(pod.uid);
     if (span !== undefined) {
       // Deletion is how a termination succeeds — unless it happened while kubestitch was down:
       // then the end is when the relist noticed, and the outcome says so.
@@ -343,12 +365,13 @@ export class PodTracker {
       );
     }
     for (const [uid, span] of [...this.#runs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      this.#endRun(uid, tree.lastEvidenceMs(span, atMs), OUTCOME.unfinished, undefined);
+      this.#endRun(uid, this.#lastSeenMs(uid, span, atMs), OUTCOME.unfinished, undefined);
     }
     for (const [uid, span] of [...this.#terminations].sort(([a], [b]) => (a < b ? -1 : 1))) {
       this.#terminations.delete(uid);
-      tree.close(span, tree.lastEvidenceMs(span, atMs), { outcome: OUTCOME.unfinished });
+      tree.close(span, this.#lastSeenMs(uid, span, atMs), { outcome: OUTCOME.unfinished });
     }
+    this.#seenMs.clear();
   }
 }
 
