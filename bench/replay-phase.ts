@@ -1,13 +1,10 @@
-import { fork } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { cpuUsage } from 'node:process';
-import { fileURLToPath } from 'node:url';
-import type { ReplayChildReport } from './replay-child.js';
+import { type CliRun, benchCli, runCli } from './replay-cli.js';
 import { type ReplayClusterOptions, writeReplayCluster } from './replay-cluster.js';
 
 /** The replay of a generated cluster against the bare read-lines + JSON.parse of its files. */
@@ -18,36 +15,40 @@ export interface ReplayPhaseResult {
   /** Read the files line by line and JSON.parse each line, nothing else (this process). */
   readonly parseSeconds: number;
   readonly parseCpuSeconds: number;
-  /** `kubestitch replay DIR --out FILE` in a child process, module loading excluded. */
+  /** The built `kubestitch replay DIR --out FILE` in a child process, start-up included. */
   readonly replaySeconds: number;
   readonly replayCpuSeconds: number;
   readonly replayMaxRssBytes: number;
-  /** The child's RSS with its modules loaded, before the replay started. */
-  readonly replayStartRssBytes: number;
+  /** `kubestitch --version`, measured the same way: Node plus the CLI's modules, no replay. */
+  readonly startupSeconds: number;
+  readonly startupMaxRssBytes: number;
   readonly spans: number;
   /** Lines of the OTLP/JSON output: one ExportTraceServiceRequest each. */
   readonly requests: number;
   readonly outputBytes: number;
 }
 
-const CHILD = fileURLToPath(new URL('replay-child.ts', import.meta.url));
 const FILES = ['watch.jsonl', 'events.jsonl'];
 const TIMEOUT_MS = 30 * 60_000;
 
 /**
  * Generates the cluster's recording into a scratch directory, times the parse bound in this
- * process, then `kubestitch replay` with OTLP/JSON output in a child (so its peak RSS is the
- * replay's alone), and counts the output. Removes the scratch directory. Rejects when the replay
- * fails or takes longer than 30 min.
+ * process, then the built `kubestitch replay` with OTLP/JSON output in a child process, as a user
+ * runs it (so its peak RSS is the replay's alone, with no compiler loaded), and counts the
+ * output. Removes the scratch directory. Rejects when dist/ is stale (see benchCli), or when the
+ * replay fails or takes longer than 30 min.
  */
 export async function replayPhase(cluster: ReplayClusterOptions): Promise<ReplayPhaseResult> {
+  const cli = await benchCli();
   const scratch = await mkdtemp(join(tmpdir(), 'kubestitch-bench-replay-'));
   try {
     const { dir, records, bytes } = await writeReplayCluster(join(scratch, 'recording'), cluster);
     const parse = await parseBound(dir);
     const out = join(scratch, 'spans.jsonl');
-    const child = await replayInChild(dir, out);
-    const spans = Number(/(\d+) spans in/.exec(child.log)?.[1] ?? NaN);
+    const report = join(scratch, 'report.json');
+    const startup = await runCli(cli, ['--version'], report, TIMEOUT_MS);
+    const child = checked(await runCli(cli, ['replay', dir, '--out', out, '--cluster', 'bench'], report, TIMEOUT_MS));
+    const spans = Number(/(\d+) spans in/.exec(child.stderr)?.[1] ?? NaN);
     return {
       cluster,
       records,
@@ -57,7 +58,8 @@ export async function replayPhase(cluster: ReplayClusterOptions): Promise<Replay
       replaySeconds: child.seconds,
       replayCpuSeconds: child.cpuSeconds,
       replayMaxRssBytes: child.maxRssBytes,
-      replayStartRssBytes: child.startRssBytes,
+      startupSeconds: startup.seconds,
+      startupMaxRssBytes: startup.maxRssBytes,
       spans,
       requests: await countLines(out),
       outputBytes: (await stat(out)).size,
@@ -84,23 +86,9 @@ async function parseBound(dir: string): Promise<{ seconds: number; cpuSeconds: n
   return { seconds: (performance.now() - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
-async function replayInChild(dir: string, out: string): Promise<ReplayChildReport> {
-  const child = fork(CHILD, ['replay', dir, '--out', out, '--cluster', 'bench'], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
-  try {
-    const report = once(child, 'message') as Promise<[ReplayChildReport]>;
-    const exited = once(child, 'exit').then(([code]) => {
-      throw new Error(`bench: the replay child exited (${String(code)}) without a report`);
-    });
-    const [r] = await Promise.race([report, exited]);
-    if (r.code !== 0) throw new Error(`bench: kubestitch replay exited ${r.code}: ${r.log}`);
-    return r;
-  } finally {
-    clearTimeout(timer);
-  }
+function checked(run: CliRun): CliRun {
+  if (run.code !== 0) throw new Error(`bench: kubestitch replay exited ${run.code}: ${run.stderr}`);
+  return run;
 }
 
 async function countLines(path: string): Promise<number> {

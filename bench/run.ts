@@ -113,13 +113,14 @@ function notes(r: Measurements): string[] {
 function replayNote(p: ReplayPhaseResult): string {
   const { deployments, podsPerDeployment, rollouts } = p.cluster;
   return (
-    `replay: \`kubestitch replay DIR --out FILE\` in a child process (timed inside it, module loading excluded) ` +
+    `replay: the built \`kubestitch replay DIR --out FILE\` (bin/kubestitch.js, dist/) in a child process, ` +
+    `timed and its peak RSS read inside it at exit (start-up included) ` +
     `over a generated recording of ${deployments} Deployments × ${podsPerDeployment} replicas rolled out ` +
     `${rollouts}× (watch.jsonl + events.jsonl: ${p.records} records, ${(p.bytes / 1e6).toFixed(0)} MB; clones of ` +
     `one simulated Deployment, 20 alive at a time), against reading the same files line by line and JSON.parse ` +
     `of each line in this process (${p.parseSeconds.toFixed(1)} s). Replay ${p.replaySeconds.toFixed(1)} s wall, ` +
-    `${p.replayCpuSeconds.toFixed(1)} s CPU; RSS ${(p.replayStartRssBytes / 1e6).toFixed(0)} MB before it started ` +
-    `(modules loaded, tsx compiling in-process). ${p.spans} spans in ${p.requests} requests, ` +
+    `${p.replayCpuSeconds.toFixed(1)} s CPU; \`kubestitch --version\` measured the same way: ` +
+    `${p.startupSeconds.toFixed(2)} s, ${(p.startupMaxRssBytes / 1e6).toFixed(0)} MB peak RSS. ${p.spans} spans in ${p.requests} requests, ` +
     `${(p.outputBytes / 1e6).toFixed(0)} MB of OTLP/JSON.`
   );
 }
