@@ -40,8 +40,6 @@ const BUDGET_EXCEPTIONS = [
   },
   // to split: watchValueToRecords (issue 19)
   { file: 'src/sources/recording/recording-values.ts', rules: { complexity: ['error', 25] } },
-  // to split: #checkSettled (issue 19)
-  { file: 'src/synth/replicaset-tracker.ts', rules: { complexity: ['error', 18] } },
   // to split: #onAudit, #scaledObject (issue 19)
   { file: 'src/synth/synthesizer.ts', rules: { complexity: ['error', 19] } },
   // to split: the 'Informer against a misbehaving server' tests into their own file (issue 19)

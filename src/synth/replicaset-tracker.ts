@@ -17,6 +17,21 @@ const ACTOR = controllerActor('replicaset-controller');
 const RECEIVE_SKEW_MS = 10_000;
 
 /**
+ * Whether the ReplicaSet is where its spec says, as its controller has seen it: the replica count
+ * at the target and, scaling up, that many ready and available (a pod created is not yet serving).
+ */
+function reachedTarget(rs: SlimObject, up: boolean): boolean {
+  const want = rs.specReplicas ?? 1;
+  const caughtUp = rs.generation === undefined || (rs.observedGeneration ?? 0) >= rs.generation;
+  const c = rs.counts;
+  return (
+    caughtUp &&
+    (c['replicas'] ?? 0) === want &&
+    (!up || ((c['readyReplicas'] ?? 0) >= want && (c['availableReplicas'] ?? 0) >= want))
+  );
+}
+
+/**
  * ReplicaSet scale up/down (DESIGN §3.2). Consecutive steps in one direction under an open
  * rollout are one operation ("scaled 0→3"), settled between steps and closed with the rollout;
  * a change of direction starts a new one. Pods created or deleted meanwhile nest under it.
@@ -101,22 +116,21 @@ export class ReplicaSetTracker {
       this.#ops.delete(rs.uid); // closed with its rollout
       return;
     }
-    const want = rs.specReplicas ?? 1;
-    const caughtUp = rs.generation === undefined || (rs.observedGeneration ?? 0) >= rs.generation;
-    const c = rs.counts;
-    const settled =
-      caughtUp &&
-      (c['replicas'] ?? 0) === want &&
-      (!op.up || ((c['readyReplicas'] ?? 0) >= want && (c['availableReplicas'] ?? 0) >= want));
-    if (!settled) return;
-    const parent = op.span.parent;
-    if ((parent !== undefined && parent.isOpen) || this.#ctx.tree.isAwaitingOwner(op.span)) {
+    if (!reachedTarget(rs, op.up)) return;
+    if (this.#ownerMayGoOn(op.span)) {
       // The rollout may take this ReplicaSet further in the same direction; close with it.
       if (op.span.settledAtMs === undefined) this.#ctx.tree.settle(op.span, recordMs);
     } else {
       this.#ctx.tree.close(op.span, recordMs, { outcome: OUTCOME.ok, status: { code: 'ok' } });
       this.#ops.delete(rs.uid);
     }
+  }
+
+  // A scale under an open rollout, or one still waiting for its owner to arrive, is only settled:
+  // the next step of that rollout joins it.
+  #ownerMayGoOn(span: PendingSpan): boolean {
+    const parent = span.parent;
+    return (parent !== undefined && parent.isOpen) || this.#ctx.tree.isAwaitingOwner(span);
   }
 
   #end(
