@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { parseDurationMs } from '../model/duration.js';
-import { redactionPolicy } from '../sources/redact.js';
+import { optionsOf, valueProblem } from './option-schema.js';
+import type { CommandName } from './option-schema.js';
 
 /** One command's options, in node:util parseArgs form (extra keys such as `list` are ignored). */
 export type OptionSpec = Readonly<
@@ -20,11 +20,15 @@ export class UsageError extends Error {
 }
 
 /**
- * Parses `argv` against `options` (plus -h/--help) and throws `UsageError` with a one-line,
- * kubectl-style reason — `unknown flag --bogus`, `flag needs an argument: --out` — instead of
- * node's parser message. Positional counts are the caller's to check.
+ * Parses `argv` against a command's flags (plus -h/--help) and throws `UsageError` with a one-line,
+ * kubectl-style reason — `unknown flag --bogus` (a flag of another command too), `flag needs an
+ * argument: --out`, `--stitch must be reparent or link, got glue` — instead of node's parser
+ * message. A command named here has its flags and their checks from the option schema
+ * (option-schema.ts); a bare spec (dev tools) only its names and types. Positional counts are
+ * the caller's to check.
  */
-export function parseCommandArgs(argv: readonly string[], options: OptionSpec): ParsedArgs {
+export function parseCommandArgs(argv: readonly string[], command: CommandName | OptionSpec): ParsedArgs {
+  const options = typeof command === 'string' ? optionsOf(command) : command;
   const spec: OptionSpec = { ...options, help: { type: 'boolean', short: 'h' } };
   const { values, positionals, tokens } = parseArgs({
     args: [...argv],
@@ -48,6 +52,9 @@ export function parseCommandArgs(argv: readonly string[], options: OptionSpec): 
   for (const [k, v] of Object.entries(values)) {
     if (typeof v === 'string' || typeof v === 'boolean') out[k] = v;
     else if (Array.isArray(v)) out[k] = (v as unknown[]).filter((x): x is string => typeof x === 'string');
+    // Each value checked once, here, by its flag's own check.
+    const problem = typeof command === 'string' ? valueProblem(k, out[k]) : undefined;
+    if (problem !== undefined) throw new UsageError(problem);
   }
   return { values: out, positionals };
 }
@@ -101,23 +108,3 @@ const FS_ERRORS: Readonly<Record<string, string>> = {
   ELOOP: 'too many symbolic links',
   ENAMETOOLONG: 'the name is too long',
 };
-
-/** The usage error of a bad --adoption-window, or its milliseconds (undefined: not given). */
-export function adoptionWindowMs(text: string | undefined): number | undefined | UsageError {
-  if (text === undefined) return undefined;
-  const ms = parseDurationMs(text);
-  if (ms !== undefined) return ms;
-  return new UsageError(
-    `--adoption-window must be a duration: 15s (the default), 10s, 5000ms, or 0 to place at once; got ${JSON.stringify(text)}`,
-  );
-}
-
-/** A usage error when an `--redact-annotations` regex does not compile. */
-export function redactionError(entries: readonly string[]): string | undefined {
-  try {
-    redactionPolicy(entries);
-    return undefined;
-  } catch (err: unknown) {
-    return `--redact-annotations: ${err instanceof Error ? err.message : String(err)}`;
-  }
-}

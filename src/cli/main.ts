@@ -1,12 +1,15 @@
+import { parseDurationMs } from '../model/duration.js';
 import { redactAnnotations } from '../sources/redact.js';
 import { packageVersion } from '../version.js';
-import { resolveOtlpExport, withTlsLoaded } from '../export/otlp-export-config.js';
+import { withTlsLoaded } from '../export/otlp-export-config.js';
 import type { OtlpExportConfig } from '../export/otlp-export-config.js';
-import { UsageError, adoptionWindowMs, parseCommandArgs, redactionError, str, strs } from './args.js';
-import type { OptionSpec, ParsedArgs } from './args.js';
+import { UsageError, parseCommandArgs, str } from './args.js';
+import { otlpExportFromValues } from './otlp-flags.js';
+import type { ParsedArgs } from './args.js';
+import { listItems } from './option-schema.js';
+import type { CommandName } from './option-schema.js';
 import { runReplayCommand } from './replay-command.js';
 import { RUN_USAGE, runRunCommand } from './run-command.js';
-import { OTLP_EXPORT_OPTIONS, RUN_OPTIONS } from './run-config.js';
 import { runRecordCommand } from './record-command.js';
 import { runServeCommand } from './serve-command.js';
 import { runTraceCommand } from './trace-command.js';
@@ -31,8 +34,8 @@ function stopSignal(): Promise<string> {
 }
 
 interface Command {
-  /** The flags it takes (besides -h/--help); any other is a usage error. */
-  readonly options: OptionSpec;
+  /** Whose flags it takes (option-schema.ts; besides -h/--help): any other is a usage error. None: no flags. */
+  readonly flagsOf?: CommandName;
   readonly usage: string;
   /** Runs it; throws `UsageError` for arguments it cannot take. */
   readonly run: (args: ParsedArgs, io: CliIo) => Promise<number>;
@@ -44,54 +47,35 @@ function positionals(args: ParsedArgs, count: number, what: string): string[] {
   throw new UsageError(extra !== undefined ? `unexpected argument ${JSON.stringify(extra)}` : `expected ${what}`);
 }
 
-function stitchMode(args: ParsedArgs): 'reparent' | 'link' | undefined {
-  const stitch = str(args, 'stitch');
-  if (stitch === undefined || stitch === 'reparent' || stitch === 'link') return stitch;
-  throw new UsageError(`--stitch must be reparent or link, got ${JSON.stringify(stitch)}`);
-}
-
 /**
  * `--redact-annotations LIST`: annotations dropped on every path besides the defaults, names or
- * `/regex/flags`, comma-separated. Set before any input is read.
+ * `/regex/flags`, comma-separated (checked by the parser). Set before any input is read.
  */
 function redaction(args: ParsedArgs): void {
-  const list = str(args, 'redact-annotations');
-  if (list === undefined) return;
-  const entries = list
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-  const problem = redactionError(entries);
-  if (problem !== undefined) throw new UsageError(problem);
-  redactAnnotations(entries);
+  const entries = listItems(str(args, 'redact-annotations'));
+  if (entries.length > 0) redactAnnotations(entries);
 }
 
+// The parser has checked each value (option-schema.ts): here they are only converted.
 function replay(args: ParsedArgs, io: CliIo): Promise<number> {
   const [dir = ''] = positionals(args, 1, 'exactly one recording directory');
   redaction(args);
-  const stitch = stitchMode(args);
-  const hold = str(args, 'stitch-hold-ms');
-  const holdMs = hold === undefined ? undefined : Number(hold);
-  if (holdMs !== undefined && !(hold !== '' && Number.isFinite(holdMs) && holdMs >= 0)) {
-    throw new UsageError(`--stitch-hold-ms must be a number of milliseconds, got ${JSON.stringify(hold)}`);
-  }
-  const otlp = otlpExport(args);
-  const adoption = adoptionWindowMs(str(args, 'adoption-window'));
-  if (adoption instanceof UsageError) throw adoption;
-  const [out, dataDir, ui] = [str(args, 'out'), str(args, 'data-dir'), str(args, 'ui')];
+  const [hold, adoption, ui] = [str(args, 'stitch-hold-ms'), str(args, 'adoption-window'), str(args, 'ui')];
+  const stitch = str(args, 'stitch');
   return runReplayCommand(
     {
       dir,
       cluster: str(args, 'cluster') ?? 'default',
-      ...(stitch !== undefined ? { stitchMode: stitch } : {}),
-      ...(holdMs !== undefined ? { holdMs } : {}),
-      ...(adoption !== undefined ? { adoptionWindowMs: adoption } : {}),
-      ...(out !== undefined ? { out } : {}),
-      ...(otlp !== undefined ? { otlp } : {}),
-      ...(dataDir !== undefined ? { dataDir } : {}),
-      ...(ui !== undefined ? { ui, stopSignal: stopSignal() } : {}),
+      stitchMode: stitch === 'reparent' || stitch === 'link' ? stitch : undefined,
+      holdMs: hold === undefined ? undefined : Number(hold),
+      adoptionWindowMs: adoption === undefined ? undefined : parseDurationMs(adoption),
+      out: str(args, 'out'),
+      otlp: otlpExport(args),
+      dataDir: str(args, 'data-dir'),
+      ui,
+      stopSignal: ui === undefined ? undefined : stopSignal(),
       // A \r line only where a person watches it, not into a log file or pipe.
-      ...(io === processIo && process.stderr.isTTY ? { progress: {} } : {}),
+      progress: io === processIo && process.stderr.isTTY ? {} : undefined,
     },
     io,
   );
@@ -99,18 +83,7 @@ function replay(args: ParsedArgs, io: CliIo): Promise<number> {
 
 // The --otlp-* flags over the OTEL_EXPORTER_OTLP_* variables; a bad value is a usage error.
 function otlpExport(args: ParsedArgs): OtlpExportConfig | undefined {
-  const flags = {
-    endpoint: str(args, 'otlp-endpoint'),
-    protocol: str(args, 'otlp-protocol'),
-    compression: str(args, 'otlp-compression'),
-    timeout: str(args, 'otlp-timeout'),
-    certificate: str(args, 'otlp-certificate'),
-    clientCertificate: str(args, 'otlp-client-certificate'),
-    clientKey: str(args, 'otlp-client-key'),
-  };
-  const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  const insecure = args.values['otlp-insecure'] === true ? { insecure: true } : {};
-  const resolved = resolveOtlpExport({ ...given, ...insecure, headers: strs(args, 'otlp-header') }, process.env);
+  const resolved = otlpExportFromValues(args.values, process.env);
   // The TLS files are read here, at start: a missing or bad one is a usage error too.
   const loaded = resolved === undefined || typeof resolved === 'string' ? resolved : withTlsLoaded(resolved);
   if (typeof loaded === 'string') throw new UsageError(loaded);
@@ -120,22 +93,12 @@ function otlpExport(args: ParsedArgs): OtlpExportConfig | undefined {
 const COMMANDS: Readonly<Record<string, Command>> = {
   replay: {
     usage: COMMAND_USAGE['replay'] ?? '',
-    options: {
-      out: { type: 'string' },
-      ...OTLP_EXPORT_OPTIONS,
-      cluster: { type: 'string' },
-      stitch: { type: 'string' },
-      'stitch-hold-ms': { type: 'string' },
-      'data-dir': { type: 'string' },
-      ui: { type: 'string' },
-      'redact-annotations': { type: 'string' },
-      'adoption-window': { type: 'string' },
-    },
+    flagsOf: 'replay',
     run: replay,
   },
   serve: {
     usage: COMMAND_USAGE['serve'] ?? '',
-    options: { 'data-dir': { type: 'string' }, ui: { type: 'string' } },
+    flagsOf: 'serve',
     run: (args, io) => {
       positionals(args, 0, 'no arguments');
       const [dataDir, ui] = [str(args, 'data-dir'), str(args, 'ui')];
@@ -145,15 +108,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   record: {
     usage: COMMAND_USAGE['record'] ?? '',
-    options: {
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      'watch-kinds': { type: 'string' },
-      namespaces: { type: 'string' },
-      'exclude-namespaces': { type: 'string' },
-      'label-selector': { type: 'string' },
-      'redact-annotations': { type: 'string' },
-    },
+    flagsOf: 'record',
     run: (args, io) => {
       const [dir = ''] = positionals(args, 1, 'exactly one directory');
       redaction(args);
@@ -162,7 +117,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   run: {
     usage: RUN_USAGE,
-    options: RUN_OPTIONS,
+    flagsOf: 'run',
     run: (args, io) => {
       positionals(args, 0, 'no arguments');
       return runRunCommand(args, io, stopSignal());
@@ -170,19 +125,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   trace: {
     usage: COMMAND_USAGE['trace'] ?? '',
-    options: {
-      namespace: { type: 'string', short: 'n' },
-      from: { type: 'string' },
-      'data-dir': { type: 'string' },
-      server: { type: 'string' },
-      cluster: { type: 'string' },
-      json: { type: 'boolean' },
-    },
+    flagsOf: 'trace',
     run: (args, io) => runTraceCommand(args, io, io === processIo && process.stderr.isTTY),
   },
   help: {
     usage: COMMAND_USAGE['help'] ?? '',
-    options: {},
     run: (args, io) => {
       const [topic, extra] = args.positionals;
       if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
@@ -198,7 +145,6 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   version: {
     usage: COMMAND_USAGE['version'] ?? '',
-    options: {},
     run: (args, io) => {
       positionals(args, 0, 'no arguments');
       io.out(`kubestitch ${packageVersion()}\n`);
@@ -214,16 +160,21 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     (first === undefined ? io.err : io.out)(GLOBAL_USAGE);
     return first === undefined ? EXIT.usage : EXIT.ok;
   }
-  if (first === '-v' || first === '--version')
-    return COMMANDS['version']?.run({ values: {}, positionals: [] }, io) ?? 0;
-  const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
-  if (command === undefined) {
+  if (first === '-v' || first === '--version') return runCommand('version', [], io);
+  if (!Object.hasOwn(COMMANDS, first)) {
     const what = first.startsWith('-') ? `unknown flag ${first}` : `unknown command ${JSON.stringify(first)}`;
     io.err(usageErrorText(undefined, what));
     return EXIT.usage;
   }
+  return runCommand(first, rest, io);
+}
+
+// One command: its flags parsed and checked, its help, its run; a UsageError is exit status 2.
+async function runCommand(name: string, rest: readonly string[], io: CliIo): Promise<number> {
+  const command = COMMANDS[name];
+  if (command === undefined) return EXIT.usage;
   try {
-    const args = parseCommandArgs(rest, command.options);
+    const args = parseCommandArgs(rest, command.flagsOf ?? {});
     if (args.values['help'] === true) {
       io.out(command.usage);
       return EXIT.ok;
@@ -231,10 +182,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return await command.run(args, io);
   } catch (err: unknown) {
     if (err instanceof UsageError) {
-      io.err(usageErrorText(first, err.message));
+      io.err(usageErrorText(name, err.message));
       return EXIT.usage;
     }
-    io.err(`kubestitch ${first}: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err(`kubestitch ${name}: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT.failure;
   }
 }

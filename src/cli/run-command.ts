@@ -23,7 +23,7 @@ import { checkHttpUrl, describeFsError } from './args.js';
 import { usageErrorText } from './usage.js';
 import { Outputs, plainGrpcExport } from './run-outputs.js';
 import { RUN_OPTIONS, resolveRunSettings, withExportTls } from './run-config.js';
-import type { ListenAddr, RunOptionName, RunSettings } from './run-config.js';
+import type { ListenAddr, RawValues, RunSettings } from './run-config.js';
 
 export const RUN_USAGE = `Usage: kubestitch run [--config FILE] [options]
 
@@ -62,6 +62,9 @@ Outputs:
                             (the default output, on 127.0.0.1:16686, without --out/--otlp-endpoint)
   --store-retention-hours N, --store-max-bytes N   embedded store retention (72 h, 2 GiB)
   --admin-addr [HOST]:PORT  /metrics, /healthz, /readyz
+  --metrics-namespace-allow LIST, --metrics-owner-allow LIST   globs of the namespaces (default
+                            all) and owners (namespace/name; default none) kept as metric labels,
+                            the rest counted as "other"
 Audit:
   --audit-webhook-addr [HOST]:PORT, --audit-webhook-path PATH (default /audit)
   --audit-tls-cert FILE, --audit-tls-key FILE, --audit-client-ca FILE (mTLS)
@@ -96,8 +99,8 @@ leader Lease), 2 usage error (a bad flag, config file or kubeconfig).
  */
 export async function runRunCommand(args: ParsedArgs, io: CliIo, stopSignal: Promise<unknown>): Promise<number> {
   // Only run's own options reach the settings (main has already refused any other flag).
-  const values: Partial<Record<RunOptionName, string | boolean | string[]>> = {};
-  for (const name of Object.keys(RUN_OPTIONS) as RunOptionName[]) {
+  const values: RawValues = {};
+  for (const name of Object.keys(RUN_OPTIONS)) {
     const v = args.values[name];
     if (v !== undefined) values[name] = typeof v === 'object' ? [...v] : v;
   }

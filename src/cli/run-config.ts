@@ -1,82 +1,22 @@
 import { parse as parseYaml } from 'yaml';
-import { resolveOtlpExport, withTlsLoaded } from '../export/otlp-export-config.js';
+import { withTlsLoaded } from '../export/otlp-export-config.js';
 import type { Environment, OtlpExportConfig } from '../export/otlp-export-config.js';
+import { parseDurationMs } from '../model/duration.js';
 import { type ListenAddr, parseListenAddr } from '../sources/http-listener.js';
 import { parseResourceSpec } from '../sources/watch/resources.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
 import { parseWatchScope } from '../sources/watch/scope.js';
 import type { WatchScope } from '../sources/watch/scope.js';
-import { UsageError, adoptionWindowMs, redactionError } from './args.js';
-
-/** The OTLP export flags, the same on `run` and `replay` (export/otlp-export-config.ts reads them). */
-export const OTLP_EXPORT_OPTIONS = {
-  'otlp-endpoint': { type: 'string' },
-  'otlp-protocol': { type: 'string' },
-  // Repeatable and never comma-split: a header value may hold commas.
-  'otlp-header': { type: 'string', multiple: true },
-  'otlp-compression': { type: 'string' },
-  'otlp-timeout': { type: 'string' },
-  'otlp-certificate': { type: 'string' },
-  'otlp-client-certificate': { type: 'string' },
-  'otlp-client-key': { type: 'string' },
-  'otlp-insecure': { type: 'boolean' },
-} as const;
+import { listItems, optionDef, optionsOf, valueProblem } from './option-schema.js';
+import { otlpExportFromValues } from './otlp-flags.js';
 
 /**
- * Every `kubestitch run` option. The config file (`--config FILE`, YAML) uses the same names as
- * keys; a flag on the command line overrides the file. `list` options take a comma-separated
- * string on the command line and a YAML list or a string in the file.
+ * Every `kubestitch run` option, from the option schema (option-schema.ts). The config file
+ * (`--config FILE`, YAML) uses the same names as keys; a flag on the command line overrides the
+ * file. `list` options take a comma-separated string on the command line and a YAML list or a
+ * string in the file.
  */
-export const RUN_OPTIONS = {
-  config: { type: 'string' },
-  cluster: { type: 'string' },
-  sources: { type: 'string', list: true },
-  'data-dir': { type: 'string' },
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-  'watch-kinds': { type: 'string', list: true },
-  namespaces: { type: 'string', list: true },
-  'exclude-namespaces': { type: 'string', list: true },
-  'label-selector': { type: 'string' },
-  out: { type: 'string' },
-  ...OTLP_EXPORT_OPTIONS,
-  'spool-max-bytes': { type: 'string', number: true },
-  ui: { type: 'string' },
-  'store-retention-hours': { type: 'string', number: true },
-  'store-max-bytes': { type: 'string', number: true },
-  'admin-addr': { type: 'string' },
-  'metrics-owner-allow': { type: 'string', list: true },
-  'metrics-namespace-allow': { type: 'string', list: true },
-  'audit-webhook-addr': { type: 'string' },
-  'audit-webhook-path': { type: 'string' },
-  'audit-tls-cert': { type: 'string' },
-  'audit-tls-key': { type: 'string' },
-  'audit-client-ca': { type: 'string' },
-  'audit-webhook-token-file': { type: 'string' },
-  'audit-webhook-insecure-http': { type: 'boolean' },
-  'audit-log-path': { type: 'string' },
-  'otlp-grpc-addr': { type: 'string' },
-  'otlp-http-addr': { type: 'string' },
-  'otlp-token-file': { type: 'string' },
-  'otlp-tls-cert': { type: 'string' },
-  'otlp-tls-key': { type: 'string' },
-  'otlp-client-ca': { type: 'string' },
-  'otlp-forward-endpoint': { type: 'string' },
-  stitch: { type: 'string' },
-  'leader-elect': { type: 'boolean' },
-  // A duration (`15s`); a bare YAML number is milliseconds, as on the command line.
-  'adoption-window': { type: 'string', number: true },
-  'redact-annotations': { type: 'string' },
-  'leader-election-namespace': { type: 'string' },
-  'leader-election-lease-name': { type: 'string' },
-  'leader-election-identity': { type: 'string' },
-  'shutdown-deadline-seconds': { type: 'string', number: true },
-} as const satisfies Record<
-  string,
-  { type: 'string' | 'boolean'; list?: boolean; number?: boolean; multiple?: boolean }
->;
-
-export type RunOptionName = keyof typeof RUN_OPTIONS;
+export const RUN_OPTIONS = optionsOf('run');
 
 export { parseListenAddr, type ListenAddr };
 
@@ -136,14 +76,38 @@ export interface RunSettings {
   readonly redactAnnotations: readonly string[];
 }
 
-type RawValues = Partial<Record<RunOptionName, string | boolean | string[]>>;
+/** Option values by flag name: the command line's, the config file's, or both merged. */
+export type RawValues = Partial<Record<string, string | boolean | string[]>>;
 
-const SOURCES: ReadonlySet<string> = new Set(['watch', 'events', 'audit', 'otlp']);
+/** Typed reads of checked values; a number option not given is its schema fallback. */
+interface Values {
+  /** The values as given (the OTLP export reads its own flags from them). */
+  readonly raw: RawValues;
+  str(name: string): string | undefined;
+  list(name: string): string[];
+  flag(name: string): boolean;
+  num(name: string): number;
+}
+
+function values(v: RawValues): Values {
+  const str = (name: string): string | undefined => {
+    const x = v[name];
+    return typeof x === 'string' ? x : undefined;
+  };
+  return {
+    raw: v,
+    str,
+    list: (name) => listItems(v[name]),
+    flag: (name) => v[name] === true,
+    num: (name) => Number(str(name) ?? optionDef(name)?.fallback),
+  };
+}
 
 /**
  * Merges the config file (YAML text, may be undefined) under the command-line values and
- * validates the result. Returns the settings, or an error message naming the option (and file)
- * at fault. Never throws.
+ * validates the result: each value by its flag's check in the option schema, then the
+ * combinations. Returns the settings, or an error message naming the option (and file) at
+ * fault. Reads no file; never throws.
  */
 export function resolveRunSettings(
   cli: RawValues,
@@ -151,161 +115,190 @@ export function resolveRunSettings(
   configName = 'config',
   env: Environment = {},
 ): RunSettings | string {
-  let file: RawValues = {};
-  if (configText !== undefined) {
-    const parsed = fromFile(configText, configName);
-    if (typeof parsed === 'string') return parsed;
-    file = parsed;
+  const file = configText === undefined ? {} : fromFile(configText, configName);
+  if (typeof file === 'string') return file;
+  const merged: RawValues = { ...file, ...definedOnly(cli) };
+  for (const [name, value] of Object.entries(merged)) {
+    const problem = valueProblem(name, value);
+    if (problem !== undefined) return problem;
   }
-  const v: RawValues = { ...file, ...definedOnly(cli) };
-  const str = (k: RunOptionName): string | undefined => (typeof v[k] === 'string' ? v[k] : undefined);
-  const list = (k: RunOptionName): string[] => {
-    const x = v[k];
-    const items = Array.isArray(x) ? x : typeof x === 'string' ? [x] : [];
-    return items
-      .flatMap((s) => s.split(','))
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-  };
-  const num = (k: RunOptionName, dflt: number): number | string => {
-    const x = str(k);
-    if (x === undefined) return dflt;
-    const n = Number(x);
-    return Number.isFinite(n) && n > 0 ? n : `--${k} must be a positive number, got ${x}`;
-  };
-  const addr = (k: RunOptionName): ListenAddr | undefined | string => {
-    const given = str(k);
-    if (given === undefined) return undefined;
-    const x = expandEnv(given);
-    if (x === undefined) return `--${k} ${given}: an environment variable it names is not set`;
-    return parseListenAddr(x) ?? `--${k} must be [host]:port, got ${x}`;
-  };
+  return settingsFrom(values(merged), env);
+}
 
-  const webhookAddr = addr('audit-webhook-addr');
-  const grpc = addr('otlp-grpc-addr');
-  const http = addr('otlp-http-addr');
-  const ui = addr('ui');
-  const admin = addr('admin-addr');
-  for (const a of [webhookAddr, grpc, http, ui, admin]) if (typeof a === 'string') return a;
-  const numbers = {
-    spool: num('spool-max-bytes', 1024 ** 3),
-    retention: num('store-retention-hours', 72),
-    storeMax: num('store-max-bytes', 2 * 1024 ** 3),
-    deadline: num('shutdown-deadline-seconds', 20),
+function settingsFrom(r: Values, env: Environment): RunSettings | string {
+  const at = listeners(r);
+  if (typeof at === 'string') return at;
+  const sources = runSources(r, at);
+  if (typeof sources === 'string') return sources;
+  const problem = tlsProblem(r, at);
+  if (problem !== undefined) return problem;
+  const watchScope = parseWatchScope(r.list('namespaces'), r.list('exclude-namespaces'), r.str('label-selector'));
+  if (typeof watchScope === 'string') return watchScope;
+  const outputs = runOutputs(r, at, env);
+  if (typeof outputs === 'string') return outputs;
+  const adoption = r.str('adoption-window');
+  const stitch = r.str('stitch');
+  return {
+    cluster: r.str('cluster') ?? 'default',
+    sources,
+    dataDir: r.str('data-dir') ?? '.kubestitch-data',
+    kubeconfig: r.str('kubeconfig'),
+    context: r.str('context'),
+    watchKinds: r.list('watch-kinds').flatMap((item) => resourceSpecs(item)),
+    watchScope,
+    ...outputs,
+    spoolMaxBytes: r.num('spool-max-bytes'),
+    storeRetentionHours: r.num('store-retention-hours'),
+    storeMaxBytes: r.num('store-max-bytes'),
+    adminAddr: at.admin,
+    metricsOwnerAllow: r.list('metrics-owner-allow'),
+    metricsNamespaceAllow: r.list('metrics-namespace-allow'),
+    webhook: webhook(r, at.webhook),
+    auditLogPath: r.str('audit-log-path'),
+    ...otlpReceivers(r, sources, at),
+    otlpForwardEndpoint: r.str('otlp-forward-endpoint'),
+    stitchMode: stitch === 'reparent' || stitch === 'link' ? stitch : undefined,
+    leaderElection: leaderElection(r),
+    shutdownDeadlineMs: r.num('shutdown-deadline-seconds') * 1000,
+    adoptionWindowMs: adoption === undefined ? undefined : parseDurationMs(adoption),
+    redactAnnotations: r.list('redact-annotations'),
   };
-  for (const n of Object.values(numbers)) if (typeof n === 'string') return n;
-  const adoption = adoptionWindowMs(str('adoption-window'));
-  if (adoption instanceof UsageError) return adoption.message;
-  const redact = list('redact-annotations');
-  const redactError = redactionError(redact);
-  if (redactError !== undefined) return redactError;
+}
 
-  let sources = list('sources');
-  if (sources.length === 0) {
-    // Default: watch the cluster; add what the other options ask for.
-    sources = ['watch', 'events'];
-    if (webhookAddr !== undefined || str('audit-log-path') !== undefined) sources.push('audit');
-    if (grpc !== undefined || http !== undefined) sources.push('otlp');
+// Checked by the schema already: a spec that does not parse is not there.
+function resourceSpecs(item: string): ResourceSpec[] {
+  const spec = parseResourceSpec(item);
+  return typeof spec === 'string' ? [] : [spec];
+}
+
+/** The listen addresses given (none has a default here: that depends on the sources). */
+interface Listeners {
+  readonly webhook?: ListenAddr;
+  readonly grpc?: ListenAddr;
+  readonly http?: ListenAddr;
+  readonly ui?: ListenAddr;
+  readonly admin?: ListenAddr;
+}
+
+const LISTENERS: readonly (readonly [keyof Listeners, string])[] = [
+  ['webhook', 'audit-webhook-addr'],
+  ['grpc', 'otlp-grpc-addr'],
+  ['http', 'otlp-http-addr'],
+  ['ui', 'ui'],
+  ['admin', 'admin-addr'],
+];
+
+function listeners(r: Values): Listeners | string {
+  const out: Partial<Record<keyof Listeners, ListenAddr>> = {};
+  for (const [key, name] of LISTENERS) {
+    const addr = listenAddr(r, name);
+    if (typeof addr === 'string') return addr;
+    out[key] = addr;
   }
-  const unknown = sources.filter((s) => !SOURCES.has(s));
-  if (unknown.length > 0) return `--sources: unknown source(s) ${unknown.join(', ')}; use watch, events, audit, otlp`;
-  const set = new Set(sources as RunSource[]);
-  if (set.has('audit') && webhookAddr === undefined && str('audit-log-path') === undefined) {
-    return '--sources audit needs --audit-webhook-addr and/or --audit-log-path';
-  }
-  const insecure = v['audit-webhook-insecure-http'] === true;
+  return out;
+}
+
+function listenAddr(r: Values, name: string): ListenAddr | undefined | string {
+  const given = r.str(name);
+  if (given === undefined) return undefined;
+  const x = expandEnv(given);
+  if (x === undefined) return `--${name} ${given}: an environment variable it names is not set`;
+  return parseListenAddr(x) ?? `--${name} must be [host]:port, got ${x}`;
+}
+
+// Default: watch the cluster; add what the other options ask for.
+function runSources(r: Values, at: Listeners): ReadonlySet<RunSource> | string {
+  const auditGiven = at.webhook !== undefined || r.str('audit-log-path') !== undefined;
+  const given = r.list('sources') as RunSource[];
+  const sources = new Set<RunSource>(given.length > 0 ? given : ['watch', 'events']);
+  if (given.length === 0 && auditGiven) sources.add('audit');
+  if (given.length === 0 && (at.grpc !== undefined || at.http !== undefined)) sources.add('otlp');
+  if (sources.has('audit') && !auditGiven) return '--sources audit needs --audit-webhook-addr and/or --audit-log-path';
+  return sources;
+}
+
+// The servers' TLS needs its certificate and key together.
+function tlsProblem(r: Values, at: Listeners): string | undefined {
+  const insecure = r.flag('audit-webhook-insecure-http');
   if (
-    webhookAddr !== undefined &&
+    at.webhook !== undefined &&
     !insecure &&
-    (str('audit-tls-cert') === undefined || str('audit-tls-key') === undefined)
+    (r.str('audit-tls-cert') === undefined || r.str('audit-tls-key') === undefined)
   ) {
     return 'the audit webhook serves HTTPS: give --audit-tls-cert and --audit-tls-key (or --audit-webhook-insecure-http)';
   }
-  if ((str('otlp-tls-cert') === undefined) !== (str('otlp-tls-key') === undefined)) {
+  if ((r.str('otlp-tls-cert') === undefined) !== (r.str('otlp-tls-key') === undefined)) {
     return 'the OTLP receivers serve TLS with both --otlp-tls-cert and --otlp-tls-key';
   }
-  if (str('otlp-client-ca') !== undefined && str('otlp-tls-cert') === undefined) {
+  if (r.str('otlp-client-ca') !== undefined && r.str('otlp-tls-cert') === undefined) {
     return '--otlp-client-ca needs --otlp-tls-cert and --otlp-tls-key (client certificates need TLS)';
   }
-  const stitch = str('stitch');
-  if (stitch !== undefined && stitch !== 'reparent' && stitch !== 'link')
-    return `--stitch must be reparent or link, got ${stitch}`;
-  const watchKinds: ResourceSpec[] = [];
-  for (const item of list('watch-kinds')) {
-    const spec = parseResourceSpec(item);
-    if (typeof spec === 'string') return `--watch-kinds ${spec}`;
-    watchKinds.push(spec);
-  }
-  const opt = <T>(name: string, x: T | undefined): Record<string, T> => (x === undefined ? {} : { [name]: x });
-  const watchScope = parseWatchScope(list('namespaces'), list('exclude-namespaces'), str('label-selector'));
-  if (typeof watchScope === 'string') return watchScope;
-  const out = str('out');
-  const otlpExport = otlpExportFrom(str, v['otlp-header'], v['otlp-insecure'] === true, env);
+  return undefined;
+}
+
+type RunOutputs = Pick<RunSettings, 'out' | 'otlpEndpoint' | 'otlpExport' | 'embeddedStore' | 'ui'>;
+
+// Spans go to the embedded store (served on 127.0.0.1:16686) unless they go elsewhere and no --ui asks for it.
+function runOutputs(r: Values, at: Listeners, env: Environment): RunOutputs | string {
+  const out = r.str('out');
+  const otlpExport = otlpExportFromValues(r.raw, env);
   if (typeof otlpExport === 'string') return otlpExport;
-  const otlpEndpoint = otlpExport?.url;
-  const embeddedStore = (out === undefined && otlpEndpoint === undefined) || ui !== undefined;
-  const leaderElect = v['leader-elect'] === true;
+  const embeddedStore = (out === undefined && otlpExport === undefined) || at.ui !== undefined;
   return {
-    cluster: str('cluster') ?? 'default',
-    sources: set,
-    dataDir: str('data-dir') ?? '.kubestitch-data',
-    watchKinds,
-    watchScope,
-    spoolMaxBytes: numbers.spool as number,
+    out,
+    otlpEndpoint: otlpExport?.url,
+    otlpExport,
     embeddedStore,
-    storeRetentionHours: numbers.retention as number,
-    storeMaxBytes: numbers.storeMax as number,
-    metricsOwnerAllow: list('metrics-owner-allow'),
-    metricsNamespaceAllow: list('metrics-namespace-allow'),
-    shutdownDeadlineMs: (numbers.deadline as number) * 1000,
-    ...opt('adoptionWindowMs', adoption),
-    redactAnnotations: redact,
-    ...opt('kubeconfig', str('kubeconfig')),
-    ...opt('context', str('context')),
-    ...opt('out', out),
-    ...opt('otlpEndpoint', otlpEndpoint),
-    ...opt('otlpExport', otlpExport),
-    ...opt('ui', ui ?? (embeddedStore ? { host: '127.0.0.1', port: 16686 } : undefined)),
-    ...opt('adminAddr', admin),
-    ...opt(
-      'webhook',
-      webhookAddr === undefined
-        ? undefined
-        : {
-            addr: webhookAddr,
-            insecureHttp: insecure,
-            ...opt('path', str('audit-webhook-path')),
-            ...opt('tlsCert', str('audit-tls-cert')),
-            ...opt('tlsKey', str('audit-tls-key')),
-            ...opt('clientCa', str('audit-client-ca')),
-            ...opt('tokenFile', str('audit-webhook-token-file')),
-          },
-    ),
-    ...opt('auditLogPath', str('audit-log-path')),
-    // Loopback unless an address is given: the receivers take spans from whoever can connect.
-    ...opt('otlpGrpcAddr', set.has('otlp') ? (grpc ?? { host: '127.0.0.1', port: 4317 }) : undefined),
-    ...opt('otlpHttpAddr', set.has('otlp') ? (http ?? { host: '127.0.0.1', port: 4318 }) : undefined),
-    ...opt('otlpAuth', set.has('otlp') ? otlpAuth(str) : undefined),
-    ...opt('otlpForwardEndpoint', str('otlp-forward-endpoint')),
-    ...opt('stitchMode', stitch as 'reparent' | 'link' | undefined),
-    ...opt(
-      'leaderElection',
-      leaderElect
-        ? {
-            namespace: str('leader-election-namespace') ?? process.env['POD_NAMESPACE'] ?? 'default',
-            leaseName: str('leader-election-lease-name') ?? 'kubestitch',
-            ...opt('identity', str('leader-election-identity')),
-          }
-        : undefined,
-    ),
+    ui: at.ui ?? (embeddedStore ? { host: '127.0.0.1', port: 16686 } : undefined),
   };
 }
 
-function definedOnly(values: RawValues): RawValues {
-  return Object.fromEntries(Object.entries(values).filter(([, x]) => x !== undefined)) as RawValues;
+function webhook(r: Values, addr: ListenAddr | undefined): RunSettings['webhook'] {
+  if (addr === undefined) return undefined;
+  return {
+    addr,
+    insecureHttp: r.flag('audit-webhook-insecure-http'),
+    path: r.str('audit-webhook-path'),
+    tlsCert: r.str('audit-tls-cert'),
+    tlsKey: r.str('audit-tls-key'),
+    clientCa: r.str('audit-client-ca'),
+    tokenFile: r.str('audit-webhook-token-file'),
+  };
 }
 
-// The file's keys are the flag names; values are checked against each option's type.
+type OtlpReceivers = Pick<RunSettings, 'otlpGrpcAddr' | 'otlpHttpAddr' | 'otlpAuth'>;
+
+// Loopback unless an address is given: the receivers take spans from whoever can connect.
+function otlpReceivers(r: Values, sources: ReadonlySet<RunSource>, at: Listeners): OtlpReceivers {
+  if (!sources.has('otlp')) return {};
+  const auth = {
+    tokenFile: r.str('otlp-token-file'),
+    tlsCert: r.str('otlp-tls-cert'),
+    tlsKey: r.str('otlp-tls-key'),
+    clientCa: r.str('otlp-client-ca'),
+  };
+  return {
+    otlpGrpcAddr: at.grpc ?? { host: '127.0.0.1', port: 4317 },
+    otlpHttpAddr: at.http ?? { host: '127.0.0.1', port: 4318 },
+    otlpAuth: Object.values(auth).every((x) => x === undefined) ? undefined : auth,
+  };
+}
+
+function leaderElection(r: Values): RunSettings['leaderElection'] {
+  if (!r.flag('leader-elect')) return undefined;
+  return {
+    namespace: r.str('leader-election-namespace') ?? process.env['POD_NAMESPACE'] ?? 'default',
+    leaseName: r.str('leader-election-lease-name') ?? 'kubestitch',
+    identity: r.str('leader-election-identity'),
+  };
+}
+
+function definedOnly(v: RawValues): RawValues {
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));
+}
+
+// The file's keys are the flag names run takes (not --config itself); each value is read by its
+// option's type here and checked by the schema with the command line's values.
 function fromFile(text: string, name: string): RawValues | string {
   let doc: unknown;
   try {
@@ -317,23 +310,24 @@ function fromFile(text: string, name: string): RawValues | string {
   if (typeof doc !== 'object' || Array.isArray(doc)) return `${name}: expected a mapping of option names to values`;
   const out: RawValues = {};
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
-    if (!(key in RUN_OPTIONS) || key === 'config') return `${name}: unknown option "${key}"`;
-    const spec: { type: string; list?: boolean; number?: boolean; multiple?: boolean } =
-      RUN_OPTIONS[key as RunOptionName];
-    if (value === null) continue;
-    if (spec.type === 'boolean') {
-      if (typeof value !== 'boolean') return `${name}: "${key}" must be true or false`;
-      out[key as RunOptionName] = value;
-    } else if ((spec.list === true || spec.multiple === true) && Array.isArray(value)) {
-      if (!value.every((x) => typeof x === 'string')) return `${name}: "${key}" must be a list of strings`;
-      out[key as RunOptionName] = value as string[];
-    } else if (typeof value === 'string' || (typeof value === 'number' && spec.number === true)) {
-      out[key as RunOptionName] = String(value);
-    } else {
-      return `${name}: "${key}" must be a ${spec.number === true ? 'number' : 'string'}`;
-    }
+    const read = fileValue(key, value);
+    if (typeof read === 'object' && 'problem' in read) return `${name}: ${read.problem}`;
+    if (read !== undefined) out[key] = read;
   }
   return out;
+}
+
+function fileValue(key: string, value: unknown): string | boolean | string[] | undefined | { problem: string } {
+  const spec = Object.hasOwn(RUN_OPTIONS, key) && key !== 'config' ? RUN_OPTIONS[key] : undefined;
+  if (spec === undefined) return { problem: `unknown option "${key}"` };
+  if (value === null) return undefined;
+  if (spec.type === 'boolean')
+    return typeof value === 'boolean' ? value : { problem: `"${key}" must be true or false` };
+  if ((spec.list === true || spec.multiple === true) && Array.isArray(value)) {
+    return value.every((x) => typeof x === 'string') ? value : { problem: `"${key}" must be a list of strings` };
+  }
+  if (typeof value === 'string' || (typeof value === 'number' && spec.number === true)) return String(value);
+  return { problem: `"${key}" must be a ${spec.number === true ? 'number' : 'string'}` };
 }
 
 /**
@@ -345,43 +339,6 @@ export function withExportTls(settings: RunSettings | string): RunSettings | str
   if (typeof settings === 'string' || settings.otlpExport === undefined) return settings;
   const otlpExport = withTlsLoaded(settings.otlpExport);
   return typeof otlpExport === 'string' ? otlpExport : { ...settings, otlpExport };
-}
-
-// The export flags (over the file) and the OTEL_EXPORTER_OTLP_* variables.
-function otlpExportFrom(
-  str: (k: RunOptionName) => string | undefined,
-  headers: string | boolean | string[] | undefined,
-  insecure: boolean,
-  env: Environment,
-): OtlpExportConfig | undefined | string {
-  return resolveOtlpExport(
-    {
-      ...optional('endpoint', str('otlp-endpoint')),
-      ...optional('protocol', str('otlp-protocol')),
-      ...optional('compression', str('otlp-compression')),
-      ...optional('timeout', str('otlp-timeout')),
-      ...optional('certificate', str('otlp-certificate')),
-      ...optional('clientCertificate', str('otlp-client-certificate')),
-      ...optional('clientKey', str('otlp-client-key')),
-      ...(insecure ? { insecure } : {}),
-      ...(Array.isArray(headers) ? { headers } : typeof headers === 'string' ? { headers: [headers] } : {}),
-    },
-    env,
-  );
-}
-
-function otlpAuth(str: (k: RunOptionName) => string | undefined): RunSettings['otlpAuth'] {
-  const auth = {
-    ...optional('tokenFile', str('otlp-token-file')),
-    ...optional('tlsCert', str('otlp-tls-cert')),
-    ...optional('tlsKey', str('otlp-tls-key')),
-    ...optional('clientCa', str('otlp-client-ca')),
-  };
-  return Object.keys(auth).length === 0 ? undefined : auth;
-}
-
-function optional(name: string, value: string | undefined): Record<string, string> {
-  return value === undefined ? {} : { [name]: value };
 }
 
 /**
