@@ -1,11 +1,12 @@
+import { traceRequestToSpanData } from './export/otlp-to-span-data.js';
 import type { SpanSink } from './export/sink.js';
 import { SpanBatcher } from './export/span-batcher.js';
 import type { IngestRecord } from './model/records.js';
 import type { SpanData } from './model/span.js';
-import { type RecordingStream, type RecordingSummary, openRecording } from './sources/recording/stream-recording.js';
-import { RecordingStitch, type ReplayOutput, replayOutputsToSpanBatches } from './stitch/stitch-recording.js';
-import { type StitchMode, type StitchStats, emptyStats } from './stitch/stitch-types.js';
-import { Synthesizer, type SynthesizerOptions } from './synth/synthesizer.js';
+import { type ReplayOutput, ReplayStages, type ReplayStagesOptions } from './replay/replay-stages.js';
+import { readRecordedSpans } from './sources/otlp/recorded-spans.js';
+import { type RecordingSummary, openRecording } from './sources/recording/stream-recording.js';
+import type { StitchMode, StitchStats } from './stitch/stitch-types.js';
 
 export interface ReplayOptions {
   readonly cluster: string;
@@ -38,113 +39,122 @@ export interface ReplaySummary {
   readonly spanProblems: readonly { readonly line: number; readonly reason: string }[];
 }
 
-/** Synth's options of a replay: the cluster, and the windows when given. */
-export function synthOptions(options: ReplayOptions): SynthesizerOptions {
-  return {
-    cluster: options.cluster,
-    ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
-    ...(options.adoptionWindowMs !== undefined ? { adoptionWindowMs: options.adoptionWindowMs } : {}),
-  };
-}
-
 /**
- * Runs records (already in processing order) through synth and returns the span batches: one
- * batch per record that completed spans, then the end-of-replay flush that closes everything
- * still open as `kubestitch.outcome=unfinished`. Pure and deterministic.
- */
-export function synthesizeRecords(records: readonly IngestRecord[], options: ReplayOptions): SpanData[][] {
-  const synth = new Synthesizer(synthOptions(options));
-  const batches: SpanData[][] = [];
-  for (const r of records) {
-    const batch = synth.process(r);
-    if (batch.length > 0) batches.push(batch);
-  }
-  const last = synth.flush();
-  if (last.length > 0) batches.push(last);
-  return batches;
-}
-
-/**
- * Replays a recording directory into `sink`, stitching the real spans of its `spans.jsonl` into
- * the synthesized traces. The records are streamed from the files (openRecording: memory follows
- * the reorder windows, not the recording) and spans are written as they are produced, gathered
- * into writes of up to 512 spans with a few in flight (SpanBatcher), so neither input nor output
- * is held whole. Throws RecordingError when the directory is unusable or a file cannot be read;
- * malformed lines are in the summary, not thrown; sink failures are collected per write and
- * replay goes on.
+ * Replays a recording directory into `sink`, the pipeline in order: sources (the records streamed
+ * from the files — openRecording: memory follows the reorder windows, not the recording — and the
+ * real spans of `spans.jsonl`), then graph, synth and stitch (ReplayStages), then export: spans
+ * are written as they are produced, gathered into writes of up to 512 spans with a few in flight
+ * (SpanBatcher), so neither input nor output is held whole. Throws RecordingError when the
+ * directory is unusable or a file cannot be read; malformed lines are in the summary, not thrown;
+ * sink failures are collected per write and replay goes on.
  */
 export async function replayDirectory(dir: string, sink: SpanSink, options: ReplayOptions): Promise<ReplaySummary> {
   const stream = await openRecording(dir, options.onBytes !== undefined ? { onBytes: options.onBytes } : {});
-  const out = new SpanBatcher(sink);
-  const traces = new Set<string>();
-  const emit = (spans: readonly SpanData[]): Promise<void> | undefined => {
-    for (const s of spans) traces.add(s.traceId);
-    return out.add(spans);
-  };
-  const { stitch, spanProblems } = stream.spanLines.some((l) => l.trim() !== '')
-    ? await replayStitched(stream, options, emit)
-    : await replaySynthOnly(stream, options, emit);
+  // Without real spans there is no stitch stage: synth's spans go out as they are.
+  const real = stream.spanLines.some((l) => l.trim() !== '') ? readRecordedSpans(stream.spanLines) : undefined;
+  const out = new ReplayExport(sink);
+  let stages: ReplayStages | undefined;
+  const start = (firstMs: number | undefined): ReplayStages =>
+    new ReplayStages(stagesOptions(options), real?.batches, firstMs, out.take);
+  for await (const records of stream.batches) {
+    stages ??= start(records[0]?.timeMs);
+    for (const record of records) {
+      stages.record(record);
+      if (out.hasPending()) await out.write();
+    }
+  }
+  const stitch = (stages ?? start(undefined)).finish();
+  await out.write();
   const written = await out.finish();
   await sink.flush();
   const recording = stream.summary();
   options.onRecord?.(recording.records.length, recording.records.length);
+  const spanProblems = [...(real?.problems ?? [])];
+  if (out.unconvertible > 0) {
+    spanProblems.push({ line: 0, reason: `${out.unconvertible} real spans could not be converted` });
+  }
   return {
     recording,
     spans: written.spans,
-    traces: traces.size,
+    traces: out.traces.size,
     exportFailures: written.failures,
     stitch,
     spanProblems,
   };
 }
 
-type Emit = (spans: readonly SpanData[]) => Promise<void> | undefined;
-type ReplayStage = Pick<ReplaySummary, 'stitch' | 'spanProblems'>;
-
-// Without real spans the stitch stage changes nothing (stitchRecording gives synth's batches
-// exactly), so synth's spans go straight out, batch by batch, instead of being collected first.
-async function replaySynthOnly(stream: RecordingStream, options: ReplayOptions, emit: Emit): Promise<ReplayStage> {
-  const synth = new Synthesizer(synthOptions(options));
-  for await (const records of stream.batches) {
-    for (const record of records) {
-      const spans = synth.process(record);
-      if (spans.length === 0) continue;
-      const wait = emit(spans);
-      if (wait !== undefined) await wait;
-    }
-  }
-  await emit(synth.flush());
-  return { stitch: emptyStats(), spanProblems: [] };
+/**
+ * Runs records (already in processing order) through the same stages as replayDirectory, without
+ * real spans, and returns synth's span batches: one per record that completed spans, then the
+ * end-of-replay flush that closes everything still open as `kubestitch.outcome=unfinished`. Pure
+ * and deterministic.
+ */
+export function synthesizeRecords(records: readonly IngestRecord[], options: ReplayOptions): SpanData[][] {
+  const batches: SpanData[][] = [];
+  const stages = new ReplayStages(stagesOptions(options), undefined, records[0]?.timeMs, (o) => {
+    if (o.kind === 'synth') batches.push(o.spans);
+  });
+  for (const record of records) stages.record(record);
+  stages.finish();
+  return batches;
 }
 
-// Outputs are written after each batch of records (≤ 256), in release order, as stitchRecording
-// followed by replayOutputsToSpanBatches would write them all at the end.
-async function replayStitched(stream: RecordingStream, options: ReplayOptions, emit: Emit): Promise<ReplayStage> {
-  const pending: ReplayOutput[] = [];
-  const stitchOptions = {
+function stagesOptions(options: ReplayOptions): ReplayStagesOptions {
+  return {
     cluster: options.cluster,
     ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
     ...(options.adoptionWindowMs !== undefined ? { adoptionWindowMs: options.adoptionWindowMs } : {}),
     ...(options.stitchMode !== undefined ? { mode: options.stitchMode } : {}),
     ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
   };
-  const start = (firstMs: number | undefined): RecordingStitch =>
-    new RecordingStitch(stream.spanLines, stitchOptions, firstMs, (o) => pending.push(o));
-  let stitch: RecordingStitch | undefined;
-  let unconvertible = 0;
-  const write = async (): Promise<void> => {
-    const { batches, unconvertible: skipped } = replayOutputsToSpanBatches(pending.splice(0));
-    unconvertible += skipped;
-    for (const batch of batches) await emit(batch);
-  };
-  for await (const records of stream.batches) {
-    stitch ??= start(records[0]?.timeMs);
-    for (const record of records) stitch.record(record);
-    await write();
+}
+
+/**
+ * The export end of a replay: the stages' outputs, in release order, as SpanData writes to the
+ * sink. Real spans are converted lossily (export/otlp-to-span-data.ts); `unconvertible` counts
+ * those with ids SpanData cannot hold.
+ */
+class ReplayExport {
+  readonly traces = new Set<string>();
+  unconvertible = 0;
+  readonly #batcher: SpanBatcher;
+  #pending: ReplayOutput[] = [];
+
+  constructor(sink: SpanSink) {
+    this.#batcher = new SpanBatcher(sink);
   }
-  const { stats, problems } = (stitch ?? start(undefined)).finish();
-  await write();
-  const spanProblems = [...problems];
-  if (unconvertible > 0) spanProblems.push({ line: 0, reason: `${unconvertible} real spans could not be converted` });
-  return { stitch: stats, spanProblems };
+
+  readonly take = (output: ReplayOutput): void => {
+    this.#pending.push(output);
+  };
+
+  hasPending(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  /** Hands what is pending to the batcher, waiting whenever it has enough writes in flight. */
+  async write(): Promise<void> {
+    const outputs = this.#pending;
+    this.#pending = [];
+    for (const output of outputs) {
+      const wait = this.#batcher.add(this.#spansOf(output));
+      if (wait !== undefined) await wait;
+    }
+  }
+
+  finish(): ReturnType<SpanBatcher['finish']> {
+    return this.#batcher.finish();
+  }
+
+  #spansOf(output: ReplayOutput): readonly SpanData[] {
+    let spans: readonly SpanData[];
+    if (output.kind === 'synth') spans = output.spans;
+    else {
+      const converted = traceRequestToSpanData(output.batch.request);
+      this.unconvertible += converted.skipped;
+      spans = converted.spans;
+    }
+    for (const s of spans) this.traces.add(s.traceId);
+    return spans;
+  }
 }

@@ -130,3 +130,9 @@ export function countSpans(request: TraceRequest): number {
   for (const rs of request.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
   return n;
 }
+
+/** A fixed64 nanosecond string as epoch ms (µs precision); 0 when absent or malformed. */
+export function nanosToMs(nanos: string | undefined): number {
+  if (nanos === undefined || !/^\d+$/.test(nanos)) return 0;
+  return Number((BigInt(nanos) + 500n) / 1000n) / 1000;
+}

@@ -90,12 +90,6 @@ export function serviceNameOf(entry: SpanEntry): string {
   return stringAttr(entry.resourceSpans.resource?.attributes ?? [], 'service.name') ?? '';
 }
 
-/** A fixed64 nanosecond string as epoch ms (µs precision); 0 when absent or malformed. */
-export function nanosToMs(nanos: string | undefined): number {
-  if (nanos === undefined || !/^\d+$/.test(nanos)) return 0;
-  return Number((BigInt(nanos) + 500n) / 1000n) / 1000;
-}
-
 /**
  * Rough in-memory size of a span, for the hold buffer's byte bound: strings and buffers by length
  * plus a fixed overhead per object. An estimate, not an encoding.

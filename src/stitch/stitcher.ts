@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../model/clock.js';
 import type { SpanLinkData } from '../model/span.js';
 import type { OtlpLogger } from '../otlp/otlp-logger.js';
-import type { IntakeResult, TraceBatch } from '../otlp/otlp-message.js';
+import { type IntakeResult, type TraceBatch, nanosToMs } from '../otlp/otlp-message.js';
 import type { TraceBatchSink } from '../otlp/trace-batch-sink.js';
 import { AnchorMatcher, type Match } from './anchor-matcher.js';
 import { HoldBuffer } from './hold-buffer.js';
@@ -9,7 +9,7 @@ import { OrphanWait, type OrphanTrace } from './orphan-wait.js';
 import { ClusterTagger, adoptOrphan, reparent } from './reparent.js';
 import { SpanDedupe } from './span-dedupe.js';
 import type { SpanEntry } from './span-entries.js';
-import { buildRequest, flattenRequest, isRootSpan, isValidTraceId, nanosToMs, serviceNameOf } from './span-entries.js';
+import { buildRequest, flattenRequest, isRootSpan, isValidTraceId, serviceNameOf } from './span-entries.js';
 import { type AnchorInput, type StitchMode, emptyStats } from './stitch-types.js';
 import { type TraceClues, anchorKeys, clueKeys, cluesOf, hasCandidate, linkTo, mergeClues } from './trace-clues.js';
 import { LINKED, PASSTHROUGH, type TraceFate, TraceFates } from './trace-fates.js';

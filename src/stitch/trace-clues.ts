@@ -5,16 +5,9 @@
 import type { AttrValue, SpanLinkData } from '../model/span.js';
 import type { AnchorInput, StitchRule } from './stitch-types.js';
 import { STITCH_ATTR } from '../model/attributes.js';
+import { nanosToMs } from '../otlp/otlp-message.js';
 import type { SpanEntry } from './span-entries.js';
-import {
-  SPAN_KIND_SERVER,
-  firstStringAttr,
-  hexOf,
-  isRootSpan,
-  nanosToMs,
-  serviceNameOf,
-  stringAttr,
-} from './span-entries.js';
+import { SPAN_KIND_SERVER, firstStringAttr, hexOf, isRootSpan, serviceNameOf, stringAttr } from './span-entries.js';
 
 export type PodPhase = 'pod-startup' | 'pod-termination';
 

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { CaptureSink } from '../../src/export/capture-sink.js';
 import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
 import { msToUnixNanos } from '../../src/export/otlp-common.js';
 import type { SpanData } from '../../src/model/span.js';
-import { synthesizeRecords } from '../../src/replay.js';
+import { replayDirectory } from '../../src/replay.js';
 import { runScenario, writeRecording } from '../../tools/sim/index.js';
-import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { pulledDurationMs } from '../../src/synth/pod-event-placement.js';
 import { OtlpGrpcReceiver } from '../support/otlp-grpc-receiver.js';
 
@@ -24,7 +24,10 @@ describe('rolling update from watch events and Events only', () => {
   let dir = '';
   beforeAll(async () => {
     dir = await rollingUpdateDir();
-    spans = synthesizeRecords((await readRecording(dir)).records, { cluster: 'sim' }).flat();
+    // Through the path `kubestitch replay` takes (replayDirectory).
+    const sink = new CaptureSink();
+    await replayDirectory(dir, sink, { cluster: 'sim' });
+    spans = [...sink.spans];
   });
 
   const byId = (id: string | undefined): SpanData | undefined => spans.find((s) => s.spanId === id);

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CaptureSink } from '../../src/export/capture-sink.js';
 import { encodeOtlpJson } from '../../src/export/otlp-json.js';
 import type { SpanData } from '../../src/model/span.js';
-import { synthesizeRecords } from '../../src/replay.js';
+import { replayDirectory } from '../../src/replay.js';
 import { SCENARIOS, runScenario, writeRecording } from '../../tools/sim/index.js';
-import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { checkInvariants } from '../support/invariants.js';
 import { LINE_ORDERS, copyInOrder } from '../support/recording-orders.js';
 import { renderTraces } from '../support/render-trace.js';
@@ -24,11 +24,13 @@ interface Replayed {
   readonly otlp: string;
 }
 
+// Through the path `kubestitch replay` takes (replayDirectory), as a user's replay would.
 async function replay(dir: string): Promise<Replayed> {
-  const rec = await readRecording(dir);
-  expect(rec.problems).toEqual([]);
-  const batches = synthesizeRecords(rec.records, { cluster: 'sim' });
-  return { spans: batches.flat(), otlp: batches.map((b) => encodeOtlpJson(b)).join('\n') };
+  const sink = new CaptureSink();
+  const summary = await replayDirectory(dir, sink, { cluster: 'sim' });
+  expect(summary.recording.problems).toEqual([]);
+  expect(summary.exportFailures).toEqual([]);
+  return { spans: [...sink.spans], otlp: sink.batches.map((b) => encodeOtlpJson(b)).join('\n') };
 }
 
 // Each scenario: watch + Events only (the Core issue's input), with audit as well, and audit alone

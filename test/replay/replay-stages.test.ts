@@ -2,22 +2,20 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { traceRequestToSpanData } from '../../src/export/otlp-to-span-data.js';
 import type { IngestRecord } from '../../src/model/records.js';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
+import { type ReplayOutput, ReplayStages, type ReplayStagesOptions } from '../../src/replay/replay-stages.js';
+import { readRecordedSpans } from '../../src/sources/otlp/recorded-spans.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
+import type { StitchStats } from '../../src/stitch/stitch-types.js';
 import { flattenRequest } from '../../src/stitch/span-entries.js';
-import {
-  type ReplayOutput,
-  type StitchRecordingOptions,
-  replayOutputsToSpanBatches,
-  stitchRecording,
-} from '../../src/stitch/stitch-recording.js';
 import { CORPUS, readCorpusText } from '../support/corpus.js';
 import { checkInvariants } from '../support/invariants.js';
 import { renderTraces } from '../support/render-trace.js';
-import { attrMap, bySpanId, entriesOf, hex, spanBytes, withCluster } from './capture-batches.js';
-import { apiserverTrace, containerdBatch, etcdServerBatch, kubeletSync, ms, toRequest } from './real-spans.js';
+import { attrMap, bySpanId, entriesOf, hex, spanBytes, withCluster } from '../stitch/capture-batches.js';
+import { apiserverTrace, containerdBatch, etcdServerBatch, kubeletSync, ms, toRequest } from '../stitch/real-spans.js';
 
 // The replicaset-controller's pod create in the real audit corpus, and the pod it made.
 const RS_CREATE = '24142dcc-7ad8-4fb8-8d3b-106ea474759d';
@@ -79,11 +77,32 @@ beforeAll(async () => {
   records = (await readRecording(dir)).records;
 });
 
-function run(
-  lines: readonly string[],
-  options: Partial<StitchRecordingOptions> = {},
-): ReturnType<typeof stitchRecording> {
-  return stitchRecording(records, lines, { cluster: 'corpus', memoryMax: 1_000, ...options });
+interface Replayed {
+  readonly outputs: readonly ReplayOutput[];
+  readonly stats: StitchStats;
+  readonly problems: ReturnType<typeof readRecordedSpans>['problems'];
+}
+
+// The records and span lines through the replay's stages, collecting what they release.
+function run(lines: readonly string[], options: Partial<ReplayStagesOptions> = {}): Replayed {
+  const outputs: ReplayOutput[] = [];
+  // Always with the stitch stage, even for no lines: without real spans it must change nothing.
+  const real = readRecordedSpans(lines);
+  const stages = new ReplayStages(
+    { cluster: 'corpus', memoryMax: 1_000, ...options },
+    real.batches,
+    records[0]?.timeMs,
+    (o) => outputs.push(o),
+  );
+  for (const record of records) stages.record(record);
+  const stats = stages.finish();
+  return { outputs, stats, problems: real.problems };
+}
+
+function spanBatches(outputs: readonly ReplayOutput[]): SpanData[][] {
+  return outputs
+    .map((o) => (o.kind === 'synth' ? o.spans : traceRequestToSpanData(o.batch.request).spans))
+    .filter((b) => b.length > 0);
 }
 
 function synthSpans(outputs: readonly ReplayOutput[]): SpanData[] {
@@ -100,7 +119,7 @@ function auditSpan(spans: readonly SpanData[], auditId: string): SpanData {
   return span;
 }
 
-describe('stitchRecording', () => {
+describe('ReplayStages', () => {
   describe('in reparent mode', () => {
     it('puts the apiserver trace of the replicaset-controller pod create under its audit pseudo-span', () => {
       const { outputs, stats } = run(LINES);
@@ -168,7 +187,7 @@ describe('stitchRecording', () => {
     it('renders the same stitched pod trace whatever order the span batches were recorded in', () => {
       const render = (lines: readonly string[]): string => {
         const { outputs } = run(lines);
-        const spans = replayOutputsToSpanBatches(outputs).batches.flat();
+        const spans = spanBatches(outputs).flat();
         const startup = auditSpan(spans, RS_CREATE);
         const trace = spans.filter((s) => s.traceId === startup.traceId);
         expect(checkInvariants(trace)).toEqual([]);
@@ -198,7 +217,7 @@ describe('stitchRecording', () => {
     });
 
     it('gives exactly the batches of synthesizeRecords when the recording has no spans.jsonl', () => {
-      const batches = replayOutputsToSpanBatches(run([]).outputs).batches;
+      const batches = spanBatches(run([]).outputs);
       expect(JSON.stringify(batches)).toBe(JSON.stringify(synthesizeRecords(records, { cluster: 'corpus' })));
     });
 
