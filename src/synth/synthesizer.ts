@@ -313,27 +313,15 @@ export class Synthesizer {
   // otherwise taken into the rollout before it). The watch event of the same write has the same
   // resourceVersion and is applied once.
   #scaledObject(entry: AuditEntry): JsonObject | undefined {
-    const scale = entry.responseObject;
-    if (entry.objectRef?.subresource !== 'scale' || scale === undefined || str(scale, 'kind') !== 'Scale')
-      return undefined;
-    if ((entry.code ?? 200) >= 400) return undefined;
+    const scale = scaleResponse(entry);
+    if (scale === undefined) return undefined;
     const uid = str(scale, 'metadata', 'uid');
     const replicas = num(scale, 'spec', 'replicas');
     const before = uid === undefined ? undefined : this.#versions.latest(uid);
+    // A Scale that changed nothing (or of an object we never held in full) has nothing to apply.
     if (before === undefined || replicas === undefined || replicas === num(before, 'spec', 'replicas'))
       return undefined;
-    const meta = before['metadata'];
-    const spec = before['spec'];
-    if (!isObject(meta) || !isObject(spec)) return undefined;
-    return {
-      ...before,
-      metadata: {
-        ...meta,
-        resourceVersion: str(scale, 'metadata', 'resourceVersion') ?? str(before, 'metadata', 'resourceVersion') ?? '',
-        generation: (num(before, 'metadata', 'generation') ?? 0) + 1,
-      },
-      spec: { ...spec, replicas },
-    };
+    return storedAfterScale(before, scale, replicas);
   }
 
   #resolveAuditObject(entry: AuditEntry): SlimObject | undefined {
@@ -445,6 +433,31 @@ function isStoredObject(entry: AuditEntry, body: JsonObject): boolean {
   const expected = kindOfResource(ref.apiGroup, ref.resource);
   const kind = str(body, 'kind');
   return expected === undefined || kind === undefined || kind === expected;
+}
+
+// The Scale a successful write of the scale subresource answered; undefined for any other request.
+function scaleResponse(entry: AuditEntry): JsonObject | undefined {
+  const scale = entry.responseObject;
+  if (entry.objectRef?.subresource !== 'scale' || scale === undefined || str(scale, 'kind') !== 'Scale')
+    return undefined;
+  return (entry.code ?? 200) >= 400 ? undefined : scale;
+}
+
+// `before` as the apiserver stored it after the scale: the new replicas and resourceVersion, and
+// the generation bump of a spec change. Undefined when `before` has no metadata or spec to patch.
+function storedAfterScale(before: JsonObject, scale: JsonObject, replicas: number): JsonObject | undefined {
+  const meta = before['metadata'];
+  const spec = before['spec'];
+  if (!isObject(meta) || !isObject(spec)) return undefined;
+  return {
+    ...before,
+    metadata: {
+      ...meta,
+      resourceVersion: str(scale, 'metadata', 'resourceVersion') ?? str(before, 'metadata', 'resourceVersion') ?? '',
+      generation: (num(before, 'metadata', 'generation') ?? 0) + 1,
+    },
+    spec: { ...spec, replicas },
+  };
 }
 
 function regardingSubject(r: EventRecord['event']['regarding']): WindowSubject {
