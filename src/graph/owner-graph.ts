@@ -39,7 +39,7 @@ interface Tombstone {
  */
 export class OwnerGraph {
   readonly #live = new Map<string, SlimObject>();
-  readonly #byName = new Map<string, string>();
+  readonly #byName = new NameIndex();
   readonly #tombstones = new Map<string, Tombstone>();
   readonly #pendingChildren = new Map<string, Set<string>>();
   readonly #parts = new SlimParts();
@@ -63,9 +63,8 @@ export class OwnerGraph {
     const slim = this.#subjectOf(type, object, identityOnly);
     const duplicate = this.#duplicateOf(type, slim);
     if (duplicate !== undefined) return duplicate;
-    const nameKey = nameKeyOf(slim.kind, slim.namespace, slim.name);
     const prev = this.get(slim.uid);
-    const holder = this.#byName.get(nameKey);
+    const holder = this.#byName.get(slim.kind, slim.namespace, slim.name);
     const replacedUid = holder !== undefined && holder !== slim.uid ? holder : undefined;
     // A new object taking the name retires the old one; a late DELETED of an old uid does not.
     if (replacedUid !== undefined && type !== 'DELETED') this.#bury(replacedUid, nowMs);
@@ -76,7 +75,7 @@ export class OwnerGraph {
     }
     this.#tombstones.delete(slim.uid);
     this.#live.set(slim.uid, slim);
-    this.#byName.set(nameKey, slim.uid);
+    this.#byName.set(slim, slim.uid);
     this.#trackPending(slim);
     return { prev, next: slim, deleted: false, replacedUid, adopted: this.#adopt(slim.uid), duplicate: false };
   }
@@ -112,7 +111,7 @@ export class OwnerGraph {
 
   /** Resolves kind/namespace/name to the current (or most recently deleted) object. */
   findByName(kind: string, namespace: string, name: string): SlimObject | undefined {
-    const uid = this.#byName.get(nameKeyOf(kind, namespace, name));
+    const uid = this.#byName.get(kind, namespace, name);
     return uid === undefined ? undefined : this.get(uid);
   }
 
@@ -140,8 +139,7 @@ export class OwnerGraph {
       if (t.expiresMs > nowMs) break;
       this.#tombstones.delete(uid);
       this.#pendingChildren.delete(uid);
-      const nameKey = nameKeyOf(t.slim.kind, t.slim.namespace, t.slim.name);
-      if (this.#byName.get(nameKey) === uid) this.#byName.delete(nameKey);
+      this.#byName.deleteIf(t.slim, uid);
       const owner = t.slim.controller;
       if (owner !== undefined) this.#pendingChildren.get(owner.uid)?.delete(uid);
       dropped++;
@@ -153,10 +151,8 @@ export class OwnerGraph {
     const slim = this.#live.get(uid);
     if (slim === undefined) return;
     this.#live.delete(uid);
-    const nameKey = nameKeyOf(slim.kind, slim.namespace, slim.name);
-    if (this.#byName.get(nameKey) === uid) this.#byName.delete(nameKey);
     // Keep the name resolvable to the tombstone until something reuses it.
-    if (!this.#byName.has(nameKey)) this.#byName.set(nameKey, uid);
+    if (this.#byName.get(slim.kind, slim.namespace, slim.name) === undefined) this.#byName.set(slim, uid);
     this.#tombstones.delete(uid); // re-insert at the end: the Map order is the expiry order
     this.#tombstones.set(uid, { slim, expiresMs: nowMs + this.#tombstoneTtlMs });
   }
@@ -198,6 +194,39 @@ function isOlder(rv: string, than: string): boolean {
 
 function nameKeyOf(kind: string, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;
+}
+
+/**
+ * kind/namespace/name → uid, as one map per kind and namespace keyed by the object's own name
+ * string (held by its slim object anyway): a joined `kind/ns/name` key per object cost ~110
+ * retained bytes each (issue 16).
+ */
+class NameIndex {
+  readonly #scopes = new Map<string, Map<string, string>>();
+
+  get(kind: string, namespace: string, name: string): string | undefined {
+    return this.#scopes.get(scopeKeyOf(kind, namespace))?.get(name);
+  }
+
+  set(slim: SlimObject, uid: string): void {
+    const key = scopeKeyOf(slim.kind, slim.namespace);
+    let names = this.#scopes.get(key);
+    if (names === undefined) this.#scopes.set(key, (names = new Map()));
+    names.set(slim.name, uid);
+  }
+
+  /** Forgets `slim`'s name when it still resolves to `uid`. */
+  deleteIf(slim: SlimObject, uid: string): void {
+    const key = scopeKeyOf(slim.kind, slim.namespace);
+    const names = this.#scopes.get(key);
+    if (names?.get(slim.name) !== uid) return;
+    names.delete(slim.name);
+    if (names.size === 0) this.#scopes.delete(key);
+  }
+}
+
+function scopeKeyOf(kind: string, namespace: string): string {
+  return `${kind}/${namespace}`;
 }
 
 function withUid(slim: SlimObject): SlimObject {
