@@ -2,7 +2,13 @@ import type { OwnerLink, SlimObject } from '../graph/slim.js';
 import { ATTR, OPERATION } from '../model/attributes.js';
 import type { EventRecord, KubeEvent } from '../model/records.js';
 import { type SynthContext, refineTime } from './context.js';
-import { type ScalingStep, evidenceSlim, isRolloutStep, parseEventNote } from './event-evidence-parse.js';
+import {
+  type EventEvidenceNote,
+  type ScalingStep,
+  evidenceSlim,
+  isRolloutStep,
+  parseEventNote,
+} from './event-evidence-parse.js';
 import type { PendingSpan } from './pending-span.js';
 import type { JobTracker } from './job-tracker.js';
 import type { NodeTracker } from './node-tracker.js';
@@ -92,7 +98,7 @@ export class EventEvidence {
     this.#firstMs ??= t;
     // (Event times have one-second precision.)
     const history = ev.lastMs < t - HISTORY_MS || ev.lastMs < this.#firstMs - 1000;
-    if (record.type === 'DELETED' || history || parseEventNote(ev) === undefined) return false;
+    if (record.type === 'DELETED' || history || evidenceNote(ev) === undefined) return false;
     const defer = Math.min(DEFER_MS, this.#ctx.tree.adoptionWindowMs / 2);
     this.#held.push({ record, t, dueMs: t + defer, place: !placed });
     if (defer <= 0) this.advance(t);
@@ -107,7 +113,7 @@ export class EventEvidence {
   placesLater(ev: KubeEvent): boolean {
     const r = ev.regarding;
     return (
-      parseEventNote(ev)?.kind === 'pod-killed' && r.uid !== '' && !this.#ctx.ops.had(r.uid, OPERATION.podTermination)
+      evidenceNote(ev)?.kind === 'pod-killed' && r.uid !== '' && !this.#ctx.ops.had(r.uid, OPERATION.podTermination)
     );
   }
 
@@ -140,7 +146,7 @@ export class EventEvidence {
       if (!seen.some((u) => u.uid === r.uid))
         remember(this.#uids, key, [...seen.slice(-3), { uid: r.uid, firstMs: ev.firstMs }]);
     }
-    const parsed = parseEventNote(ev);
+    const parsed = evidenceNote(ev);
     const owner = { kind: r.kind, name: r.name, uid: r.uid };
     if (parsed?.kind === 'pod-created' || parsed?.kind === 'pod-deleted') {
       remember(this.#podOwners, `${r.namespace}/${parsed.pod}`, owner);
@@ -149,29 +155,38 @@ export class EventEvidence {
 
   #apply(h: Held): void {
     const ev = h.record.event;
-    const parsed = parseEventNote(ev);
+    const parsed = evidenceNote(ev);
     const atMs = refineTime(ev.firstMs, h.t);
-    const ns = ev.regarding.namespace;
     if (parsed?.kind === 'scaled') this.#scaled(ev, parsed, atMs);
     else if (parsed?.kind === 'node-ready') this.#nodeReady(ev, parsed.ready, atMs);
-    else if (parsed?.kind === 'pod-created') {
+    else if (parsed?.kind === 'job-finished') this.#jobFinished(ev, parsed.failed, atMs);
+    else if (parsed !== undefined && this.#podEvidence(h, parsed, atMs)) return;
+    if (h.place) this.#place(h.record, h.t);
+  }
+
+  // An owner creating or deleting a pod, the kubelet starting or killing it. Returns true when it
+  // placed the Event itself.
+  #podEvidence(h: Held, parsed: Evidence, atMs: number): boolean {
+    const ev = h.record.event;
+    const ns = ev.regarding.namespace;
+    if (parsed.kind === 'pod-created') {
       this.#replacing(ev, atMs);
       this.#jobRun(ev, atMs, h.t);
       this.#startPod(this.#pod(ns, parsed.pod, '', atMs, true), atMs, h.t);
-    } else if (parsed?.kind === 'pod-deleted') {
+    } else if (parsed.kind === 'pod-deleted') {
       this.#replacing(ev, atMs);
       this.#endPod(this.#pod(ns, parsed.pod, '', atMs, false), atMs);
-    } else if (parsed?.kind === 'pod-starting')
+    } else if (parsed.kind === 'pod-starting') {
       this.#startPod(this.#pod(ns, ev.regarding.name, ev.regarding.uid), atMs, h.t);
-    else if (parsed?.kind === 'pod-killed') {
+    } else if (parsed.kind === 'pod-killed') {
       this.#endPod(this.#pod(ns, ev.regarding.name, ev.regarding.uid), atMs);
       // The kubelet stopping the containers is the last we know of a termination only Events
       // show: its second-precision time refined by when it was received, as object times are.
       const refined = { ...ev, firstMs: atMs, lastMs: Math.max(atMs, refineTime(ev.lastMs, h.t)) };
       if (h.place) this.#place({ ...h.record, event: refined }, h.t);
-      return;
+      return true;
     }
-    if (h.place) this.#place(h.record, h.t);
+    return false;
   }
 
   // ScalingReplicaSet: the ReplicaSet's step, under the Deployment's rollout (a ReplicaSet other
@@ -223,6 +238,16 @@ export class EventEvidence {
     if (r.kind !== 'Job') return;
     const job = this.#object('Job', r.namespace, r.name, r.uid, this.#podOwners.get(`Job:${r.namespace}/${r.name}`));
     if (job !== undefined && !this.#ctx.ops.had(job.uid, OPERATION.jobRun)) this.#trackers.jobs.fromEvent(job, atMs, t);
+  }
+
+  // The job-controller's Completed (or failure reason) Event, where the Job's records showed no
+  // end: the run ends then, and its pods' runs — a finished Job has no pod still running.
+  #jobFinished(ev: KubeEvent, failed: boolean, atMs: number): void {
+    const r = ev.regarding;
+    const job = this.#object('Job', r.namespace, r.name, r.uid, undefined);
+    if (job === undefined) return;
+    this.#trackers.jobs.finishedFromEvent(job.uid, atMs, failed ? `${ev.reason}: ${ev.note}` : undefined);
+    this.#trackers.pods.endJobRuns(job.uid, atMs);
   }
 
   // The workload's operation at `atMs`: the one its records opened (or that ended but covers the
@@ -323,6 +348,26 @@ export class EventEvidence {
       }
     }
   }
+}
+
+// The job-controller's Events of a Job's end: "Job completed", or the failed condition's reason.
+const JOB_FAILED: ReadonlySet<string> = new Set([
+  'BackoffLimitExceeded',
+  'DeadlineExceeded',
+  'PodFailurePolicy',
+  'MaxFailedIndexesExceeded',
+  'FailedIndexes',
+]);
+
+type Evidence = EventEvidenceNote | { readonly kind: 'job-finished'; readonly failed: boolean };
+
+/** What `ev` is evidence of: parseEventNote's notes, and a Job's end. */
+function evidenceNote(ev: KubeEvent): Evidence | undefined {
+  if (ev.regarding.kind === 'Job' && ev.reason === 'Completed') return { kind: 'job-finished', failed: false };
+  if (ev.regarding.kind === 'Job' && ev.type === 'Warning' && JOB_FAILED.has(ev.reason)) {
+    return { kind: 'job-finished', failed: true };
+  }
+  return parseEventNote(ev);
 }
 
 // A step joined an operation first seen later than the Event: it (and what holds it) began then.

@@ -50,6 +50,17 @@ export class JobTracker {
     if (end !== undefined && endMs !== undefined && endMs > atMs) this.#end(job.uid, endMs, end.outcome, end.status);
   }
 
+  /**
+   * The job-controller's Event of the Job's end (`failure`: its reason and message) where the
+   * Job's records showed none: the run ends then.
+   */
+  finishedFromEvent(uid: string, atMs: number, failure: string | undefined): void {
+    const span = this.#open.get(uid);
+    if (span === undefined || atMs < span.startMs) return;
+    if (failure === undefined) this.#end(uid, atMs, OUTCOME.completed, { code: 'ok' });
+    else this.#end(uid, atMs, OUTCOME.failed, { code: 'error', message: failure });
+  }
+
   #start(job: SlimObject, startMs: number): void {
     const span = openOwned(this.#ctx, job, {
       key: `${job.uid}/run`,

@@ -8,6 +8,7 @@ import { emitAuditSpan } from './audit-span.js';
 import { type SynthContext, refineTime } from './context.js';
 import { openOwned } from './owned-open.js';
 import type { PendingSpan } from './pending-span.js';
+import { containerOfFieldPath } from './pod-event-placement.js';
 import { PodStartupFacts } from './pod-startup-facts.js';
 import { StuckWatch } from './pod-stuck.js';
 import {
@@ -55,6 +56,8 @@ export class PodTracker {
     const startup = this.#startups.get(next.uid);
     if (startup !== undefined) {
       startup.facts.observe(next, recordMs);
+      // An Event opened this startup and the pod's first version seen is a finished one.
+      if (prev === undefined) readyFromContainers(next, startup.facts);
       this.#stuck.observe(next.uid, next, recordMs);
       this.#checkStartupEnd(next, startup, recordMs);
       this.#judgeStuck(next.uid, recordMs);
@@ -132,15 +135,8 @@ export class PodTracker {
     this.#startStartup(pod, startMs);
     const startup = this.#startups.get(pod.uid);
     if (startup === undefined || this.#ctx.graph.get(pod.uid) !== pod) return;
-    const facts = startup.facts;
-    facts.observe(pod, recordMs);
-    // Seen only once it finished, a pod no longer says when it was Ready: its containers' start is
-    // the best evidence, and a Job pod's run lasted until they finished.
-    if (facts.readyMs === undefined && (pod.phase === 'Succeeded' || pod.phase === 'Failed')) {
-      const started = [...facts.containers.values()].filter((c) => !c.init).map((c) => c.startedMs ?? -Infinity);
-      const readyMs = Math.max(...started);
-      if (Number.isFinite(readyMs)) facts.readyMs = readyMs;
-    }
+    startup.facts.observe(pod, recordMs);
+    readyFromContainers(pod, startup.facts);
     this.#checkStartupEnd(pod, startup, recordMs);
     this.#checkRunEnd(pod, recordMs, false);
   }
@@ -156,6 +152,29 @@ export class PodTracker {
     const span = this.#terminations.get(pod.uid);
     if (span !== undefined && pod.deletionGraceS === undefined) {
       delete span.attributes['kubestitch.termination.grace_period_s'];
+    }
+  }
+
+  /**
+   * A Job seen finished (the job-controller's Event) at `atMs`: runs of its pods still open ended
+   * by then — how is unknown, so they end unfinished.
+   */
+  endJobRuns(jobUid: string, atMs: number): void {
+    // A startup whose containers the kubelet said it started did reach its run (never seen Ready:
+    // their start is the best evidence, as for a pod first seen finished).
+    for (const [uid, s] of [...this.#startups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const pod = this.#ctx.graph.get(uid);
+      const startedMs = startedByEvents(s);
+      if (pod?.controller?.uid !== jobUid || startedMs === undefined || startedMs >= atMs) continue;
+      s.facts.readyMs = Math.max(startedMs, s.span.startMs);
+      this.#checkStartupEnd(pod, s, atMs);
+    }
+    for (const uid of [...this.#runs.keys()].sort()) {
+      if (this.#ctx.graph.get(uid)?.controller?.uid !== jobUid) continue;
+      const span = this.#runs.get(uid);
+      if (span === undefined || atMs <= span.startMs) continue;
+      span.attributes['kubestitch.close_reason'] = 'job-finished';
+      this.#endRun(uid, atMs, OUTCOME.unfinished, undefined);
     }
   }
 
@@ -373,6 +392,29 @@ export class PodTracker {
     }
     this.#seenMs.clear();
   }
+}
+
+// Seen only once it finished, a pod no longer says when it was Ready: its containers' start is
+// the best evidence, and a Job pod's run lasted until they finished.
+function readyFromContainers(pod: SlimObject, facts: PodStartupFacts): void {
+  if (facts.readyMs !== undefined || (pod.phase !== 'Succeeded' && pod.phase !== 'Failed')) return;
+  const started = [...facts.containers.values()].filter((c) => !c.init).map((c) => c.startedMs ?? -Infinity);
+  const readyMs = Math.max(...started);
+  if (Number.isFinite(readyMs)) facts.readyMs = readyMs;
+}
+
+// When the last of a pod's containers started, if every container the pod has (its spec known)
+// was seen running or the kubelet's Started Events say so (one without a container regards all).
+function startedByEvents(s: Startup): number | undefined {
+  const started = new Map<string, number>();
+  for (const e of s.events.values()) {
+    const name = e.reason === 'Started' ? (containerOfFieldPath(e.regarding.fieldPath) ?? '') : undefined;
+    if (name !== undefined) started.set(name, Math.max(e.lastMs, started.get(name) ?? -Infinity));
+  }
+  const main = [...s.facts.containers.values()].filter((c) => !c.init);
+  const times = main.map((c) => c.startedMs ?? started.get(c.name) ?? started.get(''));
+  if (main.length === 0 || times.includes(undefined)) return undefined;
+  return Math.max(...times.map((t) => t ?? -Infinity));
 }
 
 // A startup keeps its Events and requests aside until it ends (they become phases then).
