@@ -50,6 +50,12 @@ export interface SynthesizerOptions {
   /** An operation open longer than this ends as unfinished (close_reason max-age); default 1 h. */
   readonly maxOperationMs?: number;
   /**
+   * Operations and activity windows open at once; past them the oldest end early (close_reason
+   * max-open, counted in `evictions`). Defaults MAX_OPEN_OPERATIONS and MAX_OPEN_WINDOWS (50,000).
+   */
+  readonly maxOpenOperations?: number;
+  readonly maxOpenWindows?: number;
+  /**
    * Record time an operation whose owner's operation has not been seen waits to be adopted, and
    * a closed operation waits for late evidence, before its place is final and it is emitted
    * (ADR 0004). Covers a 10 s audit webhook batch wait plus informer skew; default 15 s.
@@ -128,8 +134,8 @@ export class Synthesizer {
       cluster: options.cluster,
       tree,
       graph,
-      ops: new OperationIndex(options.maxOperationMs ?? 60 * 60_000, tree),
-      windows: new ActivityWindows(tree, options.windowMs ?? 30 * 60_000),
+      ops: new OperationIndex(options.maxOperationMs ?? 60 * 60_000, tree, options.maxOpenOperations),
+      windows: new ActivityWindows(tree, options.windowMs ?? 30 * 60_000, options.maxOpenWindows),
       attrsOf: (slim) => objectAttributes(slim, graph.ownerChain(slim)),
       deletedOutcome: OUTCOME.deleted,
     };
@@ -153,6 +159,11 @@ export class Synthesizer {
       workloads: this.#workloads,
     };
     this.#evidence = new EventEvidence(this.#ctx, trackers, (r, t) => this.#placeEvent(r.event, t));
+  }
+
+  /** Operations and activity windows ended early because more than their bound were open. */
+  get evictions(): { readonly operations: number; readonly windows: number } {
+    return { operations: this.#ctx.ops.evicted, windows: this.#ctx.windows.evicted };
   }
 
   /** Number of live objects in the graph. */
@@ -268,41 +279,26 @@ export class Synthesizer {
   #onAudit(entry: AuditEntry, t: number): void {
     this.stats.auditRecords++;
     if (!this.#audit.accept(entry)) return;
-    let subject: SlimObject | undefined;
-    let diff: SpanEventData | undefined;
     this.#opBeforeChange = undefined;
+    const applied = this.#applyAuditBody(entry, t);
+    // The diff is joined to its request by the response's resourceVersion (DESIGN §3.4).
+    this.#audit.place(entry, applied?.slim ?? this.#resolveAuditObject(entry), applied?.diff, this.#opBeforeChange);
+    this.#ctx.tree.releaseEmission();
+  }
+
+  // With RequestResponse audit the stored object feeds the graph, so audit alone is enough.
+  // Undefined when the request carries no stored object (failed, metadata-level, a Binding).
+  #applyAuditBody(entry: AuditEntry, t: number): { slim: SlimObject; diff: SpanEventData | undefined } | undefined {
     const scaled = this.#scaledObject(entry);
     const body = scaled ?? entry.responseObject;
-    // With RequestResponse audit the stored object feeds the graph, so audit alone is enough.
-    if (body !== undefined && (entry.code ?? 200) < 400 && (scaled !== undefined || isStoredObject(entry, body))) {
-      // A delete answered with the object still there (graceful, or held by finalizers) only
-      // marked it. Grace 0, or a second delete of an already marked object, without finalizers,
-      // removes it (the kubelet's final delete of a pod).
-      const uid = str(body, 'metadata', 'uid');
-      const known = uid !== undefined ? this.#ctx.graph.get(uid) : undefined;
-      // Marked by another request than this one: a late audit batch may bring the marking delete
-      // itself after the watch showed its mark (same deletionTimestamp and grace).
-      const alreadyMarked =
-        known?.deletionMs !== undefined &&
-        !(
-          known.deletionMs === parseTimeMs(str(body, 'metadata', 'deletionTimestamp')) &&
-          known.deletionGraceS === num(body, 'metadata', 'deletionGracePeriodSeconds')
-        );
-      const marked =
-        str(body, 'metadata', 'deletionTimestamp') !== undefined &&
-        (arr(body, 'metadata', 'finalizers').length > 0 ||
-          (num(body, 'metadata', 'deletionGracePeriodSeconds') !== 0 && !alreadyMarked));
-      const gone = entry.verb === 'delete' && !marked;
-      // Spans this change ends stay joinable until the request is placed: the status write
-      // that completes a rollout, the kubelet's final delete, belong inside what they ended.
-      this.#ctx.tree.deferEmission();
-      const applied = this.#applyObject(entry.verb === 'create' ? 'ADDED' : gone ? 'DELETED' : 'MODIFIED', body, t);
-      subject = applied.slim;
-      diff = applied.diff;
-    }
-    // The diff is joined to its request by the response's resourceVersion (DESIGN §3.4).
-    this.#audit.place(entry, subject ?? this.#resolveAuditObject(entry), diff, this.#opBeforeChange);
-    this.#ctx.tree.releaseEmission();
+    if (body === undefined || !succeeded(entry)) return undefined;
+    if (scaled === undefined && !isStoredObject(entry, body)) return undefined;
+    const uid = str(body, 'metadata', 'uid');
+    const known = uid !== undefined ? this.#ctx.graph.get(uid) : undefined;
+    // Spans this change ends stay joinable until the request is placed: the status write
+    // that completes a rollout, the kubelet's final delete, belong inside what they ended.
+    this.#ctx.tree.deferEmission();
+    return this.#applyObject(auditWatchType(entry, body, known), body, t);
   }
 
   // `kubectl scale` writes the scale subresource: its response is an autoscaling/v1 Scale, not the
@@ -433,6 +429,38 @@ function isStoredObject(entry: AuditEntry, body: JsonObject): boolean {
   const expected = kindOfResource(ref.apiGroup, ref.resource);
   const kind = str(body, 'kind');
   return expected === undefined || kind === undefined || kind === expected;
+}
+
+// An error response (a conflict, a rejected admission) carries a Status, never the stored object.
+function succeeded(entry: AuditEntry): boolean {
+  return (entry.code ?? 200) < 400;
+}
+
+// What the write did to the stored object, as a watch would have shown it.
+function auditWatchType(entry: AuditEntry, body: JsonObject, known: SlimObject | undefined): WatchType {
+  if (entry.verb === 'create') return 'ADDED';
+  return entry.verb === 'delete' && !onlyMarked(body, known) ? 'DELETED' : 'MODIFIED';
+}
+
+// A delete answered with the object still there (graceful, or held by finalizers) only marked it.
+// Grace 0, or a second delete of an already marked object, without finalizers, removes it (the
+// kubelet's final delete of a pod).
+function onlyMarked(body: JsonObject, known: SlimObject | undefined): boolean {
+  if (str(body, 'metadata', 'deletionTimestamp') === undefined) return false;
+  if (arr(body, 'metadata', 'finalizers').length > 0) return true;
+  return num(body, 'metadata', 'deletionGracePeriodSeconds') !== 0 && !markedByAnother(body, known);
+}
+
+// Marked by another request than this one: a late audit batch may bring the marking delete itself
+// after the watch showed its mark (same deletionTimestamp and grace).
+function markedByAnother(body: JsonObject, known: SlimObject | undefined): boolean {
+  return (
+    known?.deletionMs !== undefined &&
+    !(
+      known.deletionMs === parseTimeMs(str(body, 'metadata', 'deletionTimestamp')) &&
+      known.deletionGraceS === num(body, 'metadata', 'deletionGracePeriodSeconds')
+    )
+  );
 }
 
 // The Scale a successful write of the scale subresource answered; undefined for any other request.
