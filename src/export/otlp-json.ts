@@ -16,7 +16,7 @@ import {
   OTLP_STATUS_CODE,
   assertEncodable,
   canonicalAttributesKey,
-  msToUnixNanos,
+  msToEpochMicros,
   sortedAttributeEntries,
 } from './otlp-common.js';
 
@@ -64,14 +64,21 @@ export function encodeOtlpJson(spans: readonly SpanData[], options: OtlpJsonOpti
   return JSON.stringify({ resourceSpans });
 }
 
+// Spans of one batch mostly share a handful of resource attribute objects: each is keyed once.
 function groupByResource(spans: readonly SpanData[]): ResourceGroup[] {
   const groups = new Map<string, ResourceGroup>();
+  const keys = new Map<Attributes, string>();
   for (const span of spans) {
     assertEncodable(span);
-    const key = canonicalAttributesKey(span.resource.attributes);
+    const attributes = span.resource.attributes;
+    let key = keys.get(attributes);
+    if (key === undefined) {
+      key = canonicalAttributesKey(attributes);
+      keys.set(attributes, key);
+    }
     const group = groups.get(key);
     if (group === undefined) {
-      groups.set(key, { attributes: span.resource.attributes, spans: [span] });
+      groups.set(key, { attributes, spans: [span] });
     } else {
       group.spans.push(span);
     }
@@ -88,8 +95,8 @@ function encodeSpan(span: SpanData): object {
   out['flags'] = OTLP_SPAN_FLAGS;
   out['name'] = span.name;
   out['kind'] = OTLP_SPAN_KIND[span.kind];
-  out['startTimeUnixNano'] = msToUnixNanos(span.startMs).toString();
-  out['endTimeUnixNano'] = msToUnixNanos(span.endMs).toString();
+  out['startTimeUnixNano'] = unixNanos(span.startMs);
+  out['endTimeUnixNano'] = unixNanos(span.endMs);
   withOptional(out, 'attributes', encodeAttributes(span.attributes));
   withOptional(out, 'events', span.events.map(encodeEvent));
   withOptional(out, 'links', span.links.map(encodeLink));
@@ -104,7 +111,7 @@ function encodeSpan(span: SpanData): object {
 
 function encodeEvent(event: SpanEventData): object {
   const out = {
-    timeUnixNano: msToUnixNanos(event.timeMs).toString(),
+    timeUnixNano: unixNanos(event.timeMs),
     name: event.name,
   };
   return withOptional(out, 'attributes', encodeAttributes(event.attributes));
@@ -120,11 +127,24 @@ function encodeLink(link: SpanLinkData): object {
   return out;
 }
 
+/**
+ * The attributes as KeyValues in key order. Synth hands its attributes over already in key order,
+ * so one pass that finds them so saves the sort (and its entry arrays) per span and per event.
+ */
 function encodeAttributes(attributes: Attributes): JsonKeyValue[] {
-  return sortedAttributeEntries(attributes).map(([key, value]) => ({
-    key,
-    value: encodeAnyValue(value),
-  }));
+  const keys = Object.keys(attributes);
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] ?? '') >= (keys[i] ?? '')) {
+      return sortedAttributeEntries(attributes).map(([key, value]) => ({ key, value: encodeAnyValue(value) }));
+    }
+  }
+  const out: JsonKeyValue[] = [];
+  for (const key of keys) {
+    const value = attributes[key];
+    if (value === undefined) throw new TypeError(`attribute ${key} has no value`);
+    out.push({ key, value: encodeAnyValue(value) });
+  }
+  return out;
 }
 
 /** Integral numbers within int64's exact JS range become intValue; everything else doubleValue. */
@@ -144,4 +164,10 @@ function encodeAnyValue(value: AttrValue): JsonAnyValue {
 function withOptional<T extends object>(target: T, key: string, list: readonly unknown[]): T {
   if (list.length > 0) Object.assign(target, { [key]: list });
   return target;
+}
+
+/** Epoch ms → decimal epoch ns, exact to the µs: msToUnixNanos's digits without a BigInt per time. */
+function unixNanos(ms: number): string {
+  const micros = msToEpochMicros(ms);
+  return micros === 0 ? '0' : `${micros}000`;
 }
