@@ -1,6 +1,7 @@
 import { ATTR, OPERATION } from '../model/attributes.js';
 import type { KubeEvent } from '../model/records.js';
 import type { AttrValue, Attributes, SpanEventData } from '../model/span.js';
+import { MAX_OPEN_REASON } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
 import type { SpanTree } from './span-tree.js';
 
@@ -13,6 +14,15 @@ export interface WindowSubject {
 }
 
 /**
+ * Activity windows open at once, by default: past it the oldest open one closes at its last
+ * evidence with close_reason `max-open` (issue 16: a storm of objects each with activity must be
+ * held by count, not only until the window ends).
+ */
+export const MAX_OPEN_WINDOWS = 50_000;
+
+type FifoEntry = { key: string; endMs: number; span: PendingSpan };
+
+/**
  * The catch-all (DESIGN §3.2): activity on an object that no operation covers lands in a span
  * per object per fixed window (default 30 min), from the first activity to the window end, so
  * no Event or change is ever dropped. Windows are aligned to the epoch, so the same activity
@@ -23,7 +33,7 @@ export class ActivityWindows {
   readonly #windowMs: number;
   readonly #open = new Map<string, PendingSpan>();
   // Windows open in time order and all have the same length, so a FIFO is ordered by end.
-  readonly #fifo: { key: string; endMs: number; span: PendingSpan }[] = [];
+  readonly #fifo: FifoEntry[] = [];
   #fifoHead = 0;
   /**
    * Windows closed during the last window length: the span while late evidence can still join
@@ -31,14 +41,22 @@ export class ActivityWindows {
    */
   readonly #closed = new Map<string, { span: PendingSpan | null; forgetMs: number }>();
   #nowMs = -Infinity;
+  readonly #maxOpen: number;
+  #evicted = 0;
 
-  constructor(tree: SpanTree, windowMs: number) {
+  constructor(tree: SpanTree, windowMs: number, maxOpen = MAX_OPEN_WINDOWS) {
     this.#tree = tree;
     this.#windowMs = windowMs;
+    this.#maxOpen = Math.max(1, maxOpen);
   }
 
   get openCount(): number {
     return this.#open.size;
+  }
+
+  /** Windows closed early (close_reason `max-open`) because more than the bound were open. */
+  get evicted(): number {
+    return this.#evicted;
   }
 
   /** The window span of `subject` at `atMs`, opened on first use with `actor` as its resource. */
@@ -72,12 +90,24 @@ export class ActivityWindows {
     });
     this.#open.set(key, span);
     this.#insertByEnd({ key, endMs, span });
+    if (this.#open.size > this.#maxOpen) this.#evictOldest(span);
     return span;
+  }
+
+  // The window that ends first (the FIFO head, oldest activity) closes at its last evidence; never
+  // the one just opened, which its caller is about to add to.
+  #evictOldest(keep: PendingSpan): void {
+    const head = this.#fifo[this.#fifoHead];
+    if (head === undefined || head.span === keep) return;
+    head.span.attributes['kubestitch.close_reason'] = MAX_OPEN_REASON;
+    this.#closeEntry(head, this.#tree.lastEvidenceMs(head.span, head.endMs));
+    this.#evicted++;
+    this.#compact();
   }
 
   // Windows open in time order, so pushing keeps the FIFO ordered by end — except a late window,
   // which ends with the current period and may precede windows opened for earlier evidence.
-  #insertByEnd(entry: { key: string; endMs: number; span: PendingSpan }): void {
+  #insertByEnd(entry: FifoEntry): void {
     let i = this.#fifo.length;
     while (i > this.#fifoHead && (this.#fifo[i - 1]?.endMs ?? -Infinity) > entry.endMs) i--;
     this.#fifo.splice(i, 0, entry);
@@ -117,11 +147,11 @@ export class ActivityWindows {
     this.#compact();
   }
 
-  #closeEntry(entry: { key: string; endMs: number; span: PendingSpan }): void {
+  #closeEntry(entry: FifoEntry, endMs = entry.endMs): void {
     this.#fifoHead++;
     this.#open.delete(entry.key);
     this.#closed.set(entry.key, { span: entry.span, forgetMs: this.#nowMs + this.#windowMs });
-    this.#tree.close(entry.span, entry.endMs, { outcome: 'ok' });
+    this.#tree.close(entry.span, endMs, { outcome: 'ok' });
   }
 
   #compact(): void {

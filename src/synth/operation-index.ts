@@ -20,6 +20,15 @@ const REMEMBERED = 50_000;
 
 const SWEEP_MIN = 1024;
 
+/**
+ * Operations open at once, by default: past it the oldest open one ends as unfinished with
+ * close_reason `max-open`, so a storm (200,000 pods pending at once) is held by count, not only
+ * by the maximum age (issue 16). Far above a healthy cluster's open operations.
+ */
+export const MAX_OPEN_OPERATIONS = 50_000;
+/** The close_reason of an operation ended because too many were open. */
+export const MAX_OPEN_REASON = 'max-open';
+
 /** What a tracker opens under its object's owner: everything but the placement. */
 export type OwnedSpanSpec = Omit<OpenSpanSpec, 'parent' | 'joinClosing' | 'awaitOwner'>;
 
@@ -51,10 +60,21 @@ export class OperationIndex {
   #nearerHead = 0;
   /** `${uid} ${operation}` of recent registrations, oldest first (bounded: REMEMBERED). */
   readonly #registered = new Set<string>();
+  readonly #maxOpen: number;
+  // Registered entries above which the oldest open operations are evicted (see #evictOldest).
+  #evictAbove: number;
+  #evicted = 0;
 
-  constructor(maxAgeMs: number, tree: SpanTree) {
+  constructor(maxAgeMs: number, tree: SpanTree, maxOpen = MAX_OPEN_OPERATIONS) {
     this.#maxAgeMs = maxAgeMs;
     this.#tree = tree;
+    this.#maxOpen = Math.max(1, maxOpen);
+    this.#evictAbove = this.#maxOpen;
+  }
+
+  /** Operations ended early (close_reason `max-open`) because more than the bound were open. */
+  get evicted(): number {
+    return this.#evicted;
   }
 
   /**
@@ -69,6 +89,7 @@ export class OperationIndex {
     this.#deadlines.push({ uid, span, atMs: span.startMs + this.#maxAgeMs, onExpire });
     this.#remember(`${uid} ${String(span.attributes[ATTR.operation] ?? '')}`);
     if (--this.#untilSweep <= 0) this.#sweepEmitted();
+    if (this.#deadlines.length - this.#head > this.#evictAbove) this.#evictOldest();
     const nearer = this.#nearer.get(uid);
     if (nearer !== undefined) {
       this.#nearer.delete(uid);
@@ -252,10 +273,45 @@ export class OperationIndex {
   // cost per registration stays constant.
   #sweepEmitted(): void {
     const kept = this.#deadlines.slice(this.#head).filter((d) => d.span.state !== 'emitted');
-    this.#deadlines.splice(0, this.#deadlines.length, ...kept);
+    // Not splice(0, n, ...kept): spreading a storm's 100,000s of entries overflows the stack.
+    replaceAll(this.#deadlines, kept);
     this.#head = 0;
+    this.#evictAbove = this.#maxOpen;
     for (const uid of [...this.#byUid.keys()]) this.#prune(uid);
     this.#untilSweep = Math.max(SWEEP_MIN, kept.length);
+  }
+
+  /**
+   * More operations registered than the bound: the emitted ones leave, and the oldest open ones
+   * end as unfinished at their last evidence until a tenth of the bound is free, so this O(n)
+   * pass runs at most once per maxOpen/10 registrations. Their deadline entries leave with them
+   * (expiry has nothing left to do for them); their object lists are pruned once emitted.
+   */
+  #evictOldest(): void {
+    this.#sweepEmitted();
+    let excess = this.#deadlines.length - Math.floor(this.#maxOpen * 0.9);
+    const due: Deadline[] = [];
+    for (const d of this.#deadlines) {
+      if (excess <= 0) break;
+      if (!d.span.isOpen) continue;
+      due.push(d);
+      excess--;
+    }
+    const evicted = new Set(due);
+    replaceAll(
+      this.#deadlines,
+      this.#deadlines.filter((d) => !evicted.has(d)),
+    );
+    // Closed operations still lingering (not emitted) cannot be evicted: the next pass waits for
+    // a tenth of the bound more registrations, so registering stays O(1) amortized.
+    this.#evictAbove = Math.max(this.#maxOpen, this.#deadlines.length + Math.ceil(this.#maxOpen / 10));
+    // Ended after the bookkeeping: a tracker ending one may register another (re-entering here).
+    for (const d of due) {
+      if (!d.span.isOpen) continue;
+      d.span.attributes['kubestitch.close_reason'] = MAX_OPEN_REASON;
+      d.onExpire(this.#tree.lastEvidenceMs(d.span, d.atMs));
+      this.#evicted++;
+    }
   }
 
   // Waits that ended (adopted, or became roots) leave the registry in the order they began.
@@ -275,4 +331,9 @@ export class OperationIndex {
       this.#waitHead = 0;
     }
   }
+}
+
+function replaceAll<T>(list: T[], items: readonly T[]): void {
+  list.length = 0;
+  for (const item of items) list.push(item);
 }
