@@ -22,15 +22,29 @@ export const DROP_REASON = {
   realSpanUnconvertible: 'real-span-unconvertible',
   realSpanExportFailed: 'real-span-export-failed',
   realSpanRefused: 'real-span-queue-full',
+  /** Open operations / activity windows ended early (close_reason max-open): too many open at once. */
+  openOperationsFull: 'open-operations-full',
+  openWindowsFull: 'open-windows-full',
 } as const;
 
-/** Records synth processed, by source: `watch` (objects), `events`, `audit`. */
-export function synthSources(synth: { readonly stats: Readonly<SynthStats> }): SelfMetricsSources {
+/**
+ * Records synth processed, by source: `watch` (objects), `events`, `audit`; and the operations
+ * and windows it ended early because too many were open (drops `open-operations-full`,
+ * `open-windows-full`: exported unfinished, but no longer followed).
+ */
+export function synthSources(synth: {
+  readonly stats: Readonly<SynthStats>;
+  readonly evictions?: { readonly operations: number; readonly windows: number };
+}): SelfMetricsSources {
   return {
     recordsIn: () => ({
       watch: synth.stats.objectRecords,
       events: synth.stats.eventRecords,
       audit: synth.stats.auditRecords,
+    }),
+    drops: () => ({
+      [DROP_REASON.openOperationsFull]: synth.evictions?.operations ?? 0,
+      [DROP_REASON.openWindowsFull]: synth.evictions?.windows ?? 0,
     }),
   };
 }

@@ -59,6 +59,7 @@ describe('SelfMetrics', () => {
       const metrics = new KubestitchMetrics();
       const synth = {
         stats: { objectRecords: 5, eventRecords: 2, auditRecords: 7, duplicateObjects: 0, spansEmitted: 9 },
+        evictions: { operations: 0, windows: 0 },
       };
       const pipeline = { stats: { malformed: 1, droppedSpans: 0, lagMs: 1_500 } };
       metrics.self.register(synthSources(synth));
@@ -74,6 +75,10 @@ describe('SelfMetrics', () => {
       fams = await scrape(metrics);
       expect(value(fams, 'kubestitch_records_in_total', { source: 'watch' })).toBe(8);
       expect(value(fams, 'kubestitch_drops_total', { reason: 'export-backlog-full' })).toBe(4);
+      synth.evictions = { operations: 3, windows: 2 };
+      fams = await scrape(metrics);
+      expect(value(fams, 'kubestitch_drops_total', { reason: 'open-operations-full' })).toBe(3);
+      expect(value(fams, 'kubestitch_drops_total', { reason: 'open-windows-full' })).toBe(2);
     });
 
     it('counts input refused at the boundary by source and reason', async () => {
