@@ -106,11 +106,18 @@ export class OperationIndex {
    * object's controller chain, nearest first: a pod's ReplicaSet, then its Deployment); when none
    * has one yet, the span waits in the adoption window for the first of them to open one.
    * `slackMs`: how far `startMs` may be from the operation's interval (wider for receive times).
+   * `behind`: owners whose present operations cannot hold it (their change that made it is still
+   * to arrive): it waits for their next one.
    */
-  openUnderOwner(owners: readonly string[], spec: OwnedSpanSpec, slackMs = TIMESTAMP_SLACK_MS): PendingSpan {
+  openUnderOwner(
+    owners: readonly string[],
+    spec: OwnedSpanSpec,
+    slackMs = TIMESTAMP_SLACK_MS,
+    behind?: string,
+  ): PendingSpan {
     let parent: PendingSpan | undefined;
     for (const uid of owners) {
-      parent = this.at(uid, spec.startMs, slackMs);
+      parent = uid === behind ? undefined : this.at(uid, spec.startMs, slackMs);
       if (parent !== undefined) break;
     }
     const span = this.#tree.open({

@@ -39,7 +39,21 @@ export function openOwned(
       openReconcile(ctx, link, spec.startMs);
     }
   }
-  return ctx.ops.openUnderOwner(owners, spec, slackMs);
+  return ctx.ops.openUnderOwner(owners, spec, slackMs, ownerBehind(ctx, slim));
+}
+
+/**
+ * The owner whose change made `slim` has not arrived yet (informers of different kinds deliver
+ * seconds apart): a ReplicaSet of a newer revision than its Deployment, which its controller had
+ * fully observed, was made by a template change still on its way — its rollout is the next one,
+ * not the one open now.
+ */
+function ownerBehind(ctx: SynthContext, slim: SlimObject): string | undefined {
+  const link = slim.controller;
+  if (slim.kind !== 'ReplicaSet' || link?.kind !== 'Deployment') return undefined;
+  const dep = ctx.graph.get(link.uid);
+  if (dep === undefined || dep.generation === undefined || dep.observedGeneration !== dep.generation) return undefined;
+  return Number(slim.revision) > Number(dep.revision) ? dep.uid : undefined;
 }
 
 // Its extent is its children's: opened and closed at once, it stays joinable while it lingers
