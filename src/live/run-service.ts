@@ -17,6 +17,9 @@ import { baselineBase, compactJournal, loadBaseline } from './journal-compactor.
 import { JournalPipeline, type PipelineLogger } from './journal-pipeline.js';
 import { type OtlpStitchOptions, type OtlpStitchService, startOtlpStitch } from './otlp-stitch-service.js';
 import { WatchIntake } from './watch-intake.js';
+import { serialLoop, shutdownSteps } from './run-shutdown.js';
+import type { StartedParts } from './run-shutdown.js';
+import { runShutdown } from './shutdown.js';
 
 const TICK_MS = 1_000;
 const COMPACT_EVERY_MS = 5 * 60_000;
@@ -127,149 +130,37 @@ export interface RunningService {
  * replayed to rebuild the state of open operations (their spans keep their ids; spans exported
  * before are not exported again), pending entries are processed, and informers resume from their
  * checkpointed resourceVersions (410 → relist and diff). Rejects when the data dir, discovery of
- * extra kinds, or a listener fails (nothing is left running then).
+ * extra kinds, or a listener fails (what had started is stopped again, by the same steps as `stop()`).
  */
 export async function startRunService(options: RunServiceOptions): Promise<RunningService> {
-  const nowMs = options.nowMs ?? Date.now;
   const store = await openLevelStore(options.dataDir, { schemaVersion: DATA_DIR_SCHEMA_VERSION });
-  const closers: (() => Promise<void>)[] = [() => store.close()];
-  const stopAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-  };
+  const parts: StartedParts = { store };
+  const stopAll = (): Promise<unknown> => runShutdown(shutdownSteps(parts), options.logger);
   try {
-    const sink = typeof options.sink === 'function' ? await options.sink(store) : options.sink;
-    // Runs after everything else has stopped and drained, right before the store closes: the
-    // export drains within its deadline (the spool keeps the rest for the next start).
-    if (sink !== options.sink) {
-      closers.push(async () => {
-        await sink.flush();
-        await sink.shutdown();
-      });
-    }
-    const intake = await IntakeLog.open(store.namespace('journal'), {
-      nowMs,
-      retainCommitted: true,
-      dedupeMaxEntries: 200_000,
-    });
-    closers.push(() => intake.close());
-    const baselineStore = store.namespace('baseline');
-    const otlp =
-      options.otlp === undefined
-        ? undefined
-        : await startOtlpStitch(options.otlp, options.cluster, sink, options.logger);
-    if (otlp !== undefined) closers.push(() => otlp.close());
-    const maxOperationMs = options.maxOperationMs ?? MAX_OPERATION_MS;
-    const synth = new Synthesizer({
-      cluster: options.cluster,
-      ...(options.adoptionWindowMs !== undefined ? { adoptionWindowMs: options.adoptionWindowMs } : {}),
-      maxOperationMs,
-      windowMs: WINDOW_MS,
-      ...(otlp !== undefined ? { onAnchor: otlp.onAnchor, onAnchorEnd: otlp.onAnchorEnd } : {}),
-    });
-    const pipeline = new JournalPipeline({ journal: intake, synth, sink, logger: options.logger, nowMs });
-    const baseline = await loadBaseline(baselineStore);
-    if (baseline.skipped > 0) options.logger.warn({ skipped: baseline.skipped }, 'unusable baseline objects skipped');
-    await pipeline.restore(baseline.records, Math.max(intake.baseSeq, await baselineBase(baselineStore)));
-    if (pipeline.stats.restored > 0 || baseline.records.length > 0) {
-      options.logger.info(
-        { baselineObjects: baseline.records.length, journalEntries: pipeline.stats.restored },
-        'state restored from the journal',
-      );
-    }
-    await pipeline.drain();
-    // Closers run in reverse: after every source has stopped, what they journaled is processed
-    // (before the OTLP stage, the journal and the store close).
-    closers.push(() => pipeline.drain());
-    const drain = (): void => void pipeline.drain();
+    const core = await startCore(options, parts);
     const rejections: RejectionReaders = new Map();
-    const webhookAddress = await startWebhook(options, intake, pipeline, closers, rejections);
+    const webhookAddress = await startWebhook(options, core, parts, rejections);
     const follower =
       options.auditLogPath === undefined
         ? undefined
-        : await startFollower(options.auditLogPath, store, intake, pipeline, closers, rejections);
-    const watch =
-      options.watch === undefined
-        ? undefined
-        : await WatchIntake.start({
-            http: options.watch.http,
-            resources: await watchedResources(options.watch),
-            ...(options.watch.scope !== undefined ? { scope: options.watch.scope } : {}),
-            journal: intake,
-            checkpoints: store.namespace('informers'),
-            known: (kind) => synth.knownObjects(kind),
-            resumeHints: pipeline.lastResourceVersions,
-            onJournaled: drain,
-            logger: options.logger,
-            nowMs,
-            ...(options.watch.random !== undefined ? { random: options.watch.random } : {}),
-            ...(options.watch.backoffInitialMs !== undefined
-              ? { backoffInitialMs: options.watch.backoffInitialMs }
-              : {}),
-            ...(options.watch.backoffMaxMs !== undefined ? { backoffMaxMs: options.watch.backoffMaxMs } : {}),
-            ...(options.watch.watchTimeoutSeconds !== undefined
-              ? { watchTimeoutSeconds: options.watch.watchTimeoutSeconds }
-              : {}),
-          });
-    if (watch !== undefined) closers.push(() => watch.stop());
-    let ticking: Promise<void> = Promise.resolve();
-    const tick = (): Promise<void> =>
-      (ticking = ticking.then(async () => {
-        try {
-          await intake.append([tickEntry(nowMs())]);
-        } catch (err: unknown) {
-          options.logger.warn({ err }, 'clock tick not journaled; the next one will do');
-          return;
-        }
-        await pipeline.drain();
-      }));
-    const ticker = setInterval(() => void tick(), options.tickMs ?? TICK_MS);
-    ticker.unref();
-    closers.push(async () => {
-      clearInterval(ticker);
-      await ticking;
-    });
-    const retentionMs = maxOperationMs + WINDOW_MS + RETENTION_MARGIN_MS;
-    let compacting: Promise<void> = Promise.resolve();
-    const compact = (): Promise<void> =>
-      (compacting = compacting.then(async () => {
-        try {
-          const r = await compactJournal(intake, baselineStore, nowMs() - retentionMs);
-          if (r.truncatedEntries > 0) options.logger.info({ ...r }, 'journal compacted');
-        } catch (err: unknown) {
-          options.logger.error({ err }, 'journal compaction failed; retrying later');
-        }
-      }));
-    const compactor = setInterval(() => void compact(), options.compactEveryMs ?? COMPACT_EVERY_MS);
-    compactor.unref();
-    closers.push(async () => {
-      clearInterval(compactor);
-      await compacting;
-    });
+        : await startFollower(options.auditLogPath, core, parts, rejections);
+    const watch = options.watch && (await startWatch(options, options.watch, core));
+    parts.watch = watch;
+    const loops = startLoops(options, core, parts);
     let stopping: Promise<void> | undefined;
     return {
       webhookAddress,
-      otlpGrpcPort: otlp?.grpcPort,
-      otlpHttpPort: otlp?.httpPort,
-      otlp,
-      pipeline,
-      synth,
-      tick,
-      compact,
-      status: () => ({
-        informers: watch?.status() ?? [],
-        synced: watch?.synced ?? true,
-        journal: intake.stats(),
-        restoredEntries: pipeline.stats.restored,
-        rejected: rejectedBySource(watch?.status() ?? [], rejections),
-        auditFile: follower?.stats(),
-      }),
-      sink,
+      otlpGrpcPort: core.otlp?.grpcPort,
+      otlpHttpPort: core.otlp?.httpPort,
+      otlp: core.otlp,
+      pipeline: core.pipeline,
+      synth: core.synth,
+      tick: loops.tick,
+      compact: loops.compact,
+      status: () => runStatus(core, watch, follower, rejections),
+      sink: core.sink,
       store,
-      stop: () =>
-        (stopping ??= (async () => {
-          if (sink === options.sink) closers.splice(1, 0, () => sink.flush());
-          await stopAll();
-        })()),
+      stop: () => (stopping ??= stopAll().then(() => undefined)),
     };
   } catch (err: unknown) {
     await stopAll();
@@ -277,62 +168,182 @@ export async function startRunService(options: RunServiceOptions): Promise<Runni
   }
 }
 
-async function startWebhook(
+/** The stages every run has: the sink, the journal, the OTLP stage, synth and the journal pipeline. */
+interface Core {
+  readonly store: KvStore;
+  readonly sink: SpanSink;
+  readonly intake: IntakeLog;
+  readonly baselineStore: KvStore;
+  readonly otlp: OtlpStitchService | undefined;
+  readonly synth: Synthesizer;
+  readonly pipeline: JournalPipeline;
+  readonly maxOperationMs: number;
+  readonly nowMs: () => number;
+}
+
+async function startCore(options: RunServiceOptions, parts: StartedParts): Promise<Core> {
+  const { store } = parts;
+  const nowMs = options.nowMs ?? Date.now;
+  const sink = typeof options.sink === 'function' ? await options.sink(store) : options.sink;
+  parts.sink = { sink, owned: sink !== options.sink };
+  const intake = await IntakeLog.open(store.namespace('journal'), {
+    nowMs,
+    retainCommitted: true,
+    dedupeMaxEntries: 200_000,
+  });
+  parts.intake = intake;
+  const otlp = options.otlp && (await startOtlpStitch(options.otlp, options.cluster, sink, options.logger));
+  parts.otlp = otlp;
+  const maxOperationMs = options.maxOperationMs ?? MAX_OPERATION_MS;
+  const synth = new Synthesizer({
+    cluster: options.cluster,
+    adoptionWindowMs: options.adoptionWindowMs,
+    maxOperationMs,
+    windowMs: WINDOW_MS,
+    onAnchor: otlp?.onAnchor,
+    onAnchorEnd: otlp?.onAnchorEnd,
+  });
+  const pipeline = new JournalPipeline({ journal: intake, synth, sink, logger: options.logger, nowMs });
+  const baselineStore = store.namespace('baseline');
+  await restore(options, intake, pipeline, baselineStore);
+  parts.pipeline = pipeline;
+  return { store, sink, intake, baselineStore, otlp, synth, pipeline, maxOperationMs, nowMs };
+}
+
+// The baseline and the retained journal rebuild open operations; pending entries are processed.
+async function restore(
   options: RunServiceOptions,
   intake: IntakeLog,
   pipeline: JournalPipeline,
-  closers: (() => Promise<void>)[],
+  baselineStore: KvStore,
+): Promise<void> {
+  const baseline = await loadBaseline(baselineStore);
+  if (baseline.skipped > 0) options.logger.warn({ skipped: baseline.skipped }, 'unusable baseline objects skipped');
+  await pipeline.restore(baseline.records, Math.max(intake.baseSeq, await baselineBase(baselineStore)));
+  if (pipeline.stats.restored > 0 || baseline.records.length > 0) {
+    options.logger.info(
+      { baselineObjects: baseline.records.length, journalEntries: pipeline.stats.restored },
+      'state restored from the journal',
+    );
+  }
+  await pipeline.drain();
+}
+
+async function startWatch(options: RunServiceOptions, w: WatchSourceOptions, core: Core): Promise<WatchIntake> {
+  return WatchIntake.start({
+    http: w.http,
+    resources: await watchedResources(w),
+    scope: w.scope,
+    journal: core.intake,
+    checkpoints: core.store.namespace('informers'),
+    known: (kind) => core.synth.knownObjects(kind),
+    resumeHints: core.pipeline.lastResourceVersions,
+    onJournaled: () => void core.pipeline.drain(),
+    logger: options.logger,
+    nowMs: core.nowMs,
+    random: w.random,
+    backoffInitialMs: w.backoffInitialMs,
+    backoffMaxMs: w.backoffMaxMs,
+    watchTimeoutSeconds: w.watchTimeoutSeconds,
+  });
+}
+
+// Clock ticks end windows and over-age operations without records; compaction bounds the journal.
+function startLoops(
+  options: RunServiceOptions,
+  core: Core,
+  parts: StartedParts,
+): { tick(): Promise<void>; compact(): Promise<void> } {
+  const { intake, pipeline, nowMs } = core;
+  const ticker = serialLoop(options.tickMs ?? TICK_MS, async () => {
+    try {
+      await intake.append([tickEntry(nowMs())]);
+    } catch (err: unknown) {
+      options.logger.warn({ err }, 'clock tick not journaled; the next one will do');
+      return;
+    }
+    await pipeline.drain();
+  });
+  parts.ticker = ticker;
+  const retentionMs = core.maxOperationMs + WINDOW_MS + RETENTION_MARGIN_MS;
+  const compactor = serialLoop(options.compactEveryMs ?? COMPACT_EVERY_MS, async () => {
+    try {
+      const r = await compactJournal(intake, core.baselineStore, nowMs() - retentionMs);
+      if (r.truncatedEntries > 0) options.logger.info({ ...r }, 'journal compacted');
+    } catch (err: unknown) {
+      options.logger.error({ err }, 'journal compaction failed; retrying later');
+    }
+  });
+  parts.compactor = compactor;
+  return { tick: ticker.run, compact: compactor.run };
+}
+
+function runStatus(
+  core: Core,
+  watch: WatchIntake | undefined,
+  follower: AuditFileFollower | undefined,
+  rejections: RejectionReaders,
+): RunStatus {
+  const informers = watch?.status() ?? [];
+  return {
+    informers,
+    synced: watch?.synced ?? true,
+    journal: core.intake.stats(),
+    restoredEntries: core.pipeline.stats.restored,
+    rejected: rejectedBySource(informers, rejections),
+    auditFile: follower?.stats(),
+  };
+}
+
+async function startWebhook(
+  options: RunServiceOptions,
+  core: Core,
+  parts: StartedParts,
   rejections: RejectionReaders,
 ): Promise<AddressInfo | undefined> {
   const w = options.webhook;
   if (w === undefined) return undefined;
   const tokens = w.tokenFile === undefined ? undefined : await readTokens(w.tokenFile);
   const server = new AuditWebhookServer({
-    intake,
+    intake: core.intake,
     port: w.port,
-    ...(w.host !== undefined ? { host: w.host } : {}),
-    ...(w.path !== undefined ? { path: w.path } : {}),
-    ...(w.tls !== undefined ? { tls: w.tls } : {}),
-    ...(w.insecureHttp === true ? { insecureHttp: true } : {}),
-    ...(tokens !== undefined ? { bearerTokens: tokens } : {}),
-    ...(w.maxBodyBytes !== undefined ? { maxBodyBytes: w.maxBodyBytes } : {}),
-    onAccepted: () => pipeline.drain(),
+    host: w.host,
+    path: w.path,
+    tls: w.tls,
+    insecureHttp: w.insecureHttp,
+    bearerTokens: tokens,
+    maxBodyBytes: w.maxBodyBytes,
+    onAccepted: () => core.pipeline.drain(),
     logger: options.logger,
   });
   const address = await server.listen();
+  parts.webhook = { stop: () => server.close() };
   rejections.set('audit-webhook', () => server.stats().rejected);
-  closers.push(async () => {
-    await server.close();
-    await pipeline.drain();
-  });
   return address;
 }
 
 async function startFollower(
   path: string,
-  store: KvStore,
-  intake: IntakeLog,
-  pipeline: JournalPipeline,
-  closers: (() => Promise<void>)[],
+  core: Core,
+  parts: StartedParts,
   rejections: RejectionReaders,
 ): Promise<AuditFileFollower> {
-  const checkpoints = store.namespace('audit-file');
+  const checkpoints = core.store.namespace('audit-file');
   const saved = await checkpoints.get('checkpoint');
   const follower = new AuditFileFollower({
     path,
-    ...(typeof saved === 'string'
-      ? { checkpoint: JSON.parse(saved) as { inode: number; offset: number; line: number } }
-      : {}),
+    checkpoint:
+      typeof saved === 'string' ? (JSON.parse(saved) as { inode: number; offset: number; line: number }) : undefined,
     saveCheckpoint: (c) => checkpoints.batch([{ type: 'put', key: 'checkpoint', value: JSON.stringify(c) }]),
     onEvents: async (events) => {
-      await intake.append(events.map((e) => toIntakeItem(e).entry));
-      await pipeline.drain();
+      await core.intake.append(events.map((e) => toIntakeItem(e).entry));
+      await core.pipeline.drain();
     },
   });
   follower.start();
+  parts.follower = { stop: () => follower.close() };
   rejections.set('audit-file', () => follower.stats().rejected);
   return follower;
-  closers.push(() => follower.close());
 }
 
 /** The informers' rejections summed under `watch`, beside the other sources' own. */
