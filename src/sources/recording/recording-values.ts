@@ -43,6 +43,10 @@ export function valueReaderFor(file: string): ValueReader {
 
 const WATCH_TYPES: ReadonlySet<string> = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 
+function isWatchType(type: string): type is WatchType {
+  return WATCH_TYPES.has(type);
+}
+
 /**
  * One JSON value → records: a watch event (`ts` = receive time), a bare object, or a List of
  * objects. The live journal stores watch events in this same line format, so live mode and replay
@@ -54,36 +58,61 @@ export function watchValueToRecords(value: unknown, origin: RecordOrigin, nowMs 
   if (shape !== undefined) return shape;
   const type = str(value, 'type');
   const inner = value['object'];
-  if (type !== undefined && isObject(inner)) {
-    if (type === 'BOOKMARK') return [];
-    if (!WATCH_TYPES.has(type)) return `unsupported watch event type ${JSON.stringify(type.slice(0, 40))}`;
-    const ts = value['ts'];
-    const tsMs = ts === undefined ? undefined : parseTimeMs(ts);
-    if (ts !== undefined && tsMs === undefined) return `unparseable ts ${JSON.stringify(String(ts).slice(0, 40))}`;
-    if (tsMs !== undefined && (tsMs < INPUT_LIMITS.earliestMs || tsMs > nowMs + INPUT_LIMITS.maxAheadMs)) {
-      return `time out of range: ts ${String(ts)}`;
-    }
-    const rec = objectToRecord(type as WatchType, inner, tsMs, origin, nowMs);
-    return typeof rec === 'string' ? rec : [rec];
-  }
+  if (type !== undefined && isObject(inner)) return watchEventToRecords(value, type, inner, origin, nowMs);
   const kind = str(value, 'kind') ?? '';
-  if (kind.endsWith('List') && Array.isArray(value['items'])) {
-    const out: IngestRecord[] = [];
-    for (const item of arr(value, 'items')) {
-      if (!isObject(item)) return 'List item is not an object';
-      // List items omit kind; it is the list kind minus "List".
-      const full = str(item, 'kind') === undefined ? { ...item, kind: kind.slice(0, -4) } : item;
-      const rec = objectToRecord('ADDED', full, undefined, origin, nowMs);
-      if (typeof rec === 'string') return rec;
-      out.push(rec);
-    }
-    return out;
-  }
+  if (kind.endsWith('List') && Array.isArray(value['items'])) return listToRecords(value, kind, origin, nowMs);
   if (kind !== '' && isObject(value['metadata'])) {
-    const rec = objectToRecord('ADDED', value, undefined, origin, nowMs);
-    return typeof rec === 'string' ? rec : [rec];
+    return oneRecord(objectToRecord('ADDED', value, undefined, origin, nowMs));
   }
   return 'neither a watch event ({type, object}), a Kubernetes object nor a List';
+}
+
+// A watch line: its type says what happened to `object`; a bookmark carries no change.
+function watchEventToRecords(
+  line: JsonObject,
+  type: string,
+  object: JsonObject,
+  origin: RecordOrigin,
+  nowMs: number,
+): IngestRecord[] | string {
+  if (type === 'BOOKMARK') return [];
+  if (!isWatchType(type)) return `unsupported watch event type ${JSON.stringify(type.slice(0, 40))}`;
+  const tsMs = receiveTimeMs(line['ts'], nowMs);
+  if (typeof tsMs === 'string') return tsMs;
+  return oneRecord(objectToRecord(type, object, tsMs, origin, nowMs));
+}
+
+/**
+ * A watch line's `ts` (when the recorder received it) in ms; undefined when the line has none (a
+ * hand-written or converted line), a reason when it is no time or outside the times input may have.
+ */
+function receiveTimeMs(ts: unknown, nowMs: number): number | undefined | string {
+  if (ts === undefined) return undefined;
+  const tsMs = parseTimeMs(ts);
+  if (tsMs === undefined) return `unparseable ts ${JSON.stringify(String(ts).slice(0, 40))}`;
+  if (tsMs < INPUT_LIMITS.earliestMs || tsMs > nowMs + INPUT_LIMITS.maxAheadMs) {
+    return `time out of range: ts ${String(ts)}`;
+  }
+  return tsMs;
+}
+
+// A List (kubectl get -o json) is a snapshot with no receive time: each item an ADDED object,
+// timed by its own timestamps. The first unusable item's reason rejects the whole value.
+function listToRecords(list: JsonObject, kind: string, origin: RecordOrigin, nowMs: number): IngestRecord[] | string {
+  const out: IngestRecord[] = [];
+  for (const item of arr(list, 'items')) {
+    if (!isObject(item)) return 'List item is not an object';
+    // List items omit kind; it is the list kind minus "List".
+    const full = str(item, 'kind') === undefined ? { ...item, kind: kind.slice(0, -4) } : item;
+    const rec = objectToRecord('ADDED', full, undefined, origin, nowMs);
+    if (typeof rec === 'string') return rec;
+    out.push(rec);
+  }
+  return out;
+}
+
+function oneRecord(rec: IngestRecord | string): IngestRecord[] | string {
+  return typeof rec === 'string' ? rec : [rec];
 }
 
 function objectToRecord(
