@@ -23,6 +23,10 @@ function capturingLogger(): {
 
 // Every part a run can start, each noting when it was stopped.
 function everyPart(calls: string[]): StartedParts {
+  const note = (name: string) => (): Promise<void> => {
+    calls.push(name);
+    return Promise.resolve();
+  };
   const stoppable = (name: string) => ({
     stop: () => {
       calls.push(name);
@@ -41,11 +45,11 @@ function everyPart(calls: string[]): StartedParts {
     },
   };
   return {
-    store: { close: () => void calls.push('store') ?? Promise.resolve() } as unknown as KvStore,
+    store: { close: note('store') } as unknown as KvStore,
     sink: { sink, owned: true },
-    intake: { close: () => void calls.push('intake') ?? Promise.resolve() } as unknown as StartedParts['intake'],
-    otlp: { close: () => void calls.push('otlp') ?? Promise.resolve() },
-    pipeline: { drain: () => void calls.push('pipeline') ?? Promise.resolve() },
+    intake: { close: note('intake') } as unknown as StartedParts['intake'],
+    otlp: { close: note('otlp') },
+    pipeline: { drain: note('pipeline') },
     webhook: stoppable('webhook'),
     follower: stoppable('follower'),
     watch: stoppable('watch'),
