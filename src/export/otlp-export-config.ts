@@ -49,6 +49,12 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // eslint-disable-next-line no-control-regex
 const BAD_HEADER_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
+/** A setting's resolved value, or a usage error naming the flag or variable at fault. */
+type Resolved<T> = { readonly value: T } | { readonly error: string };
+
+/** A setting's text and where it came from: the flag or variable name errors quote. */
+type Picked = readonly [text: string, source: string];
+
 /**
  * Resolves the OTLP export from `flags` over `env`. Returns undefined when no endpoint is given
  * anywhere (no OTLP export), the config, or a one-line usage error naming the flag or variable at
@@ -61,44 +67,73 @@ const BAD_HEADER_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
  * `…TRACES_HEADERS` over `…HEADERS`.
  */
 export function resolveOtlpExport(flags: OtlpExportFlags, env: Environment): OtlpExportConfig | undefined | string {
-  const pick = (flag: string | undefined, name: string): [string, string] | undefined => {
-    if (flag !== undefined) return [flag, `--otlp-${name.toLowerCase()}`];
-    for (const variable of [`OTEL_EXPORTER_OTLP_TRACES_${name}`, `OTEL_EXPORTER_OTLP_${name}`]) {
-      const value = env[variable]?.trim();
-      if (value !== undefined && value !== '') return [value, variable];
-    }
-    return undefined;
-  };
-  const protocol = pick(flags.protocol, 'PROTOCOL') ?? ['grpc', 'default'];
-  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol[0])) {
-    return `${protocol[1]} must be one of ${OTLP_PROTOCOLS.join(', ')}, got ${JSON.stringify(protocol[0])}`;
-  }
-  const proto = protocol[0] as OtlpProtocol;
-  const compression = pick(flags.compression, 'COMPRESSION') ?? ['gzip', 'default'];
-  if (compression[0] !== 'gzip' && compression[0] !== 'none') {
-    return `${compression[1]} must be gzip or none, got ${JSON.stringify(compression[0])}`;
-  }
-  const timeout = pick(flags.timeout, 'TIMEOUT');
-  const timeoutMs = timeout === undefined ? DEFAULT_TIMEOUT_MS : parseTimeoutMs(timeout[0]);
-  if (timeoutMs === undefined) {
-    return `${timeout?.[1] ?? ''} must be a duration such as 10s, 500ms or 10000 (milliseconds), got ${JSON.stringify(timeout?.[0])}`;
-  }
+  // One error at a time, in a fixed order: the same flags and variables give the same message.
+  const protocol = resolveProtocol(flags, env);
+  if ('error' in protocol) return protocol.error;
+  const compression = resolveCompression(flags, env);
+  if ('error' in compression) return compression.error;
+  const timeoutMs = resolveTimeoutMs(flags, env);
+  if ('error' in timeoutMs) return timeoutMs.error;
   const headers = resolveHeaders(flags.headers ?? [], env);
   if (typeof headers === 'string') return headers;
   const insecure = resolveInsecure(flags.insecure, env);
   if (typeof insecure === 'string') return insecure;
-  const url = resolveUrl(flags.endpoint, env, proto, insecure);
-  if (url === undefined || url.startsWith('error:')) return url?.slice('error:'.length);
-  const tlsFiles = resolveOtlpTlsFiles(flags, env, url);
+  const url = resolveUrl(flags.endpoint, env, protocol.value, insecure);
+  if (url === undefined || 'error' in url) return url?.error;
+  const tlsFiles = resolveOtlpTlsFiles(flags, env, url.value);
   if (typeof tlsFiles === 'string') return tlsFiles;
   return {
-    url,
-    protocol: proto,
+    url: url.value,
+    protocol: protocol.value,
     headers,
-    compression: compression[0],
-    timeoutMs,
+    compression: compression.value,
+    timeoutMs: timeoutMs.value,
     ...(tlsFiles !== undefined ? { tlsFiles } : {}),
   };
+}
+
+// The spec's precedence: the flag, then OTEL_EXPORTER_OTLP_TRACES_<name>, then
+// OTEL_EXPORTER_OTLP_<name>; a blank variable counts as unset.
+function pick(flag: string | undefined, name: string, env: Environment): Picked | undefined {
+  if (flag !== undefined) return [flag, `--otlp-${name.toLowerCase()}`];
+  for (const variable of [`OTEL_EXPORTER_OTLP_TRACES_${name}`, `OTEL_EXPORTER_OTLP_${name}`]) {
+    const value = env[variable]?.trim();
+    if (value !== undefined && value !== '') return [value, variable];
+  }
+  return undefined;
+}
+
+function isOtlpProtocol(text: string): text is OtlpProtocol {
+  return (OTLP_PROTOCOLS as readonly string[]).includes(text);
+}
+
+function resolveProtocol(flags: OtlpExportFlags, env: Environment): Resolved<OtlpProtocol> {
+  const [text, source] = pick(flags.protocol, 'PROTOCOL', env) ?? ['grpc', 'default'];
+  if (!isOtlpProtocol(text)) {
+    return { error: `${source} must be one of ${OTLP_PROTOCOLS.join(', ')}, got ${JSON.stringify(text)}` };
+  }
+  return { value: text };
+}
+
+function resolveCompression(flags: OtlpExportFlags, env: Environment): Resolved<'gzip' | 'none'> {
+  const [text, source] = pick(flags.compression, 'COMPRESSION', env) ?? ['gzip', 'default'];
+  if (text !== 'gzip' && text !== 'none') {
+    return { error: `${source} must be gzip or none, got ${JSON.stringify(text)}` };
+  }
+  return { value: text };
+}
+
+function resolveTimeoutMs(flags: OtlpExportFlags, env: Environment): Resolved<number> {
+  const timeout = pick(flags.timeout, 'TIMEOUT', env);
+  if (timeout === undefined) return { value: DEFAULT_TIMEOUT_MS };
+  const [text, source] = timeout;
+  const ms = parseTimeoutMs(text);
+  if (ms === undefined) {
+    return {
+      error: `${source} must be a duration such as 10s, 500ms or 10000 (milliseconds), got ${JSON.stringify(text)}`,
+    };
+  }
+  return { value: ms };
 }
 
 /** `10s`, `500ms`, `1m`, or a bare number of milliseconds (as OTEL_EXPORTER_OTLP_TIMEOUT). */
@@ -107,36 +142,64 @@ function parseTimeoutMs(text: string): number | undefined {
   return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
-// undefined: no endpoint anywhere; "error:…": a usage error. A gRPC endpoint without a scheme
-// (`collector:4317`, as the spec allows) is TLS unless insecure says plaintext.
+/**
+ * How the signal path is added to an HTTP endpoint: the traces variable is the full URL (as is),
+ * the general variable a base URL (appended, as the spec says), the flag either (appended unless
+ * it already ends in v1/traces).
+ */
+type PathRule = 'as-is' | 'append' | 'append-unless-traces';
+
+interface GivenEndpoint {
+  readonly text: string;
+  readonly source: string;
+  readonly rule: PathRule;
+}
+
+function givenEndpoint(flag: string | undefined, env: Environment): GivenEndpoint | undefined {
+  if (flag !== undefined) return { text: flag, source: '--otlp-endpoint', rule: 'append-unless-traces' };
+  const traces = nonEmpty(env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+  if (traces !== undefined) return { text: traces, source: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', rule: 'as-is' };
+  const base = nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']);
+  if (base !== undefined) return { text: base, source: 'OTEL_EXPORTER_OTLP_ENDPOINT', rule: 'append' };
+  return undefined;
+}
+
+// undefined: no endpoint anywhere. A gRPC endpoint without a scheme (`collector:4317`, as the spec
+// allows) is TLS unless insecure says plaintext.
 function resolveUrl(
   flag: string | undefined,
   env: Environment,
   protocol: OtlpProtocol,
   insecure: boolean,
-): string | undefined {
-  const http = protocol !== 'grpc';
-  const given: [string, string, 'as-is' | 'append' | 'append-unless-traces'] | undefined =
-    flag !== undefined
-      ? [flag, '--otlp-endpoint', 'append-unless-traces']
-      : nonEmpty(env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) !== undefined
-        ? [env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']?.trim() ?? '', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'as-is']
-        : nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']) !== undefined
-          ? [env['OTEL_EXPORTER_OTLP_ENDPOINT']?.trim() ?? '', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'append']
-          : undefined;
+): Resolved<string> | undefined {
+  const given = givenEndpoint(flag, env);
   if (given === undefined) return undefined;
-  const [given0, source, rule] = given;
-  const text = !http && HOST_PORT.test(given0) ? `${insecure ? 'http' : 'https'}://${given0}` : given0;
+  const http = protocol !== 'grpc';
+  const text = !http && HOST_PORT.test(given.text) ? `${insecure ? 'http' : 'https'}://${given.text}` : given.text;
+  const url = parseEndpointUrl(text, given.source, http);
+  if ('error' in url) return url;
+  return { value: http ? tracesUrl(url.value, text, given.rule) : text };
+}
+
+function parseEndpointUrl(text: string, source: string, http: boolean): Resolved<URL> {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `error:${source} must be a URL such as http://localhost:${http ? 4318 : 4317}, got ${JSON.stringify(text)}`;
+    return {
+      error: `${source} must be a URL such as http://localhost:${http ? 4318 : 4317}, got ${JSON.stringify(text)}`,
+    };
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    return `error:${source} must be an http:// or https:// URL with a host, got ${JSON.stringify(text)}`;
+    return { error: `${source} must be an http:// or https:// URL with a host, got ${JSON.stringify(text)}` };
   }
-  if (!http || rule === 'as-is') return text;
+  return { value: url };
+}
+
+// An HTTP endpoint's URL to POST to; `text` is returned unchanged (not re-serialized by URL) when
+// the rule leaves the path alone.
+function tracesUrl(url: URL, text: string, rule: PathRule): string {
+  if (rule === 'as-is') return text;
   if (rule === 'append-unless-traces' && /\/v1\/traces\/?$/.test(url.pathname)) return text;
   url.pathname = url.pathname.endsWith('/') ? `${url.pathname}${TRACES_PATH}` : `${url.pathname}/${TRACES_PATH}`;
   return url.toString();
