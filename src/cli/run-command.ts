@@ -21,7 +21,7 @@ import type { CliIo } from './main.js';
 import type { ParsedArgs } from './args.js';
 import { checkHttpUrl, describeFsError } from './args.js';
 import { usageErrorText } from './usage.js';
-import { Outputs, plainGrpcExport } from './run-outputs.js';
+import { Outputs } from './run-outputs.js';
 import { RUN_OPTIONS, resolveRunSettings, withExportTls } from './run-config.js';
 import type { ListenAddr, RawValues, RunSettings } from './run-config.js';
 
@@ -341,9 +341,9 @@ function serviceOptions(
                 }
               : {}),
             ...opt('mode', s.stitchMode),
-            // Real spans go where the synthesized ones go unless told otherwise: forwarded as they
-            // came (the forwarder speaks OTLP/gRPC without headers), else through the export sink.
-            ...opt('forwardUrl', s.otlpForwardEndpoint ?? plainGrpcExport(s)),
+            // Real spans go where the synthesized ones go (the export, spooled, with its protocol,
+            // headers and TLS) unless told otherwise; the forward path is spooled too.
+            ...opt('forwardUrl', s.otlpForwardEndpoint),
           }
         : undefined,
     ),

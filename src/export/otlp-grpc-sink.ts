@@ -95,20 +95,7 @@ export class OtlpGrpcSink implements SpanSink {
     this.#scopeVersion = options.scopeVersion;
     this.#maxSpansPerRequest = Math.max(1, options.maxSpansPerRequest ?? 512);
     this.#maxRequestBytes = Math.max(1, options.maxRequestBytes ?? 4_000_000);
-    const metadata = new Metadata();
-    for (const [key, value] of Object.entries(options.headers ?? {})) metadata.set(key, value);
-    this.#exporter = new OTLPTraceExporter({
-      url: options.url,
-      // Explicit, so OTEL_EXPORTER_OTLP_INSECURE cannot flip what the URL scheme says.
-      credentials: options.url.startsWith('http://')
-        ? credentials.createInsecure()
-        : credentials.createSsl(options.tls?.ca ?? null, options.tls?.key ?? null, options.tls?.cert ?? null),
-      metadata,
-      timeoutMillis: this.#timeoutMillis,
-      compression: (options.compression ?? 'gzip') as Compression,
-      // One above ours, so the exporter's own "Concurrent export limit reached" never fires.
-      concurrencyLimit: this.#maxInFlight + 1,
-    });
+    this.#exporter = traceExporter(options, this.#timeoutMillis, this.#maxInFlight);
   }
 
   /** Exports one batch (see the class doc for outcomes). Never rejects; empty batches are `ok`. */
@@ -194,6 +181,25 @@ export class OtlpGrpcSink implements SpanSink {
   #retryable(error: Error): ExportResult {
     return { status: 'retryable', afterMs: this.#retryAfterMs, error };
   }
+}
+
+/** The SDK exporter behind the sink: throws for an unparsable url or an invalid header name. */
+function traceExporter(options: OtlpGrpcSinkOptions, timeoutMillis: number, maxInFlight: number): OTLPTraceExporter {
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries(options.headers ?? {})) metadata.set(key, value);
+  const tls = options.tls;
+  return new OTLPTraceExporter({
+    url: options.url,
+    // Explicit, so OTEL_EXPORTER_OTLP_INSECURE cannot flip what the URL scheme says.
+    credentials: options.url.startsWith('http://')
+      ? credentials.createInsecure()
+      : credentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null),
+    metadata,
+    timeoutMillis,
+    compression: (options.compression ?? 'gzip') as Compression,
+    // One above ours, so the exporter's own "Concurrent export limit reached" never fires.
+    concurrencyLimit: maxInFlight + 1,
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * OTLP messages → kubestitch's SpanData, for sinks that only take SpanData (the OTLP/JSON file
- * sink, the embedded store, replay output). LOSSY by construction, unlike the forwarder:
+ * OTLP messages → kubestitch's SpanData, how real spans reach every sink (the OTLP export and the
+ * forward path, the OTLP/JSON file, the embedded store, replay output). LOSSY by construction:
  * SpanData has no scope (kept as the spec's `otel.scope.name`/`otel.scope.version` attributes),
  * no flags, trace state or dropped counts, and only string/number/boolean/string-array values —
  * kvlist values become JSON text, bytes base64, mixed or numeric arrays string arrays (int64

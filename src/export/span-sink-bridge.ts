@@ -15,8 +15,8 @@ export interface SpanSinkBridgeStats {
 }
 
 /**
- * Hands real spans to one of kubestitch's SpanData sinks (file, embedded store) — lossy, see
- * otlp-to-span-data.ts; use the OtlpForwarder for lossless delivery. At most `maxPendingSpans`
+ * Hands real spans to one of kubestitch's SpanData sinks (the export, the forward path, the file,
+ * the embedded store) — lossy, see otlp-to-span-data.ts. At most `maxPendingSpans`
  * spans are in unanswered writes; offers beyond are refused (counted). Failed writes are counted
  * and logged, not retried. shutdown() flushes but does not shut the wrapped sink down: its owner does.
  */

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import type { KvStore } from '../../storage/index.js';
+import { createOtlpForwardSink } from '../export/otlp-forward-sink.js';
 import type { SpanSink } from '../export/sink.js';
-import { OtlpForwarder } from '../sources/otlp/otlp-forwarder.js';
+import type { SpoolingSink } from '../export/spooling-sink.js';
 import { OtlpGrpcServer, type OtlpServerStats } from '../sources/otlp/otlp-grpc-server.js';
 import { OtlpHttpServer } from '../sources/otlp/otlp-http-server.js';
 import { SpanSinkBridge } from '../export/span-sink-bridge.js';
-import type { TraceBatchSink } from '../otlp/trace-batch-sink.js';
 import { Stitcher } from '../stitch/stitcher.js';
 import type { StitchMode } from '../stitch/stitch-types.js';
 import type { StitchAnchor } from '../synth/stitch-anchor.js';
@@ -27,8 +28,14 @@ export interface OtlpStitchOptions {
   readonly tokenFile?: string;
   /** Serve both receivers over TLS; with clientCaFile, senders need a certificate it signed. */
   readonly tls?: OtlpServerTls;
-  /** Downstream OTLP/gRPC endpoint for the real spans; without it they go to the span sink. */
+  /**
+   * Downstream OTLP/gRPC endpoint for the real spans; without it they go to the span sink. They
+   * are exported as the synthesized ones are (OtlpGrpcSink behind an export spool), so as SpanData:
+   * see export/otlp-to-span-data.ts for what that conversion keeps.
+   */
   readonly forwardUrl?: string;
+  /** Bound of the forward path's spool. Default 256 MiB. */
+  readonly forwardSpoolMaxBytes?: number;
   readonly mode?: StitchMode;
   readonly holdMs?: number;
 }
@@ -41,11 +48,13 @@ export interface OtlpStitchService {
   readonly onAnchorEnd: (anchor: StitchAnchor, endMs: number) => void;
   readonly grpcPort: number | undefined;
   readonly httpPort: number | undefined;
-  /** The stitch stage and its downstream, for /metrics (one of forwarder/bridge is set). */
+  /** The stitch stage and its downstream, for /metrics. */
   readonly parts: {
     readonly stitcher: Stitcher;
-    readonly forwarder: OtlpForwarder | undefined;
-    readonly bridge: SpanSinkBridge | undefined;
+    /** The spooled export to forwardUrl, when given. */
+    readonly forwarder: SpoolingSink | undefined;
+    /** Real spans into SpanData: to the forwarder, else to the span sink. */
+    readonly bridge: SpanSinkBridge;
     /** The receivers that listen (gRPC, HTTP), for their request and span counts. */
     readonly receivers: readonly { stats(): OtlpServerStats }[];
   };
@@ -54,23 +63,31 @@ export interface OtlpStitchService {
 
 /**
  * Starts the OTLP receivers in front of the stitch stage (DESIGN §4): every real span received is
- * forwarded downstream (re-parented under its pseudo-span when matched). Rejects when a port
- * cannot be bound; whatever was started is closed again then.
+ * forwarded downstream (re-parented under its pseudo-span when matched). With a `store` (the data
+ * dir's), the forward spool is durable across restarts; without, it is in memory. Rejects when a
+ * port cannot be bound; whatever was started is closed again then.
  */
 export async function startOtlpStitch(
   options: OtlpStitchOptions,
   cluster: string,
   spanSink: SpanSink,
   logger: PipelineLogger,
+  store?: KvStore,
 ): Promise<OtlpStitchService> {
   // First: nothing is started yet if the file cannot be read.
   const tokens = [...(options.bearerTokens ?? []), ...(await readTokenFile(options.tokenFile))];
   const forwarder =
-    options.forwardUrl !== undefined ? new OtlpForwarder({ url: options.forwardUrl, logger }) : undefined;
-  const bridge = forwarder === undefined ? new SpanSinkBridge(spanSink, { logger }) : undefined;
-  const downstream: TraceBatchSink = forwarder ?? (bridge as SpanSinkBridge);
+    options.forwardUrl === undefined
+      ? undefined
+      : await createOtlpForwardSink({
+          url: options.forwardUrl,
+          logger,
+          ...(store !== undefined ? { store: store.namespace('spool-forward') } : {}),
+          ...(options.forwardSpoolMaxBytes !== undefined ? { maxBytes: options.forwardSpoolMaxBytes } : {}),
+        });
+  const bridge = new SpanSinkBridge(forwarder ?? spanSink, { logger });
   const stitcher = new Stitcher({
-    sink: downstream,
+    sink: bridge,
     cluster,
     logger,
     ...(options.mode !== undefined ? { mode: options.mode } : {}),
@@ -99,7 +116,9 @@ export async function startOtlpStitch(
     await grpc?.close();
     await http?.close();
     await stitcher.shutdown();
-    await downstream.shutdown();
+    await bridge.shutdown();
+    // The bridge leaves its sink to the owner: the span sink is the caller's, the forwarder ours.
+    await forwarder?.shutdown();
   };
   try {
     const grpcPort = grpc === undefined ? undefined : (await grpc.listen()).port;

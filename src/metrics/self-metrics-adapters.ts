@@ -5,7 +5,7 @@
  */
 import type { AuditFileFollowerStats } from '../sources/audit/audit-file-follower.js';
 import type { OtlpServerStats } from '../sources/otlp/otlp-grpc-server.js';
-import type { ForwarderStats } from '../sources/otlp/otlp-forwarder.js';
+import type { SpoolingSinkStats } from '../export/spooling-sink.js';
 import type { SpanSinkBridgeStats } from '../export/span-sink-bridge.js';
 import type { StitchStats } from '../stitch/stitch-types.js';
 import type { SynthStats } from '../synth/synthesizer.js';
@@ -17,8 +17,6 @@ export const DROP_REASON = {
   exportBacklogFull: 'export-backlog-full',
   auditFileMalformed: 'audit-file-malformed',
   forwardFailed: 'otlp-forward-failed',
-  forwardRefused: 'otlp-forward-queue-full',
-  forwardRejectedDownstream: 'otlp-forward-rejected-downstream',
   realSpanUnconvertible: 'real-span-unconvertible',
   realSpanExportFailed: 'real-span-export-failed',
   realSpanRefused: 'real-span-queue-full',
@@ -108,14 +106,18 @@ export function stitcherSources(stitcher: { readonly stats: Readonly<StitchStats
   return { stitch: () => stitcher.stats };
 }
 
-/** Real spans forwarded downstream (`spans_out{sink="otlp-forward"}`) and what it gave up on. */
-export function forwarderSources(forwarder: { readonly stats: Readonly<ForwarderStats> }): SelfMetricsSources {
+/**
+ * Real spans forwarded to `--otlp-forward-endpoint` (`spans_out{sink="otlp-forward"}`: exported)
+ * and what its spool gave up on (any reason, as `otlp-forward-failed`). Structural over
+ * SpoolingSink.stats(); refusals are the bridge's (spanSinkBridgeSources).
+ */
+export function forwarderSources(forwarder: {
+  stats(): Pick<SpoolingSinkStats, 'exportedSpans' | 'droppedSpans'>;
+}): SelfMetricsSources {
   return {
-    spansOut: () => ({ 'otlp-forward': forwarder.stats.sentSpans }),
+    spansOut: () => ({ 'otlp-forward': forwarder.stats().exportedSpans }),
     drops: () => ({
-      [DROP_REASON.forwardFailed]: forwarder.stats.droppedSpans,
-      [DROP_REASON.forwardRefused]: forwarder.stats.refusedSpans,
-      [DROP_REASON.forwardRejectedDownstream]: forwarder.stats.rejectedByDownstream,
+      [DROP_REASON.forwardFailed]: Object.values(forwarder.stats().droppedSpans).reduce((a, b) => a + b, 0),
     }),
   };
 }

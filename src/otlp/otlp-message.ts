@@ -4,7 +4,7 @@
  * repeated fields always present). Scalar fields are optional because the decoder keeps proto3
  * field *presence*: a field absent on the wire stays absent, so re-encoding a message writes the
  * same fields it was received with. Nothing here is lossy — this, not SpanData, is what the
- * stitch stage rewrites and what the receiver forwards (DESIGN §4).
+ * stitch stage rewrites (DESIGN §4); the sinks after it take SpanData (export/span-sink-bridge.ts).
  *
  * All of it is read-only: stages that change a span build a new object around the old parts.
  */
@@ -103,8 +103,8 @@ export interface TraceResponse {
 
 /**
  * One received export, as handed from a receiver to the pipeline. `raw` is the protobuf body as
- * received (decompressed) when the request came as protobuf: a request forwarded unchanged is sent
- * as these very bytes, so even fields newer than our vendored .proto files survive.
+ * received (decompressed) when the request came as protobuf, kept with an unchanged request; no
+ * sink sends it since the forward path became the export's gRPC sink (SpanData).
  */
 export interface TraceBatch {
   readonly request: TraceRequest;

@@ -1,9 +1,10 @@
 import type { TraceBatch } from './otlp-message.js';
 
 /**
- * Where real spans go after the stitch stage, in OTLP message form (lossless): the downstream
- * forwarder, or a bridge into kubestitch's SpanData sinks. `offer` never blocks and never throws;
- * a sink that cannot take a batch counts it as dropped and returns false.
+ * Where real spans go after the stitch stage, in OTLP message form (lossless): the bridge into
+ * kubestitch's SpanData sinks (export/span-sink-bridge.ts), or the replay's collector. `offer`
+ * never blocks and never throws; a sink that cannot take a batch counts it as dropped and
+ * returns false.
  */
 export interface TraceBatchSink {
   /** Takes `batch` for delivery; false when refused (full or shut down; counted by the sink). */

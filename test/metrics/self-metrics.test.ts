@@ -146,14 +146,10 @@ describe('SelfMetrics', () => {
       metrics.self.register(stitcherSources({ stats: stitch }));
       metrics.self.register(
         forwarderSources({
-          stats: {
-            sentBatches: 2,
-            sentSpans: 30,
-            retries: 1,
-            rejectedByDownstream: 0,
-            droppedSpans: 4,
-            refusedSpans: 0,
-          },
+          stats: () => ({
+            exportedSpans: 30,
+            droppedSpans: { overflow: 3, 'too-large': 1, 'export-failed': 0, corrupt: 0 },
+          }),
         }),
       );
       metrics.self.register(

@@ -5,7 +5,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntakeResult, TraceBatch, TraceResponse } from '../../../src/otlp/otlp-message.js';
-import { OtlpForwarder } from '../../../src/sources/otlp/otlp-forwarder.js';
+import { createOtlpForwardSink } from '../../../src/export/otlp-forward-sink.js';
+import { SpanSinkBridge } from '../../../src/export/span-sink-bridge.js';
 import { OtlpGrpcServer } from '../../../src/sources/otlp/otlp-grpc-server.js';
 import {
   TRACE_EXPORT_PATH,
@@ -125,10 +126,11 @@ describe('OtlpGrpcServer', () => {
       const downstream = new OtlpGrpcReceiver();
       const { url } = await downstream.start();
       cleanup.push(() => downstream.stop());
-      const forwarder = new OtlpForwarder({ url });
+      // The forward path of `run --otlp-forward-endpoint`: the export's spooled gRPC sink.
+      const forwarder = await createOtlpForwardSink({ url });
       cleanup.push(() => forwarder.shutdown());
       const stitcher = new Stitcher({
-        sink: forwarder,
+        sink: new SpanSinkBridge(forwarder),
         holdMs: 200,
         sweepIntervalMs: 20,
         memoryMax: 1_000,
@@ -190,16 +192,17 @@ describe('OtlpGrpcServer', () => {
         'kubestitch.stitch.rule': 'audit-id',
       });
       expect(stitchedTop?.resource).toMatchObject({ 'service.name': 'apiserver', 'k8s.cluster.name': 'live' });
-      expect(stitchedTop?.scope).toEqual({
-        name: 'go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp',
-        version: '0.42.0',
+      // Exported as SpanData: the component's instrumentation scope becomes attributes.
+      expect(stitchedTop?.attributes).toMatchObject({
+        'otel.scope.name': 'go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp',
+        'otel.scope.version': '0.42.0',
       });
       expect(byName.get('Create')?.parentSpanId).toBe(top.spanContext().spanId);
       expect(byName.get('Create')?.events.map((e) => e.name)).toEqual(['About to store object in database']);
       // Unrelated: not held, not changed.
       expect(byName.get('GET /cart')?.traceId).toBe(other.spanContext().traceId);
       expect(byName.get('GET /cart')?.attributes['kubestitch.stitch.rule']).toBeUndefined();
-      expect(forwarder.stats.droppedSpans).toBe(0);
+      expect(Object.values(forwarder.stats().droppedSpans).every((n) => n === 0)).toBe(true);
     });
   });
 });
