@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeOtlpJsonLine } from '../../src/export/otlp-json-decode.js';
+import { decodeOtlpJsonLine } from '../../test/support/otlp-json-decode.js';
 import type { SpanData } from '../../src/model/span.js';
 
 export const ART = fileURLToPath(new URL('../../test-artifacts/e2e/', import.meta.url));

@@ -20,8 +20,6 @@ import {
   sortedAttributeEntries,
 } from './otlp-common.js';
 
-export { decodeOtlpJsonLine, OtlpJsonDecodeError } from './otlp-json-decode.js';
-
 /** Options for encodeOtlpJson. */
 export interface OtlpJsonOptions {
   /** kubestitch's version, written as the instrumentation scope version; omitted when absent. */

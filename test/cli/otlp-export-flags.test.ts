@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { resolveRunSettings } from '../../src/cli/run-config.js';
-import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
+import { decodeOtlpJsonLine } from '../support/otlp-json-decode.js';
 import { captureIo } from '../support/cli-capture.js';
 import { OtlpHttpReceiver } from '../support/otlp-http-receiver.js';
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
+import { decodeOtlpJsonLine } from '../support/otlp-json-decode.js';
 import { OtlpJsonFileSink } from '../../src/export/otlp-json-file-sink.js';
 import type { SpanData } from '../../src/model/span.js';
 import { sampleTrace } from './sample-trace.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { CaptureSink } from '../../src/export/capture-sink.js';
-import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
+import { decodeOtlpJsonLine } from '../support/otlp-json-decode.js';
 import { msToUnixNanos } from '../../src/export/otlp-common.js';
 import type { SpanData } from '../../src/model/span.js';
 import { replayDirectory } from '../../src/replay.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeOtlpJsonLine } from '../../src/export/otlp-json-decode.js';
+import { decodeOtlpJsonLine } from '../support/otlp-json-decode.js';
 import { ExportedOnceSink } from '../../src/export/exported-once-sink.js';
 import { OtlpJsonFileSink } from '../../src/export/otlp-json-file-sink.js';
 import type { ExportResult, SpanSink } from '../../src/export/sink.js';

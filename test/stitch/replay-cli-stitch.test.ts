@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { decodeOtlpJsonLine } from '../../src/export/otlp-json.js';
+import { decodeOtlpJsonLine } from '../support/otlp-json-decode.js';
 import { parseTimeMs } from '../../src/model/kube-json.js';
 import type { SpanData } from '../../src/model/span.js';
 import { runScenario, writeRecording } from '../../tools/sim/index.js';

@@ -1,6 +1,7 @@
 /**
- * Decoder for one OTLP/JSON ExportTraceServiceRequest line (the inverse of encodeOtlpJson), used
- * by tests and by replay of `spans.jsonl`. It accepts what proto3 JSON parsers must accept for the
+ * Decoder for one OTLP/JSON ExportTraceServiceRequest line into SpanData (the inverse of
+ * encodeOtlpJson), for tests and e2e to read what the file sink wrote. Not the product's reader:
+ * replay reads `spans.jsonl` losslessly (sources/otlp/otlp-json-request.ts). It accepts what proto3 JSON parsers must accept for the
  * fields it reads (int64 as string or number, enums as number or name, upper-case hex) and ignores
  * fields SpanData has no room for (scope, flags, traceState, dropped counts, schemaUrl).
  */
@@ -12,8 +13,8 @@ import type {
   SpanKind,
   SpanLinkData,
   SpanStatus,
-} from '../model/span.js';
-import { isSpanId, isTraceId, unixNanosToMs } from './otlp-common.js';
+} from '../../src/model/span.js';
+import { isSpanId, isTraceId, unixNanosToMs } from '../../src/export/otlp-common.js';
 
 /**
  * Thrown by decodeOtlpJsonLine for input that is not a valid OTLP/JSON trace request, or that
