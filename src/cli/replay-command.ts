@@ -1,11 +1,9 @@
-import { outputSink } from './output-sink.js';
+import { assembleOutputs } from '../app/outputs.js';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MemoryStore, TraceStore, openTraceStore } from '../../storage/index.js';
-import { FanOutSink } from '../export/fan-out-sink.js';
 import type { OtlpExportConfig } from '../export/otlp-export-config.js';
 import type { SpanSink } from '../export/sink.js';
-import { TraceStoreSink } from '../export/trace-store-sink.js';
 import { checkUiAddr, serveUntilStopped } from './serve-command.js';
 import { type ReplayOptions, type ReplaySummary, replayDirectory } from '../replay.js';
 import { RecordingError } from '../sources/recording/read-recording.js';
@@ -132,12 +130,12 @@ function replaySink(
   options: ReplayCommandOptions,
   store: TraceStore | undefined,
 ): { sink: SpanSink; summarySink: OperationSummarySink | undefined } {
-  const sinks: SpanSink[] = [outputSink(options), store && new TraceStoreSink(store)].filter((s) => s !== undefined);
+  // The same assembly as run and the demo (app/outputs.ts).
+  const { sink } = assembleOutputs({ out: options.out, otlpExport: options.otlp, traceStore: store });
+  if (sink !== undefined) return { sink, summarySink: undefined };
   // Without an output the replay still answers something: what operations it found.
-  const summarySink = sinks.length === 0 ? new OperationSummarySink() : undefined;
-  const [only] = sinks;
-  const sink: SpanSink = summarySink ?? (sinks.length === 1 && only !== undefined ? only : new FanOutSink(sinks));
-  return { sink, summarySink };
+  const summarySink = new OperationSummarySink();
+  return { sink: summarySink, summarySink };
 }
 
 /** Reports the replay on stderr; an exit status when it failed (nothing replayed, export failures). */

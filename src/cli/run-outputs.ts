@@ -1,22 +1,16 @@
 import type pino from 'pino';
 import { ExportSpool, TRACE_STORE_NAMESPACE, TraceStore } from '../../storage/index.js';
 import type { KvStore } from '../../storage/index.js';
-import { ExportedOnceSink } from '../export/exported-once-sink.js';
-import { FanOutSink } from '../export/fan-out-sink.js';
-import { OtlpJsonFileSink } from '../export/otlp-json-file-sink.js';
-import { createOtlpSink } from '../export/otlp-sink.js';
+import { assembleOutputs } from '../app/outputs.js';
 import type { SpanSink } from '../export/sink.js';
-import { SpoolingSink } from '../export/spooling-sink.js';
-import { TraceStoreSink } from '../export/trace-store-sink.js';
+import type { SpoolingSink } from '../export/spooling-sink.js';
 import type { KubestitchMetrics } from '../metrics/kubestitch-metrics.js';
-import { MetricsSink } from '../metrics/metrics-sink.js';
-import { packageVersion } from '../version.js';
 import type { RunSettings } from './run-config.js';
 
 /**
- * The sinks `run` exports to, built on the data dir's store: OTLP gRPC behind the LevelDB export
- * spool (each span id sent once across restarts), an appended OTLP/JSON file, the embedded trace
- * store. More than one: a fan-out.
+ * The sinks `run` exports to, assembled (app/outputs.ts) on the data dir's store once the run
+ * service opens it: OTLP behind the LevelDB export spool (each span id sent once across
+ * restarts), an appended OTLP/JSON file, the embedded trace store, span metrics.
  */
 export class Outputs {
   traceStore: TraceStore | undefined;
@@ -34,45 +28,32 @@ export class Outputs {
 
   async open(store: KvStore): Promise<SpanSink> {
     const s = this.#s;
-    const scopeVersion = packageVersion();
-    const sinks: SpanSink[] = [];
-    if (s.otlpExport !== undefined) {
-      const spool = await ExportSpool.open(store.namespace('spool'), {
-        maxBytes: s.spoolMaxBytes,
-        logger: this.#logger.child({ mod: 'spool' }),
-      });
-      const exportLogger = this.#logger.child({ mod: 'export' });
-      const otlp = createOtlpSink(s.otlpExport, {
-        scopeVersion,
-        onRejected: (rejectedSpans, message) =>
-          exportLogger.warn({ rejectedSpans, message }, 'the OTLP receiver rejected spans (partial success)'),
-      });
-      this.spooling = new SpoolingSink({
-        spool,
-        inner: new ExportedOnceSink(otlp, store.namespace('exported')),
-        logger: this.#logger.child({ mod: 'export' }),
-        flushDeadlineMs: s.shutdownDeadlineMs,
-      });
-      sinks.push(this.spooling);
-    }
-    if (s.out !== undefined) {
-      sinks.push(
-        new ExportedOnceSink(new OtlpJsonFileSink({ path: s.out, scopeVersion }), store.namespace('exported-file')),
-      );
-    }
-    if (s.embeddedStore) {
-      this.traceStore = await TraceStore.open(store.namespace(TRACE_STORE_NAMESPACE), {
-        retentionMs: s.storeRetentionHours * 3_600_000,
-        maxBytes: s.storeMaxBytes,
-        logger: this.#logger.child({ mod: 'store' }),
-      });
-      sinks.push(new TraceStoreSink(this.traceStore, { closeStore: true }));
-    }
-    const [only] = sinks;
-    const out = sinks.length > 1 ? new FanOutSink(sinks) : only;
-    if (out === undefined) throw new Error('no output configured');
-    // Metrics see exactly the spans the outputs accepted.
-    this.#sink = new MetricsSink(out, this.#metrics, { sinkName: 'export', counters: this.#metrics.self });
+    this.traceStore = s.embeddedStore
+      ? await TraceStore.open(store.namespace(TRACE_STORE_NAMESPACE), {
+          retentionMs: s.storeRetentionHours * 3_600_000,
+          maxBytes: s.storeMaxBytes,
+          logger: this.#logger.child({ mod: 'store' }),
+        })
+      : undefined;
+    const spool =
+      s.otlpExport === undefined
+        ? undefined
+        : await ExportSpool.open(store.namespace('spool'), {
+            maxBytes: s.spoolMaxBytes,
+            logger: this.#logger.child({ mod: 'spool' }),
+          });
+    const outputs = assembleOutputs({
+      out: s.out,
+      otlpExport: s.otlpExport,
+      traceStore: this.traceStore,
+      ownsTraceStore: true,
+      durable: { kv: store, spool, flushDeadlineMs: s.shutdownDeadlineMs },
+      metrics: this.#metrics,
+      logger: this.#logger,
+    });
+    if (outputs.sink === undefined) throw new Error('no output configured');
+    this.spooling = outputs.spooling;
+    this.#sink = outputs.sink;
     return this.#sink;
   }
 

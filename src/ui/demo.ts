@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTraceStore } from '../../storage/index.js';
 import type { TraceStore } from '../../storage/index.js';
-import { TraceStoreSink } from '../export/trace-store-sink.js';
+import { assembleOutputs } from '../app/outputs.js';
 import { replayDirectory } from '../replay.js';
 import { DEFAULT_UI_ADDR, parseListenAddr, startUiServer } from './ui-server.js';
 import type { UiServer } from './ui-server.js';
@@ -53,7 +53,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   };
   try {
-    const sink = new TraceStoreSink(store);
+    // The same assembly as replay and run; the demo's only output is the store it serves.
+    const { sink } = assembleOutputs({ traceStore: store });
+    if (sink === undefined) throw new Error('no output assembled for the demo store');
     for (const name of RECORDINGS) {
       const summary = await replayDirectory(join(options.demoDir, name), sink, { cluster: 'demo' });
       options.log(
