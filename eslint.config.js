@@ -17,8 +17,6 @@ const BUDGET_EXCEPTIONS = [
     file: 'src/cli/run-command.ts',
     rules: { 'max-lines-per-function': lengthAtMost(101), complexity: ['error', 24] },
   },
-  // to split: the 'Informer against a misbehaving server' tests into their own file (issue 19)
-  { file: 'test/sources/watch/informer.test.ts', rules: { 'max-lines': lengthAtMost(524) } },
 ];
 
 export default tseslint.config(
