@@ -14,8 +14,8 @@ export interface ValueRecords {
   readonly problems: readonly string[];
 }
 
-export function watchValue(value: unknown, origin: RecordOrigin): ValueRecords {
-  const result = watchValueToRecords(value, origin);
+export function watchValue(value: unknown, origin: RecordOrigin, options: ReadOptions = {}): ValueRecords {
+  const result = watchValueToRecords(value, origin, Date.now(), options.redact ?? true);
   return typeof result === 'string' ? { records: [], problems: [result] } : { records: result, problems: [] };
 }
 
@@ -33,8 +33,17 @@ export function auditValue(value: unknown, origin: RecordOrigin): ValueRecords {
   return { records, problems };
 }
 
+/** How a value is read. */
+export interface ReadOptions {
+  /**
+   * False: object records keep Secret data and ConfigMap values, for a caller that only orders
+   * them and redacts (redactObject) what it hands on. Default true.
+   */
+  readonly redact?: boolean;
+}
+
 /** How one JSON value of a recording file becomes records. */
-export type ValueReader = (value: unknown, origin: RecordOrigin) => ValueRecords;
+export type ValueReader = (value: unknown, origin: RecordOrigin, options?: ReadOptions) => ValueRecords;
 
 /** The value reader of a recording file: audit.log holds audit events, the others watch lines. */
 export function valueReaderFor(file: string): ValueReader {
@@ -50,9 +59,26 @@ function isWatchType(type: string): type is WatchType {
 /**
  * One JSON value → records: a watch event (`ts` = receive time), a bare object, or a List of
  * objects. The live journal stores watch events in this same line format, so live mode and replay
- * read them with one function. Returns a reason string for an unusable value; never throws.
+ * read them with one function. Secret data and ConfigMap values are dropped at the door (DESIGN
+ * §3.5 invariant 5) unless `redact` is false (see ReadOptions). Returns a reason string for an
+ * unusable value; never throws.
  */
-export function watchValueToRecords(value: unknown, origin: RecordOrigin, nowMs = Date.now()): IngestRecord[] | string {
+export function watchValueToRecords(
+  value: unknown,
+  origin: RecordOrigin,
+  nowMs = Date.now(),
+  redact = true,
+): IngestRecord[] | string {
+  const records = unredactedRecords(value, origin, nowMs);
+  return typeof records === 'string' || !redact ? records : records.map(redactedRecord);
+}
+
+/** The record with its object redacted (redactObject); an Event record as it is. */
+export function redactedRecord(record: IngestRecord): IngestRecord {
+  return record.source === 'object' ? { ...record, object: redactObject(record.object) } : record;
+}
+
+function unredactedRecords(value: unknown, origin: RecordOrigin, nowMs: number): IngestRecord[] | string {
   if (!isObject(value)) return 'not a JSON object';
   const shape = checkShape(value);
   if (shape !== undefined) return shape;
@@ -138,11 +164,10 @@ function objectToRecord(
   if (tsMs === undefined && estimateWriteTimeMs(object) === undefined) {
     return 'object has no ts and no timestamp of its own to order it by';
   }
-  // Secret data and ConfigMap values are dropped at the door (DESIGN §3.5 invariant 5).
   return {
     source: 'object',
     type,
-    object: redactObject(object),
+    object,
     timeMs: tsMs ?? 0,
     timeEstimated: tsMs === undefined,
     origin,

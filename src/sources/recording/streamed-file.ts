@@ -6,7 +6,7 @@ import { redactObject } from '../redact.js';
 import { LineReader } from './line-reader.js';
 import { estimateWriteTimeMs } from './object-time.js';
 import type { RankedRecord } from './record-order.js';
-import { type ValueReader, valueReaderFor } from './recording-values.js';
+import { type ValueReader, redactedRecord, valueReaderFor } from './recording-values.js';
 import { ReorderWindow } from './reorder-window.js';
 
 /** A line of a streamed file that could not be used (the file is the stream's). */
@@ -146,12 +146,15 @@ export class StreamedFile implements RecordSource {
       this.problems.push({ line: at, reason: v.reason });
       return;
     }
-    const got = this.#read(v.value, { file: this.file, line: at });
+    // Unredacted: a key-only record's object is dropped here, and redacted when parsed again.
+    const got = this.#read(v.value, { file: this.file, line: at }, { redact: false });
     for (const reason of got.problems) this.problems.push({ line: at, reason });
     // Watch events of one object only: their object is all that parsing again must give back.
     const keyOnly = got.records.length === 1 && isObject(v.value) && isObject(v.value['object']);
     for (const record of got.records) {
-      const timed = this.#timed(record);
+      // An estimated time is read from the redacted object (without managedFields), as readRecording does.
+      const held = keyOnly && record.source === 'object' && !record.timeEstimated ? record : redactedRecord(record);
+      const timed = this.#timed(held);
       if (keyOnly && timed.source === 'object')
         this.#window.push({ record: orderingKey(timed), raw, line: at, keyOnly });
       else this.#window.push({ record: timed, raw, line: at, keyOnly: false });

@@ -135,6 +135,34 @@ describe('openRecording', () => {
       ]);
     });
 
+    it('drops Secret data from watch lines, Lists and ts-less objects alike, as readRecording does', async () => {
+      const dir = await tempDir();
+      const secret = (name: string, rv: string): object => ({
+        kind: 'Secret',
+        metadata: {
+          name,
+          namespace: 'shop',
+          uid: name,
+          resourceVersion: rv,
+          creationTimestamp: '2024-05-01T10:00:00Z',
+          managedFields: [{ manager: 'kubectl', time: '2024-05-01T10:00:02Z' }],
+        },
+        data: { password: 'aHVudGVyMg==' },
+      });
+      const ts = (s: number): string => new Date(Date.UTC(2024, 4, 1, 10, 0, s)).toISOString();
+      const lines = [
+        { type: 'ADDED', ts: ts(1), object: secret('a', '5') },
+        { kind: 'SecretList', items: [secret('b', '6')] },
+        secret('c', '7'),
+        { type: 'MODIFIED', ts: ts(3), object: secret('a', '8') },
+      ];
+      await writeFile(join(dir, 'watch.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+      await expectSameAsWholeRead(dir);
+      const { records } = await streamed(dir);
+      expect(records).toHaveLength(4);
+      expect(JSON.stringify(records)).not.toContain('aHVudGVyMg');
+    });
+
     it('throws RecordingError for a missing directory', async () => {
       await expect(openRecording(join(await tempDir(), 'nope'))).rejects.toBeInstanceOf(RecordingError);
     });
