@@ -95,6 +95,14 @@ export class OperationIndex {
       this.#nearer.delete(uid);
       for (const w of nearer) if (span.startMs <= w.untilMs) this.#tree.moveUnder(w.span, span);
     }
+    this.adoptWaiting(uid, span);
+  }
+
+  /**
+   * Hands the spans waiting for an operation of `uid` to `span`: the one just registered, or one
+   * that goes on and takes the change they waited for (a scale folded into the open rollout).
+   */
+  adoptWaiting(uid: string, span: PendingSpan): void {
     const waiting = this.#waiting.get(uid);
     if (waiting === undefined) return;
     this.#waiting.delete(uid);

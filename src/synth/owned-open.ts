@@ -39,21 +39,7 @@ export function openOwned(
       openReconcile(ctx, link, spec.startMs);
     }
   }
-  return ctx.ops.openUnderOwner(owners, spec, slackMs, ownerBehind(ctx, slim));
-}
-
-/**
- * The owner whose change made `slim` has not arrived yet (informers of different kinds deliver
- * seconds apart): a ReplicaSet of a newer revision than its Deployment, which its controller had
- * fully observed, was made by a template change still on its way — its rollout is the next one,
- * not the one open now.
- */
-function ownerBehind(ctx: SynthContext, slim: SlimObject): string | undefined {
-  const link = slim.controller;
-  if (slim.kind !== 'ReplicaSet' || link?.kind !== 'Deployment') return undefined;
-  const dep = ctx.graph.get(link.uid);
-  if (dep === undefined || dep.generation === undefined || dep.observedGeneration !== dep.generation) return undefined;
-  return Number(slim.revision) > Number(dep.revision) ? dep.uid : undefined;
+  return ctx.ops.openUnderOwner(owners, spec, slackMs, ownerBehind(ctx, slim, spec));
 }
 
 // Its extent is its children's: opened and closed at once, it stays joinable while it lingers
@@ -75,4 +61,28 @@ function openReconcile(ctx: SynthContext, link: OwnerLink, startMs: number): voi
   const span = owner !== undefined ? openOwned(ctx, owner, spec) : ctx.ops.openUnderOwner([], spec);
   ctx.ops.register(link.uid, span, () => undefined);
   ctx.tree.close(span, startMs, { outcome: OUTCOME.ok, status: { code: 'ok' } });
+}
+
+/**
+ * The owner whose change made `slim` act has not arrived yet (informers of different kinds deliver
+ * seconds apart), so the operation open now is not the one it belongs to but the next: a
+ * Deployment whose controller had observed its generation, and a ReplicaSet of a newer revision
+ * (a template change on its way), or its newest ReplicaSet scaled past its replicas or down (the
+ * newest never runs more than the Deployment's replicas, and goes down only when they change).
+ * Only for a step to the ReplicaSet's replicas as seen (an Event's step may be about an older
+ * version of it).
+ */
+function ownerBehind(ctx: SynthContext, slim: SlimObject, spec: OwnedSpanSpec): string | undefined {
+  const link = slim.controller;
+  if (slim.kind !== 'ReplicaSet' || link?.kind !== 'Deployment') return undefined;
+  if (spec.attributes[ATTR.replicasTo] !== slim.specReplicas) return undefined;
+  const dep = ctx.graph.get(link.uid);
+  if (dep === undefined || dep.generation === undefined || dep.observedGeneration !== dep.generation) return undefined;
+  const revision = Number(slim.revision);
+  if (revision > Number(dep.revision)) return dep.uid;
+  if (revision !== Number(dep.revision) || slim.specReplicas === undefined || dep.specReplicas === undefined) {
+    return undefined;
+  }
+  const down = slim.specReplicas < (slim.counts['replicas'] ?? 0);
+  return slim.specReplicas > dep.specReplicas || down ? dep.uid : undefined;
 }

@@ -60,7 +60,9 @@ export class WorkloadTracker {
     const rollout = next.templateHash !== prev.templateHash;
     const replicasChanged = next.specReplicas !== prev.specReplicas;
     if (!rollout && st.op !== undefined && st.opIsRollout) {
-      // A scale during a rollout is part of the rollout's story, not a new trace.
+      // A scale during a rollout is part of the rollout's story, not a new trace — with the steps
+      // that waited for it (their informer was quicker; owned-open's ownerBehind).
+      this.#ctx.ops.adoptWaiting(next.uid, st.op);
       if (replicasChanged) {
         this.#ctx.tree.addEvent(st.op, {
           name: 'replicas changed',
