@@ -199,6 +199,8 @@ async function startCore(options: RunServiceOptions, parts: StartedParts): Promi
     cluster: options.cluster,
     adoptionWindowMs: options.adoptionWindowMs,
     maxOperationMs,
+    // An object unchanged for longer than an operation lasts keeps no full version (issue 16).
+    diffCacheIdleMs: maxOperationMs,
     windowMs: WINDOW_MS,
     onAnchor: otlp?.onAnchor,
     onAnchorEnd: otlp?.onAnchorEnd,

@@ -47,6 +47,12 @@ export interface SynthesizerOptions {
   readonly onAnchorEnd?: (anchor: StitchAnchor, endMs: number) => void;
   /** How many recent object versions are kept for field diffs; default 10 000. */
   readonly diffCacheObjects?: number;
+  /**
+   * A version not updated for this long (record time) leaves the diff cache at the next
+   * `advance`: its object's next change gets no diff. Default: kept until the LRU evicts it
+   * (replays); the live service sets it so settled objects do not hold their full version.
+   */
+  readonly diffCacheIdleMs?: number;
   /** An operation open longer than this ends as unfinished (close_reason max-age); default 1 h. */
   readonly maxOperationMs?: number;
   /**
@@ -149,7 +155,7 @@ export class Synthesizer {
     this.#pods = new PodTracker(this.#ctx);
     this.#nodes = new NodeTracker(this.#ctx);
     this.#audit = new AuditTracker(this.#ctx, this.#pods);
-    this.#versions = new ObjectVersions(options.diffCacheObjects ?? 10_000);
+    this.#versions = new ObjectVersions(options.diffCacheObjects ?? 10_000, options.diffCacheIdleMs);
     this.inProgress = new InProgress(this.#ctx, this.#pods, (uid) => this.#versions.latest(uid));
     const trackers = {
       pods: this.#pods,
@@ -211,6 +217,7 @@ export class Synthesizer {
     this.#ctx.windows.advance(nowMs);
     this.#ctx.ops.expire(nowMs);
     this.#ctx.graph.sweep(nowMs);
+    this.#versions.sweep(nowMs);
     return this.#take();
   }
 
