@@ -101,14 +101,9 @@ export interface TraceResponse {
   readonly partialSuccess?: { readonly rejectedSpans: number; readonly errorMessage: string };
 }
 
-/**
- * One received export, as handed from a receiver to the pipeline. `raw` is the protobuf body as
- * received (decompressed) when the request came as protobuf, kept with an unchanged request; no
- * sink sends it since the forward path became the export's gRPC sink (SpanData).
- */
+/** One received export, as handed from a receiver to the pipeline. */
 export interface TraceBatch {
   readonly request: TraceRequest;
-  readonly raw?: Buffer;
   readonly spanCount: number;
 }
 

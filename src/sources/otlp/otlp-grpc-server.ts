@@ -31,7 +31,7 @@ export interface OtlpServerStats {
   readonly answers: Readonly<Record<string, number>>;
 }
 
-// Requests arrive as raw bytes: we decode them ourselves so that the exact body can be forwarded.
+// Requests arrive as raw bytes: we decode them ourselves, through the input boundary (decodeTraceRequest).
 const SERVICE: grpc.ServiceDefinition = {
   Export: {
     path: TRACE_EXPORT_PATH,
@@ -135,7 +135,7 @@ export class OtlpGrpcServer {
       return this.#fail(callback, grpc.status.INVALID_ARGUMENT, messageOf(error));
     }
     const spanCount = countSpans(request);
-    const result = safeIntake(this.#options.intake, { request, raw: call.request, spanCount });
+    const result = safeIntake(this.#options.intake, { request, spanCount });
     if (result.status === 'retryable') return this.#fail(callback, grpc.status.UNAVAILABLE, result.error.message);
     if (result.status === 'failed') return this.#fail(callback, grpc.status.INTERNAL, result.error.message);
     this.#spans += spanCount;

@@ -34,17 +34,15 @@ export function encodingOf(contentType: string | undefined): OtlpHttpEncoding | 
  * Reads, decompresses (gzip/deflate `content-encoding`) and decodes an OTLP/HTTP trace body.
  * Rejects with OtlpBodyError: 413 when the body or its decompressed form exceeds `maxBytes`,
  * 415 for an unknown content-encoding, 400 for a corrupt stream or an undecodable message.
- * `raw` is the decompressed protobuf body (kept for byte-exact forwarding), undefined for JSON.
  */
 export async function readTraceBody(
   req: IncomingMessage,
   encoding: OtlpHttpEncoding,
   maxBytes: number,
-): Promise<{ readonly request: TraceRequest; readonly raw: Buffer | undefined }> {
+): Promise<TraceRequest> {
   const body = await decompress(await readLimited(req, maxBytes), req.headers['content-encoding'], maxBytes);
   try {
-    if (encoding === 'json') return { request: parseTraceRequestJson(body.toString('utf8')), raw: undefined };
-    return { request: decodeTraceRequest(body), raw: body };
+    return encoding === 'json' ? parseTraceRequestJson(body.toString('utf8')) : decodeTraceRequest(body);
   } catch (error: unknown) {
     throw new OtlpBodyError(400, error instanceof Error ? error.message : String(error), { cause: error });
   }

@@ -127,11 +127,10 @@ export class OtlpHttpServer {
     this.#requests += 1;
     const encoding = encodingOf(req.headers['content-type']) ?? 'json';
     if (this.#refused(req, res, encoding)) return;
-    const body = await this.#readBody(req, res, encoding);
-    if (body === undefined) return;
-    const spanCount = countSpans(body.request);
-    const batch = body.raw === undefined ? { request: body.request, spanCount } : { ...body, spanCount };
-    this.#answer(res, encoding, safeIntake(this.#options.intake, batch), spanCount);
+    const request = await this.#readBody(req, res, encoding);
+    if (request === undefined) return;
+    const spanCount = countSpans(request);
+    this.#answer(res, encoding, safeIntake(this.#options.intake, { request, spanCount }), spanCount);
   }
 
   // Checks before the body is read, in the order a client fixes them; true when answered.

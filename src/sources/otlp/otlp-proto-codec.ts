@@ -5,7 +5,7 @@
  * Decoding keeps field presence (`defaults: false`) and repeated fields as arrays, so
  * `encodeTraceRequest(decodeTraceRequest(b))` writes the same fields `b` held. Bytes can still
  * differ from what a Go exporter sent (protobufjs orders fields by number; unknown fields are
- * dropped), which is why receivers keep the raw body for requests they forward unchanged.
+ * dropped).
  */
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';

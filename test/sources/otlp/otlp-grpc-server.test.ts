@@ -67,14 +67,13 @@ const SAMPLE = encodeTraceRequest(
 
 describe('OtlpGrpcServer', () => {
   describe('Export', () => {
-    it('hands the decoded request and its exact bytes to the intake', async () => {
+    it('hands the decoded request to the intake', async () => {
       const seen: TraceBatch[] = [];
       const port = await serve((batch) => {
         seen.push(batch);
         return { status: 'ok' };
       });
       expect(await exportRaw(port, SAMPLE)).toEqual({});
-      expect(seen[0]?.raw).toEqual(SAMPLE);
       expect(seen[0]?.spanCount).toBe(3);
       expect(encodeTraceRequest(seen[0]?.request ?? { resourceSpans: [] })).toEqual(SAMPLE);
     });
