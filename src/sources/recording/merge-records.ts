@@ -1,5 +1,5 @@
 import type { IngestRecord } from '../../model/records.js';
-import { compareRecords, type RankedRecord } from './record-order.js';
+import { type OrderKey, type RankedRecord, compareOrderKeys, orderKeyOf } from './record-order.js';
 import type { RecordSource } from './streamed-file.js';
 
 /** Records handed on per batch at most: the merge yields between I/O waits or after this many. */
@@ -16,10 +16,10 @@ export async function* mergeRecords(sources: readonly RecordSource[]): AsyncGene
   let batch: IngestRecord[] = [];
   for (;;) {
     let best: RecordSource | undefined;
-    let head: RankedRecord | undefined;
+    let head: OrderKey | undefined;
     for (const s of sources) {
-      const h = s.peek();
-      if (h !== undefined && (head === undefined || compareRecords(h, head) < 0)) {
+      const h = s.peekKey();
+      if (h !== undefined && (head === undefined || compareOrderKeys(h, head) < 0)) {
         best = s;
         head = h;
       }
@@ -40,6 +40,9 @@ export async function* mergeRecords(sources: readonly RecordSource[]): AsyncGene
 export class ArraySource implements RecordSource {
   readonly #records: (RankedRecord | undefined)[];
   #at = 0;
+  /** The head's key, computed once (#keyAt says for which index). */
+  #key: OrderKey | undefined;
+  #keyAt = -1;
 
   constructor(records: RankedRecord[]) {
     this.#records = records;
@@ -47,6 +50,16 @@ export class ArraySource implements RecordSource {
 
   peek(): RankedRecord | undefined {
     return this.#records[this.#at];
+  }
+
+  peekKey(): OrderKey | undefined {
+    const r = this.#records[this.#at];
+    if (r === undefined) return undefined;
+    if (this.#keyAt !== this.#at) {
+      this.#key = orderKeyOf(r);
+      this.#keyAt = this.#at;
+    }
+    return this.#key;
   }
 
   take(): RankedRecord | undefined {

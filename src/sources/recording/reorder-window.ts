@@ -52,6 +52,11 @@ export class ReorderWindow<T extends RankedRecord = RankedRecord> {
     return this.#heap[0]?.r;
   }
 
+  /** The order key of the least record held (computed when it was pushed). */
+  peekKey(): OrderKey | undefined {
+    return this.#heap[0]?.key;
+  }
+
   /** Removes and returns the least record (undefined when empty), counting it if it is late. */
   take(): T | undefined {
     const h = this.#heap;

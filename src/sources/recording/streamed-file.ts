@@ -5,7 +5,7 @@ import { parseOne, parses } from '../json-values.js';
 import { redactObject } from '../redact.js';
 import { LineReader } from './line-reader.js';
 import { estimateWriteTimeMs } from './object-time.js';
-import type { RankedRecord } from './record-order.js';
+import type { OrderKey, RankedRecord } from './record-order.js';
 import { type ValueReader, redactedRecord, valueReaderFor } from './recording-values.js';
 import { ReorderWindow } from './reorder-window.js';
 
@@ -33,6 +33,8 @@ interface Held extends RankedRecord {
 /** The records of one source, least first: what the merge takes from. */
 export interface RecordSource {
   peek(): RankedRecord | undefined;
+  /** The order key of peek()'s record (orderKeyOf), kept so the merge does not compute it per comparison. */
+  peekKey(): OrderKey | undefined;
   take(): RankedRecord | undefined;
   /** Reads ahead until the source's head is final; a promise when that needs I/O. Rejects on I/O errors. */
   ready(): Promise<void> | undefined;
@@ -92,6 +94,10 @@ export class StreamedFile implements RecordSource {
 
   peek(): RankedRecord | undefined {
     return this.#window.peek();
+  }
+
+  peekKey(): OrderKey | undefined {
+    return this.#window.peekKey();
   }
 
   take(): RankedRecord | undefined {
