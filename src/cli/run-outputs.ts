@@ -62,11 +62,3 @@ export class Outputs {
     await this.#sink?.shutdown().catch(() => undefined);
   }
 }
-
-/** The export's URL when the OTLP forwarder can reach it as is: gRPC, no headers, no CA or client certificate of its own. */
-export function plainGrpcExport(s: RunSettings): string | undefined {
-  const x = s.otlpExport;
-  return x !== undefined && x.protocol === 'grpc' && Object.keys(x.headers).length === 0 && x.tlsFiles === undefined
-    ? x.url
-    : undefined;
-}
