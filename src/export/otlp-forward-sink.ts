@@ -11,6 +11,11 @@ export interface OtlpForwardSinkOptions {
   /** Bound of the spool; beyond it the oldest batches are dropped (counted). Default 256 MiB. */
   readonly maxBytes?: number;
   readonly logger?: SpoolLogger;
+  /**
+   * How long flush() — and so the stitch stage's shutdown — waits for the endpoint; what is left
+   * stays in the spool. Default 5 000, well inside a pod's termination grace period.
+   */
+  readonly flushDeadlineMs?: number;
   /** Passed to the gRPC sink (tests shorten its timeouts). */
   readonly grpc?: Omit<OtlpGrpcSinkOptions, 'url'>;
   /** Passed to the spooling sink (tests shorten its backoff). */
@@ -33,6 +38,7 @@ export async function createOtlpForwardSink(options: OtlpForwardSinkOptions): Pr
   return new SpoolingSink({
     spool,
     inner,
+    flushDeadlineMs: options.flushDeadlineMs ?? 5_000,
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
     ...options.backoff,
   });

@@ -192,7 +192,8 @@ async function startCore(options: RunServiceOptions, parts: StartedParts): Promi
     dedupeMaxEntries: 200_000,
   });
   parts.intake = intake;
-  const otlp = options.otlp && (await startOtlpStitch(options.otlp, options.cluster, sink, options.logger));
+  // The store: the forward path's spool (--otlp-forward-endpoint) survives a restart like the export's.
+  const otlp = options.otlp && (await startOtlpStitch(options.otlp, options.cluster, sink, options.logger, store));
   parts.otlp = otlp;
   const maxOperationMs = options.maxOperationMs ?? MAX_OPERATION_MS;
   const synth = new Synthesizer({

@@ -11,6 +11,7 @@ import { createOtlpForwardSink } from '../../src/export/otlp-forward-sink.js';
 import { SpanSinkBridge } from '../../src/export/span-sink-bridge.js';
 import type { SpoolingSink } from '../../src/export/spooling-sink.js';
 import { type TraceBatch, countSpans } from '../../src/otlp/otlp-message.js';
+import { MemoryStore } from '../../storage/index.js';
 import { OtlpGrpcReceiver } from '../support/otlp-grpc-receiver.js';
 import { etcdServerBatch, idOf, toRequest, unrelatedBatch } from '../stitch/real-spans.js';
 
@@ -80,6 +81,27 @@ describe('the OTLP forward path (createOtlpForwardSink behind SpanSinkBridge)', 
     await waitFor(() => forward.stats().exportedSpans === 1);
     expect(receiver.spans().map((s) => s.spanId)).toEqual([idOf('retry/span', 8)]);
     expect(Object.values(forward.stats().droppedSpans).every((n) => n === 0)).toBe(true);
+  });
+
+  it('keeps what the endpoint did not take in its store, and sends it when started again', async () => {
+    const down = new OtlpGrpcReceiver();
+    const { url } = await down.start();
+    await down.stop();
+    const store = new MemoryStore();
+    const before = await createOtlpForwardSink({ url, store, flushDeadlineMs: 50 });
+    const bridge = new SpanSinkBridge(before);
+    bridge.offer(batch('kept'));
+    await bridge.shutdown();
+    await before.shutdown();
+    expect(before.stats()).toMatchObject({ spooledSpans: 1, exportedSpans: 0 });
+
+    const receiver = new OtlpGrpcReceiver();
+    const { url: upUrl } = await receiver.start();
+    cleanup.push(() => receiver.stop());
+    const after = await createOtlpForwardSink({ url: upUrl, store, backoff: { initialBackoffMs: 10 } });
+    cleanup.push(() => after.shutdown());
+    await waitFor(() => receiver.spans().length === 1);
+    expect(receiver.spans()[0]?.spanId).toBe(idOf('kept/span', 8));
   });
 
   it('refuses, counted, what is offered after shutdown; shutdown is idempotent', async () => {
