@@ -6,6 +6,7 @@
  *
  *   → parent  { type: 'ready', url, kubeconfig, objects, pods, loadSeconds }
  *   ← parent  { type: 'churn', changes, seed }    → { type: 'churned', applied, restarts, deletes, creates, seconds }
+ *   ← parent  { type: 'storm', pods }             → { type: 'stormed', applied, seconds }
  *
  * Arguments: --pods N [--pods-per-deployment N] --kubeconfig PATH (written there). It exits when
  * the parent disconnects or sends SIGTERM. A failure to start is written to stderr
@@ -26,6 +27,19 @@ export interface ChurnRequest {
   readonly type: 'churn';
   readonly changes: number;
   readonly seed: number;
+}
+
+/** A storm: `pods` new pods at once that no node can take (Pending, Unschedulable). */
+export interface StormRequest {
+  readonly type: 'storm';
+  readonly pods: number;
+}
+
+/** The storm, applied: one watch event per pod. */
+export interface StormDone {
+  readonly type: 'stormed';
+  readonly applied: number;
+  readonly seconds: number;
 }
 
 /** What the child reports once its cluster is loaded. */
@@ -67,7 +81,7 @@ async function main(): Promise<void> {
   const perDeployment = Number(values['pods-per-deployment']);
   if (!(pods > 0) || !(perDeployment > 0)) throw new Error('--pods and --pods-per-deployment must be positive');
   if (values.kubeconfig === undefined) throw new Error('--kubeconfig PATH (where to write it) is required');
-  const send = (m: ClusterReady | ChurnDone): void => void process.send?.(m);
+  const send = (m: ClusterReady | ChurnDone | StormDone): void => void process.send?.(m);
   const t0 = performance.now();
   // Bookmarks every 10 s: often enough to keep resume points fresh, rare enough not to be load.
   const server = await startFakeApiserver({ bookmarkIntervalMs: 10_000 });
@@ -86,7 +100,11 @@ async function main(): Promise<void> {
     loadSeconds: (performance.now() - t0) / 1000,
   });
   let created = 0;
-  process.on('message', (m: ChurnRequest) => {
+  process.on('message', (m: ChurnRequest | StormRequest) => {
+    if (m.type === 'storm') {
+      void storm(server, refs, m.pods).then(send);
+      return;
+    }
     if (m.type !== 'churn') return;
     void churn(server, refs, m, created).then((done) => {
       created += done.creates;
@@ -161,6 +179,53 @@ async function churn(
     if (applied % 500 < 2) await new Promise((resolve) => setImmediate(resolve));
   }
   return { type: 'churned', applied, ...counts, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * `pods` pods created now under the cluster's ReplicaSets (a scale-up everywhere at once) that no
+ * node can take: Pending, PodScheduled False/Unschedulable, no node, no container started. Their
+ * startups stay open (until the operation bound or max age ends them). Yields every 500 pods.
+ */
+async function storm(server: FakeApiserver, refs: readonly PodRef[], pods: number): Promise<StormDone> {
+  const t0 = performance.now();
+  const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  let applied = 0;
+  for (let n = 0; applied < pods; n++) {
+    const ref = refs[(n * 7919) % refs.length];
+    const pod = ref === undefined ? undefined : server.get('v1', 'Pod', ref.namespace, ref.name);
+    if (ref === undefined || pod === undefined) continue;
+    server.applyQuiet('ADDED', pending(pod, `${ref.name.replace(/-[^-]+$/, '')}-s${n.toString(36)}`, n, at));
+    applied++;
+    if (applied % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { type: 'stormed', applied, seconds: (performance.now() - t0) / 1000 };
+}
+
+// A pod of the same owner and shape as `pod`, just created and unschedulable.
+function pending(pod: Json, name: string, n: number, at: string): Json {
+  const meta = pod['metadata'] as Json;
+  const { resourceVersion: _rv, deletionTimestamp: _dt, ...rest } = meta;
+  const { nodeName: _node, ...spec } = pod['spec'] as Json;
+  const uid = `00000000-0000-4000-a000-${n.toString(16).padStart(12, '0')}`;
+  return {
+    ...pod,
+    metadata: { ...rest, name, uid, creationTimestamp: at },
+    spec,
+    status: {
+      phase: 'Pending',
+      qosClass: (pod['status'] as Json)['qosClass'],
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: '0/1112 nodes are available: 1112 Insufficient cpu.',
+          lastProbeTime: null,
+          lastTransitionTime: at,
+        },
+      ],
+    },
+  };
 }
 
 // The first container restarted (OOMKilled) and running again: what the kubelet reports.

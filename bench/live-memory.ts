@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { ChurnDone, ChurnRequest, ClusterReady } from './live-cluster.js';
+import type { ChurnDone, ChurnRequest, ClusterReady, StormDone, StormRequest } from './live-cluster.js';
 import type { ServiceMemory } from './live-service.js';
 
 const CLUSTER_CHILD = fileURLToPath(new URL('live-cluster.ts', import.meta.url));
@@ -25,6 +25,11 @@ export interface LiveMemoryConfig {
   /** Churn rounds after the sync, and watch events (pod writes) per round. */
   readonly rounds: number;
   readonly changesPerRound: number;
+  /**
+   * Pods created at once, unschedulable, after the churn (default twice `pods`: the issue's
+   * 200,000 pending pods at full size); 0 skips the storm.
+   */
+  readonly stormPods?: number;
 }
 
 /** Memory of the service at one point, after a full GC. */
@@ -55,6 +60,22 @@ export interface LiveChurn {
   readonly eventsPerS: number;
   /** CPU seconds the service spent on the round (more than `seconds` = more than one core). */
   readonly cpuSeconds: number;
+}
+
+/** A storm of pending pods: what they cost while open, and once the max age ended them. */
+export interface LiveStorm {
+  readonly pods: number;
+  /** First write → every storm event processed. */
+  readonly seconds: number;
+  /** (heap after the storm − heap before) / storm pods: a pending pod with its startup open. */
+  readonly heapBytesPerPendingPod: number;
+  /** The same once the clock passed the max age (startups ended; the pods still exist, pending). */
+  readonly heapBytesPerPendingPodAfterMaxAge: number;
+  /** Pod startups ended early because more than the bound were open (drops open-operations-full). */
+  readonly operationsEvicted: number;
+  readonly peakRssBytes: number;
+  /** After the storm, and once the clock passed the max age. */
+  readonly points: readonly LivePoint[];
 }
 
 export interface LiveMemoryResult {
@@ -94,6 +115,8 @@ export interface LiveMemoryResult {
   readonly recordsCountedPerEvent: number;
   /** Size of one /metrics scrape after the sync (owner and namespace label cardinality). */
   readonly metricsBytes: number;
+  /** Absent when the config has no storm. */
+  readonly storm?: LiveStorm;
 }
 
 // Past the 1 h max operation age and the 30 min activity window (epoch-aligned), with a margin.
@@ -209,8 +232,12 @@ export async function measureLiveMemory(
       perEvent,
     );
     points.push(ended);
-
+    // Peak RSS of the sync and churn, before the storm (which reports its own).
     const peak = await ask(service);
+    const stormPods = config.stormPods ?? 2 * config.pods;
+    const storm =
+      stormPods > 0 ? await runStorm({ cluster, service, admin, dataDir, perEvent, pods: stormPods, step }) : undefined;
+
     const t0 = performance.now();
     service.kill('SIGTERM');
     const [exitCode] = await exited;
@@ -237,11 +264,54 @@ export async function measureLiveMemory(
       dataDirBytesAfterStop: await dirBytes(dataDir),
       recordsCountedPerEvent: perEvent,
       metricsBytes,
+      ...(storm !== undefined ? { storm } : {}),
     };
   } finally {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+interface StormRun {
+  readonly cluster: ChildProcess;
+  readonly service: ChildProcess;
+  readonly admin: AdminClient;
+  readonly dataDir: string;
+  readonly perEvent: number;
+  readonly pods: number;
+  readonly step: (what: string) => void;
+}
+
+// `pods` unschedulable pods at once: heap with their startups open, then once the clock passed
+// the max age (the startups ended; the pods, still pending, stay in the graph).
+async function runStorm(r: StormRun): Promise<LiveStorm> {
+  const before = await measure(r.service, r.admin, r.dataDir);
+  const t0 = performance.now();
+  r.cluster.send({ type: 'storm', pods: r.pods } satisfies StormRequest);
+  const done = await nextMessage<StormDone>(r.cluster, 'stormed', SYNC_TIMEOUT_MS);
+  await r.admin.until('the storm processed', SYNC_TIMEOUT_MS, (a) =>
+    a.drained(before.watchRecords + done.applied * r.perEvent),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const open = (await measure(r.service, r.admin, r.dataDir)).point(
+    `after a storm of ${done.applied} pending pods`,
+    r.perEvent,
+  );
+  const { operationsEvicted } = await r.admin.read(true);
+  r.step(
+    `live-memory: storm of ${done.applied} pending pods processed in ${seconds.toFixed(0)} s, ${(open.heapBytes / 1e6).toFixed(0)} MB heap`,
+  );
+  const expired = await advanceClock(r.service, r.admin, r.dataDir, 'storm: clock +61 min more', r.perEvent);
+  const base = before.memory.heapUsed;
+  return {
+    pods: done.applied,
+    seconds,
+    heapBytesPerPendingPod: (open.heapBytes - base) / done.applied,
+    heapBytesPerPendingPodAfterMaxAge: (expired.heapBytes - base) / done.applied,
+    operationsEvicted,
+    peakRssBytes: (await ask(r.service)).maxRss,
+    points: [open, expired],
+  };
 }
 
 // Moves the service's clock CLOCK_ADVANCE_MS on, waits until the ticks have ended what was due
@@ -299,6 +369,8 @@ interface AdminReading {
   readonly pending: number;
   readonly watchRecords: number;
   readonly spansOut: number;
+  /** kubestitch_drops_total{reason="open-operations-full"}. */
+  readonly operationsEvicted: number;
   /** Ready, nothing pending, and at least `records` watch records processed. */
   drained(records: number): boolean;
 }
@@ -309,7 +381,7 @@ class AdminClient {
   readonly #logPath: string;
   #gone = false;
   #metricsAt = Number.NEGATIVE_INFINITY;
-  #metrics = { watchRecords: 0, spansOut: 0, bytes: 0 };
+  #metrics = { watchRecords: 0, spansOut: 0, operationsEvicted: 0, bytes: 0 };
 
   constructor(url: string, exited: Promise<unknown>, logPath: string) {
     this.#url = url;
@@ -333,11 +405,19 @@ class AdminClient {
       this.#metrics = {
         watchRecords: counter(text, 'kubestitch_records_in_total', 'source="watch"'),
         spansOut: counter(text, 'kubestitch_spans_out_total', ''),
+        operationsEvicted: counter(text, 'kubestitch_drops_total', 'reason="open-operations-full"'),
         bytes: Buffer.byteLength(text),
       };
     }
-    const { watchRecords, spansOut } = this.#metrics;
-    return { ready: ok, pending, watchRecords, spansOut, drained: (n) => ok && pending === 0 && watchRecords >= n };
+    const { watchRecords, spansOut, operationsEvicted } = this.#metrics;
+    return {
+      ready: ok,
+      pending,
+      watchRecords,
+      spansOut,
+      operationsEvicted,
+      drained: (n) => ok && pending === 0 && watchRecords >= n,
+    };
   }
 
   /** Size of the last /metrics exposition read. */

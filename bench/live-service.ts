@@ -11,7 +11,9 @@
  * epoch-aligned) and operations (1 h max age) then end at the next clock tick as they would an
  * hour later, which shows what the service still holds once they have. Timers are unaffected.
  */
+import { join } from 'node:path';
 import { cpuUsage, memoryUsage, resourceUsage } from 'node:process';
+import { writeHeapSnapshot } from 'node:v8';
 
 /** Memory of the service process after two full collections (bytes; cpuSeconds user+system). */
 export interface ServiceMemory {
@@ -29,6 +31,10 @@ export interface ServiceMemory {
 // Installed before the CLI is imported, so every `options.nowMs ?? Date.now` sees the shifted clock.
 const realNow = Date.now.bind(Date);
 let offsetMs = 0;
+// KUBESTITCH_BENCH_HEAP_SNAPSHOTS=DIR: a heap snapshot at every measurement (1.heapsnapshot, …),
+// to see where the bytes per pod go; off by default (a snapshot costs seconds and its size in RAM).
+const snapshotDir = process.env['KUBESTITCH_BENCH_HEAP_SNAPSHOTS'];
+let snapshots = 0;
 Date.now = () => realNow() + offsetMs;
 
 process.on('message', (m: { type?: string; ms?: number }) => {
@@ -44,6 +50,8 @@ process.on('message', (m: { type?: string; ms?: number }) => {
   gc();
   gc();
   const mem = memoryUsage();
+  if (snapshotDir !== undefined && snapshotDir !== '')
+    writeHeapSnapshot(join(snapshotDir, `${++snapshots}.heapsnapshot`));
   const cpu = cpuUsage();
   const reply: ServiceMemory = {
     type: 'memory',

@@ -1,6 +1,6 @@
 import type { BenchConfig } from './config.js';
 import type { LatencyResult } from './latency.js';
-import type { LiveMemoryResult } from './live-memory.js';
+import type { LiveMemoryResult, LiveStorm } from './live-memory.js';
 import type { HeapPhase, IntakePhase, ThroughputPhase } from './phases.js';
 import type { ReplayPhaseResult } from './replay-phase.js';
 import type { Metric } from './report.js';
@@ -144,6 +144,14 @@ function liveMetrics(l: LiveMemoryResult): Metric[] {
     m('live_heap_mb_synced', `run: heap after sync, ${pods}`, (synced?.heapBytes ?? NaN) / MB, 'MB', 'lower'),
     m('live_heap_bytes_per_pod', 'run: heap per pod (all of it)', l.heapBytesPerPod, 'B', 'lower'),
     m('live_heap_mb_settled', 'run: heap once the sync settled', l.settledHeapBytes / MB, 'MB', 'lower'),
+    m(
+      'live_heap_bytes_per_pod_settled',
+      'run: heap per pod, settled (all of it)',
+      l.settledHeapBytes / l.pods,
+      'B',
+      'lower',
+      '<= 1024',
+    ),
     m('live_rss_mb_synced', `run: RSS after sync, ${pods}`, (synced?.rssBytes ?? NaN) / MB, 'MB', 'lower'),
     m('live_peak_rss_mb', 'run: peak RSS', l.peakRssBytes / MB, 'MB', 'lower'),
     m('live_churn_events_per_s', 'run: pod changes processed', churn.events / churn.s, 'ev/s', 'higher'),
@@ -163,6 +171,28 @@ function liveMetrics(l: LiveMemoryResult): Metric[] {
       '<= 100',
     ),
     m('live_data_dir_mb', 'run: data dir after churn', (ended?.dataDirBytes ?? NaN) / MB, 'MB', 'lower'),
+    ...(l.storm === undefined ? [] : stormMetrics(l.storm)),
+  ];
+}
+
+function stormMetrics(s: LiveStorm): Metric[] {
+  const pods = `${s.pods} pending pods`;
+  return [
+    m(
+      'live_storm_bytes_per_pending_pod',
+      `run: heap per pod, storm of ${pods}`,
+      s.heapBytesPerPendingPod,
+      'B',
+      'lower',
+    ),
+    m(
+      'live_storm_bytes_per_pending_pod_expired',
+      'run: heap per storm pod, startups ended',
+      s.heapBytesPerPendingPodAfterMaxAge,
+      'B',
+      'lower',
+    ),
+    m('live_storm_peak_rss_mb', `run: peak RSS with the storm`, s.peakRssBytes / MB, 'MB', 'lower'),
   ];
 }
 

@@ -137,6 +137,14 @@ function liveNotes(l: LiveMemoryResult): string[] {
       `after the churn ("windows ended"). Synced in ${l.syncSeconds.toFixed(0)} s to /readyz, ${l.processedSeconds.toFixed(0)} s ` +
       `to every object processed; /metrics is ${(l.metricsBytes / 1e3).toFixed(0)} KB at this size.`,
   );
+  if (l.storm !== undefined) {
+    const s = l.storm;
+    out.push(
+      `run: storm — ${s.pods} pods created at once under the cluster's ReplicaSets, unschedulable (Pending), ` +
+        `processed in ${s.seconds.toFixed(0)} s; heap ${s.points.map((p) => `${p.label} ${(p.heapBytes / 1e6).toFixed(0)} MB`).join(', ')}; ` +
+        `${s.operationsEvicted} pod startups ended early by the bound on open operations (drops open-operations-full).`,
+    );
+  }
   if (l.recordsCountedPerEvent !== 1)
     out.push(
       `run: kubestitch_records_in_total{source="watch"} counts each event ${l.recordsCountedPerEvent}× ` +
