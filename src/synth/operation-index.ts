@@ -51,6 +51,8 @@ export class OperationIndex {
   #untilSweep = SWEEP_MIN;
   /** Provisional roots by the uid of the owner whose operation they wait for. */
   readonly #waiting = new Map<string, PendingSpan[]>();
+  /** The owner chain (nearest first) of each provisional root with more than one owner. */
+  readonly #waitingOwners = new Map<PendingSpan, readonly string[]>();
   // The same entries in the order they started waiting (= deadline order), to forget stale ones.
   readonly #waitOrder: { ownerUid: string; span: PendingSpan }[] = [];
   #waitHead = 0;
@@ -106,7 +108,14 @@ export class OperationIndex {
     const waiting = this.#waiting.get(uid);
     if (waiting === undefined) return;
     this.#waiting.delete(uid);
-    for (const child of waiting) this.#tree.adopt(child, span);
+    for (const child of waiting) {
+      const owners = this.#waitingOwners.get(child) ?? [];
+      this.#waitingOwners.delete(child);
+      // Adopted by a farther owner's operation (a Deployment's scale before its ReplicaSet's
+      // scale-down arrived): the nearer owner's operation may still open within the window.
+      const nearer = owners.indexOf(uid);
+      if (this.#tree.adopt(child, span) && nearer > 0) this.#awaitNearer(owners.slice(0, nearer), span, child);
+    }
   }
 
   /**
@@ -144,6 +153,7 @@ export class OperationIndex {
       else list.push(span);
       this.#waitOrder.push({ ownerUid, span });
     }
+    if (owners.length > 1) this.#waitingOwners.set(span, owners);
     return span;
   }
 
@@ -335,6 +345,7 @@ export class OperationIndex {
       const w = this.#waitOrder[this.#waitHead];
       if (w === undefined || this.#tree.isAwaitingOwner(w.span)) break;
       this.#waitHead++;
+      this.#waitingOwners.delete(w.span);
       const list = this.#waiting.get(w.ownerUid);
       if (list === undefined) continue;
       const rest = list.filter((s) => s !== w.span);

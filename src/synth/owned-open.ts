@@ -80,9 +80,13 @@ function ownerBehind(ctx: SynthContext, slim: SlimObject, spec: OwnedSpanSpec): 
   if (dep === undefined || dep.generation === undefined || dep.observedGeneration !== dep.generation) return undefined;
   const revision = Number(slim.revision);
   if (revision > Number(dep.revision)) return dep.uid;
-  if (revision !== Number(dep.revision) || slim.specReplicas === undefined || dep.specReplicas === undefined) {
-    return undefined;
-  }
-  const down = slim.specReplicas < (slim.counts['replicas'] ?? 0);
-  return slim.specReplicas > dep.specReplicas || down ? dep.uid : undefined;
+  return revision === Number(dep.revision) && replicasAhead(slim, dep) ? dep.uid : undefined;
+}
+
+// The newest ReplicaSet scaled past the Deployment's replicas, or down to other than them (to
+// them: the Deployment's change has been seen).
+function replicasAhead(rs: SlimObject, dep: SlimObject): boolean {
+  if (rs.specReplicas === undefined || dep.specReplicas === undefined) return false;
+  const down = rs.specReplicas < (rs.counts['replicas'] ?? 0) && rs.specReplicas !== dep.specReplicas;
+  return rs.specReplicas > dep.specReplicas || down;
 }

@@ -136,4 +136,41 @@ describe('a ReplicaSet change that arrives before its Deployment’s', () => {
     ]);
     expect(steps(spans)).toEqual(['ReplicaSet scale down web-a <- Deployment rollout generation 1']);
   });
+
+  it('pods deleted before their ReplicaSet’s scale-down arrives end up under it, not under the Deployment’s scale', () => {
+    const pod = (deleted: boolean): JsonObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'web-a-x',
+        namespace: 'shop',
+        uid: 'p-x',
+        resourceVersion: deleted ? '31' : '30',
+        creationTimestamp: iso(T0 - 600_000),
+        deletionTimestamp: iso(T0 + 32_000),
+        deletionGracePeriodSeconds: 30,
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-a', uid: 'rs-a', controller: true }],
+      },
+      spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'app:1' }] },
+      status: { phase: 'Running' },
+    });
+    const spans = synthesize([
+      object(deployment({ generation: 1, revision: 1, replicas: 3, image: 'app:1', updated: 3 }), T0),
+      object(replicaSet('a', 1, 3, 3, T0 - 5_000), T0 + 100),
+      // Scaled to 2 at T0 + 2 s: the pod informer shows the deletion first, then the Deployment's,
+      // then the ReplicaSet's shows its scale-down.
+      object(pod(false), T0 + 2_300),
+      object(deployment({ generation: 2, revision: 1, replicas: 2, image: 'app:1', updated: 2 }), T0 + 3_000),
+      object(replicaSet('a', 1, 2, 3, T0 - 5_000), T0 + 4_500),
+      { ...object(pod(true), T0 + 5_000), type: 'DELETED' },
+      object(replicaSet('a', 1, 2, 2, T0 - 5_000), T0 + 6_000),
+    ]);
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const parentOf = (name: string): string | undefined => {
+      const s = spans.find((x) => x.name === name);
+      return s?.parentSpanId === undefined ? undefined : byId.get(s.parentSpanId)?.name;
+    };
+    expect(parentOf('pod termination')).toBe('ReplicaSet scale down');
+    expect(parentOf('ReplicaSet scale down')).toBe('Deployment scale');
+  });
 });
