@@ -6,7 +6,7 @@ import type { OtlpExportConfig } from '../export/otlp-export-config.js';
 import { UsageError, parseCommandArgs, str } from './args.js';
 import { otlpExportFromValues } from './otlp-flags.js';
 import type { ParsedArgs } from './args.js';
-import { listItems } from './option-schema.js';
+import { DEFAULT_CLUSTER, listItems } from './option-schema.js';
 import type { CommandName } from './option-schema.js';
 import { runReplayCommand } from './replay-command.js';
 import { RUN_USAGE, runRunCommand } from './run-command.js';
@@ -65,7 +65,7 @@ function replay(args: ParsedArgs, io: CliIo): Promise<number> {
   return runReplayCommand(
     {
       dir,
-      cluster: str(args, 'cluster') ?? 'default',
+      cluster: str(args, 'cluster') ?? DEFAULT_CLUSTER,
       stitchMode: stitch === 'reparent' || stitch === 'link' ? stitch : undefined,
       holdMs: hold === undefined ? undefined : Number(hold),
       adoptionWindowMs: adoption === undefined ? undefined : parseDurationMs(adoption),

@@ -69,6 +69,9 @@ const annotationPattern = (value: string, flag: string): string | undefined => {
   }
 };
 
+/** `k8s.cluster.name` of every span when --cluster is not given. */
+export const DEFAULT_CLUSTER = 'default';
+
 const S = 'string';
 const B = 'boolean';
 const RUN_REPLAY: readonly CommandName[] = ['run', 'replay'];
@@ -94,7 +97,7 @@ export const OPTIONS = {
   'store-max-bytes': { type: S, commands: RUN_ONLY, number: true, fallback: 2 * 1024 ** 3, check: positive },
   // What is read and how it is shaped.
   config: { type: S, commands: RUN_ONLY },
-  cluster: { type: S, commands: ['run', 'replay', 'trace'], fallback: 'default' },
+  cluster: { type: S, commands: ['run', 'replay', 'trace'], fallback: DEFAULT_CLUSTER },
   sources: { type: S, commands: RUN_ONLY, list: true, check: source },
   kubeconfig: { type: S, commands: ['run', 'record'] },
   context: { type: S, commands: ['run', 'record'] },

@@ -7,7 +7,7 @@ import { parseResourceSpec } from '../sources/watch/resources.js';
 import type { ResourceSpec } from '../sources/watch/resources.js';
 import { parseWatchScope } from '../sources/watch/scope.js';
 import type { WatchScope } from '../sources/watch/scope.js';
-import { listItems, optionDef, optionsOf, valueProblem } from './option-schema.js';
+import { DEFAULT_CLUSTER, listItems, optionDef, optionsOf, valueProblem } from './option-schema.js';
 import { otlpExportFromValues } from './otlp-flags.js';
 
 /**
@@ -87,6 +87,13 @@ interface Values {
   list(name: string): string[];
   flag(name: string): boolean;
   num(name: string): number;
+  /** The value, or the schema's fallback for it. */
+  text(name: string): string | undefined;
+}
+
+function fallbackText(name: string): string | undefined {
+  const fallback = optionDef(name)?.fallback;
+  return fallback === undefined ? undefined : String(fallback);
 }
 
 function values(v: RawValues): Values {
@@ -100,6 +107,7 @@ function values(v: RawValues): Values {
     list: (name) => listItems(v[name]),
     flag: (name) => v[name] === true,
     num: (name) => Number(str(name) ?? optionDef(name)?.fallback),
+    text: (name) => str(name) ?? fallbackText(name),
   };
 }
 
@@ -139,7 +147,7 @@ function settingsFrom(r: Values, env: Environment): RunSettings | string {
   const adoption = r.str('adoption-window');
   const stitch = r.str('stitch');
   return {
-    cluster: r.str('cluster') ?? 'default',
+    cluster: r.text('cluster') ?? DEFAULT_CLUSTER,
     sources,
     dataDir: r.str('data-dir') ?? '.kubestitch-data',
     kubeconfig: r.str('kubeconfig'),
@@ -288,7 +296,7 @@ function leaderElection(r: Values): RunSettings['leaderElection'] {
   if (!r.flag('leader-elect')) return undefined;
   return {
     namespace: r.str('leader-election-namespace') ?? process.env['POD_NAMESPACE'] ?? 'default',
-    leaseName: r.str('leader-election-lease-name') ?? 'kubestitch',
+    leaseName: r.text('leader-election-lease-name') ?? 'kubestitch',
     identity: r.str('leader-election-identity'),
   };
 }

@@ -14,6 +14,7 @@ import { ServerError, serverSource, storeSource } from './trace-sources.js';
 import type { FoundObject, TraceSource } from './trace-sources.js';
 import type { ViewSpan } from './trace-view.js';
 import { analyseTrace, formatDuration, renderFindings, renderWaterfall } from './waterfall-text.js';
+import { DEFAULT_CLUSTER } from './option-schema.js';
 
 // More traces than this of one object (a long-lived Deployment) are summarised, newest shown.
 const MAX_TRACES = 10;
@@ -37,7 +38,7 @@ export async function runTraceCommand(args: ParsedArgs, io: CliIo, progress = fa
   if (args.values['cluster'] !== undefined && !('from' in source)) throw new UsageError('--cluster goes with --from');
   let store: TraceStore | undefined;
   try {
-    const local = await openLocalStore(source, str(args, 'cluster') ?? 'default', io, progress);
+    const local = await openLocalStore(source, str(args, 'cluster') ?? DEFAULT_CLUSTER, io, progress);
     if (!local.ok) return 1;
     store = local.store;
     const traces =
