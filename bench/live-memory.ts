@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,13 @@ export interface LiveMemoryResult {
   readonly heapBytesPerPod: number;
   /** Heap once what the sync opened has ended (the steady state of an idle cluster). */
   readonly settledHeapBytes: number;
+  /**
+   * Heap of the same service watching one empty namespace (modules, tsx's source maps, the
+   * Nodes): what `settledHeapBytes` holds that is not per pod.
+   */
+  readonly idleHeapBytes: number;
+  /** (settled heap − idle heap) / pods: what one settled pod costs. */
+  readonly settledBytesPerPodOverIdle: number;
   /** (heap after the last round − settled heap) / churn events, windows still open. */
   readonly heapGrowthBytesPerChange: number;
   /** (heap once the churn's windows and operations ended − settled heap) / churn events: ≈ 0 when bounded. */
@@ -154,29 +161,12 @@ export async function measureLiveMemory(
       `live-memory: fake apiserver holds ${ready.pods} pods (${ready.objects} watched objects) after ` +
         `${ready.loadSeconds.toFixed(0)} s; starting kubestitch run`,
     );
+    const idleHeapBytes = await measureIdle(ready.kubeconfig, scratch, children);
+    step(`live-memory: the service idle (no namespace's objects): ${(idleHeapBytes / 1e6).toFixed(0)} MB heap`);
     const dataDir = join(scratch, 'data');
-    const adminPort = await freePort();
-    const log = await open(join(scratch, 'run.log'), 'w');
     const started = performance.now();
-    const service = fork(
-      SERVICE_CHILD,
-      [
-        '--kubeconfig',
-        ready.kubeconfig,
-        '--data-dir',
-        dataDir,
-        '--out',
-        '/dev/null',
-        '--admin-addr',
-        `127.0.0.1:${adminPort}`,
-        '--cluster',
-        'bench',
-      ],
-      { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'ignore', log.fd, 'ipc'] },
-    );
+    const { service, exited, admin, log } = await startService(ready.kubeconfig, scratch, 'data', []);
     children.push(service);
-    const exited = once(service, 'exit') as Promise<[number | null, string | null]>;
-    const admin = new AdminClient(`http://127.0.0.1:${adminPort}`, exited, join(scratch, 'run.log'));
     const seconds = (): number => (performance.now() - started) / 1000;
 
     await admin.until('every informer watching', SYNC_TIMEOUT_MS, (r) => r.ready);
@@ -255,6 +245,8 @@ export async function measureLiveMemory(
       points,
       heapBytesPerPod: afterSync.heapBytes / ready.pods,
       settledHeapBytes: settled.heapBytes,
+      idleHeapBytes,
+      settledBytesPerPodOverIdle: (settled.heapBytes - idleHeapBytes) / ready.pods,
       heapGrowthBytesPerChange: changes > 0 ? (whileOpen.heapBytes - settled.heapBytes) / changes : NaN,
       heapRetainedBytesPerChange: changes > 0 ? (ended.heapBytes - settled.heapBytes) / changes : NaN,
       churn,
@@ -270,6 +262,50 @@ export async function measureLiveMemory(
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+interface StartedService {
+  readonly service: ChildProcess;
+  readonly exited: Promise<[number | null, string | null]>;
+  readonly admin: AdminClient;
+  readonly log: FileHandle;
+}
+
+// `kubestitch run` (through live-service.ts) against the fake apiserver, its data dir `scratch/dir`
+// and its log `scratch/dir.log`.
+async function startService(
+  kubeconfig: string,
+  scratch: string,
+  dir: string,
+  extra: readonly string[],
+): Promise<StartedService> {
+  const adminPort = await freePort();
+  const logPath = join(scratch, `${dir}.log`);
+  const log = await open(logPath, 'w');
+  const service = fork(
+    SERVICE_CHILD,
+    [
+      ...['--kubeconfig', kubeconfig, '--data-dir', join(scratch, dir), '--out', '/dev/null'],
+      ...['--admin-addr', `127.0.0.1:${adminPort}`, '--cluster', 'bench', ...extra],
+    ],
+    { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'ignore', log.fd, 'ipc'] },
+  );
+  const exited = once(service, 'exit') as Promise<[number | null, string | null]>;
+  return { service, exited, admin: new AdminClient(`http://127.0.0.1:${adminPort}`, exited, logPath), log };
+}
+
+// The service watching only a namespace that holds nothing: its heap once ready is the part of
+// every figure that does not grow with the cluster.
+async function measureIdle(kubeconfig: string, scratch: string, children: ChildProcess[]): Promise<number> {
+  const idle = await startService(kubeconfig, scratch, 'idle', ['--namespaces', 'kubestitch-bench-idle']);
+  children.push(idle.service);
+  await idle.admin.until('the idle service ready', SYNC_TIMEOUT_MS, (r) => r.ready && r.pending === 0);
+  await idle.admin.settled('the idle service quiet', CHURN_TIMEOUT_MS);
+  const { heapUsed } = await ask(idle.service);
+  idle.service.kill('SIGTERM');
+  await idle.exited;
+  await idle.log.close();
+  return heapUsed;
 }
 
 interface StormRun {

@@ -152,6 +152,13 @@ function liveMetrics(l: LiveMemoryResult): Metric[] {
       'lower',
       '<= 1024',
     ),
+    m(
+      'live_heap_bytes_per_pod_settled_over_idle',
+      'run: heap per pod, settled, over the idle service',
+      l.settledBytesPerPodOverIdle,
+      'B',
+      'lower',
+    ),
     m('live_rss_mb_synced', `run: RSS after sync, ${pods}`, (synced?.rssBytes ?? NaN) / MB, 'MB', 'lower'),
     m('live_peak_rss_mb', 'run: peak RSS', l.peakRssBytes / MB, 'MB', 'lower'),
     m('live_churn_events_per_s', 'run: pod changes processed', churn.events / churn.s, 'ev/s', 'higher'),
