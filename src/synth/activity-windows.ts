@@ -102,7 +102,8 @@ export class ActivityWindows {
     head.span.attributes['kubestitch.close_reason'] = MAX_OPEN_REASON;
     this.#closeEntry(head, this.#tree.lastEvidenceMs(head.span, head.endMs));
     this.#evicted++;
-    this.#compact();
+    // No #compact here: it walks the exported windows still remembered, O(n) per eviction in a
+    // storm; the next advance (every tick) compacts.
   }
 
   // Windows open in time order, so pushing keeps the FIFO ordered by end — except a late window,
