@@ -83,6 +83,14 @@ export interface Comparison {
   readonly matched: number;
   /** A few of the differences, for the failure message. */
   readonly examples: string[];
+  /** Differences by operation type ('audit' for audited requests) and how: missing or misplaced. */
+  readonly misses: Map<string, number>;
+}
+
+/** `deployment.rollout missing`, `audit misplaced`: what a difference is, for the tally. */
+function missKind(id: string, missing: boolean): string {
+  const type = id.startsWith('audit:') ? 'audit' : (id.split(':')[0] ?? id);
+  return `${type} ${missing ? 'missing' : 'misplaced'}`;
 }
 
 /**
@@ -97,12 +105,18 @@ export function compare(
   let tried = 0;
   let matched = 0;
   const examples: string[] = [];
+  const misses = new Map<string, number>();
   for (const e of expected.values()) {
     if (!include(e)) continue;
     tried++;
     const a = actual.get(e.id);
-    if (a !== undefined && a.parent === e.parent && a.root === e.root) matched++;
-    else if (examples.length < 5) {
+    if (a !== undefined && a.parent === e.parent && a.root === e.root) {
+      matched++;
+      continue;
+    }
+    const kind = missKind(e.id, a === undefined);
+    misses.set(kind, (misses.get(kind) ?? 0) + 1);
+    if (examples.length < 5) {
       examples.push(
         a === undefined
           ? `${e.id}: missing`
@@ -110,5 +124,5 @@ export function compare(
       );
     }
   }
-  return { tried, matched, examples };
+  return { tried, matched, examples, misses };
 }
