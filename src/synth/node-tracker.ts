@@ -14,6 +14,9 @@ const HEALTHY: Readonly<Record<string, string>> = {
   NetworkUnavailable: 'False',
 };
 
+// A node created this recently is new to the cluster (not an initial list's long-running node).
+const FIRST_SEEN_NEW_MS = 300_000;
+
 /**
  * Node condition changes (DESIGN §3.2): each unhealthy period (Ready≠True, a pressure condition
  * True) is a span from its transition to the next one. Heartbeat-only updates change nothing.
@@ -28,6 +31,7 @@ export class NodeTracker {
 
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
+    if (prev === undefined && !change.deleted) this.#notReadySinceCreation(next, recordMs);
     for (const [type, healthy] of Object.entries(HEALTHY)) {
       const before = prev?.conditions[type];
       const after = next.conditions[type];
@@ -59,6 +63,27 @@ export class NodeTracker {
       this.#open.delete(key);
       this.#ctx.tree.close(current, atMs, { outcome: OUTCOME.ok });
     }
+  }
+
+  // A node first seen Ready moments after it was created (a snapshot, a watch that started late)
+  // was NotReady until its Ready transition: a new node's kubelet reports Ready only once its
+  // runtime and network are up — the period its first records would have shown.
+  #notReadySinceCreation(node: SlimObject, recordMs: number): void {
+    const ready = node.conditions['Ready'];
+    const created = node.creationMs;
+    const readyMs = ready?.lastTransitionMs;
+    if (ready?.status !== 'True' || created === undefined || readyMs === undefined) return;
+    if (recordMs - created > FIRST_SEEN_NEW_MS || readyMs <= created) return;
+    this.#openPeriod(
+      node,
+      'Ready',
+      { ...ready, status: 'False', reason: '', message: '' },
+      refineTime(created, recordMs),
+    );
+    const key = `${node.uid}/Ready`;
+    const span = this.#open.get(key);
+    this.#open.delete(key);
+    if (span !== undefined) this.#ctx.tree.close(span, refineTime(readyMs, recordMs), { outcome: OUTCOME.ok });
   }
 
   #openPeriod(node: SlimObject, type: string, c: SlimCondition, atMs: number): void {
