@@ -46,18 +46,21 @@ interface ResourceGroup {
 /**
  * Encodes a batch as ONE line (no trailing newline) of OTLP/JSON. Spans are grouped into
  * resourceSpans by identical resource attributes, in order of first appearance, with one
- * scopeSpans each; span order within a group is kept. Attributes are written in key order, so the
+ * scopeSpans per instrumentation scope (see groupByScope); span order within a group is kept. Attributes are written in key order, so the
  * output is byte-identical for equal input. An empty batch encodes as `{"resourceSpans":[]}`.
  * Throws a RangeError if a span has an invalid id or time (see assertEncodable).
  */
 export function encodeOtlpJson(spans: readonly SpanData[], options: OtlpJsonOptions = {}): string {
-  const scope =
+  const ownScope =
     options.scopeVersion === undefined
       ? { name: INSTRUMENTATION_SCOPE_NAME }
       : { name: INSTRUMENTATION_SCOPE_NAME, version: options.scopeVersion };
   const resourceSpans = groupByResource(spans).map((group) => ({
     resource: withOptional({}, 'attributes', encodeAttributes(group.attributes)),
-    scopeSpans: [{ scope, spans: group.spans.map(encodeSpan) }],
+    scopeSpans: groupByScope(group.spans).map(({ scope, spans: scoped }) => ({
+      scope: scope ?? ownScope,
+      spans: scoped.map(scope === undefined ? encodeSpan : (span) => encodeSpan(withoutScopeAttributes(span))),
+    })),
   }));
   return JSON.stringify({ resourceSpans });
 }
@@ -83,6 +86,44 @@ function groupByResource(spans: readonly SpanData[]): ResourceGroup[] {
   }
   return [...groups.values()];
 }
+
+interface ScopeGroup {
+  /** A real span's own scope; undefined for kubestitch's. */
+  readonly scope: { name: string; version?: string } | undefined;
+  readonly spans: SpanData[];
+}
+
+/**
+ * A real span's scope rides through SpanData as `otel.scope.name`/`otel.scope.version`
+ * (otlp-to-span-data) and is written back as its scopeSpans' scope, as the Collector would have
+ * written it; kubestitch's own spans share one scopeSpans, so their bytes are as before.
+ */
+function groupByScope(spans: readonly SpanData[]): ScopeGroup[] {
+  const groups = new Map<string, ScopeGroup>();
+  for (const span of spans) {
+    const scope = ownScopeOf(span.attributes);
+    const key = scope === undefined ? '' : `${scope.name}@${scope.version ?? ''}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { scope, spans: [span] });
+    else group.spans.push(span);
+  }
+  return [...groups.values()];
+}
+
+function ownScopeOf(attributes: Attributes): ScopeGroup['scope'] {
+  const name = attributes[SCOPE_NAME];
+  if (typeof name !== 'string' || name === '') return undefined;
+  const version = attributes[SCOPE_VERSION];
+  return typeof version === 'string' && version !== '' ? { name, version } : { name };
+}
+
+function withoutScopeAttributes(span: SpanData): SpanData {
+  const { [SCOPE_NAME]: _name, [SCOPE_VERSION]: _version, ...attributes } = span.attributes;
+  return { ...span, attributes };
+}
+
+const SCOPE_NAME = 'otel.scope.name';
+const SCOPE_VERSION = 'otel.scope.version';
 
 function encodeSpan(span: SpanData): object {
   const out: Record<string, unknown> = {

@@ -1,7 +1,8 @@
 /**
  * OTLP messages → kubestitch's SpanData, how real spans reach every sink (the OTLP export and the
  * forward path, the OTLP/JSON file, the embedded store, replay output). LOSSY by construction:
- * SpanData has no scope (kept as the spec's `otel.scope.name`/`otel.scope.version` attributes),
+ * SpanData has no scope (kept as the spec's `otel.scope.name`/`otel.scope.version` attributes,
+ * which readable-span and the OTLP/JSON encoder turn back into the span's scope on the way out),
  * no flags, trace state or dropped counts, and only string/number/boolean/string-array values —
  * kvlist values become JSON text, bytes base64, mixed or numeric arrays string arrays (int64
  * elements exact), a scalar int64 beyond 2^53 an inexact number.

@@ -47,7 +47,7 @@ async function waitFor(done: () => boolean, timeoutMs = 10_000): Promise<void> {
 }
 
 describe('the OTLP forward path (createOtlpForwardSink behind SpanSinkBridge)', () => {
-  it('delivers a real span with its values, its resource and its scope (as otel.scope.* attributes)', async () => {
+  it('delivers a real span with its values, its resource and its own instrumentation scope', async () => {
     const { receiver, bridge } = await setup();
     const request = toRequest(
       etcdServerBatch(idOf('fwd', 16), idOf('fwd-parent', 8), { startMs: 1e12, endMs: 1e12 + 4 }),
@@ -62,11 +62,15 @@ describe('the OTLP forward path (createOtlpForwardSink behind SpanSinkBridge)', 
       'test.double': 0.25,
       'test.bool': true,
       'rpc.grpc.status_code': 0,
-      'otel.scope.name': 'go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc',
-      'otel.scope.version': '0.42.0',
       // Exact: int64 array elements travel as strings (export/otlp-to-span-data.ts).
       'test.ints': ['1', '-9007199254740993'],
     });
+    // The scope rode through SpanData as otel.scope.* attributes and leaves as the scope again.
+    expect(span?.scope).toEqual({
+      name: 'go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc',
+      version: '0.42.0',
+    });
+    expect(span?.attributes['otel.scope.name']).toBeUndefined();
     // SpanData holds µs: the wire's 1000000000000400007 ns arrive rounded to the µs.
     expect(span?.startTimeUnixNano).toBe('1000000000000400000');
     expect(bridge.stats).toMatchObject({ writtenSpans: 1, failedSpans: 0, unconvertibleSpans: 0, refusedSpans: 0 });

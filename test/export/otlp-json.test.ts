@@ -81,6 +81,23 @@ describe('encodeOtlpJson', () => {
     });
   });
 
+  it("writes a real span under its own instrumentation scope (carried as otel.scope.*), kubestitch's under kubestitch", () => {
+    const real = span({
+      spanId: 'aaaaaaaaaaaaaaaa',
+      attributes: { 'http.route': '/api', 'otel.scope.name': 'otelhttp', 'otel.scope.version': '0.42.0' },
+    });
+    const ours = span({ spanId: 'bbbbbbbbbbbbbbbb' });
+    const request = JSON.parse(encodeOtlpJson([ours, real], { scopeVersion: '1.2.3' })) as {
+      resourceSpans: { scopeSpans: { scope: Json; spans: Json[] }[] }[];
+    };
+    const scopes = request.resourceSpans[0]?.scopeSpans ?? [];
+    expect(scopes.map((ss) => [ss.scope, ss.spans.map((s) => s['spanId'])])).toEqual([
+      [{ name: 'kubestitch', version: '1.2.3' }, ['bbbbbbbbbbbbbbbb']],
+      [{ name: 'otelhttp', version: '0.42.0' }, ['aaaaaaaaaaaaaaaa']],
+    ]);
+    expect(scopes[1]?.spans[0]?.['attributes']).toEqual([{ key: 'http.route', value: { stringValue: '/api' } }]);
+  });
+
   it('gives byte-identical output for equal input, whatever the attribute key order', () => {
     const reordered = sampleTrace().map((s) => ({
       ...s,

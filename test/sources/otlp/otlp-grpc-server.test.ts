@@ -191,11 +191,12 @@ describe('OtlpGrpcServer', () => {
         'kubestitch.stitch.rule': 'audit-id',
       });
       expect(stitchedTop?.resource).toMatchObject({ 'service.name': 'apiserver', 'k8s.cluster.name': 'live' });
-      // Exported as SpanData: the component's instrumentation scope becomes attributes.
-      expect(stitchedTop?.attributes).toMatchObject({
-        'otel.scope.name': 'go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp',
-        'otel.scope.version': '0.42.0',
+      // Through SpanData and out again, the component keeps its own instrumentation scope.
+      expect(stitchedTop?.scope).toEqual({
+        name: 'go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp',
+        version: '0.42.0',
       });
+      expect(stitchedTop?.attributes['otel.scope.name']).toBeUndefined();
       expect(byName.get('Create')?.parentSpanId).toBe(top.spanContext().spanId);
       expect(byName.get('Create')?.events.map((e) => e.name)).toEqual(['About to store object in database']);
       // Unrelated: not held, not changed.
