@@ -33,7 +33,7 @@ export interface RunSettings {
   /** What the watches cover: --namespaces, --exclude-namespaces, --label-selector. */
   readonly watchScope: WatchScope;
   readonly out?: string;
-  /** The OTLP export's URL (as in otlpExport), kept for the forwarder default and messages. */
+  /** The OTLP export's URL (as in otlpExport), kept to check it is an http(s) URL at start-up. */
   readonly otlpEndpoint?: string;
   /** --otlp-* flags over OTEL_EXPORTER_OTLP_* variables; undefined: no OTLP export. */
   readonly otlpExport?: OtlpExportConfig;
