@@ -13,8 +13,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const origin = { file: 't', line: 1 };
 const DEP_UID = 'd-1';
 
-function object(o: JsonObject, atMs: number): IngestRecord {
-  return { source: 'object', type: 'MODIFIED', object: o, timeMs: atMs, timeEstimated: false, origin };
+function object(o: JsonObject, atMs: number, type: 'MODIFIED' | 'DELETED' = 'MODIFIED'): IngestRecord {
+  return { source: 'object', type, object: o, timeMs: atMs, timeEstimated: false, origin };
 }
 
 interface DepState {
@@ -162,7 +162,7 @@ describe('a ReplicaSet change that arrives before its Deployment’s', () => {
       object(pod(false), T0 + 2_300),
       object(deployment({ generation: 2, revision: 1, replicas: 2, image: 'app:1', updated: 2 }), T0 + 3_000),
       object(replicaSet('a', 1, 2, 3, T0 - 5_000), T0 + 4_500),
-      { ...object(pod(true), T0 + 5_000), type: 'DELETED' },
+      object(pod(true), T0 + 5_000, 'DELETED'),
       object(replicaSet('a', 1, 2, 2, T0 - 5_000), T0 + 6_000),
     ]);
     const byId = new Map(spans.map((s) => [s.spanId, s]));
