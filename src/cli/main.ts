@@ -8,11 +8,7 @@ import { otlpExportFromValues } from './otlp-flags.js';
 import type { ParsedArgs } from './args.js';
 import { DEFAULT_CLUSTER, listItems } from './option-schema.js';
 import type { CommandName } from './option-schema.js';
-import { runReplayCommand } from './replay-command.js';
-import { RUN_USAGE, runRunCommand } from './run-command.js';
-import { runRecordCommand } from './record-command.js';
-import { runServeCommand } from './serve-command.js';
-import { runTraceCommand } from './trace-command.js';
+import { RUN_USAGE } from './run-usage.js';
 import { COMMAND_USAGE, EXIT, GLOBAL_USAGE, usageErrorText } from './usage.js';
 
 /** Output streams, injectable for tests. */
@@ -33,6 +29,10 @@ function stopSignal(): Promise<string> {
   });
 }
 
+/**
+ * A command's module is imported when it runs (the `run` service's Kubernetes client alone is
+ * 75 MB of RSS and 2.8 s to load, which `replay` and `--help` need not pay).
+ */
 interface Command {
   /** Whose flags it takes (option-schema.ts; besides -h/--help): any other is a usage error. None: no flags. */
   readonly flagsOf?: CommandName;
@@ -57,11 +57,13 @@ function redaction(args: ParsedArgs): void {
 }
 
 // The parser has checked each value (option-schema.ts): here they are only converted.
-function replay(args: ParsedArgs, io: CliIo): Promise<number> {
+async function replay(args: ParsedArgs, io: CliIo): Promise<number> {
   const [dir = ''] = positionals(args, 1, 'exactly one recording directory');
   redaction(args);
   const [hold, adoption, ui] = [str(args, 'stitch-hold-ms'), str(args, 'adoption-window'), str(args, 'ui')];
   const stitch = str(args, 'stitch');
+  const otlp = otlpExport(args);
+  const { runReplayCommand } = await import('./replay-command.js');
   return runReplayCommand(
     {
       dir,
@@ -70,7 +72,7 @@ function replay(args: ParsedArgs, io: CliIo): Promise<number> {
       holdMs: hold === undefined ? undefined : Number(hold),
       adoptionWindowMs: adoption === undefined ? undefined : parseDurationMs(adoption),
       out: str(args, 'out'),
-      otlp: otlpExport(args),
+      otlp,
       dataDir: str(args, 'data-dir'),
       ui,
       stopSignal: ui === undefined ? undefined : stopSignal(),
@@ -99,34 +101,40 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   serve: {
     usage: COMMAND_USAGE['serve'] ?? '',
     flagsOf: 'serve',
-    run: (args, io) => {
+    run: async (args, io) => {
       positionals(args, 0, 'no arguments');
       const [dataDir, ui] = [str(args, 'data-dir'), str(args, 'ui')];
       if (dataDir === undefined) throw new UsageError('expected --data-dir DIR');
+      const { runServeCommand } = await import('./serve-command.js');
       return runServeCommand({ dataDir, stopSignal: stopSignal(), ...(ui !== undefined ? { ui } : {}) }, io);
     },
   },
   record: {
     usage: COMMAND_USAGE['record'] ?? '',
     flagsOf: 'record',
-    run: (args, io) => {
+    run: async (args, io) => {
       const [dir = ''] = positionals(args, 1, 'exactly one directory');
       redaction(args);
+      const { runRecordCommand } = await import('./record-command.js');
       return runRecordCommand(dir, args, io, stopSignal());
     },
   },
   run: {
     usage: RUN_USAGE,
     flagsOf: 'run',
-    run: (args, io) => {
+    run: async (args, io) => {
       positionals(args, 0, 'no arguments');
+      const { runRunCommand } = await import('./run-command.js');
       return runRunCommand(args, io, stopSignal());
     },
   },
   trace: {
     usage: COMMAND_USAGE['trace'] ?? '',
     flagsOf: 'trace',
-    run: (args, io) => runTraceCommand(args, io, io === processIo && process.stderr.isTTY),
+    run: async (args, io) => {
+      const { runTraceCommand } = await import('./trace-command.js');
+      return runTraceCommand(args, io, io === processIo && process.stderr.isTTY);
+    },
   },
   help: {
     usage: COMMAND_USAGE['help'] ?? '',
