@@ -19,6 +19,9 @@ export const TIMESTAMP_SLACK_MS = 1000;
 const REMEMBERED = 50_000;
 
 const SWEEP_MIN = 1024;
+// Record time between sweeps of emitted operations when few registrations come (see expire):
+// the default adoption window, how long a closed operation lingers before it is emitted.
+const SWEEP_EVERY_MS = 15_000;
 
 /**
  * Operations open at once, by default: past it the oldest open one ends as unfinished with
@@ -49,6 +52,7 @@ export class OperationIndex {
   #head = 0;
   // Registrations until the next sweep of emitted operations (see #sweepEmitted).
   #untilSweep = SWEEP_MIN;
+  #nextSweepMs = -Infinity;
   /** Provisional roots by the uid of the owner whose operation they wait for. */
   readonly #waiting = new Map<string, PendingSpan[]>();
   /** The owner chain (nearest first) of each provisional root with more than one owner. */
@@ -256,6 +260,14 @@ export class OperationIndex {
     }
     this.#forgetStaleWaits();
     this.#forgetStaleNearer(nowMs);
+    // Operations that closed in the same step their deadline passed (a stuck startup judged at
+    // the tick that also ended its hour) were still lingering when pruned above and would stay,
+    // with their spans, until enough registrations trigger a sweep: a quiet cluster after a storm
+    // kept 1.5 KB per storm pod. A sweep per SWEEP_EVERY_MS of record time frees them.
+    if (nowMs >= this.#nextSweepMs) {
+      if (this.#nextSweepMs !== -Infinity) this.#sweepEmitted();
+      this.#nextSweepMs = nowMs + SWEEP_EVERY_MS;
+    }
   }
 
   #forgetStaleNearer(nowMs: number): void {
