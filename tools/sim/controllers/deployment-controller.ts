@@ -83,6 +83,10 @@ export class DeploymentController {
       const created = this.#createNewRS(d, old);
       newRS = created.rs;
       d = created.d;
+    } else {
+      const promoted = this.#promote(d, newRS, old);
+      newRS = promoted.rs;
+      d = promoted.d;
     }
     let all = [...old, newRS];
     const scaledUp = this.#reconcileNew(all, newRS, d);
@@ -93,6 +97,21 @@ export class DeploymentController {
     }
     const afterDown = this.#reconcileOld(old, newRS, d);
     this.#writeStatus(d, rolloutStatus([...afterDown, newRS], newRS, d, this.#c.loop.nowUs));
+  }
+
+  /**
+   * A rollback (the template of an older ReplicaSet again): as the real controller's
+   * getNewReplicaSet does, that ReplicaSet takes the next revision first (an update of its
+   * annotations), then the Deployment's revision annotation follows, before anything is scaled.
+   */
+  #promote(d: Deployment, rs: ReplicaSet, old: ReplicaSet[]): { rs: ReplicaSet; d: Deployment } {
+    const revision = Math.max(0, ...old.map(revisionOf)) + 1;
+    if (revisionOf(rs) >= revision) return { rs, d };
+    const annotations = rsAnnotations(d, revision, rs.metadata.annotations);
+    const stored = this.#c.api.update({ ...rs, metadata: { ...rs.metadata, annotations } }, this.#ctx) ?? rs;
+    const depAnnotations = { ...d.metadata.annotations, [REVISION]: String(revision) };
+    const next = { ...d, metadata: { ...d.metadata, annotations: depAnnotations } };
+    return { rs: stored, d: this.#c.api.update(next, this.#ctx, 'status') ?? d };
   }
 
   #createNewRS(d: Deployment, old: ReplicaSet[]): { rs: ReplicaSet; d: Deployment } {
