@@ -269,11 +269,17 @@ export class Synthesizer {
     if (!change.duplicate) this.#versions.update(change.next.uid, object, t, false);
   }
 
-  // A watched update's diff goes on the object's operation (the one it just ended, too) or window.
+  // A watched update's diff goes on the object's operation (the one it just ended, too), a
+  // ReplicaSet's else on its Deployment's open one (a rollback's ReplicaSet takes the next revision
+  // before it scales), else on its window.
   #attachDiff(slim: SlimObject, diff: SpanEventData): void {
     const before = this.#opBeforeChange;
     const op =
-      this.#ctx.ops.current(slim.uid) ?? (before !== undefined && before.state !== 'emitted' ? before : undefined);
+      this.#ctx.ops.current(slim.uid) ??
+      (before !== undefined && before.state !== 'emitted' ? before : undefined) ??
+      (slim.kind === 'ReplicaSet' && slim.controller !== undefined
+        ? this.#ctx.ops.current(slim.controller.uid)
+        : undefined);
     if (op !== undefined) this.#ctx.tree.addEvent(op, diff);
     else this.#ctx.windows.addEvent(this.#subjectOf(slim), diff, KUBESTITCH_ACTOR);
   }
