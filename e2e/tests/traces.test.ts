@@ -224,7 +224,7 @@ describe('live and replay', () => {
   it('live, the stuck rollout is listed in progress, waiting on an unready pod (GET /api/open-operations)', () => {
     const stuck = openStuck();
     expect(stuck).toMatchObject({ kind: 'Deployment', name: 'stuck', operation: 'Deployment rollout' });
-    expect(stuck?.waitingOn).toMatch(/^pod stuck-[a-z0-9]+-[a-z0-9]+: readiness \(unready \d+(m\d+)?s\)/);
+    expect(stuck?.waitingOn).toMatch(/^pod stuck-[a-z0-9]+-[a-z0-9]+: readiness \(unready (\d+m\d+s|\d+m|\d+s)\)/);
   });
 
   it('live, the stuck rollout’s trace shows its open spans drawn to now over the exported ones (GET /api/traces/{id})', () => {
