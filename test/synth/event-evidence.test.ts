@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../src/model/kube-json.js';
 import type { IngestRecord } from '../../src/model/records.js';
 import type { SpanData } from '../../src/model/span.js';
-import { normalizeEvent } from '../../src/sources/event-normalize.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
+import { type Regarding, event } from './event-records.js';
 
 // Events as evidence (issue 14): input with no object history for the work — Events only, or
 // one snapshot per object — still nests by owner chains.
@@ -12,34 +12,9 @@ const T0 = Date.parse('2026-12-07T10:23:20Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
 const origin = { file: 't', line: 1 };
 
-interface Regarding {
-  readonly kind: string;
-  readonly name: string;
-  readonly uid: string;
-}
 const DEPLOY: Regarding = { kind: 'Deployment', name: 'web', uid: 'd-1' };
 const RS: Regarding = { kind: 'ReplicaSet', name: 'web-7c94', uid: 'rs-1' };
 const pod = (suffix: string): Regarding => ({ kind: 'Pod', name: `web-7c94-${suffix}`, uid: `p-${suffix}` });
-
-let n = 0;
-function event(regarding: Regarding, reason: string, note: string, atMs: number): IngestRecord {
-  n++;
-  const e = normalizeEvent({
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { name: `e.${n}`, namespace: 'shop', uid: `ev-${n}` },
-    involvedObject: { ...regarding, namespace: 'shop', apiVersion: regarding.kind === 'Pod' ? 'v1' : 'apps/v1' },
-    reason,
-    message: note,
-    type: 'Normal',
-    source: { component: 'test' },
-    firstTimestamp: iso(atMs),
-    lastTimestamp: iso(atMs),
-    count: 1,
-  });
-  if (typeof e === 'string') throw new Error(e);
-  return { source: 'event', type: 'ADDED', event: e, timeMs: atMs + 20, timeEstimated: false, origin };
-}
 
 function object(object: JsonObject, atMs: number): IngestRecord {
   return { source: 'object', type: 'ADDED', object, timeMs: atMs, timeEstimated: false, origin };

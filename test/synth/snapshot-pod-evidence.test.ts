@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../src/model/kube-json.js';
 import type { IngestRecord } from '../../src/model/records.js';
 import type { SpanData } from '../../src/model/span.js';
-import { normalizeEvent } from '../../src/sources/event-normalize.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
+import { type Regarding, event } from './event-records.js';
 
 // A pod seen once (snapshot-only input, issue 14) still has its run and termination: from its
 // status times, the Events around it, and its Job's end.
@@ -12,34 +12,8 @@ const T0 = Date.parse('2026-12-07T10:23:20Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
 const origin = { file: 't', line: 1 };
 
-interface Regarding {
-  readonly kind: string;
-  readonly name: string;
-  readonly uid: string;
-}
 const JOB: Regarding = { kind: 'Job', name: 'migrate', uid: 'job-1' };
 const JOB_POD: Regarding = { kind: 'Pod', name: 'migrate-x', uid: 'p-x' };
-
-let n = 0;
-/** An Event that happened at `atMs` (second precision) and was received `receivedAfter` ms later. */
-function event(regarding: Regarding, reason: string, note: string, atMs: number, receivedAfter = 20): IngestRecord {
-  n++;
-  const e = normalizeEvent({
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { name: `e.${n}`, namespace: 'shop', uid: `ev-${n}` },
-    involvedObject: { ...regarding, namespace: 'shop', apiVersion: regarding.kind === 'Pod' ? 'v1' : 'batch/v1' },
-    reason,
-    message: note,
-    type: 'Normal',
-    source: { component: 'test' },
-    firstTimestamp: iso(atMs),
-    lastTimestamp: iso(atMs),
-    count: 1,
-  });
-  if (typeof e === 'string') throw new Error(e);
-  return { source: 'event', type: 'ADDED', event: e, timeMs: atMs + receivedAfter, timeEstimated: false, origin };
-}
 
 function object(o: JsonObject, atMs: number): IngestRecord {
   return { source: 'object', type: 'ADDED', object: o, timeMs: atMs, timeEstimated: false, origin };
