@@ -9,6 +9,33 @@ import type { AttrValue, Attributes, SpanData, SpanKind, SpanStatus } from '../m
 export const INSTRUMENTATION_SCOPE_NAME = 'kubestitch';
 
 /**
+ * The attributes that carry a received span's instrumentation scope through SpanData, which has no
+ * scope of its own (otlp-to-span-data writes them; the store and the Jaeger API show them, as
+ * Jaeger does). The OTLP encoders turn them back into the span's scope (carriedScope).
+ */
+export const SCOPE_ATTR = { name: 'otel.scope.name', version: 'otel.scope.version' } as const;
+
+/** A received span's own instrumentation scope. */
+export interface CarriedScope {
+  readonly name: string;
+  readonly version?: string;
+}
+
+/** The scope `attributes` carry (SCOPE_ATTR); undefined for kubestitch's own spans. */
+export function carriedScope(attributes: Attributes): CarriedScope | undefined {
+  const name = attributes[SCOPE_ATTR.name];
+  if (typeof name !== 'string' || name === '') return undefined;
+  const version = attributes[SCOPE_ATTR.version];
+  return typeof version === 'string' && version !== '' ? { name, version } : { name };
+}
+
+/** `attributes` without the SCOPE_ATTR pair, for a span whose scope is written as its scope. */
+export function withoutCarriedScope(attributes: Attributes): Attributes {
+  const { [SCOPE_ATTR.name]: _name, [SCOPE_ATTR.version]: _version, ...rest } = attributes;
+  return rest;
+}
+
+/**
  * OTLP `Span.flags`: W3C `sampled` plus SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE (parents are never
  * remote: we synthesize both ends). This is what the OTel JS SDK puts on the wire for our
  * ReadableSpans, so the file and gRPC outputs agree.

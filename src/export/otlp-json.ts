@@ -15,9 +15,12 @@ import {
   OTLP_SPAN_KIND,
   OTLP_STATUS_CODE,
   assertEncodable,
+  type CarriedScope,
   canonicalAttributesKey,
+  carriedScope,
   msToEpochMicros,
   sortedAttributeEntries,
+  withoutCarriedScope,
 } from './otlp-common.js';
 
 /** Options for encodeOtlpJson. */
@@ -46,8 +49,8 @@ interface ResourceGroup {
 /**
  * Encodes a batch as ONE line (no trailing newline) of OTLP/JSON. Spans are grouped into
  * resourceSpans by identical resource attributes, in order of first appearance, with one
- * scopeSpans per instrumentation scope (see groupByScope); span order within a group is kept. Attributes are written in key order, so the
- * output is byte-identical for equal input. An empty batch encodes as `{"resourceSpans":[]}`.
+ * scopeSpans per instrumentation scope (see groupByScope); span order within a group is kept.
+ * Attributes are written in key order, so the output is byte-identical for equal input. An empty batch encodes as `{"resourceSpans":[]}`.
  * Throws a RangeError if a span has an invalid id or time (see assertEncodable).
  */
 export function encodeOtlpJson(spans: readonly SpanData[], options: OtlpJsonOptions = {}): string {
@@ -59,7 +62,9 @@ export function encodeOtlpJson(spans: readonly SpanData[], options: OtlpJsonOpti
     resource: withOptional({}, 'attributes', encodeAttributes(group.attributes)),
     scopeSpans: groupByScope(group.spans).map(({ scope, spans: scoped }) => ({
       scope: scope ?? ownScope,
-      spans: scoped.map(scope === undefined ? encodeSpan : (span) => encodeSpan(withoutScopeAttributes(span))),
+      spans: scoped.map((span) =>
+        encodeSpan(scope === undefined ? span : { ...span, attributes: withoutCarriedScope(span.attributes) }),
+      ),
     })),
   }));
   return JSON.stringify({ resourceSpans });
@@ -88,20 +93,20 @@ function groupByResource(spans: readonly SpanData[]): ResourceGroup[] {
 }
 
 interface ScopeGroup {
-  /** A real span's own scope; undefined for kubestitch's. */
-  readonly scope: { name: string; version?: string } | undefined;
+  /** A received span's own scope; undefined for kubestitch's. */
+  readonly scope: CarriedScope | undefined;
   readonly spans: SpanData[];
 }
 
 /**
- * A real span's scope rides through SpanData as `otel.scope.name`/`otel.scope.version`
- * (otlp-to-span-data) and is written back as its scopeSpans' scope, as the Collector would have
- * written it; kubestitch's own spans share one scopeSpans, so their bytes are as before.
+ * A received span's scope (carried through SpanData, see SCOPE_ATTR) is written back as its
+ * scopeSpans' scope, as the Collector would have written it; kubestitch's own spans share one
+ * scopeSpans, so their bytes are as before.
  */
 function groupByScope(spans: readonly SpanData[]): ScopeGroup[] {
   const groups = new Map<string, ScopeGroup>();
   for (const span of spans) {
-    const scope = ownScopeOf(span.attributes);
+    const scope = carriedScope(span.attributes);
     const key = scope === undefined ? '' : `${scope.name}@${scope.version ?? ''}`;
     const group = groups.get(key);
     if (group === undefined) groups.set(key, { scope, spans: [span] });
@@ -109,21 +114,6 @@ function groupByScope(spans: readonly SpanData[]): ScopeGroup[] {
   }
   return [...groups.values()];
 }
-
-function ownScopeOf(attributes: Attributes): ScopeGroup['scope'] {
-  const name = attributes[SCOPE_NAME];
-  if (typeof name !== 'string' || name === '') return undefined;
-  const version = attributes[SCOPE_VERSION];
-  return typeof version === 'string' && version !== '' ? { name, version } : { name };
-}
-
-function withoutScopeAttributes(span: SpanData): SpanData {
-  const { [SCOPE_NAME]: _name, [SCOPE_VERSION]: _version, ...attributes } = span.attributes;
-  return { ...span, attributes };
-}
-
-const SCOPE_NAME = 'otel.scope.name';
-const SCOPE_VERSION = 'otel.scope.version';
 
 function encodeSpan(span: SpanData): object {
   const out: Record<string, unknown> = {

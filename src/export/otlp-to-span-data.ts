@@ -2,12 +2,12 @@
  * OTLP messages → kubestitch's SpanData, how real spans reach every sink (the OTLP export and the
  * forward path, the OTLP/JSON file, the embedded store, replay output). LOSSY by construction:
  * SpanData has no scope (kept as the spec's `otel.scope.name`/`otel.scope.version` attributes,
- * which readable-span and the OTLP/JSON encoder turn back into the span's scope on the way out),
+ * SCOPE_ATTR, which the OTLP encoders turn back into the span's scope on the way out),
  * no flags, trace state or dropped counts, and only string/number/boolean/string-array values —
  * kvlist values become JSON text, bytes base64, mixed or numeric arrays string arrays (int64
  * elements exact), a scalar int64 beyond 2^53 an inexact number.
  */
-import { isSpanId, isTraceId, unixNanosToMs } from './otlp-common.js';
+import { SCOPE_ATTR, isSpanId, isTraceId, unixNanosToMs } from './otlp-common.js';
 import type { AttrValue, Attributes, SpanData, SpanKind, SpanLinkData, SpanStatus } from '../model/span.js';
 import type { OtlpAnyValue, OtlpKeyValue, OtlpScope, OtlpSpan, TraceRequest } from '../otlp/otlp-message.js';
 
@@ -67,8 +67,8 @@ function toSpanData(span: OtlpSpan, resource: SpanData['resource'], scope: Attri
 
 function scopeAttributesOf(scope: OtlpScope | undefined): Attributes {
   const out: Record<string, AttrValue> = {};
-  if (scope?.name !== undefined && scope.name !== '') out['otel.scope.name'] = scope.name;
-  if (scope?.version !== undefined && scope.version !== '') out['otel.scope.version'] = scope.version;
+  if (scope?.name !== undefined && scope.name !== '') out[SCOPE_ATTR.name] = scope.name;
+  if (scope?.version !== undefined && scope.version !== '') out[SCOPE_ATTR.version] = scope.version;
   return out;
 }
 

@@ -21,8 +21,10 @@ import {
   INSTRUMENTATION_SCOPE_NAME,
   assertEncodable,
   canonicalAttributesKey,
+  carriedScope,
   msToEpochMicros,
   sortedAttributeEntries,
+  withoutCarriedScope,
 } from './otlp-common.js';
 
 /**
@@ -31,14 +33,6 @@ import {
  * the same resource attributes must share one Resource object. Create one per exported batch
  * (the cache is not bounded; a batch is).
  */
-const SCOPE_NAME = 'otel.scope.name';
-const SCOPE_VERSION = 'otel.scope.version';
-
-function ownScopeName(attributes: Attributes): string | undefined {
-  const name = attributes[SCOPE_NAME];
-  return typeof name === 'string' && name !== '' ? name : undefined;
-}
-
 export class ConversionScope {
   readonly instrumentationScope: InstrumentationScope;
   #resources = new Map<string, Resource>();
@@ -49,18 +43,6 @@ export class ConversionScope {
       scopeVersion === undefined
         ? { name: INSTRUMENTATION_SCOPE_NAME }
         : { name: INSTRUMENTATION_SCOPE_NAME, version: scopeVersion };
-  }
-
-  /**
-   * The scope a span leaves under: a real span's own (received as OTLP, carried through SpanData
-   * as the `otel.scope.*` attributes Jaeger also uses — see otlp-to-span-data), else kubestitch's.
-   * Lifting it back keeps forwarded apiserver/kubelet spans under their own scope downstream.
-   */
-  scopeOf(attributes: Attributes): InstrumentationScope {
-    const name = ownScopeName(attributes);
-    if (name === undefined) return this.instrumentationScope;
-    const version = attributes[SCOPE_VERSION];
-    return typeof version === 'string' && version !== '' ? { name, version } : { name };
   }
 
   /** The shared Resource for these attributes (created on first use). Never throws. */
@@ -85,6 +67,8 @@ export function toReadableSpan(span: SpanData, scope: ConversionScope): Readable
   const startTime = msToHrTime(span.startMs);
   const endTime = msToHrTime(span.endMs);
   const context = sampledContext(span.traceId, span.spanId);
+  // A received span leaves under its own scope (forwarded apiserver/kubelet spans), not ours.
+  const carried = carriedScope(span.attributes);
   const parentSpanContext =
     span.parentSpanId === undefined ? undefined : sampledContext(span.traceId, span.parentSpanId);
   return {
@@ -97,7 +81,7 @@ export function toReadableSpan(span: SpanData, scope: ConversionScope): Readable
     duration: hrTimeDuration(startTime, endTime),
     ended: true,
     status: toOtelStatus(span.status),
-    attributes: toOtelAttributes(span.attributes, ownScopeName(span.attributes) !== undefined),
+    attributes: toOtelAttributes(carried === undefined ? span.attributes : withoutCarriedScope(span.attributes)),
     links: span.links.map((link): Link => ({
       context: sampledContext(link.traceId, link.spanId),
       attributes: toOtelAttributes(link.attributes),
@@ -108,7 +92,7 @@ export function toReadableSpan(span: SpanData, scope: ConversionScope): Readable
       attributes: toOtelAttributes(event.attributes),
     })),
     resource: scope.resourceFor(span.resource),
-    instrumentationScope: scope.scopeOf(span.attributes),
+    instrumentationScope: carried ?? scope.instrumentationScope,
     droppedAttributesCount: 0,
     droppedEventsCount: 0,
     droppedLinksCount: 0,
@@ -156,11 +140,9 @@ function toOtelStatus(status: SpanStatus): OtelSpanStatus {
   }
 }
 
-/** `withoutScope`: a span's `otel.scope.*` attributes leave as its scope (ConversionScope.scopeOf). */
-function toOtelAttributes(attributes: Attributes, withoutScope = false): OtelAttributes {
+function toOtelAttributes(attributes: Attributes): OtelAttributes {
   const out: OtelAttributes = {};
   for (const [key, value] of sortedAttributeEntries(attributes)) {
-    if (withoutScope && (key === SCOPE_NAME || key === SCOPE_VERSION)) continue;
     // The SDK's types want mutable arrays; copying also keeps our frozen data out of its hands.
     const otelValue: AttributeValue = typeof value === 'object' ? [...value] : value;
     out[key] = otelValue;
