@@ -156,24 +156,8 @@ function encodeLink(link: SpanLinkData): object {
   return out;
 }
 
-/**
- * The attributes as KeyValues in key order. Synth hands its attributes over already in key order,
- * so one pass that finds them so saves the sort (and its entry arrays) per span and per event.
- */
 function encodeAttributes(attributes: Attributes): JsonKeyValue[] {
-  const keys = Object.keys(attributes);
-  for (let i = 1; i < keys.length; i++) {
-    if ((keys[i - 1] ?? '') >= (keys[i] ?? '')) {
-      return sortedAttributeEntries(attributes).map(([key, value]) => ({ key, value: encodeAnyValue(value) }));
-    }
-  }
-  const out: JsonKeyValue[] = [];
-  for (const key of keys) {
-    const value = attributes[key];
-    if (value === undefined) throw new TypeError(`attribute ${key} has no value`);
-    out.push({ key, value: encodeAnyValue(value) });
-  }
-  return out;
+  return sortedAttributeEntries(attributes).map(([key, value]) => ({ key, value: encodeAnyValue(value) }));
 }
 
 /** Integral numbers within int64's exact JS range become intValue; everything else doubleValue. */
