@@ -138,12 +138,16 @@ export class ActivityWindows {
     this.#compact();
   }
 
-  /** Closes all windows at their own end (used at the end of a replay and on shutdown). */
+  /**
+   * Closes every window at its last evidence (the end of a replay): a window the input stopped
+   * inside did not see the rest of its period, so drawing it to the period's end would claim
+   * activity (or quiet) nobody observed — as operations still open end at their last evidence.
+   */
   closeAll(): void {
     while (this.#fifoHead < this.#fifo.length) {
       const head = this.#fifo[this.#fifoHead];
       if (head === undefined) break;
-      this.#closeEntry(head);
+      this.#closeEntry(head, this.#tree.lastEvidenceMs(head.span, head.endMs));
     }
     this.#compact();
   }
