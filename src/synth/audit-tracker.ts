@@ -3,13 +3,14 @@ import { kindOfResource } from '../model/object-ref.js';
 import type { AuditEntry } from '../model/records.js';
 import type { WindowSubject } from './activity-windows.js';
 import type { SpanEventData } from '../model/span.js';
-import { ATTR } from '../model/attributes.js';
+import { ATTR, OPERATION } from '../model/attributes.js';
 import type { AttrValue } from '../model/span.js';
 import { KUBESTITCH_ACTOR } from './actors.js';
 import { MUTATING_VERBS, emitAuditSpan } from './audit-span.js';
 import type { SynthContext } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 import type { PodTracker } from './pod-tracker.js';
+import { phaseKeyOf } from './pod-startup-plan.js';
 
 /** Counters of what happened to audit events, for the replay summary and /metrics. */
 export interface AuditStats {
@@ -82,7 +83,8 @@ export class AuditTracker {
     if (subject?.kind === 'Pod' && this.#pods.onAudit(subject, entry, diff)) return;
     // The request that ended an operation (the status write completing a rollout) belongs to it.
     const ended = endedOp !== undefined && endedOp.state === 'closing' ? endedOp : undefined;
-    const parent = this.#parentFor(entry, subject) ?? ended;
+    const found = this.#parentFor(entry, subject) ?? ended;
+    const parent = found !== undefined && isBinding(entry) ? (schedulePhaseOf(found) ?? found) : found;
     if (parent !== undefined) {
       emitAuditSpan(this.#ctx.tree, entry, parent, {}, diff);
       return;
@@ -108,6 +110,20 @@ export class AuditTracker {
       return ownerOp ?? this.#ctx.ops.at(subject.uid, atMs);
     return this.#ctx.ops.at(subject.uid, atMs) ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
   }
+}
+
+function isBinding(entry: AuditEntry): boolean {
+  return entry.verb === 'create' && entry.objectRef?.subresource === 'binding';
+}
+
+// A binding delivered after its pod's startup ended (a webhook batch that arrived once the pod
+// was Ready) belongs where it goes when it arrives in time: under the startup's schedule phase,
+// drawn and still lingering with it (ADR 0004 late placement).
+function schedulePhaseOf(op: PendingSpan): PendingSpan | undefined {
+  if (op.attributes[ATTR.operation] !== OPERATION.podStartup) return undefined;
+  const key = phaseKeyOf(op.key, { phase: 'schedule' });
+  for (const child of op.openChildren) if (child.key === key && child.state !== 'emitted') return child;
+  return undefined;
 }
 
 // The activity window of an object known only from the request (no response body): keyed by what

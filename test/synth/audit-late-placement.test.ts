@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { IngestRecord } from '../../src/model/records.js';
+import type { SpanData } from '../../src/model/span.js';
+import { synthesizeRecords } from '../../src/replay.js';
+import { readRecording } from '../../src/sources/recording/read-recording.js';
+import { checkInvariants } from '../support/invariants.js';
+
+// Audited requests delivered late (a webhook batch, an audit stream behind the watches) go where
+// they go when they arrive in time (ADR 0004): their place depends on when they happened.
+
+const REAL_JOB = fileURLToPath(new URL('../fixtures/real/job', import.meta.url));
+let records: readonly IngestRecord[] = [];
+beforeAll(async () => {
+  records = (await readRecording(join(REAL_JOB))).records;
+});
+
+function synthesize(input: readonly IngestRecord[]): SpanData[] {
+  const spans = synthesizeRecords(input, { cluster: 'late' }).flat();
+  expect(checkInvariants(spans)).toEqual([]);
+  return spans;
+}
+
+// Re-delivers the records `late` picks `delayMs` after they were recorded (the others keep theirs).
+function deliverLate(input: readonly IngestRecord[], late: (r: IngestRecord) => boolean, delayMs: number) {
+  return input
+    .map((r, i) => ({ r: late(r) ? ({ ...r, timeMs: r.timeMs + delayMs } as IngestRecord) : r, i }))
+    .sort((a, b) => a.r.timeMs - b.r.timeMs || a.i - b.i)
+    .map((x) => x.r);
+}
+
+const isBinding = (r: IngestRecord): boolean =>
+  r.source === 'audit' && r.audit.verb === 'create' && r.audit.objectRef?.subresource === 'binding';
+
+function parentName(spans: readonly SpanData[], s: SpanData): string | undefined {
+  return spans.find((p) => p.traceId === s.traceId && p.spanId === s.parentSpanId)?.name;
+}
+
+describe('a pods/binding request delivered after its pod started (real control plane, Job)', () => {
+  it('goes under the startup’s schedule phase, as when it arrives in time', () => {
+    expect(records.filter(isBinding)).toHaveLength(2);
+    // 10 s late: both pods have passed their startup (Failed, Ready) before their binding arrives.
+    for (const input of [records, deliverLate(records, isBinding, 10_000)]) {
+      const spans = synthesize(input);
+      const bindings = spans.filter((s) => s.name === 'create pods/binding');
+      expect(bindings).toHaveLength(2);
+      for (const b of bindings) expect(parentName(spans, b)).toBe('schedule');
+    }
+  });
+});
