@@ -311,7 +311,9 @@ export class Synthesizer {
     // Spans this change ends stay joinable until the request is placed: the status write
     // that completes a rollout, the kubelet's final delete, belong inside what they ended.
     this.#ctx.tree.deferEmission();
-    return this.#applyObject(auditWatchType(entry, body, known), body, t);
+    // Dated by the write (its stageTimestamp), not by when its audit batch arrived: what it ends
+    // (a startup this status write failed) ends when it happened, whatever the delivery (ADR 0004).
+    return this.#applyObject(auditWatchType(entry, body, known), body, Math.min(t, entry.stageMs));
   }
 
   // `kubectl scale` writes the scale subresource: its response is an autoscaling/v1 Scale, not the

@@ -49,3 +49,36 @@ describe('a pods/binding request delivered after its pod started (real control p
     }
   });
 });
+
+const isPodWatch = (r: IngestRecord): boolean => r.source === 'object' && r.object['kind'] === 'Pod';
+
+describe('a pod write whose audit body arrives late (real control plane, Job)', () => {
+  // The audit stream 3 s behind, the Pod informer 4 s: each kubelet status write reaches synth
+  // first as a late audit body. The first pod fails (exit 1) and the job-controller drops its
+  // tracking finalizer a second later.
+  const late = (input: readonly IngestRecord[]): IngestRecord[] =>
+    deliverLate(
+      deliverLate(input, (r) => r.source === 'audit', 3_000),
+      isPodWatch,
+      4_000,
+    );
+
+  it('ends the failed startup at the status write that failed it, not when the write arrived', () => {
+    const [base, skewed] = [synthesize(records), synthesize(late(records))];
+    const failed = (spans: SpanData[]) =>
+      spans.find((s) => s.name === 'pod startup' && s.attributes['kubestitch.outcome'] === 'failed');
+    expect(failed(base)?.endMs).toBeDefined();
+    expect(failed(skewed)?.endMs).toBe(failed(base)?.endMs);
+  });
+
+  it('keeps the job-controller’s finalizer patches out of the pod’s finished startup and run', () => {
+    for (const input of [records, late(records)]) {
+      const spans = synthesize(input);
+      const patches = spans.filter(
+        (s) => s.name === 'patch pods' && String(s.attributes['kubestitch.audit.user']).endsWith(':job-controller'),
+      );
+      expect(patches).toHaveLength(2);
+      for (const p of patches) expect(parentName(spans, p)).toBe('Pod activity');
+    }
+  });
+});
