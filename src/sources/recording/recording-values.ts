@@ -14,8 +14,8 @@ export interface ValueRecords {
   readonly problems: readonly string[];
 }
 
-export function watchValue(value: unknown, origin: RecordOrigin, options: ReadOptions = {}): ValueRecords {
-  const result = watchValueToRecords(value, origin, Date.now(), options.redact ?? true);
+export function watchValue(value: unknown, origin: RecordOrigin): ValueRecords {
+  const result = watchValueToRecords(value, origin);
   return typeof result === 'string' ? { records: [], problems: [result] } : { records: result, problems: [] };
 }
 
@@ -33,17 +33,8 @@ export function auditValue(value: unknown, origin: RecordOrigin): ValueRecords {
   return { records, problems };
 }
 
-/** How a value is read. */
-export interface ReadOptions {
-  /**
-   * False: object records keep Secret data and ConfigMap values, for a caller that only orders
-   * them and redacts (redactObject) what it hands on. Default true.
-   */
-  readonly redact?: boolean;
-}
-
 /** How one JSON value of a recording file becomes records. */
-export type ValueReader = (value: unknown, origin: RecordOrigin, options?: ReadOptions) => ValueRecords;
+export type ValueReader = (value: unknown, origin: RecordOrigin) => ValueRecords;
 
 /** The value reader of a recording file: audit.log holds audit events, the others watch lines. */
 export function valueReaderFor(file: string): ValueReader {
@@ -60,21 +51,15 @@ function isWatchType(type: string): type is WatchType {
  * One JSON value → records: a watch event (`ts` = receive time), a bare object, or a List of
  * objects. The live journal stores watch events in this same line format, so live mode and replay
  * read them with one function. Secret data and ConfigMap values are dropped at the door (DESIGN
- * §3.5 invariant 5) unless `redact` is false (see ReadOptions). Returns a reason string for an
- * unusable value; never throws.
+ * §3.5 invariant 5). Returns a reason string for an unusable value; never throws.
  */
-export function watchValueToRecords(
-  value: unknown,
-  origin: RecordOrigin,
-  nowMs = Date.now(),
-  redact = true,
-): IngestRecord[] | string {
+export function watchValueToRecords(value: unknown, origin: RecordOrigin, nowMs = Date.now()): IngestRecord[] | string {
   const records = unredactedRecords(value, origin, nowMs);
-  return typeof records === 'string' || !redact ? records : records.map(redactedRecord);
+  return typeof records === 'string' ? records : records.map(redactedRecord);
 }
 
-/** The record with its object redacted (redactObject); an Event record as it is. */
-export function redactedRecord(record: IngestRecord): IngestRecord {
+// The record with its object redacted (redactObject); an Event record as it is.
+function redactedRecord(record: IngestRecord): IngestRecord {
   return record.source === 'object' ? { ...record, object: redactObject(record.object) } : record;
 }
 
@@ -112,7 +97,7 @@ function watchEventToRecords(
  * A watch line's `ts` (when the recorder received it) in ms; undefined when the line has none (a
  * hand-written or converted line), a reason when it is no time or outside the times input may have.
  */
-function receiveTimeMs(ts: unknown, nowMs: number): number | undefined | string {
+export function receiveTimeMs(ts: unknown, nowMs: number): number | undefined | string {
   if (ts === undefined) return undefined;
   const tsMs = parseTimeMs(ts);
   if (tsMs === undefined) return `unparseable ts ${JSON.stringify(String(ts).slice(0, 40))}`;

@@ -59,14 +59,25 @@ export class ReorderWindow<T extends RankedRecord = RankedRecord> {
 
   /** Removes and returns the least record (undefined when empty), counting it if it is late. */
   take(): T | undefined {
+    const held = this.#remove();
+    if (held === undefined) return undefined;
+    if (this.#last !== undefined && compareOrderKeys(held.key, this.#last) < 0) this.#late++;
+    else this.#last = held.key;
+    return held.r;
+  }
+
+  /** Removes the least record as if it had never been pushed (it is not handed on). */
+  discard(): void {
+    this.#remove();
+  }
+
+  #remove(): Held<T> | undefined {
     const h = this.#heap;
     const held = h[0];
     const end = h.pop();
     if (held === undefined || end === undefined) return undefined;
     if (h.length > 0) this.#siftDown(end);
-    if (this.#last !== undefined && compareOrderKeys(held.key, this.#last) < 0) this.#late++;
-    else this.#last = held.key;
-    return held.r;
+    return held;
   }
 
   #siftDown(r: Held<T>): void {

@@ -119,7 +119,9 @@ function problemsInFileOrder(
   const out: RecordingProblem[] = [];
   for (const file of files) {
     for (const p of whole) if (p.file === file) out.push(p);
-    for (const s of streamed) if (s.file === file) for (const p of s.problems) out.push({ file, ...p });
+    // A line held by its key is checked when it is next in order: its problems come in that order.
+    const own = streamed.filter((s) => s.file === file).flatMap((s) => s.problems);
+    for (const p of own.sort((a, b) => a.line - b.line)) out.push({ file, ...p });
   }
   return out;
 }

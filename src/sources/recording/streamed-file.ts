@@ -1,13 +1,12 @@
 import { join } from 'node:path';
-import { isObject } from '../../model/kube-json.js';
-import type { IngestRecord, ObjectRecord } from '../../model/records.js';
+import type { IngestRecord, ObjectRecord, RecordOrigin } from '../../model/records.js';
 import { parseOne, parses } from '../json-values.js';
-import { redactObject } from '../redact.js';
 import { LineReader } from './line-reader.js';
 import { estimateWriteTimeMs } from './object-time.js';
-import type { OrderKey, RankedRecord } from './record-order.js';
-import { type ValueReader, redactedRecord, valueReaderFor } from './recording-values.js';
+import { type OrderKey, type RankedRecord, compareOrderKeys, orderKeyOf } from './record-order.js';
+import { type ValueReader, receiveTimeMs, valueReaderFor, watchValue } from './recording-values.js';
 import { ReorderWindow } from './reorder-window.js';
+import { scanWatchLineKey } from './watch-line-key.js';
 
 /** A line of a streamed file that could not be used (the file is the stream's). */
 export interface LineProblem {
@@ -19,15 +18,16 @@ export interface LineProblem {
 export type WholeFileReason = 'pretty-printed' | 'starts without ts';
 
 /**
- * A record read ahead. The object record of a watch-event line is held as its ordering key
- * (`keyOnly`: kind, resourceVersion, time, type) and the line, and parsed again when taken: full
- * objects (~7 KB each) lived in the window long enough to reach V8's old generation, so every
- * record became old garbage; a line is one flat string. Replaying 200 Deployments through synth:
- * 9.6 → 8.2 s CPU, 343 → 270 MB peak RSS, for a second JSON.parse of each object line.
+ * A record read ahead. A watch line of one object (not an Event) is held as its line and an
+ * ordering record (kind, resourceVersion, time, type) read from the line's text (`unparsed`), and
+ * parsed, checked and redacted once, when it is next in order (settled): full objects (~7 KB each)
+ * lived in the window long enough to reach V8's old generation, so every record became old
+ * garbage; a line is one flat string. Other lines are parsed when read and held whole.
  */
 interface Held extends RankedRecord {
+  record: IngestRecord;
   readonly line: number;
-  readonly keyOnly: boolean;
+  unparsed: boolean;
 }
 
 /** The records of one source, least first: what the merge takes from. */
@@ -51,6 +51,8 @@ export class StreamedFile implements RecordSource {
   readonly #lines: LineReader;
   readonly #window: ReorderWindow<Held>;
   readonly #read: ValueReader;
+  /** Watch lines, which may be held by the key read from their text (not audit.log). */
+  readonly #keyed: boolean;
   readonly #count: ((chars: number) => void) | undefined;
   #floorMs = -Infinity;
   #estimated = 0;
@@ -60,6 +62,7 @@ export class StreamedFile implements RecordSource {
     this.#lines = lines;
     this.#window = new ReorderWindow<Held>(windowRecords);
     this.#read = valueReaderFor(file);
+    this.#keyed = this.#read === watchValue;
     this.#count = count;
   }
 
@@ -101,13 +104,13 @@ export class StreamedFile implements RecordSource {
   }
 
   take(): RankedRecord | undefined {
-    const held = this.#window.take();
-    if (held === undefined || !held.keyOnly) return held;
-    return { record: this.#parsedAgain(held), raw: held.raw };
+    // ready() settled the head; this only matters for a caller that did not call it.
+    while (!this.#settleHead());
+    return this.#window.take();
   }
 
   ready(): Promise<void> | undefined {
-    return this.#topUp() ? this.#refill() : undefined;
+    return this.#advance() ? this.#refill() : undefined;
   }
 
   async #probe(): Promise<WholeFileReason | undefined> {
@@ -129,7 +132,41 @@ export class StreamedFile implements RecordSource {
 
   async #refill(): Promise<void> {
     do await this.#lines.fill();
-    while (this.#topUp());
+    while (this.#advance());
+  }
+
+  /** Tops the window up and settles its head; true when that needs the next chunk first. */
+  #advance(): boolean {
+    for (;;) {
+      if (this.#topUp()) return true;
+      if (this.#settleHead()) return false;
+    }
+  }
+
+  /**
+   * Parses the head when it is held by its key. False when that took it out of its place: its line
+   * was rejected (a problem counted), or it has another key than its text was read to have (it is
+   * pushed again by that key).
+   */
+  #settleHead(): boolean {
+    const head = this.#window.peek();
+    const key = this.#window.peekKey();
+    if (head === undefined || key === undefined || !head.unparsed) return true;
+    const record = this.#parsed(head.raw, head.line);
+    if (record !== undefined && compareOrderKeys(orderKeyOf({ record, raw: head.raw }), key) === 0) {
+      head.record = record;
+      head.unparsed = false;
+      return true;
+    }
+    this.#window.discard();
+    if (record !== undefined) this.#window.push({ record, raw: head.raw, line: head.line, unparsed: false });
+    return false;
+  }
+
+  // The one record of a line held by its key, checked and redacted; undefined (counted) when rejected.
+  #parsed(raw: string, at: number): IngestRecord | undefined {
+    const records = this.#records(raw, at);
+    return records?.length === 1 ? records[0] : undefined;
   }
 
   /** Feeds buffered lines until the window is full; true when it needs the next chunk for that. */
@@ -147,32 +184,24 @@ export class StreamedFile implements RecordSource {
     const raw = line.trim();
     if (raw === '') return;
     const at = this.#lines.lineNumber;
+    const keyed = this.#keyed ? keyRecord(raw, { file: this.file, line: at }) : undefined;
+    if (keyed !== undefined) {
+      this.#window.push({ record: keyed, raw, line: at, unparsed: true });
+      return;
+    }
+    for (const record of this.#records(raw, at) ?? []) this.#window.push({ record, raw, line: at, unparsed: false });
+  }
+
+  /** The line's records, timed and redacted, its problems counted; undefined when it is no JSON. */
+  #records(raw: string, at: number): IngestRecord[] | undefined {
     const v = parseOne(raw, at);
     if (!v.ok) {
       this.problems.push({ line: at, reason: v.reason });
-      return;
+      return undefined;
     }
-    // Unredacted: a key-only record's object is dropped here, and redacted when parsed again.
-    const got = this.#read(v.value, { file: this.file, line: at }, { redact: false });
+    const got = this.#read(v.value, { file: this.file, line: at });
     for (const reason of got.problems) this.problems.push({ line: at, reason });
-    // Watch events of one object only: their object is all that parsing again must give back.
-    const keyOnly = got.records.length === 1 && isObject(v.value) && isObject(v.value['object']);
-    for (const record of got.records) {
-      // An estimated time is read from the redacted object (without managedFields), as readRecording does.
-      const held = keyOnly && record.source === 'object' && !record.timeEstimated ? record : redactedRecord(record);
-      const timed = this.#timed(held);
-      if (keyOnly && timed.source === 'object')
-        this.#window.push({ record: orderingKey(timed), raw, line: at, keyOnly });
-      else this.#window.push({ record: timed, raw, line: at, keyOnly: false });
-    }
-  }
-
-  // The line was checked when read; parsed again, it gives the same object, redacted the same way.
-  #parsedAgain(held: Held): IngestRecord {
-    const v = parseOne(held.raw, held.line);
-    const object = v.ok && isObject(v.value) ? v.value['object'] : undefined;
-    if (held.record.source !== 'object' || !isObject(object)) return held.record;
-    return { ...held.record, object: redactObject(object) };
+    return got.records.map((r) => this.#timed(r));
   }
 
   // An object without ts inside a time-stamped file: its own latest timestamp, never before the
@@ -185,10 +214,18 @@ export class StreamedFile implements RecordSource {
   }
 }
 
-/** What compareRecords reads of an object record: its kind and resourceVersion, not the object. */
-function orderingKey(record: ObjectRecord): ObjectRecord {
-  const object = record.object;
-  const metadata = object['metadata'];
-  const rv = isObject(metadata) ? metadata['resourceVersion'] : undefined;
-  return { ...record, object: { kind: object['kind'] ?? null, metadata: { resourceVersion: rv ?? null } } };
+/**
+ * What compareRecords reads of a watch line's object record — its time, type, kind and
+ * resourceVersion, not the object — read from the line's text (scanWatchLineKey); undefined for
+ * a line that must be parsed to be ordered (an Event, a time without ts, or not a plain watch line).
+ */
+function keyRecord(raw: string, origin: RecordOrigin): ObjectRecord | undefined {
+  const key = scanWatchLineKey(raw);
+  if (key === undefined || key.kind === '' || key.kind === 'Event') return undefined;
+  const type = key.type;
+  if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return undefined;
+  const timeMs = receiveTimeMs(key.ts, Date.now());
+  if (typeof timeMs !== 'number') return undefined;
+  const object = { kind: key.kind, metadata: { resourceVersion: key.rv ?? null } };
+  return { source: 'object', type, object, timeMs, timeEstimated: false, origin };
 }

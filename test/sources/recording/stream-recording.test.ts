@@ -135,6 +135,19 @@ describe('openRecording', () => {
       ]);
     });
 
+    it('reports watch lines rejected when they come in order (held by their text) by line, as readRecording does', async () => {
+      const dir = await tempDir();
+      const good = overlappingBlocks(1, 3, 0, 10);
+      const early = new Date(Date.UTC(2024, 3, 1)).toISOString();
+      // Both read as watch lines of a Pod, both earlier than the good lines: the later one comes first.
+      const noName = JSON.stringify({ type: 'ADDED', ts: early, object: { kind: 'Pod', metadata: {} } });
+      const cut = noName.slice(0, -1).replace('"ADDED"', '"MODIFIED"');
+      await writeFile(join(dir, 'watch.jsonl'), [good[0], cut, good[1], noName, good[2]].join('\n'));
+      const summary = await expectSameAsWholeRead(dir);
+      expect(summary.records.length).toBe(3);
+      expect(summary.problems.map((p) => `${p.file}:${p.line}`)).toEqual(['watch.jsonl:2', 'watch.jsonl:4']);
+    });
+
     it('drops Secret data from watch lines, Lists and ts-less objects alike, as readRecording does', async () => {
       const dir = await tempDir();
       const secret = (name: string, rv: string): object => ({
