@@ -11,6 +11,7 @@ import type { SynthContext } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 import type { PodTracker } from './pod-tracker.js';
 import { phaseKeyOf } from './pod-startup-plan.js';
+import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 
 /** Counters of what happened to audit events, for the replay summary and /metrics. */
 export interface AuditStats {
@@ -108,8 +109,24 @@ export class AuditTracker {
     // (pods/binding is a create too, but of the pod's own startup.)
     if ((entry.verb === 'create' && specWrite) || (subject.kind === 'ReplicaSet' && specWrite))
       return ownerOp ?? this.#ctx.ops.at(subject.uid, atMs);
-    return this.#ctx.ops.at(subject.uid, atMs) ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
+    const own = this.#ctx.ops.at(subject.uid, atMs);
+    if (own !== undefined && isAfterPodRan(entry, subject, own)) return undefined;
+    return own ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
   }
+}
+
+// A metadata write to a pod whose containers had finished a whole second before it (the
+// response's finishedAt has second precision) — the job-controller dropping its tracking
+// finalizer — comes after the pod's startup or run, however late the pod's own records date
+// their end: they arrive behind the audit or ahead of it, and the span's end follows them. (A
+// status write may be the one that finished the pod; a delete belongs to its termination.)
+function isAfterPodRan(entry: AuditEntry, subject: SlimObject, op: PendingSpan): boolean {
+  const type = op.attributes[ATTR.operation];
+  if (type !== OPERATION.podStartup && type !== OPERATION.podRun) return false;
+  if (entry.verb === 'delete' || (entry.objectRef?.subresource ?? '') !== '') return false;
+  if (subject.phase !== 'Succeeded' && subject.phase !== 'Failed') return false;
+  const finishedMs = Math.max(...subject.containerStatuses.map((c) => c.finishedMs ?? Infinity));
+  return Number.isFinite(finishedMs) && finishedMs + TIMESTAMP_SLACK_MS <= entry.receivedMs;
 }
 
 function isBinding(entry: AuditEntry): boolean {

@@ -72,7 +72,14 @@ describe('a pod write whose audit body arrives late (real control plane, Job)', 
   });
 
   it('keeps the job-controller’s finalizer patches out of the pod’s finished startup and run', () => {
-    for (const input of [records, late(records)]) {
+    // Also with the Pod informer ahead of the audit (2 s and 4 s late): the pod's finish is then
+    // seen first, dated by when its update arrived.
+    const watchFirst = deliverLate(
+      deliverLate(records, (r) => r.source === 'audit', 4_000),
+      isPodWatch,
+      2_000,
+    );
+    for (const input of [records, late(records), watchFirst]) {
       const spans = synthesize(input);
       const patches = spans.filter(
         (s) => s.name === 'patch pods' && String(s.attributes['kubestitch.audit.user']).endsWith(':job-controller'),
