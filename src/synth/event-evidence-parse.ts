@@ -22,9 +22,9 @@ export type EventEvidenceNote =
 // "Scaled up replica set web-7c94cc59d to 3" (before v1.30) or "… from 0 to 3" (since).
 const SCALED = /^Scaled (up|down) replica set (\S+) (?:from (\d+) )?to (\d+)/;
 // ReplicaSet, Job and DaemonSet controllers: "Created pod: web-7c94-x2"; StatefulSet: "create Pod
-// web-1 in StatefulSet web successful".
-const CREATED = /^(?:Created pod: (\S+)|create Pod (\S+) in StatefulSet \S+ successful)/;
-const DELETED = /^(?:Deleted pod: (\S+)|delete Pod (\S+) in StatefulSet \S+ successful)/;
+// web-1 in StatefulSet web successful" (newer releases say "Create Pod …", as test/fixtures/real/sts).
+const CREATED = /^(?:Created pod: (\S+)|[cC]reate Pod (\S+) in StatefulSet \S+ successful)/;
+const DELETED = /^(?:Deleted pod: (\S+)|[dD]elete Pod (\S+) in StatefulSet \S+ successful)/;
 const POD_OWNERS: ReadonlySet<string> = new Set(['ReplicaSet', 'Job', 'StatefulSet', 'DaemonSet']);
 /** The scheduler's and kubelet's Events of a pod coming up. */
 const STARTING: ReadonlySet<string> = new Set(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']);

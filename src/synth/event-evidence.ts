@@ -54,6 +54,8 @@ interface EvidenceOp {
   readonly tracker: WorkloadTracker;
   /** A Deployment rollout's new ReplicaSet (the one brought up from 0). */
   newReplicaSet: string | undefined;
+  /** Pods a StatefulSet or DaemonSet rollout created, by name. */
+  readonly created: Set<string>;
 }
 
 /**
@@ -156,7 +158,9 @@ export class EventEvidence {
   #apply(h: Held): void {
     const ev = h.record.event;
     const parsed = evidenceNote(ev);
-    const atMs = refineTime(ev.firstMs, h.t);
+    // An Event seen again (count > 1: "Create Pod db-1" in the next rollout) is evidence of its
+    // latest occurrence.
+    const atMs = refineTime(ev.count > 1 ? ev.lastMs : ev.firstMs, h.t);
     if (parsed?.kind === 'scaled') this.#scaled(ev, parsed, atMs);
     else if (parsed?.kind === 'node-ready') this.#nodeReady(ev, parsed.ready, atMs);
     else if (parsed?.kind === 'job-finished') this.#jobFinished(ev, parsed.failed, atMs);
@@ -170,11 +174,11 @@ export class EventEvidence {
     const ev = h.record.event;
     const ns = ev.regarding.namespace;
     if (parsed.kind === 'pod-created') {
-      this.#replacing(ev, atMs);
+      this.#replacing(ev, atMs, parsed.pod, true);
       this.#jobRun(ev, atMs, h.t);
       this.#startPod(this.#pod(ns, parsed.pod, '', atMs, true), atMs, h.t);
     } else if (parsed.kind === 'pod-deleted') {
-      this.#replacing(ev, atMs);
+      this.#replacing(ev, atMs, parsed.pod, false);
       this.#endPod(this.#pod(ns, parsed.pod, '', atMs, false), atMs);
     } else if (parsed.kind === 'pod-starting') {
       this.#startPod(this.#pod(ns, ev.regarding.name, ev.regarding.uid), atMs, h.t);
@@ -211,12 +215,20 @@ export class EventEvidence {
     startNoLaterThan(span, atMs);
   }
 
-  // A StatefulSet or DaemonSet controller creating and deleting pods is rolling them out.
-  #replacing(ev: KubeEvent, atMs: number): void {
+  // A StatefulSet or DaemonSet controller creating and deleting pods is rolling them out. A
+  // rollout replaces older pods: deleting one the rollout Events show created, the controller has
+  // begun the next rollout (back-to-back template changes).
+  #replacing(ev: KubeEvent, atMs: number, pod: string, created: boolean): void {
     const r = ev.regarding;
     if (r.kind !== 'StatefulSet' && r.kind !== 'DaemonSet') return;
     const workload = this.#object(r.kind, r.namespace, r.name, r.uid, undefined);
-    if (workload !== undefined) this.#workloadOp(workload, true, atMs, undefined);
+    if (workload === undefined) return;
+    const open = (): EvidenceOp | undefined => this.#open.find((o) => o.uid === workload.uid && o.span.isOpen);
+    if (!created && open()?.created.has(pod) === true) {
+      this.#endSuperseded(workload.uid, true, undefined, true);
+      this.#openFromEvent(workload, true, atMs, undefined);
+    } else this.#workloadOp(workload, true, atMs, undefined);
+    if (created) open()?.created.add(pod);
   }
 
   // The node controller's NodeNotReady (the kubelet went silent: Ready=Unknown) or the kubelet's
@@ -262,21 +274,34 @@ export class EventEvidence {
     const tracker = this.#trackers.workloads.get(workload.kind);
     if (tracker === undefined || this.#ctx.ops.at(workload.uid, atMs, HISTORY_MS)?.isOpen === false) return;
     this.#endSuperseded(workload.uid, rollout, newReplicaSet);
-    const op = tracker.fromEvent(workload, rollout, atMs, range);
-    if (op === undefined) return;
+    this.#openFromEvent(workload, rollout, atMs, range, newReplicaSet);
+  }
+
+  #openFromEvent(
+    workload: SlimObject,
+    rollout: boolean,
+    atMs: number,
+    range: ReplicaRange | undefined,
+    newReplicaSet?: string,
+  ): void {
+    const tracker = this.#trackers.workloads.get(workload.kind);
+    const op = tracker?.fromEvent(workload, rollout, atMs, range);
+    if (tracker === undefined || op === undefined) return;
     const known = this.#open.find((o) => o.span === op);
-    if (known === undefined) this.#open.push({ uid: workload.uid, span: op, tracker, newReplicaSet });
+    if (known === undefined)
+      this.#open.push({ uid: workload.uid, span: op, tracker, newReplicaSet, created: new Set() });
     else known.newReplicaSet ??= newReplicaSet;
   }
 
   // An operation only Events opened ends (at its last evidence) where they show the next one: a
   // rollout step while it is a scale, a new ReplicaSet brought up while it rolls out another. A
   // scale step during a rollout is part of the rollout, as with records.
-  #endSuperseded(uid: string, rollout: boolean, newReplicaSet: string | undefined): void {
+  #endSuperseded(uid: string, rollout: boolean, newReplicaSet: string | undefined, next = false): void {
     const o = this.#open.find((e) => e.uid === uid && e.span.isOpen);
     if (o === undefined || !rollout) return;
     const isRollout = String(o.span.attributes[ATTR.operation]).endsWith('.rollout');
-    const another = newReplicaSet !== undefined && o.newReplicaSet !== undefined && o.newReplicaSet !== newReplicaSet;
+    const another =
+      next || (newReplicaSet !== undefined && o.newReplicaSet !== undefined && o.newReplicaSet !== newReplicaSet);
     if (isRollout && !another) return;
     o.tracker.endFromEvent(uid, o.span, this.#ctx.tree.lastEvidenceMs(o.span, Infinity), true);
   }
@@ -310,10 +335,12 @@ export class EventEvidence {
     const owner = this.#podOwners.get(`${namespace}/${name}`);
     if (uid !== '') return this.#object('Pod', namespace, name, uid, owner);
     const fits = (createdMs: number): boolean => (created ? createdMs >= atMs - 2000 : createdMs <= atMs + 1000);
-    const known = this.#ctx.graph.findByName('Pod', namespace, name);
-    if (known !== undefined && fits(known.creationMs ?? atMs)) return known;
     const seen = (this.#uids.get(`Pod/${namespace}/${name}`) ?? []).filter((u) => fits(u.firstMs));
-    const pick = created ? seen[0] : seen[seen.length - 1];
+    const known = this.#ctx.graph.findByName('Pod', namespace, name);
+    const replaced = !created && known !== undefined && isReplacement(known, seen, atMs);
+    if (known !== undefined && !replaced && fits(known.creationMs ?? atMs)) return known;
+    const rest = replaced ? seen.filter((u) => u.uid !== known.uid) : seen;
+    const pick = created ? rest[0] : rest[rest.length - 1];
     return pick === undefined ? undefined : this.#object('Pod', namespace, name, pick.uid, owner);
   }
 
@@ -368,6 +395,20 @@ function evidenceNote(ev: KubeEvent): Evidence | undefined {
     return { kind: 'job-finished', failed: true };
   }
   return parseEventNote(ev);
+}
+
+/**
+ * Whether `pod`, the one the graph holds by the name a delete Event gives, is the replacement of
+ * the pod deleted: a StatefulSet's pod comes back under its name as soon as its predecessor is
+ * gone, before the Event is applied. The deleted pod was created no later than the Event (both
+ * times to the second), and one still running while an older one of its name is known came after.
+ * (Taken for the deleted one, the replacement got a termination that never ended, holding its
+ * rollout open for as long as live ran.)
+ */
+function isReplacement(pod: SlimObject, seen: readonly { uid: string; firstMs: number }[], atMs: number): boolean {
+  if (pod.deletionMs !== undefined) return false;
+  const createdMs = pod.creationMs ?? -Infinity;
+  return createdMs > atMs || seen.some((u) => u.uid !== pod.uid && u.firstMs <= createdMs);
 }
 
 // A step joined an operation first seen later than the Event: it (and what holds it) began then.
