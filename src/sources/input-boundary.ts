@@ -96,8 +96,14 @@ function timesIn(root: JsonObject, receivedMs: number, deep: boolean): string | 
   const stack: unknown[] = [root];
   for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
     if (typeof v !== 'object' || v === null) continue;
-    for (const [key, child] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
-      if (typeof key === 'string' && typeof child === 'string') {
+    // Keys, not entries: one array per object walked instead of one per field.
+    if (Array.isArray(v)) {
+      if (deep) for (const child of v as readonly unknown[]) stack.push(child);
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      const child = (v as JsonObject)[key];
+      if (typeof child === 'string') {
         const problem = timeProblem(key, child, receivedMs);
         if (problem !== undefined) return problem;
       } else if (deep) stack.push(child);

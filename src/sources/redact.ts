@@ -128,16 +128,19 @@ function withoutAnnotations(metadata: JsonObject, policy: RedactionPolicy): Json
 function withoutEnvValues(value: unknown, depth: number): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (depth > MAX_WALK_DEPTH) return null;
+  // Indexes and keys, not entries(): a pair allocated per field of every spec was most of the walk.
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
-    for (const [i, item] of value.entries()) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
       const next = withoutEnvValues(item, depth + 1);
-      if (next !== item) (copy ??= [...value])[i] = next;
+      if (next !== item) (copy ??= [...(value as unknown[])])[i] = next;
     }
     return copy ?? value;
   }
   let copy: Record<string, unknown> | undefined;
-  for (const [key, child] of Object.entries(value)) {
+  for (const key of Object.keys(value)) {
+    const child = (value as JsonObject)[key];
     const next = key === 'env' && Array.isArray(child) ? envWithoutValues(child) : withoutEnvValues(child, depth + 1);
     if (next !== child) (copy ??= { ...value })[key] = next;
   }

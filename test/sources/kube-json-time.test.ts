@@ -29,6 +29,26 @@ describe('kube-json time', () => {
       expect(microsAfterBase(parseTimeMs('2024-05-01T05:00:00.250000-05:00'))).toBe(250_000);
     });
 
+    it('reads the UTC form as Date.parse does at calendar edges, and rejects what it rejects', () => {
+      for (const text of [
+        '2024-02-29T23:59:59Z',
+        '2023-12-31T23:59:59Z',
+        '2000-02-29T00:00:00Z',
+        '1999-12-31T00:00:00Z',
+        '2024-04-30T12:00:00Z',
+      ]) {
+        expect(parseTimeMs(text)).toBe(Date.parse(text));
+      }
+      // Past a month's last day or at 24:00, Date.parse rolls over; past minute 59 it gives up.
+      for (const text of ['2023-02-29T00:00:00Z', '2024-04-31T00:00:00Z', '2024-05-01T24:00:00Z']) {
+        expect(parseTimeMs(text)).toBe(Date.parse(text));
+      }
+      expect(parseTimeMs('2024-05-01T10:60:00Z')).toBeUndefined();
+      for (const text of ['2024-05-01T1a:00:00Z', '2024-05-01T10:00:00.Z', '2024-05-01T10:00:00.12x4Z']) {
+        expect(parseTimeMs(text)).toBeUndefined();
+      }
+    });
+
     it('returns undefined for absent, null and unparseable values', () => {
       for (const v of [undefined, null, '', 'yesterday', '2024-05-01', '2024-05-01T10:00:00', 1714557600000]) {
         expect(parseTimeMs(v)).toBeUndefined();

@@ -21,6 +21,12 @@ const BODYLESS_RESOURCES: ReadonlySet<string> = new Set([
  * error string instead of throwing for anything that is not a usable audit event.
  */
 export function parseAuditEvent(ev: JsonObject): AuditEntry | string {
+  return entryOf(ev, redactObject);
+}
+
+// `redactBody` is redactObject, or nothing for an event redactAuditEvent has already redacted
+// (its bodies passed redactObject there; a second walk of the body found nothing to drop).
+function entryOf(ev: JsonObject, redactBody: (body: JsonObject) => JsonObject): AuditEntry | string {
   const rejected = notAnAuditEvent(ev);
   if (rejected !== undefined) return rejected;
   const auditId = text(ev, 'auditID');
@@ -46,7 +52,7 @@ export function parseAuditEvent(ev: JsonObject): AuditEntry | string {
     code: num(ev, 'responseStatus', 'code'),
     responseReason: text(ev, 'responseStatus', 'reason'),
     ...times,
-    responseObject: BODYLESS_RESOURCES.has(resource) ? undefined : bodyObject(ev['responseObject']),
+    responseObject: BODYLESS_RESOURCES.has(resource) ? undefined : bodyObject(ev['responseObject'], redactBody),
     bindingTarget:
       resource === 'pods' && str(ref, 'subresource') === 'binding'
         ? str(ev, 'requestObject', 'target', 'name')
@@ -90,10 +96,14 @@ function objectRefOf(ref: JsonObject): AuditObjectRef {
 }
 
 // Only a real object (with kind and metadata) can feed the graph; Status answers cannot.
-function bodyObject(value: unknown): JsonObject | undefined {
+function bodyObject(value: unknown, redactBody: (body: JsonObject) => JsonObject): JsonObject | undefined {
   if (!isObject(value) || str(value, 'kind') === undefined || str(value, 'kind') === 'Status') return undefined;
   if (!isObject(value['metadata'])) return undefined;
-  return redactObject(value);
+  return redactBody(value);
+}
+
+function redacted(body: JsonObject): JsonObject {
+  return body;
 }
 
 function strings(values: readonly unknown[]): string[] {
@@ -108,7 +118,7 @@ function strings(values: readonly unknown[]): string[] {
 export function auditRecordOf(value: unknown, origin: RecordOrigin, receivedMs = Date.now()): AuditRecord | string {
   const checked = checkAuditEvent(value, receivedMs);
   if (!checked.ok) return checked.reason;
-  const audit = parseAuditEvent(redactAuditEvent(checked.event));
+  const audit = entryOf(redactAuditEvent(checked.event), redacted);
   if (typeof audit === 'string') return audit;
   return { source: 'audit', audit, timeMs: audit.stageMs, timeEstimated: false, origin };
 }

@@ -73,7 +73,8 @@ function reduceBody(event: JsonObject, field: BodyField, policy: RedactionPolicy
   for (const key of KEPT_FIELDS) if (key in body) out[key] = body[key];
   if (field === 'requestObject' && kind === 'Binding' && 'target' in body) out['target'] = body['target'];
   const metadata = obj(body, 'metadata');
-  if (metadata !== undefined) {
+  // Copied only to drop managedFields: metadata without them is kept as it is.
+  if (metadata !== undefined && 'managedFields' in metadata) {
     const { managedFields: _managedFields, ...rest } = metadata;
     out['metadata'] = rest;
   }
