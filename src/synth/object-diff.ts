@@ -53,9 +53,10 @@ export function diffObjects(
 // key instead of the (long, concatenated) path keeps the walk from flattening every path string.
 function walk(a: unknown, b: unknown, path: string, depth: number, out: FieldChange[]): void {
   if (isObject(a) && isObject(b)) {
-    // Most of an object is unchanged between versions: equal scalars are skipped before a path is
-    // built for them. Equal values can never yield a change.
-    for (const k of Object.keys(a)) if (a[k] !== b[k]) walkField(a[k], b[k], path, k, depth + 1, out);
+    // Most of an object is unchanged between versions, and two parses of it share no references:
+    // equal subtrees (most of spec and metadata) are compared, which builds nothing, before a path
+    // is built or a list indexed for them. Equal values can never yield a change.
+    for (const k of Object.keys(a)) if (!sameJson(a[k], b[k])) walkField(a[k], b[k], path, k, depth + 1, out);
     for (const k of Object.keys(b)) {
       if (!Object.hasOwn(a, k) && b[k] !== undefined) walkField(undefined, b[k], path, k, depth + 1, out);
     }
@@ -124,7 +125,10 @@ function walkKeyedList(
 ): void {
   const ia = indexBy(a, key);
   const ib = indexBy(b, key);
-  for (const [id, item] of ia) walk(item, ib.get(id), `${path}[${key}=${id}]`, depth + 1, out);
+  for (const [id, item] of ia) {
+    const other = ib.get(id);
+    if (!sameJson(item, other)) walk(item, other, `${path}[${key}=${id}]`, depth + 1, out);
+  }
   for (const [id, item] of ib) if (!ia.has(id)) walk(undefined, item, `${path}[${key}=${id}]`, depth + 1, out);
 }
 
