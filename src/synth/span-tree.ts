@@ -1,5 +1,5 @@
 import { ATTR, type Outcome } from '../model/attributes.js';
-import { spanIdFor, traceIdFor } from '../model/ids.js';
+import { spanIdsFor } from '../model/ids.js';
 import type { KubeEvent } from '../model/records.js';
 import type {
   AttrValue,
@@ -118,10 +118,11 @@ export class SpanTree {
     const parent =
       p !== undefined && (p.isOpen || (spec.joinClosing === true && p.state === 'closing')) ? p : undefined;
     const key = this.#uniqueKey(spec.key);
+    const { traceId, spanId } = spanIdsFor(this.#cluster, key);
     const span = new PendingSpan({
       key,
-      traceId: traceIdFor(this.#cluster, key),
-      spanId: spanIdFor(this.#cluster, key),
+      traceId,
+      spanId,
       parent: undefined,
       kind: spec.kind ?? 'internal',
       name: spec.name,
