@@ -15,6 +15,9 @@ interface Deadline {
  */
 export const TIMESTAMP_SLACK_MS = 1000;
 
+/** How far apart informers of different kinds may deliver one story's records. */
+const RECEIVE_SKEW_MS = 10_000;
+
 // Registrations `had` remembers: far more than the operations open or lingering at once.
 const REMEMBERED = 50_000;
 
@@ -141,6 +144,14 @@ export class OperationIndex {
       parent = uid === behind ? undefined : this.at(uid, spec.startMs, slackMs);
       if (parent !== undefined) break;
     }
+    // An owner's operation starts at the receive time of the owner's change, which its informer
+    // may deliver seconds after this object's own, precisely dated evidence (a pod's deletion
+    // seen before the ReplicaSet's scale-down arrived, the step already over): one that began
+    // within RECEIVE_SKEW_MS after the span holds it.
+    for (const uid of parent === undefined ? owners : []) {
+      parent = uid === behind ? undefined : this.#startedAfter(uid, spec.startMs);
+      if (parent !== undefined) break;
+    }
     const span = this.#tree.open({
       ...spec,
       parent,
@@ -238,6 +249,15 @@ export class OperationIndex {
       if (atMs >= s.startMs - slack && atMs <= end + slack) return s;
     }
     return open;
+  }
+
+  // The oldest operation of `uid` not emitted yet that began in (atMs, atMs + RECEIVE_SKEW_MS].
+  #startedAfter(uid: string, atMs: number): PendingSpan | undefined {
+    if (this.#tree.adoptionWindowMs <= 0) return undefined;
+    for (const s of this.#byUid.get(uid) ?? []) {
+      if (s.state !== 'emitted' && s.startMs > atMs && s.startMs <= atMs + RECEIVE_SKEW_MS) return s;
+    }
+    return undefined;
   }
 
   /** Ends, via their trackers, the open operations whose maximum age has passed by `nowMs`. */
