@@ -70,7 +70,8 @@ export const RECORD_USAGE = `Usage: kubestitch record <dir> [--kubeconfig FILE] 
 
 Captures the cluster's objects (the default kinds plus --watch-kinds) and Events into <dir>
 (watch.jsonl, events.jsonl, each line with its receive time) until Ctrl-C / SIGTERM. Files that
-exist are appended to. Secret data, ConfigMap values and managedFields are never written.
+exist are appended to. Secret data and ConfigMap values are never written; of managedFields
+only who wrote, how, when and whether it touched spec (no field names).
 Replay it with: kubestitch replay <dir>
 
 Flags:

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { arr, bool, field, isObject, num, obj, parseTimeMs, str } from '../model/kube-json.js';
 import type { JsonObject } from '../model/kube-json.js';
 import { kindInfo } from '../model/object-ref.js';
+import { type SpecWriter, latestSpecWriter } from '../model/managed-fields.js';
 import type { SlimParts } from './slim-parts.js';
 
 /** A condition as synth needs it. */
@@ -74,6 +75,12 @@ export interface SlimObject {
   readonly phase: string | undefined;
   readonly containers: readonly SlimContainer[];
   readonly containerStatuses: readonly SlimContainerStatus[];
+  /**
+   * Workloads: who last wrote the spec and when, from managedFields (the initiator of a rollout
+   * or scale when no audit shows it). Only the latest entry, never the list: one small object per
+   * workload, nothing for pods.
+   */
+  readonly specWriter?: SpecWriter | undefined;
 }
 
 const STATUS_COUNTS = [
@@ -158,6 +165,7 @@ export function slimOf(object: JsonObject, parts?: SlimParts): SlimObject {
     phase: str(object, 'status', 'phase'),
     containers: kind === 'Pod' ? shareContainers(containersOf(object), parts) : NO_CONTAINERS,
     containerStatuses: kind === 'Pod' ? containerStatusesOf(object) : NO_CONTAINER_STATUSES,
+    specWriter: TEMPLATE_KINDS.has(kind) ? latestSpecWriter(object) : undefined,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { IntakeEntry } from '../../storage/intake-log.js';
 import type { JsonObject } from '../model/kube-json.js';
-import { formatTimeMs, str, withoutManagedFields } from '../model/kube-json.js';
+import { formatTimeMs, str } from '../model/kube-json.js';
+import { withManagedFieldsSummary } from '../model/managed-fields.js';
 import type { WatchType } from '../model/records.js';
 import { redactObject } from '../sources/redact.js';
 import { TICK_TYPE } from './journal-pipeline.js';
@@ -9,12 +10,13 @@ import { TICK_TYPE } from './journal-pipeline.js';
  * A watched change as a recording line (`watch.jsonl` / `events.jsonl` format, DESIGN §2): the
  * live journal stores exactly what `kubestitch record` writes, so a journal and a recording are
  * read by the same code. Secret data and ConfigMap values are dropped at the door, and
- * managedFields (half the bytes of a real object, unused once the receive time is known) too.
+ * managedFields (half the bytes of a real object) keep only who wrote when and whether it touched
+ * spec (withManagedFieldsSummary): the initiator of a rollout when there is no audit.
  */
 export function watchLine(type: WatchType, object: JsonObject, receivedMs: number, missed = false): JsonObject {
   return {
     type,
-    object: withoutManagedFields(redactObject(object)),
+    object: withManagedFieldsSummary(redactObject(object)),
     ts: formatTimeMs(receivedMs),
     ...(missed ? { missed: true } : {}),
   };

@@ -34,7 +34,8 @@ export interface RecorderStats {
  * `kubestitch record`: captures a live cluster into the recording format (DESIGN §2) — watch
  * events of objects in `watch.jsonl`, of Events in `events.jsonl`, each with its receive time
  * `ts` — so anyone can replay it (`kubestitch replay DIR`). The same redaction as the live journal
- * applies: Secret data, ConfigMap values and managedFields never reach the files. Informers are
+ * applies: Secret data and ConfigMap values never reach the files, managedFields only summarized
+ * (withManagedFieldsSummary: who wrote, how, when, whether spec; no field names). Informers are
  * supervised as in `run` (backoff, relist on 410: a relist re-lists every object as ADDED).
  */
 export class Recorder {

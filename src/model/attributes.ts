@@ -48,6 +48,12 @@ export const ATTR = {
   retries: 'kubestitch.job.failed_pods',
   restartCount: 'k8s.container.restart_count',
   imageCached: 'kubestitch.image.cached',
+  /** Who started an operation, named as an audited request's actor would be (`kubectl`, `helm`). */
+  initiator: 'kubestitch.initiator',
+  /** The initiator's field manager as managedFields name it (`kubectl-client-side-apply`). */
+  initiatorManager: 'kubestitch.initiator.manager',
+  /** What told the initiator: `managed-fields`. */
+  initiatorSource: 'kubestitch.initiator.source',
   /** `true` on a span of an operation still in progress, drawn to "now" (live query API only; never exported). */
   open: 'kubestitch.open',
 

@@ -294,8 +294,10 @@ export class Synthesizer {
     if (!this.#audit.accept(entry)) return;
     this.#opBeforeChange = undefined;
     const applied = this.#applyAuditBody(entry, t);
+    const subject = applied?.slim ?? this.#resolveAuditObject(entry);
     // The diff is joined to its request by the response's resourceVersion (DESIGN §3.4).
-    this.#audit.place(entry, applied?.slim ?? this.#resolveAuditObject(entry), applied?.diff, this.#opBeforeChange);
+    this.#audit.place(entry, subject, applied?.diff, this.#opBeforeChange);
+    if (subject !== undefined) this.#workloads.get(subject.kind)?.onAudited(entry, subject.uid);
     this.#ctx.tree.releaseEmission();
   }
 

@@ -1,9 +1,12 @@
 import type { GraphChange } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
+import type { SpecWriter } from '../model/managed-fields.js';
+import type { AuditEntry } from '../model/records.js';
 import { ATTR, OUTCOME, type Outcome } from '../model/attributes.js';
 import type { AttrValue } from '../model/span.js';
 import { controllerActor } from './actors.js';
 import { type SynthContext, firstSightStart } from './context.js';
+import { isAuditedSpecWrite, managedFieldsInitiator, withdrawInitiator } from './managed-fields-initiator.js';
 import type { PendingSpan } from './pending-span.js';
 import type { WorkloadRules } from './workload-rules.js';
 
@@ -12,6 +15,19 @@ interface WorkloadState {
   opIsRollout: boolean;
   /** Opened at first sight: its kind and start are guesses an Event may correct. */
   guessed: boolean;
+  /** The object's last spec write by managedFields: who started an operation, without audit. */
+  writer: SpecWriter | undefined;
+  /** Audit showed writes of this object: its requests name initiators, managedFields never. */
+  audited: boolean;
+  /**
+   * The last operation managedFields named the initiator of, for an audited write to withdraw it
+   * while it is not exported; weak, so an exported span is not kept for a quiet workload.
+   */
+  named: WeakRef<PendingSpan> | undefined;
+}
+
+function newState(): WorkloadState {
+  return { op: undefined, opIsRollout: false, guessed: false, writer: undefined, audited: false, named: undefined };
 }
 
 /** Replica counts an operation went from and to. */
@@ -38,7 +54,8 @@ export class WorkloadTracker {
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
     let st = this.#state.get(next.uid);
-    if (st === undefined) this.#state.set(next.uid, (st = { op: undefined, opIsRollout: false, guessed: false }));
+    if (st === undefined) this.#state.set(next.uid, (st = newState()));
+    if (next.specWriter !== undefined) st.writer = next.specWriter;
     if (change.deleted) {
       this.#end(st, recordMs, this.#ctx.deletedOutcome, undefined);
       this.#state.delete(next.uid);
@@ -85,7 +102,7 @@ export class WorkloadTracker {
    */
   fromEvent(s: SlimObject, rollout: boolean, atMs: number, range: ReplicaRange | undefined): PendingSpan | undefined {
     let st = this.#state.get(s.uid);
-    if (st === undefined) this.#state.set(s.uid, (st = { op: undefined, opIsRollout: false, guessed: false }));
+    if (st === undefined) this.#state.set(s.uid, (st = newState()));
     const op = st.op;
     if (op === undefined || !op.isOpen) {
       return this.#open(st, s, atMs, rollout, rollout ? undefined : range);
@@ -164,10 +181,33 @@ export class WorkloadTracker {
     }
   }
 
+  /**
+   * An audited request on object `uid`. When it wrote the object (not its status), audit tells
+   * who started its operations: an initiator managedFields named on one not yet exported is
+   * withdrawn, and none is named again.
+   */
+  onAudited(entry: AuditEntry, uid: string): void {
+    if (!isAuditedSpecWrite(entry)) return;
+    // A workload is known before its audited writes are placed (their subject comes from the graph);
+    // none is made up for one already deleted.
+    const st = this.#state.get(uid);
+    if (st === undefined) return;
+    st.audited = true;
+    const named = st.named?.deref();
+    if (named !== undefined && named.state !== 'emitted') withdrawInitiator(named.attributes);
+    st.named = undefined;
+  }
+
   #end(st: WorkloadState, atMs: number, outcome: Outcome, error: string | undefined): void {
     const op = st.op;
     st.op = undefined;
     if (op === undefined || !op.isOpen) return;
+    // Named once its start is final (an Event may have moved it back).
+    const initiator = st.audited ? undefined : managedFieldsInitiator(st.writer, op.startMs);
+    if (initiator !== undefined) {
+      Object.assign(op.attributes, initiator);
+      st.named = new WeakRef(op);
+    }
     const status =
       error !== undefined
         ? { code: 'error' as const, message: error }
