@@ -6,6 +6,7 @@ import type { SpanEventData, SpanStatus } from '../model/span.js';
 import { SCHEDULER_ACTOR, kubeletActor } from './actors.js';
 import { emitAuditSpan } from './audit-span.js';
 import { type SynthContext, refineTime } from './context.js';
+import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import { openOwned } from './owned-open.js';
 import type { PendingSpan } from './pending-span.js';
 import { containerOfFieldPath } from './pod-event-placement.js';
@@ -120,7 +121,9 @@ export class PodTracker {
       return true;
     }
     const termination = this.#terminations.get(pod.uid);
-    if (termination === undefined) return false;
+    // A late webhook batch's writes from before the deletion (the startup's binding and status
+    // patches) are not the termination's: they go by their time, as other late audit does.
+    if (termination === undefined || entry.receivedMs < termination.startMs - TIMESTAMP_SLACK_MS) return false;
     emitAuditSpan(this.#ctx.tree, entry, termination, {}, diff);
     return true;
   }
