@@ -63,7 +63,7 @@ export class WorkloadTracker {
     }
     if (prev === undefined) {
       // An operation an Event opened before this first sight goes on.
-      if (!this.#rules.isSettled(next) && st.op?.isOpen !== true) {
+      if (!this.#rules.isSettled(next) && !rolledOut(next) && st.op?.isOpen !== true) {
         this.#open(st, next, firstSightStart(next.creationMs, recordMs), true, undefined);
         st.guessed = true;
       }
@@ -224,4 +224,20 @@ export class WorkloadTracker {
       this.#end(st, at, OUTCOME.unfinished, undefined);
     }
   }
+}
+
+// First seen with its last rollout complete (the deployment controller's Progressing reason
+// NewReplicaSetAvailable, every replica of the current template) and pods unavailable since: a
+// crash, not a rollout in progress.
+function rolledOut(s: SlimObject): boolean {
+  const p = s.conditions['Progressing'];
+  const want = s.specReplicas ?? 1;
+  return (
+    s.kind === 'Deployment' &&
+    p?.status === 'True' &&
+    p.reason === 'NewReplicaSetAvailable' &&
+    (s.observedGeneration ?? 0) >= (s.generation ?? 0) &&
+    (s.counts['updatedReplicas'] ?? 0) === want &&
+    (s.counts['replicas'] ?? 0) === want
+  );
 }
