@@ -8,15 +8,32 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ChurnDone, ChurnRequest, ClusterReady, StormDone, StormRequest } from './live-cluster.js';
-import type { ServiceMemory } from './live-service.js';
+import { benchCli } from './replay-cli.js';
 
 const CLUSTER_CHILD = fileURLToPath(new URL('live-cluster.ts', import.meta.url));
-const SERVICE_CHILD = fileURLToPath(new URL('live-service.ts', import.meta.url));
+// Preloaded into the built CLI: the IPC answers below (see live-service.mjs).
+const SERVICE_PRELOAD = new URL('live-service.mjs', import.meta.url).href;
+
+/** Memory of the service process after two full collections (bytes; cpuSeconds user+system). */
+interface ServiceMemory {
+  readonly type: 'memory';
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly rss: number;
+  /** C++ objects bound to JS (LevelDB buffers among them), array buffers included. */
+  readonly external: number;
+  /** Peak RSS of the process so far. */
+  readonly maxRss: number;
+  readonly cpuSeconds: number;
+}
 const POLL_MS = 100;
 const METRICS_EVERY_MS = 500;
 // Generous: a stuck run fails the phase with a clear message instead of hanging the bench.
 const SYNC_TIMEOUT_MS = 10 * 60_000;
 const CHURN_TIMEOUT_MS = 5 * 60_000;
+// A heap snapshot (KUBESTITCH_BENCH_HEAP_SNAPSHOTS) of a 10,000-pod service took over a minute
+// on the loaded 2-core machine.
+const MEASURE_TIMEOUT_MS = (process.env['KUBESTITCH_BENCH_HEAP_SNAPSHOTS'] ?? '') === '' ? 60_000 : 10 * 60_000;
 
 /** Sizes of the live-memory phase. */
 export interface LiveMemoryConfig {
@@ -103,8 +120,8 @@ export interface LiveMemoryResult {
   /** Heap once what the sync opened has ended (the steady state of an idle cluster). */
   readonly settledHeapBytes: number;
   /**
-   * Heap of the same service watching one empty namespace (modules, tsx's source maps, the
-   * Nodes): what `settledHeapBytes` holds that is not per pod.
+   * Heap of the same service watching one empty namespace (the built CLI's modules, the Nodes):
+   * what `settledHeapBytes` holds that is not per pod.
    */
   readonly idleHeapBytes: number;
   /** (settled heap − idle heap) / pods: what one settled pod costs. */
@@ -141,6 +158,8 @@ export async function measureLiveMemory(
   config: LiveMemoryConfig,
   step: (what: string) => void,
 ): Promise<LiveMemoryResult> {
+  // The built CLI, as a user runs it (rejects before anything starts when dist/ is stale).
+  const cli = await benchCli();
   const scratch = await mkdtemp(join(tmpdir(), 'kubestitch-bench-live-'));
   const children: ChildProcess[] = [];
   try {
@@ -162,11 +181,11 @@ export async function measureLiveMemory(
       `live-memory: fake apiserver holds ${ready.pods} pods (${ready.objects} watched objects) after ` +
         `${ready.loadSeconds.toFixed(0)} s; starting kubestitch run`,
     );
-    const idleHeapBytes = await measureIdle(ready.kubeconfig, scratch, children);
+    const idleHeapBytes = await measureIdle(cli, ready.kubeconfig, scratch, children);
     step(`live-memory: the service idle (no namespace's objects): ${(idleHeapBytes / 1e6).toFixed(0)} MB heap`);
     const dataDir = join(scratch, 'data');
     const started = performance.now();
-    const { service, exited, admin, log } = await startService(ready.kubeconfig, scratch, 'data', []);
+    const { service, exited, admin, log } = await startService(cli, ready.kubeconfig, scratch, 'data', []);
     children.push(service);
     const seconds = (): number => (performance.now() - started) / 1000;
 
@@ -282,9 +301,10 @@ interface StartedService {
   readonly log: FileHandle;
 }
 
-// `kubestitch run` (through live-service.ts) against the fake apiserver, its data dir `scratch/dir`
+// `kubestitch run` (the built CLI, live-service.mjs preloaded) against the fake apiserver, its data dir `scratch/dir`
 // and its log `scratch/dir.log`.
 async function startService(
+  cli: string,
   kubeconfig: string,
   scratch: string,
   dir: string,
@@ -294,12 +314,13 @@ async function startService(
   const logPath = join(scratch, `${dir}.log`);
   const log = await open(logPath, 'w');
   const service = fork(
-    SERVICE_CHILD,
+    cli,
     [
+      'run',
       ...['--kubeconfig', kubeconfig, '--data-dir', join(scratch, dir), '--out', '/dev/null'],
       ...['--admin-addr', `127.0.0.1:${adminPort}`, '--cluster', 'bench', ...extra],
     ],
-    { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'ignore', log.fd, 'ipc'] },
+    { execArgv: ['--expose-gc', '--import', SERVICE_PRELOAD], stdio: ['ignore', 'ignore', log.fd, 'ipc'] },
   );
   const exited = once(service, 'exit') as Promise<[number | null, string | null]>;
   return { service, exited, admin: new AdminClient(`http://127.0.0.1:${adminPort}`, exited, logPath), log };
@@ -307,8 +328,13 @@ async function startService(
 
 // The service watching only a namespace that holds nothing: its heap once ready is the part of
 // every figure that does not grow with the cluster.
-async function measureIdle(kubeconfig: string, scratch: string, children: ChildProcess[]): Promise<number> {
-  const idle = await startService(kubeconfig, scratch, 'idle', ['--namespaces', 'kubestitch-bench-idle']);
+async function measureIdle(
+  cli: string,
+  kubeconfig: string,
+  scratch: string,
+  children: ChildProcess[],
+): Promise<number> {
+  const idle = await startService(cli, kubeconfig, scratch, 'idle', ['--namespaces', 'kubestitch-bench-idle']);
   children.push(idle.service);
   await idle.admin.until('the idle service ready', SYNC_TIMEOUT_MS, (r) => r.ready && r.pending === 0);
   await idle.admin.settled('the idle service quiet', CHURN_TIMEOUT_MS);
@@ -405,7 +431,7 @@ async function measure(service: ChildProcess, admin: AdminClient, dataDir: strin
 }
 
 async function ask(service: ChildProcess): Promise<ServiceMemory> {
-  const reply = nextMessage<ServiceMemory>(service, 'memory', 60_000);
+  const reply = nextMessage<ServiceMemory>(service, 'memory', MEASURE_TIMEOUT_MS);
   service.send({ type: 'measure' });
   return reply;
 }

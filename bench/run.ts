@@ -129,14 +129,14 @@ function liveNotes(l: LiveMemoryResult): string[] {
   const out: string[] = [];
   const growth = l.points.map((p) => `${p.label} ${(p.heapBytes / 1e6).toFixed(0)} MB`).join(', ');
   out.push(
-    `run: \`kubestitch run --out /dev/null\` in a child process against a fake apiserver (another child) ` +
+    `run: \`kubestitch run --out /dev/null\` (the built CLI, bin/kubestitch.js) in a child process against a fake apiserver (another child) ` +
       `of ${l.pods} settled pods (${l.objects} objects); heap after full GC: ${growth}. Churn: ` +
       `${l.churn.map((c) => `${c.restarts} restarts + ${c.deletes} deletes + ${c.creates} creates`).join(', ')}. ` +
       `"clock +N min": the service's clock (Date.now) moved on past the 30 min activity windows and the 1 h ` +
       `operation age, once after the sync ("settled", the reference for the per-change figures) and once ` +
       `after the churn ("windows ended"). Synced in ${l.syncSeconds.toFixed(0)} s to /readyz, ${l.processedSeconds.toFixed(0)} s ` +
       `to every object processed; /metrics is ${(l.metricsBytes / 1e3).toFixed(0)} KB at this size. The same ` +
-      `service watching one empty namespace (modules, tsx's source maps, the Nodes) holds ` +
+      `service watching one empty namespace (the built CLI's modules, the Nodes) holds ` +
       `${(l.idleHeapBytes / 1e6).toFixed(0)} MB: the part of the heap that is not per pod.`,
   );
   if (l.storm !== undefined) {
