@@ -149,8 +149,9 @@ function pullPhase(
   notBeforeFinal: boolean,
 ): Phase | undefined {
   const pulling = events.find((e) => e.reason === 'Pulling');
-  if (pulling === undefined) return undefined;
   const pulled = events.find((e) => e.reason === 'Pulled');
+  if (pulling === undefined)
+    return pulled === undefined ? undefined : measuredPullPhase(key, c, pulled, notBeforeMs, notBeforeFinal);
   const failure = [...events].reverse().find((e) => e.type === 'Warning');
   // Kubelet cannot pull before the pod is bound; a truncated Pulling second may say otherwise.
   let start = Math.max(pulling.firstMs, notBeforeMs);
@@ -176,6 +177,35 @@ function pullPhase(
     actor: 'kubelet',
     attributes: containerAttrs(c),
     ...(pulled === undefined && failure !== undefined ? { status: { code: 'error', message: failure.note } } : {}),
+  };
+}
+
+/**
+ * A pull known only from its Pulled Event (the Pulling one was lost, or came before what was
+ * recorded): it ended with the Pulled Event and lasted what kubelet measured ("in 5.87s"), so it
+ * started that long before — never before the pod was bound. Without a measured duration nothing
+ * says when it started, and there is no pull phase.
+ */
+function measuredPullPhase(
+  key: string,
+  c: ContainerFacts,
+  pulled: KubeEvent,
+  notBeforeMs: number,
+  notBeforeFinal: boolean,
+): Phase | undefined {
+  const measured = pulledDurationMs(pulled.note);
+  if (measured === undefined) return undefined;
+  // The Pulled stamp is cut to the second: the pull ended in [stamp, stamp + 1 s), and no earlier
+  // than the bound pod plus the measured time.
+  const end = Math.min(Math.max(pulled.firstMs, notBeforeMs + measured), pulled.firstMs + 999);
+  return {
+    key: `${key}/pull/${c.name}`,
+    name: `pull ${c.image}`,
+    startMs: Math.max(notBeforeMs, end - measured),
+    endMs: end,
+    final: notBeforeFinal,
+    actor: 'kubelet',
+    attributes: containerAttrs(c),
   };
 }
 
