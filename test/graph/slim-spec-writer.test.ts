@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { slimOf } from '../../src/graph/slim.js';
 import type { JsonObject } from '../../src/model/kube-json.js';
@@ -39,7 +41,16 @@ const SCALE = {
   subresource: 'scale',
 };
 
+const HELM_DEPLOYMENT = fileURLToPath(new URL('../fixtures/real-managed-fields/helm/deployment.json', import.meta.url));
+
 describe('a workload’s last spec writer', () => {
+  it('of the real control plane’s Deployment after helm upgrade (the apiserver’s full entries): helm, at the upgrade’s second', async () => {
+    const object = JSON.parse(await readFile(HELM_DEPLOYMENT, 'utf8')) as JsonObject;
+    const want = { manager: 'helm', timeMs: Date.parse('2026-12-07T18:27:11Z') };
+    expect(slimOf(object).specWriter).toEqual(want);
+    expect(slimOf(withManagedFieldsSummary(object)).specWriter).toEqual(want);
+  });
+
   it('is the latest timed entry owning spec fields: a status write or an untimed scale never is', () => {
     const object = deployment([SCALE, APPLY, SET_IMAGE, STATUS]);
     const want = { manager: 'kubectl-set', timeMs: Date.parse('2026-12-07T17:43:25Z') };

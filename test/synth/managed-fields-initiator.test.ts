@@ -1,7 +1,8 @@
 /**
  * managedFields name who started a rollout or scale when no audit does (issue 14): the manager
- * whose spec write is the change that started it, at its second. Real data: a recording of the
- * real control plane driven by kubectl (test/fixtures/real-managed-fields, README there) and a
+ * whose spec write is the change that started it, at its second. Real data: recordings of the
+ * real control plane driven by kubectl and by helm (test/fixtures/real-managed-fields, README
+ * there) and a
  * Deployment `kubectl apply` created on a kind cluster, captured by kspan (test/fixtures/kspan).
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { replayDirectory } from '../../src/replay.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
 
 const REAL = fileURLToPath(new URL('../fixtures/real-managed-fields/deploy/', import.meta.url));
+const HELM = fileURLToPath(new URL('../fixtures/real-managed-fields/helm/', import.meta.url));
 const KSPAN = fileURLToPath(new URL('../fixtures/kspan/deployment-2-pods.DERIVED.yaml', import.meta.url));
 
 // The same requests as a Metadata-level log (as some managed providers deliver it): no bodies,
@@ -33,10 +35,10 @@ async function metadataLevelAudit(to: string): Promise<void> {
   await writeFile(to, stripped.join('\n') + '\n');
 }
 
-async function replay(files: readonly string[], metadataAudit = false): Promise<readonly SpanData[]> {
+async function replay(files: readonly string[], metadataAudit = false, from = REAL): Promise<readonly SpanData[]> {
   const dir = await mkdtemp(join(tmpdir(), 'ks-mf-'));
   try {
-    for (const f of files) await cp(join(REAL, f), join(dir, f));
+    for (const f of files) await cp(join(from, f), join(dir, f));
     if (metadataAudit) await metadataLevelAudit(join(dir, 'audit.log'));
     const sink = new CaptureSink();
     const summary = await replayDirectory(dir, sink, { cluster: 'e2e' });
@@ -47,7 +49,7 @@ async function replay(files: readonly string[], metadataAudit = false): Promise<
   }
 }
 
-/** Deployment operations as `name: initiator (manager, source)`, in start order. */
+/** Deployment rollouts and scales as `name: initiator (manager, source)`, in start order. */
 function initiators(spans: readonly SpanData[]): string[] {
   return spans
     .filter((s) => s.name === 'Deployment rollout' || s.name === 'Deployment scale')
@@ -75,6 +77,13 @@ describe('the initiator of a Deployment operation, from managedFields', () => {
     // timed spec write (set image, 14 s before the first scale) is not that change.
     expect(named.slice(2).length).toBeGreaterThanOrEqual(2);
     for (const line of named.slice(2)) expect(line).toBe('Deployment scale: -');
+  });
+
+  it('watch and Events of helm install and helm upgrade: helm named for both rollouts', async () => {
+    expect(initiators(await replay(['watch.jsonl', 'events.jsonl'], false, HELM))).toEqual([
+      'Deployment rollout: helm (helm, managed-fields)',
+      'Deployment rollout: helm (helm, managed-fields)',
+    ]);
   });
 
   it.each([
