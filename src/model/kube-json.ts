@@ -9,6 +9,12 @@ export function isObject(value: unknown): value is JsonObject {
 }
 
 export function field(obj: unknown, ...path: readonly string[]): unknown {
+  return at(obj, path);
+}
+
+// The accessors below hand their rest array on as it is: spreading it into field again copied
+// it on every call, and they run several times per field of every record.
+function at(obj: unknown, path: readonly string[]): unknown {
   let cur: unknown = obj;
   for (const key of path) {
     if (!isObject(cur)) return undefined;
@@ -18,32 +24,33 @@ export function field(obj: unknown, ...path: readonly string[]): unknown {
 }
 
 export function str(obj: unknown, ...path: readonly string[]): string | undefined {
-  const v = field(obj, ...path);
+  const v = at(obj, path);
   return typeof v === 'string' ? v : undefined;
 }
 
 /** A string field, '' when absent: the apiserver omits empty fields of audit events and Events. */
 export function text(obj: unknown, ...path: readonly string[]): string {
-  return str(obj, ...path) ?? '';
+  const v = at(obj, path);
+  return typeof v === 'string' ? v : '';
 }
 
 export function num(obj: unknown, ...path: readonly string[]): number | undefined {
-  const v = field(obj, ...path);
+  const v = at(obj, path);
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 export function bool(obj: unknown, ...path: readonly string[]): boolean | undefined {
-  const v = field(obj, ...path);
+  const v = at(obj, path);
   return typeof v === 'boolean' ? v : undefined;
 }
 
 export function arr(obj: unknown, ...path: readonly string[]): readonly unknown[] {
-  const v = field(obj, ...path);
+  const v = at(obj, path);
   return Array.isArray(v) ? v : [];
 }
 
 export function obj(value: unknown, ...path: readonly string[]): JsonObject | undefined {
-  const v = field(value, ...path);
+  const v = at(value, path);
   return isObject(v) ? v : undefined;
 }
 
