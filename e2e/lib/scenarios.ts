@@ -9,8 +9,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Label that makes the fake kubelet (kwok stage pod-ready) never report the pod Ready. */
 export const NEVER_READY = 'e2e.kubestitch.dev/never-ready';
-/** Label that makes kwok fail the pod's container (stage pod-fail). */
-export const FAIL = 'e2e.kubestitch.dev/fail';
+/**
+ * Template label: kwok fails the container (stage pod-fail) of a Job pod whose attempt — the
+ * job-controller's job-index-failure-count annotation, 0 for the first — is below this number.
+ */
+export const FAIL_ATTEMPTS = 'e2e.kubestitch.dev/fail-attempts';
 
 function namespace(name: string): string {
   return `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${name} }\n`;
@@ -132,29 +135,23 @@ spec:
   await k.run(['rollout', 'status', '-n', ns, 'daemonset/agent', '--timeout=120s']);
 }
 
-interface PodList {
-  items: { metadata: { name: string; labels?: Record<string, string> } }[];
-}
-
 async function jobWithRetry(k: Kubectl): Promise<void> {
   const ns = 'e2e-job';
+  // The first attempt's container exits 1 (kwok's pod-fail stage) and the retry the job-controller
+  // creates after its back-off succeeds. Indexed with backoffLimitPerIndex so that the controller
+  // numbers each attempt on the pod it creates (job-index-failure-count): the failing attempt is
+  // known from the pod's creation, where a label added once the pod existed raced kwok making it
+  // Ready (under load the label landed after the pod was on its way to Succeeded).
   await k.apply(`${namespace(ns)}---
 apiVersion: batch/v1
 kind: Job
 metadata: { name: migrate, namespace: ${ns} }
 spec:
-  backoffLimit: 3
-  template:${podSpec('migrate:1.0', { app: 'migrate' }, 'restartPolicy: Never')}
+  completionMode: Indexed
+  completions: 1
+  backoffLimitPerIndex: 3
+  template:${podSpec('migrate:1.0', { app: 'migrate', [FAIL_ATTEMPTS]: '1' }, 'restartPolicy: Never')}
 `);
-  // The first attempt's container exits 1 (kwok's pod-fail stage); the retry the job-controller
-  // creates after its back-off is not marked and succeeds.
-  let first = '';
-  await k.until('the first migrate pod', async () => {
-    const pods = await k.json<PodList>(['get', 'pods', '-n', ns, '-l', 'job-name=migrate']);
-    first = pods.items[0]?.metadata.name ?? '';
-    return first !== '';
-  });
-  await k.run(['label', 'pod', '-n', ns, first, `${FAIL}=true`]);
   await k.run(['wait', '-n', ns, 'job/migrate', '--for=condition=Complete', '--timeout=120s']);
 }
 
