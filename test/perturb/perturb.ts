@@ -9,6 +9,7 @@ export type PerturbationKind =
   | 'kind-skew'
   | 'audit-batches-1s'
   | 'audit-batches-10s'
+  | 'audit-batches-10s-offsets'
   | 'cut'
   | 'cut-shuffled-lists'
   | 'snapshot-only';
@@ -49,10 +50,14 @@ export function kindSkew(records: readonly IngestRecord[], seed: number): Pertur
   };
 }
 
-/** (c) Audit delivered in webhook batches: everything of a batch window arrives at its end. */
-export function auditBatches(records: readonly IngestRecord[], batchMs: number): Perturbed {
+/**
+ * (c) Audit delivered in webhook batches: everything of a batch window arrives at its end. Windows
+ * start `offsetMs` after each whole `batchMs`: where the boundary falls decides which writes
+ * arrive after the changes they caused, and a late-audit bug may show at one phase only.
+ */
+export function auditBatches(records: readonly IngestRecord[], batchMs: number, offsetMs = 0): Perturbed {
   const at = (r: IngestRecord): number =>
-    r.source === 'audit' ? Math.floor(r.timeMs / batchMs) * batchMs + batchMs + 50 : r.timeMs;
+    r.source === 'audit' ? Math.floor((r.timeMs - offsetMs) / batchMs) * batchMs + offsetMs + batchMs + 50 : r.timeMs;
   return { records: redeliver(records, at), cutMs: -Infinity, audit: true };
 }
 
