@@ -240,7 +240,7 @@ export class OperationIndex {
     // Evidence from before the open operation began (it arrived late) belongs to the one it
     // happened in, if that one is still here: a kubelet status patch of a Job pod's startup
     // delivered once the pod's run had begun.
-    if (open !== undefined && open.startMs <= atMs + slack) return open;
+    if (open !== undefined && open.startMs <= atMs + (precise(open) ? 0 : slack)) return open;
     const list = this.#byUid.get(uid) ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const s = list[i];
@@ -389,6 +389,15 @@ export class OperationIndex {
       this.#waitHead = 0;
     }
   }
+}
+
+/** `kubestitch.operation` of an object's deletion (deletion-tracker.ts). */
+export const DELETE_OPERATION = 'object.delete';
+
+// A deletion starts at its request or its watch event, not at a second-precision timestamp: what
+// happened before it (a scale step's late Event) is not part of it.
+function precise(span: PendingSpan): boolean {
+  return span.attributes[ATTR.operation] === DELETE_OPERATION;
 }
 
 function replaceAll<T>(list: T[], items: readonly T[]): void {

@@ -13,6 +13,7 @@ import { ActivityWindows, type WindowSubject } from './activity-windows.js';
 import { KUBESTITCH_ACTOR, eventActor } from './actors.js';
 import { AuditTracker, type AuditStats } from './audit-tracker.js';
 import type { SynthContext } from './context.js';
+import { DeletionTracker } from './deletion-tracker.js';
 import { JobTracker } from './job-tracker.js';
 import { NodeTracker } from './node-tracker.js';
 import { objectAttributes } from './object-attributes.js';
@@ -111,6 +112,7 @@ export class Synthesizer {
   readonly #audit: AuditTracker;
   readonly #versions: ObjectVersions;
   readonly #evidence: EventEvidence;
+  readonly #deletions: DeletionTracker;
   #opBeforeChange: PendingSpan | undefined;
   #lastMs = -Infinity;
   /** What is still open, for the live service to show while it runs (issue 15). */
@@ -155,6 +157,7 @@ export class Synthesizer {
     this.#pods = new PodTracker(this.#ctx);
     this.#nodes = new NodeTracker(this.#ctx);
     this.#audit = new AuditTracker(this.#ctx, this.#pods);
+    this.#deletions = new DeletionTracker(this.#ctx);
     this.#versions = new ObjectVersions(options.diffCacheObjects ?? 10_000, options.diffCacheIdleMs);
     this.inProgress = new InProgress(this.#ctx, this.#pods, (uid) => this.#versions.latest(uid));
     const trackers = {
@@ -190,13 +193,7 @@ export class Synthesizer {
   /** Processes one record; returns the spans it completed (possibly none). */
   process(record: IngestRecord): SpanData[] {
     const t = Math.max(record.timeMs, this.#lastMs);
-    this.#lastMs = t;
-    // Evidence due by now is applied first: what it opens may adopt roots whose wait ends now.
-    this.#evidence.advance(t);
-    this.#ctx.tree.advance(t);
-    this.#pods.advance(t);
-    this.#ctx.windows.advance(t);
-    this.#ctx.ops.expire(t);
+    this.#tick(t);
     if (record.source === 'object') this.#onObject(record, t);
     else if (record.source === 'audit') this.#onAudit(record.audit, t);
     else this.#onEvent(record, t);
@@ -210,15 +207,22 @@ export class Synthesizer {
    */
   advance(nowMs: number): SpanData[] {
     if (nowMs <= this.#lastMs) return [];
-    this.#lastMs = nowMs;
-    this.#evidence.advance(nowMs);
-    this.#ctx.tree.advance(nowMs);
-    this.#pods.advance(nowMs);
-    this.#ctx.windows.advance(nowMs);
-    this.#ctx.ops.expire(nowMs);
+    this.#tick(nowMs);
     this.#ctx.graph.sweep(nowMs);
     this.#versions.sweep(nowMs);
     return this.#take();
+  }
+
+  // Time moved to `t`: what is due by then happens, before a record of `t` is applied.
+  #tick(t: number): void {
+    this.#lastMs = t;
+    // Evidence due by now is applied first: what it opens may adopt roots whose wait ends now.
+    this.#evidence.advance(t);
+    this.#ctx.tree.advance(t);
+    this.#pods.advance(t);
+    this.#deletions.advance(t);
+    this.#ctx.windows.advance(t);
+    this.#ctx.ops.expire(t);
   }
 
   /**
@@ -233,6 +237,7 @@ export class Synthesizer {
     this.#jobs.flush(t);
     for (const w of this.#workloads.values()) w.flush(t);
     this.#nodes.flush(t);
+    this.#deletions.flush(t);
     this.#ctx.windows.closeAll();
     this.#ctx.tree.releaseAll();
     return this.#take();
@@ -292,6 +297,8 @@ export class Synthesizer {
   #onAudit(entry: AuditEntry, t: number): void {
     this.stats.auditRecords++;
     if (!this.#audit.accept(entry)) return;
+    // A delete request opens the deletion it starts before the body (if any) is applied.
+    if (entry.verb === 'delete') this.#deletions.onRequest(entry, this.#resolveAuditObject(entry));
     this.#opBeforeChange = undefined;
     const applied = this.#applyAuditBody(entry, t);
     const subject = applied?.slim ?? this.#resolveAuditObject(entry);
@@ -369,6 +376,7 @@ export class Synthesizer {
     else if (kind === 'Job') this.#jobs.onChange(change, t);
     else if (kind === 'Pod') this.#pods.onChange(change, t);
     else if (kind === 'Node') this.#nodes.onChange(change, t);
+    this.#deletions.onChange(change, t);
     if (!OPERATION_KINDS.has(kind)) this.#recordActivity(change.next, type, t, change.prev === undefined, diff);
     return { slim: change.next, diff };
   }

@@ -20,6 +20,8 @@ export interface Perturbed {
   readonly cutMs: number;
   /** Whether audit reached synth (snapshot-only input has none). */
   readonly audit: boolean;
+  /** False when no DELETED record reached synth (snapshot-only): deletions were not observable. */
+  readonly deletes?: boolean;
 }
 
 /** The stream a record arrives on: its object kind, Events, or audit. */
@@ -124,7 +126,7 @@ export function snapshotOnly(records: readonly IngestRecord[], seed: number): Pe
   const out = records
     .filter((r) => r.source === 'event' || kept.has(r))
     .map((r) => (r.source === 'object' ? ({ ...r, type: 'ADDED' } as IngestRecord) : r));
-  return { records: out, cutMs: -Infinity, audit: false };
+  return { records: out, cutMs: -Infinity, audit: false, deletes: false };
 }
 
 function shuffle<T>(items: readonly T[], rand: () => number): T[] {

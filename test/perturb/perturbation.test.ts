@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestRecord } from '../../src/model/records.js';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
+import { DELETE_OPERATION } from '../../src/synth/operation-index.js';
 import { checkInvariants } from '../support/invariants.js';
 import { type Placement, compare, partition } from './partition.js';
 import { type PerturbationKind, type Perturbed, auditBatches, cutAt, kindSkew, snapshotOnly } from './perturb.js';
@@ -104,7 +105,11 @@ function run(kind: PerturbationKind): Tally {
       const spans = synthesize(p.records);
       expect(checkInvariants(spans), `${kind} ${rec.name}`).toEqual([]);
       expect(JSON.stringify(synthesize(p.records)), `${kind} ${rec.name}: deterministic`).toBe(JSON.stringify(spans));
-      const include = (e: Placement): boolean => e.startMs >= p.cutMs && (p.audit || !e.id.startsWith('audit:'));
+      // What the perturbation left observable: requests only with audit, deletions only with DELETED records.
+      const include = (e: Placement): boolean =>
+        e.startMs >= p.cutMs &&
+        (p.audit || !e.id.startsWith('audit:')) &&
+        (p.deletes !== false || !e.id.startsWith(`${DELETE_OPERATION}:`));
       const c = compare(partition(base, p.cutMs), partition(spans, p.cutMs), include);
       for (const t of rec.name.startsWith('real/') ? [tally, real] : [tally]) {
         t.runs++;
