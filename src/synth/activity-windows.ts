@@ -24,7 +24,7 @@ type FifoEntry = { key: string; endMs: number; span: PendingSpan };
 
 /**
  * The catch-all (DESIGN §3.2): activity on an object that no operation covers lands in a span
- * per object per fixed window (default 30 min), from the first activity to the window end, so
+ * per object per fixed window (default 30 min), from the first activity to the last (ADR 0006), so
  * no Event or change is ever dropped. Windows are aligned to the epoch, so the same activity
  * gives the same span on any replica.
  */
@@ -100,7 +100,7 @@ export class ActivityWindows {
     const head = this.#fifo[this.#fifoHead];
     if (head === undefined || head.span === keep) return;
     head.span.attributes['kubestitch.close_reason'] = MAX_OPEN_REASON;
-    this.#closeEntry(head, this.#tree.lastEvidenceMs(head.span, head.endMs));
+    this.#closeEntry(head);
     this.#evicted++;
     // No #compact here: it walks the exported windows still remembered, O(n) per eviction in a
     // storm; the next advance (every tick) compacts.
@@ -138,25 +138,25 @@ export class ActivityWindows {
     this.#compact();
   }
 
-  /**
-   * Closes every window at its last evidence (the end of a replay): a window the input stopped
-   * inside did not see the rest of its period, so drawing it to the period's end would claim
-   * activity (or quiet) nobody observed — as operations still open end at their last evidence.
-   */
+  /** Closes every window (the end of a replay), each at its last evidence as always (ADR 0006). */
   closeAll(): void {
     while (this.#fifoHead < this.#fifo.length) {
       const head = this.#fifo[this.#fifoHead];
       if (head === undefined) break;
-      this.#closeEntry(head, this.#tree.lastEvidenceMs(head.span, head.endMs));
+      this.#closeEntry(head);
     }
     this.#compact();
   }
 
-  #closeEntry(entry: FifoEntry, endMs = entry.endMs): void {
+  // A window ends at its last evidence, whether its period passed or the input stopped inside it
+  // (ADR 0006): live `run` sees the quiet rest of a period that a replay of its recording does not,
+  // and drawing the quiet would make the two trees differ.
+  #closeEntry(entry: FifoEntry): void {
+    const endMs = this.#tree.lastEvidenceMs(entry.span, entry.endMs);
     this.#fifoHead++;
     this.#open.delete(entry.key);
     this.#closed.set(entry.key, { span: entry.span, forgetMs: this.#nowMs + this.#windowMs });
-    this.#tree.close(entry.span, endMs, { outcome: 'ok' });
+    this.#tree.close(entry.span, endMs, { outcome: 'ok', coversUntilMs: entry.endMs });
   }
 
   #compact(): void {

@@ -49,6 +49,12 @@ export interface SpanTreeOptions {
 export interface CloseSpec {
   readonly outcome: Outcome;
   readonly status?: SpanStatus;
+  /**
+   * Evidence for the span may be dated up to here though its drawn end is earlier: an activity
+   * window ends at its last evidence but covers its whole period (ADR 0006), so evidence of the
+   * period's end still on its way must find it lingering.
+   */
+  readonly coversUntilMs?: number;
 }
 
 /** Marks a root span whose data gave it no measurable length (see emit). */
@@ -286,7 +292,7 @@ export class SpanTree {
     span.endMs = Math.max(endMs, span.startMs);
     // Evidence of the span's time may still be on its way (informer skew, audit batches) unless
     // the span ended longer than the window ago (an activity window closed by a late tick).
-    const ownEnd = Math.max(span.endMs, span.childMaxEndMs);
+    const ownEnd = Math.max(span.endMs, span.childMaxEndMs, spec.coversUntilMs ?? -Infinity);
     if (this.#windowMs > 0 && Number.isFinite(this.#nowMs) && ownEnd + this.#windowMs > this.#nowMs) {
       span.lingerUntilMs = this.#nowMs + this.#windowMs;
       this.#lingering.push(span, span.lingerUntilMs);
