@@ -19,7 +19,8 @@ import { StreamedFile } from './streamed-file.js';
  * Records of one file read ahead at most (its reorder window). A file out of processing order by
  * fewer records than this comes out exactly as a full sort would give it; a record later than
  * that is processed when it is read and counted (RecordingSummary.lateRecords). A window holds
- * about 7 KB per record (parsed objects and their lines): 4,096 records ≈ 30 MB per file. The
+ * a watch line as its text (~2 KB; parsed when next in order) and other records parsed: 4,096
+ * records ≈ 10 MB per file. The
  * bench's generated cluster (Deployments written one after another, 20 alive at a time) needs
  * between 1,024 (6,743 records late of 61,800) and 2,048 (none late); a recorder's own file is
  * out of order by a handful of records.

@@ -32,9 +32,9 @@ type At = 'other' | 'type' | 'ts' | 'object' | 'kind' | 'metadata';
  * key or value read (the caller parses such lines whole).
  */
 export function scanWatchLineKey(line: string): WatchLineKey | undefined {
-  const scan = new KeyScan(line);
+  const scan = new KeyScan(line, tsAtEnd(line));
   let depth = 0;
-  for (let i = 0; i < line.length; i++) {
+  for (let i = 0; i < line.length && !scan.complete(); i++) {
     const c = line.charCodeAt(i);
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) scan.open(++depth, c === OPEN_OBJECT);
     else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
@@ -61,9 +61,25 @@ class KeyScan {
   #top: At = 'other';
   #inner: At = 'other';
 
-  constructor(line: string) {
+  // The ts read from the line's end (tsAtEnd): its last member, which no other "ts" can replace.
+  readonly #tsAtEnd: string | undefined;
+
+  constructor(line: string, tsAtEnd: string | undefined) {
     this.#line = line;
     this.#escapes = line.includes('\\');
+    this.#tsAtEnd = tsAtEnd;
+    this.#ts = tsAtEnd;
+  }
+
+  /**
+   * True once every field is read and ts came from the end: the rest of the line (the object's
+   * spec and status, most of it) is not scanned. A key repeated in that rest would change what
+   * JSON.parse gives; the parse when the line is next in order finds that (see StreamedFile).
+   */
+  complete(): boolean {
+    return (
+      this.#tsAtEnd !== undefined && this.#type !== undefined && this.#kind !== undefined && this.#rv !== undefined
+    );
   }
 
   open(depth: number, isObject: boolean): void {
@@ -96,12 +112,12 @@ class KeyScan {
     const line = this.#line;
     if (!isKey) {
       if (this.#top === 'type') this.#type = line.slice(start, end);
-      else if (this.#top === 'ts') this.#ts = line.slice(start, end);
+      else if (this.#top === 'ts') this.#ts = this.#tsAtEnd ?? line.slice(start, end);
       return;
     }
     this.#top = topKey(line, start, end);
     if (this.#top === 'type') this.#type = undefined;
-    else if (this.#top === 'ts') this.#ts = undefined;
+    else if (this.#top === 'ts') this.#ts = this.#tsAtEnd;
     else if (this.#top === 'object') {
       // A repeated "object" replaces the earlier one, as JSON.parse does.
       this.#isObject = false;
@@ -128,6 +144,23 @@ class KeyScan {
     const end = stringEnd(line, open);
     return end < 0 || (this.#escapes && hasEscape(line, open + 1, end)) ? undefined : line.slice(open + 1, end);
   }
+}
+
+const TS_MEMBER = ',"ts":"';
+
+/**
+ * The value of a line ending in `,"ts":"…"}` (how recorders write it), undefined otherwise. Its
+ * quotes are not escaped, so they are the JSON's own, and the last `}` closes the top-level
+ * object: this is its last member, the ts JSON.parse keeps.
+ */
+function tsAtEnd(line: string): string | undefined {
+  const n = line.length;
+  if (line.charCodeAt(n - 1) !== CLOSE_OBJECT || line.charCodeAt(n - 2) !== QUOTE) return undefined;
+  const open = line.lastIndexOf('"', n - 3);
+  const member = open - TS_MEMBER.length + 1;
+  if (member < 0 || !line.startsWith(TS_MEMBER, member)) return undefined;
+  const ts = line.slice(open + 1, n - 2);
+  return ts.includes('\\') ? undefined : ts;
 }
 
 // The index of the quote closing the string opened at `open`, or -1 when it is not closed.

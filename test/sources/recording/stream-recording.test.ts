@@ -148,6 +148,29 @@ describe('openRecording', () => {
       expect(summary.problems.map((p) => `${p.file}:${p.line}`)).toEqual(['watch.jsonl:2', 'watch.jsonl:4']);
     });
 
+    it('orders a watch line by what its parse gives when a key repeated late changes it', async () => {
+      const dir = await tempDir();
+      const ts = new Date(Date.UTC(2024, 4, 1)).toISOString();
+      const meta = (rv: string): string =>
+        `"metadata":{"name":"x","namespace":"ns","uid":"u","resourceVersion":"${rv}"}`;
+      // The second line reads as the first Pod until parsed: its last kind is a Deployment, which
+      // goes first (had it been read as a Pod after others, it would come late, and be counted).
+      const lines = [
+        `{"type":"ADDED","object":{"kind":"Pod",${meta('1')}},"ts":"${ts}"}`,
+        `{"type":"ADDED","object":{"kind":"Pod",${meta('0')},"kind":"Deployment"},"ts":"${ts}"}`,
+        `{"type":"ADDED","object":{"kind":"Pod",${meta('3')}},"ts":"${ts}"}`,
+      ];
+      await writeFile(join(dir, 'watch.jsonl'), [lines[2], lines[1], lines[0]].join('\n'));
+      const summary = await expectSameAsWholeRead(dir);
+      expect(summary.lateRecords).toBe(0);
+      const { records } = await streamed(dir);
+      expect(records.map((r) => (r.source === 'object' ? r.object['kind'] : r.source))).toEqual([
+        'Deployment',
+        'Pod',
+        'Pod',
+      ]);
+    });
+
     it('drops Secret data from watch lines, Lists and ts-less objects alike, as readRecording does', async () => {
       const dir = await tempDir();
       const secret = (name: string, rv: string): object => ({

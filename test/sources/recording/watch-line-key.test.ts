@@ -44,8 +44,17 @@ describe('scanWatchLineKey', () => {
       `{"type":"ADDED","ts":"${TS}","object":{"kind":"A"},"object":{"kind":"B","metadata":{}}}`,
       `{"type":"ADDED","ts":"${TS}","object":{"kind":"A"},"type":"DELETED"}`,
     ];
+    // As recorders write them, ts last: the scan stops once it has read the rest.
+    lines.push(JSON.stringify({ type: 'ADDED', object: pod, ts: TS }));
+    lines.push(JSON.stringify({ type: 'MODIFIED', object: { kind: 'Node', metadata: { name: 'n' } }, ts: TS }));
     for (const line of lines) expect(scanWatchLineKey(line), line).toEqual(parsedKey(line));
     expect(scanWatchLineKey(lines[0] ?? '')).toEqual({ type: 'ADDED', ts: TS, kind: 'Pod', rv: '42' });
+  });
+
+  it('with ts last, reads no further than the fields it needs: a key repeated after them is not seen', () => {
+    const line = `{"type":"ADDED","object":{"kind":"Pod","metadata":{"resourceVersion":"1"},"kind":"Job"},"ts":"${TS}"}`;
+    expect(scanWatchLineKey(line)).toEqual({ type: 'ADDED', ts: TS, kind: 'Pod', rv: '1' });
+    expect(parsedKey(line)?.kind).toBe('Job');
   });
 
   it('declines what is not a plain watch line, so it is parsed whole', () => {
@@ -61,6 +70,7 @@ describe('scanWatchLineKey', () => {
       `{"type":"ADDED","ts":"${TS}","object":{"ki\\u006ed":"Pod","metadata":{}}}`,
       `{"type":"ADDED","ts":"${TS}","object":{"kind":"P\\u006fd","metadata":{}}}`,
       '{"type":"ADDED","ts":"unclosed',
+      `{"type":"ADDED","object":{"kind":"Pod","metadata":{}},"ts":"${TS}\\""}`,
       '',
     ];
     for (const line of lines) expect(scanWatchLineKey(line), line).toBeUndefined();
