@@ -43,17 +43,28 @@ export class PodTracker {
   /** Startups with a finished phase to draw once the adoption window has passed (ADR 0005). */
   readonly #phaseTimers = new TimerQueue();
   #nowMs = -Infinity;
+  /**
+   * Pods first seen starting that never ran before (no restarts), by their startup's start: while
+   * they start, each change tells `#onStarting` — evidence that owners first seen mid-way (in
+   * either order of the initial lists) were scaling up.
+   */
+  readonly #firstSeenStarting = new Map<string, number>();
+  readonly #onStarting: ((pod: SlimObject, startMs: number) => void) | undefined;
 
-  constructor(ctx: SynthContext) {
+  constructor(ctx: SynthContext, onStarting?: (pod: SlimObject, startMs: number) => void) {
     this.#ctx = ctx;
+    this.#onStarting = onStarting;
   }
 
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
     const fresh = prev === undefined && !this.#startups.has(next.uid); // an Event may have opened it
     if (fresh && next.deletionMs === undefined && !change.deleted && startsHere(next, recordMs)) {
-      this.#startStartup(next, refineTime(next.creationMs, recordMs));
+      const startMs = refineTime(next.creationMs, recordMs);
+      this.#startStartup(next, startMs);
+      if (!isStarted(next) && !hasRun(next)) this.#firstSeenStarting.set(next.uid, startMs);
     }
+    this.#tellStarting(next, change.deleted);
     const startup = this.#startups.get(next.uid);
     if (startup !== undefined) {
       startup.facts.observe(next, recordMs);
@@ -68,6 +79,14 @@ export class PodTracker {
     if (next.deletionMs !== undefined && prev?.deletionMs === undefined) this.#startTermination(next, recordMs);
     if (change.deleted) this.#onDeleted(next, recordMs);
     else this.#seen(next.uid, recordMs);
+  }
+
+  // While a pod first seen starting starts, its owners hear of it (see #firstSeenStarting).
+  #tellStarting(pod: SlimObject, deleted: boolean): void {
+    const startMs = this.#firstSeenStarting.get(pod.uid);
+    if (startMs === undefined) return;
+    if (deleted || pod.deletionMs !== undefined || isStarted(pod)) this.#firstSeenStarting.delete(pod.uid);
+    this.#onStarting?.(pod, startMs);
   }
 
   #seen(uid: string, atMs: number): void {
@@ -436,6 +455,13 @@ function startsHere(pod: SlimObject, recordMs: number): boolean {
   if (!isStarted(pod)) return true;
   const fresh = pod.creationMs !== undefined && recordMs - pod.creationMs <= FIRST_SEEN_READY_MS;
   return fresh && pod.conditions['Ready']?.status === 'True';
+}
+
+// A pod not Ready now that had run before: a container restarted, or Ready went False after a
+// container started (it had been Ready: a probe failing, its node lost).
+function hasRun(pod: SlimObject): boolean {
+  const notReadyMs = pod.conditions['Ready']?.lastTransitionMs ?? -Infinity;
+  return pod.containerStatuses.some((c) => c.restartCount > 0 || (c.startedMs ?? Infinity) < notReadyMs);
 }
 
 function isStarted(pod: SlimObject): boolean {

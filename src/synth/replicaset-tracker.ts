@@ -1,10 +1,12 @@
-import type { GraphChange } from '../graph/owner-graph.js';
+import type { GraphChange, OwnerGraph } from '../graph/owner-graph.js';
 import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OPERATION, OUTCOME } from '../model/attributes.js';
 import { controllerActor } from './actors.js';
 import { type SynthContext, firstSightStart } from './context.js';
 import { openOwned } from './owned-open.js';
+import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
+import { type WorkloadTracker, startedBy } from './workload-tracker.js';
 
 interface ScaleOp {
   readonly span: PendingSpan;
@@ -39,6 +41,11 @@ function reachedTarget(rs: SlimObject, up: boolean): boolean {
 export class ReplicaSetTracker {
   readonly #ctx: SynthContext;
   readonly #ops = new Map<string, ScaleOp>();
+  /**
+   * ReplicaSets first seen at their replica count with some not yet ready, by when: scaling up,
+   * or pods that crashed, until a pod first seen starting under one (childStarting) shows which.
+   */
+  readonly #unreadySince = new Map<string, number>();
 
   constructor(ctx: SynthContext) {
     this.#ctx = ctx;
@@ -47,6 +54,7 @@ export class ReplicaSetTracker {
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
     if (change.deleted) {
+      this.#unreadySince.delete(next.uid);
       this.#end(next.uid, recordMs, this.#ctx.deletedOutcome);
       return;
     }
@@ -54,9 +62,14 @@ export class ReplicaSetTracker {
     if (prev === undefined) {
       const have = next.counts['replicas'] ?? 0;
       if (have !== want) this.#step(next, have, want, firstSightStart(next.creationMs, recordMs));
+      else if (!reachedTarget(next, true) && this.#ops.get(next.uid)?.span.isOpen !== true) {
+        this.#unreadySince.set(next.uid, recordMs);
+      }
     } else if (prev.specReplicas !== next.specReplicas) {
+      this.#unreadySince.delete(next.uid);
       this.#step(next, prev.specReplicas ?? 1, want, recordMs);
     }
+    if (reachedTarget(next, true)) this.#unreadySince.delete(next.uid);
     this.#checkSettled(next, recordMs);
   }
 
@@ -73,6 +86,21 @@ export class ReplicaSetTracker {
     if (!joins && from === undefined) delete op.span.attributes[ATTR.replicasFrom];
     this.#ctx.tree.settle(op.span, Math.max(op.span.settledAtMs ?? -Infinity, atMs));
     return op.span;
+  }
+
+  /**
+   * A pod of `rs` first seen starting, never having run, created by `podStartMs`: first seen at
+   * its count with replicas not ready, `rs` was scaling up to it (from a count unknown).
+   */
+  childStarting(rs: SlimObject, podStartMs: number): void {
+    const sinceMs = this.#unreadySince.get(rs.uid);
+    // A pod created after that first sight (to the second) is no evidence of what went on then.
+    if (sinceMs === undefined || podStartMs > sinceMs + TIMESTAMP_SLACK_MS) return;
+    this.#unreadySince.delete(rs.uid);
+    if (this.#ops.get(rs.uid)?.span.isOpen === true || reachedTarget(rs, true)) return;
+    const want = rs.specReplicas ?? 1;
+    const op = this.#step(rs, want - 1, want, startedBy(sinceMs, podStartMs));
+    delete op.span.attributes[ATTR.replicasFrom];
   }
 
   #step(rs: SlimObject, from: number, to: number, atMs: number): ScaleOp {
@@ -155,4 +183,21 @@ export class ReplicaSetTracker {
       this.#end(uid, this.#ctx.tree.lastEvidenceMs(op.span, atMs), OUTCOME.unfinished);
     }
   }
+}
+
+/**
+ * What a pod first seen starting tells its owners first seen mid-way (PodTracker's onStarting),
+ * farthest first: a Deployment's scale is open before its ReplicaSet's step opens under it.
+ */
+export function tellOwnersStarting(
+  graph: OwnerGraph,
+  replicaSets: ReplicaSetTracker,
+  workloads: ReadonlyMap<string, WorkloadTracker>,
+): (pod: SlimObject, startMs: number) => void {
+  return (pod, startMs) => {
+    for (const owner of graph.ownerChain(pod).reverse()) {
+      if (owner.kind === 'ReplicaSet') replicaSets.childStarting(owner, startMs);
+      else workloads.get(owner.kind)?.childStarting(owner, startMs);
+    }
+  };
 }

@@ -20,7 +20,7 @@ import { objectAttributes } from './object-attributes.js';
 import { OperationIndex } from './operation-index.js';
 import { OPERATION_KINDS } from './owned-open.js';
 import { PodTracker } from './pod-tracker.js';
-import { ReplicaSetTracker } from './replicaset-tracker.js';
+import { ReplicaSetTracker, tellOwnersStarting } from './replicaset-tracker.js';
 import { applyScalingEvent } from './scaling-event.js';
 import { InProgress } from './in-progress.js';
 import { EventEvidence } from './event-evidence.js';
@@ -154,7 +154,7 @@ export class Synthesizer {
     ]);
     this.#replicaSets = new ReplicaSetTracker(this.#ctx);
     this.#jobs = new JobTracker(this.#ctx);
-    this.#pods = new PodTracker(this.#ctx);
+    this.#pods = new PodTracker(this.#ctx, tellOwnersStarting(graph, this.#replicaSets, this.#workloads));
     this.#nodes = new NodeTracker(this.#ctx);
     this.#audit = new AuditTracker(this.#ctx, this.#pods);
     this.#deletions = new DeletionTracker(this.#ctx);

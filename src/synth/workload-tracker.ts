@@ -7,6 +7,7 @@ import type { AttrValue } from '../model/span.js';
 import { controllerActor } from './actors.js';
 import { type SynthContext, firstSightStart } from './context.js';
 import { isAuditedSpecWrite, managedFieldsInitiator, withdrawInitiator } from './managed-fields-initiator.js';
+import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
 import type { WorkloadRules } from './workload-rules.js';
 
@@ -24,10 +25,23 @@ interface WorkloadState {
    * while it is not exported; weak, so an exported span is not kept for a quiet workload.
    */
   named: WeakRef<PendingSpan> | undefined;
+  /**
+   * First seen with its rollout complete and replicas unavailable, at this time: a crash or a
+   * scale in progress, until a pod first seen starting under it (childStarting) shows which.
+   */
+  unavailableSinceMs: number | undefined;
 }
 
 function newState(): WorkloadState {
-  return { op: undefined, opIsRollout: false, guessed: false, writer: undefined, audited: false, named: undefined };
+  return {
+    op: undefined,
+    opIsRollout: false,
+    guessed: false,
+    writer: undefined,
+    audited: false,
+    named: undefined,
+    unavailableSinceMs: undefined,
+  };
 }
 
 /** Replica counts an operation went from and to. */
@@ -63,13 +77,17 @@ export class WorkloadTracker {
     }
     if (prev === undefined) {
       // An operation an Event opened before this first sight goes on.
-      if (!this.#rules.isSettled(next) && !rolledOut(next) && st.op?.isOpen !== true) {
-        this.#open(st, next, firstSightStart(next.creationMs, recordMs), true, undefined);
-        st.guessed = true;
+      if (!this.#rules.isSettled(next) && st.op?.isOpen !== true) {
+        if (!rolledOut(next)) {
+          this.#open(st, next, firstSightStart(next.creationMs, recordMs), true, undefined);
+          st.guessed = true;
+        } else st.unavailableSinceMs = recordMs;
       }
     } else if ((next.generation ?? 0) > (prev.generation ?? 0)) {
+      st.unavailableSinceMs = undefined;
       this.#onSpecChange(st, prev, next, recordMs);
     }
+    if (this.#rules.isSettled(next)) st.unavailableSinceMs = undefined;
     this.#progress(st, next, recordMs);
   }
 
@@ -118,6 +136,25 @@ export class WorkloadTracker {
       st.opIsRollout = false;
     }
     return op;
+  }
+
+  /**
+   * A pod of `s` first seen starting, never having run (childStarting is called while it starts).
+   * First seen with its rollout complete and replicas unavailable, `s` was scaling up then, not
+   * crash-looping or losing a node (such a pod has restarts, or had been Ready): its scale opens at that first sight, from an
+   * unknown count (a ScalingReplicaSet Event, when it comes, names both).
+   */
+  childStarting(s: SlimObject, podStartMs: number): void {
+    const st = this.#state.get(s.uid);
+    const sinceMs = st?.unavailableSinceMs;
+    // A pod created after that first sight (to the second) is no evidence of what went on then.
+    if (st === undefined || sinceMs === undefined || podStartMs > sinceMs + TIMESTAMP_SLACK_MS) return;
+    st.unavailableSinceMs = undefined;
+    if (st.op?.isOpen === true || this.#rules.scaleOperation === undefined || this.#rules.isSettled(s)) return;
+    const want = s.specReplicas ?? 1;
+    const op = this.#open(st, s, startedBy(sinceMs, podStartMs), false, { from: want, to: want });
+    delete op.attributes[ATTR.replicasFrom];
+    st.guessed = true;
   }
 
   /**
@@ -225,6 +262,17 @@ export class WorkloadTracker {
     }
   }
 }
+
+/**
+ * When an operation first seen at `firstSeenMs` began, given a pod it started at `podStartMs`
+ * (no later than that pod, when the pod is new enough to be its work).
+ */
+export function startedBy(firstSeenMs: number, podStartMs: number): number {
+  return firstSeenMs - podStartMs <= FRESH_POD_MS ? Math.min(firstSeenMs, podStartMs) : firstSeenMs;
+}
+
+// A controller's pod starts within this long of the change that made it.
+const FRESH_POD_MS = 60_000;
 
 // First seen with its last rollout complete (the deployment controller's Progressing reason
 // NewReplicaSetAvailable, every replica of the current template) and pods unavailable since: a
