@@ -50,6 +50,31 @@ export function reparent(entry: SpanEntry, originalTraceId: Buffer, target: Repa
 }
 
 /**
+ * A root of a stitched trace that arrived after its pseudo-span was exported and sticks out of it:
+ * moved into the pseudo-span's trace (its children there keep their parent) but left a root, with
+ * a span link to the pseudo-span instead of a parent that would not cover it (DESIGN §3.5
+ * invariant 1). Its `kubestitch.stitch.rule` and original trace id are added as for any rewrite.
+ */
+export function reparentBeside(entry: SpanEntry, originalTraceId: Buffer, target: ReparentTarget): SpanEntry {
+  const moved = reparent(entry, originalTraceId, target);
+  const link = {
+    traceId: target.traceId,
+    spanId: target.parentSpanId,
+    attributes: [{ key: STITCH_ATTR.rule, value: { stringValue: target.rule } }],
+  };
+  // Back to the root it arrived as: no parent, and no flags saying a remote parent exists.
+  const { parentSpanId: _parent, flags: _flags, ...rest } = moved.span;
+  const { parentSpanId, flags } = entry.span;
+  const span: OtlpSpan = {
+    ...rest,
+    ...(parentSpanId === undefined ? {} : { parentSpanId }),
+    ...(flags === undefined ? {} : { flags }),
+    links: [...moved.span.links, link],
+  };
+  return { ...moved, span };
+}
+
+/**
  * A span of a stitched trace whose parent never arrived (its exporter dropped it), moved under the
  * pseudo-span as the trace's root is; `kubestitch.original_parent_span_id` keeps the parent it named.
  */

@@ -85,7 +85,10 @@ export interface StitchStats {
    * not cover them (DESIGN §3.5 invariant 1).
    */
   uncoveredTraces: number;
-  /** Real spans of an already stitched trace put under a pseudo-span that was emitted too short. */
+  /**
+   * Roots of an already stitched trace that came after its pseudo-span was emitted too short for
+   * them: kept in the trace as roots beside it, with a link to it (DESIGN §3.5 invariant 1).
+   */
   uncoveredSpans: number;
   /** Real spans whose parent never arrived (the component dropped it), hung under the pseudo-span. */
   adoptedOrphans: number;

@@ -6,7 +6,7 @@ import type { TraceBatchSink } from '../otlp/trace-batch-sink.js';
 import { AnchorMatcher, type Match } from './anchor-matcher.js';
 import { HoldBuffer } from './hold-buffer.js';
 import { OrphanWait, type OrphanTrace } from './orphan-wait.js';
-import { ClusterTagger, adoptOrphan, reparent } from './reparent.js';
+import { ClusterTagger, adoptOrphan, reparent, reparentBeside } from './reparent.js';
 import { SpanDedupe } from './span-dedupe.js';
 import type { SpanEntry } from './span-entries.js';
 import { buildRequest, flattenRequest, isRootSpan, isValidTraceId, serviceNameOf } from './span-entries.js';
@@ -231,11 +231,12 @@ export class Stitcher {
       out.push(...entries);
       return;
     }
-    // A root arriving after its trace was stitched: the trace stays whole even when the
-    // pseudo-span, already emitted, is too short for it (rare: synth lingers, ADR 0004).
-    const roots = entries.filter(isRootOf);
-    if (!this.#covers(fate.anchor, roots)) this.stats.uncoveredSpans += roots.length;
-    this.#release(trace, traceId, fate, entries, out, false);
+    // A root arriving after its trace was stitched stays in the trace (its children there name it
+    // as parent), but under the pseudo-span only if that covers it: one already emitted cannot
+    // widen (a backlog older than the adoption window, ADR 0004), so it is a root beside it.
+    const beside = new Set(entries.filter((e) => isRootOf(e) && !this.#covers(fate.anchor, [e])));
+    this.stats.uncoveredSpans += beside.size;
+    this.#release(trace, traceId, fate, entries, out, false, beside);
   }
 
   // Worth holding: an anchor may still come for a clue, or the root that would bring clues has not.
@@ -315,12 +316,14 @@ export class Stitcher {
     entries: readonly SpanEntry[],
     out: SpanEntry[],
     opens: boolean,
+    beside: ReadonlySet<SpanEntry> = new Set(),
   ): void {
     const start = opens ? { traceId, target: fate.target, anchor: fate.anchor } : undefined;
     const { release, orphans } = this.#orphans.admit(trace, entries, start, this.#clock.nowMs());
     // They may end up under the pseudo-span: have synth reserve their time while it still can.
     if (orphans.length > 0) this.#covers(fate.anchor, orphans);
-    for (const e of release) out.push(reparent(e, traceId, fate.target));
+    for (const e of release)
+      out.push(beside.has(e) ? reparentBeside(e, traceId, fate.target) : reparent(e, traceId, fate.target));
     this.stats.rewrittenSpans += release.length;
   }
 

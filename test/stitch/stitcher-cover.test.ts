@@ -4,7 +4,7 @@ import type { AnchorInput } from '../../src/stitch/stitch-types.js';
 import { SpanTree } from '../../src/synth/span-tree.js';
 import { anchorOf } from '../../src/synth/stitch-anchor.js';
 import { bySpanId, hex } from './capture-batches.js';
-import { apiserverTrace, etcdServerBatch, toRequest } from './real-spans.js';
+import { type JsonRequest, apiserverTrace, etcdServerBatch, toRequest } from './real-spans.js';
 import { CREATE, auditAnchor, batch, setup } from './stitcher-fixtures.js';
 
 // The apiserver's top span starts before the audit event's requestReceivedTimestamp (its
@@ -66,6 +66,34 @@ describe('Stitcher: the pseudo-span covers the real spans put under it (DESIGN Â
     // Its etcd spans follow it, unchanged.
     stitcher.ingest(batch(toRequest(etcdServerBatch(api.traceId, api.etcdClientSpanId, api.etcdWindow))));
     expect(sink.entries().every((e) => hex(e.span.traceId) === api.traceId)).toBe(true);
+  });
+
+  it('keeps a late root that sticks out of the emitted pseudo-span in its trace, beside it, not under it', () => {
+    // The real control plane's order when kubestitch starts after the apiserver (e2e, 10 s audit
+    // batches): the audit of a startup request comes older than the adoption window, so its
+    // pseudo-span leaves at once; the apiserver's exporter sends the handler before its top span.
+    const { stitcher, sink } = setup();
+    let emitted = false;
+    const anchor: AnchorInput = { ...auditAnchor(CREATE, true), startMs: AUDIT.startMs, cover: () => !emitted };
+    const api = apiserverTrace(CREATE);
+    const [resourceSpans] = api.request.resourceSpans as { scopeSpans: object[] }[];
+    const part = (scopes: object[]): JsonRequest => ({ resourceSpans: [{ ...resourceSpans, scopeSpans: scopes }] });
+    const [topScope, ...innerScopes] = resourceSpans?.scopeSpans ?? [];
+    stitcher.onAnchor(anchor);
+    stitcher.ingest(batch(toRequest(part(innerScopes))));
+    emitted = true;
+    stitcher.onAnchorEnd(anchor, AUDIT.endMs);
+    stitcher.ingest(batch(toRequest(part(topScope === undefined ? [] : [topScope]))));
+    const out = bySpanId(sink.entries());
+    const top = out.get(api.topSpanId)?.span;
+    // In the pseudo-span's trace, where its handler names it as parent...
+    expect(hex(top?.traceId)).toBe(anchor.traceId);
+    expect(hex(out.get(api.handlerSpanId)?.span.traceId)).toBe(anchor.traceId);
+    expect(hex(out.get(api.handlerSpanId)?.span.parentSpanId)).toBe(api.topSpanId);
+    // ...but a root linked to the pseudo-span: as its child it would stick out (invariant 1).
+    expect(top?.parentSpanId ?? Buffer.alloc(0)).toHaveLength(0);
+    expect(top?.links.map((l) => hex(l.spanId))).toEqual([anchor.spanId]);
+    expect(stitcher.stats.uncoveredSpans).toBe(1);
   });
 
   it('still stitches under an emitted pseudo-span that covers the trace', () => {
