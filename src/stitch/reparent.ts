@@ -76,15 +76,21 @@ export function reparentBeside(entry: SpanEntry, originalTraceId: Buffer, target
 
 /**
  * A span of a stitched trace whose parent never arrived (its exporter dropped it), moved under the
- * pseudo-span as the trace's root is; `kubestitch.original_parent_span_id` keeps the parent it named.
+ * pseudo-span as the trace's root is (or beside it, as reparentBeside, when it does not fit); `kubestitch.original_parent_span_id` keeps the parent it named.
  */
-export function adoptOrphan(entry: SpanEntry, originalTraceId: Buffer, target: ReparentTarget): SpanEntry {
+export function adoptOrphan(
+  entry: SpanEntry,
+  originalTraceId: Buffer,
+  target: ReparentTarget,
+  beside = false,
+): SpanEntry {
   const original: OtlpKeyValue = {
     key: STITCH_ATTR.originalParentSpanId,
     value: { stringValue: entry.span.parentSpanId?.toString('hex') ?? '' },
   };
-  const asRoot = { ...entry.span, parentSpanId: Buffer.alloc(0) };
-  const moved = reparent({ ...entry, span: asRoot }, originalTraceId, target);
+  const asRoot = { ...entry, span: { ...entry.span, parentSpanId: Buffer.alloc(0) } };
+  // `beside`: the pseudo-span was emitted and does not cover it, so a root linked to it instead.
+  const moved = beside ? reparentBeside(asRoot, originalTraceId, target) : reparent(asRoot, originalTraceId, target);
   const attributes = [...moved.span.attributes.filter((kv) => kv.key !== original.key), original];
   return { ...moved, span: { ...moved.span, attributes } };
 }

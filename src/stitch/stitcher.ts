@@ -330,9 +330,12 @@ export class Stitcher {
   /** Releases a trace's spans whose parent never came: under the pseudo-span when it covers them. */
   #adopt(t: OrphanTrace, out: SpanEntry[]): void {
     if (t.held.length === 0) return;
+    // Not covered (its pseudo-span was emitted too short): roots beside it, linked, as a late root
+    // is — kept with the parent that never came, it would name a span missing from the trace.
     const covered = this.#covers(t.anchor, t.held);
-    for (const e of t.held) out.push(covered ? adoptOrphan(e, t.traceId, t.target) : reparent(e, t.traceId, t.target));
-    if (covered) this.stats.adoptedOrphans += t.held.length;
+    for (const e of t.held) out.push(adoptOrphan(e, t.traceId, t.target, !covered));
+    this.stats.adoptedOrphans += t.held.length;
+    if (!covered) this.stats.uncoveredSpans += t.held.length;
     this.stats.rewrittenSpans += t.held.length;
   }
 

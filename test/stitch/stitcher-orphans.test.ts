@@ -63,6 +63,26 @@ describe('Stitcher: spans of a stitched trace whose parent has not come', () => 
     expect(stitcher.stats.spansOut).toBe(2);
   });
 
+  it('become roots beside a pseudo-span emitted too short for them, not children naming a missing parent', () => {
+    const { stitcher, sink, clock } = setup({ orphanWaitMs: 10_000 });
+    let emitted = false;
+    const anchor: AnchorInput = { ...auditAnchor(CREATE, true), startMs: CREATE.endMs, cover: () => !emitted };
+    stitcher.onAnchor(anchor);
+    stitcher.ingest(batch(children));
+    emitted = true;
+    stitcher.onAnchorEnd(anchor, CREATE.endMs + 0.1);
+    clock.advanceTo(T0 + 10_001);
+    stitcher.expire();
+    const handler = bySpanId(sink.entries()).get(api.handlerSpanId)?.span;
+    expect(hex(handler?.traceId)).toBe(anchor.traceId);
+    expect(handler?.parentSpanId ?? Buffer.alloc(0)).toHaveLength(0);
+    expect(handler?.links.map((l) => hex(l.spanId))).toEqual([anchor.spanId]);
+    expect(attrMap(handler ?? { attributes: [], events: [], links: [] })['kubestitch.original_parent_span_id']).toEqual(
+      { stringValue: api.topSpanId },
+    );
+    expect(stitcher.stats.uncoveredSpans).toBe(1);
+  });
+
   it('are released at shutdown like at the end of the window', async () => {
     const { stitcher, sink } = setup();
     stitcher.onAnchor(auditAnchor(CREATE));
