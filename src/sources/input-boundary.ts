@@ -22,27 +22,94 @@ export const INPUT_LIMITS = {
 export const REJECT_REASONS = ['too deep', 'too large', 'time out of range', 'unknown audit verb'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
+// The walk's pending values and their depths, kept between calls so that checking a record
+// allocates nothing per JSON node (it runs on every record of every source: #16 measured the
+// per-node {v, depth} and Object.values arrays as garbage on the hot path). `top` counts them.
+const pending: (object | undefined)[] = [];
+const pendingDepth: number[] = [];
+let top = 0;
+/** Above this many slots the arrays are dropped after a walk rather than kept for the next. */
+const KEEP_SLOTS = 4096;
+
+/** An object or array to walk into. Bytes (decoded protobuf ids and bytesValues) are leaves. */
+function isContainer(v: unknown): v is object {
+  return typeof v === 'object' && v !== null && !ArrayBuffer.isView(v);
+}
+
 /**
  * Checks nesting depth and size without recursion (a 100,000-deep value must not take the stack
  * with it). Returns a rejection reason, or undefined when the value is within limits.
  */
 export function checkShape(value: unknown): string | undefined {
-  const stack: { readonly v: object; readonly depth: number }[] = [];
+  if (!isContainer(value)) return undefined;
+  pending[0] = value;
+  pendingDepth[0] = 1;
+  top = 1;
+  let used = 1;
   let nodes = 1;
-  if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) stack.push({ v: value, depth: 1 });
-  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    if (top.depth > INPUT_LIMITS.maxDepth) return `too deep: nested over ${INPUT_LIMITS.maxDepth} levels`;
-    const children: readonly unknown[] = Array.isArray(top.v) ? top.v : Object.values(top.v);
-    nodes += children.length;
-    if (nodes > INPUT_LIMITS.maxNodes) return `too large: over ${INPUT_LIMITS.maxNodes} JSON values`;
-    for (const child of children) {
-      // Bytes (decoded protobuf ids and bytesValues) are leaves, not arrays of numbers.
-      if (typeof child === 'object' && child !== null && !ArrayBuffer.isView(child)) {
-        stack.push({ v: child, depth: top.depth + 1 });
-      }
+  let reason: string | undefined;
+  const cleanPrototype = !hasEnumerableKey(Object.prototype);
+  // Last pushed, first walked, each value's children counted when it is walked: the order of
+  // the walk before #16, so a value both too deep and too large gets the reason it always got.
+  while (top > 0) {
+    top--;
+    const v = pending[top];
+    const depth = pendingDepth[top] ?? 0;
+    if (v === undefined) break;
+    if (depth > INPUT_LIMITS.maxDepth) {
+      reason = `too deep: nested over ${INPUT_LIMITS.maxDepth} levels`;
+      break;
     }
+    nodes += pushChildren(v, depth + 1, cleanPrototype);
+    if (nodes > INPUT_LIMITS.maxNodes) {
+      reason = `too large: over ${INPUT_LIMITS.maxNodes} JSON values`;
+      break;
+    }
+    if (top > used) used = top;
   }
-  return undefined;
+  release(Math.max(used, top));
+  return reason;
+}
+
+/** Pushes the containers among `v`'s children at `depth`; returns how many children it has. */
+function pushChildren(v: object, depth: number, cleanPrototype: boolean): number {
+  if (Array.isArray(v)) {
+    const items = v as readonly unknown[];
+    for (let i = 0; i < items.length; i++) push(items[i], depth);
+    return items.length;
+  }
+  // for-in, not Object.values: no array per object. Own keys only, as Object.values: a parsed
+  // object's inherited keys are skipped without a lookup each while Object.prototype has none
+  // (a decoded class instance's prototype may have some).
+  const plain = cleanPrototype && Object.getPrototypeOf(v) === Object.prototype;
+  let children = 0;
+  for (const key in v) {
+    if (!plain && !Object.hasOwn(v, key)) continue;
+    children++;
+    push((v as Record<string, unknown>)[key], depth);
+  }
+  return children;
+}
+
+function push(child: unknown, depth: number): void {
+  if (!isContainer(child)) return;
+  pending[top] = child;
+  pendingDepth[top++] = depth;
+}
+
+/** Whether for-in over `o` yields anything: own or inherited enumerable keys. */
+function hasEnumerableKey(o: object): boolean {
+  for (const key in o) if (key.length >= 0) return true;
+  return false;
+}
+
+/** Lets go of the values a walk held (the caller's record must not outlive it here). */
+function release(used: number): void {
+  top = 0;
+  if (used > KEEP_SLOTS) {
+    pending.length = 0;
+    pendingDepth.length = 0;
+  } else pending.fill(undefined, 0, used);
 }
 
 // Time fields that order records or become span times (synth, graph, object-time). Only these
