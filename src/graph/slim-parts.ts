@@ -2,6 +2,7 @@ import type { JsonObject } from '../model/kube-json.js';
 import type { OwnerLink, SlimContainer } from './slim.js';
 
 const MAX_TEMPLATES = 1_024;
+const MAX_TEXT = 256;
 
 /**
  * Shares the equal, immutable parts of slim objects that every pod of one ReplicaSet repeats —
@@ -18,6 +19,10 @@ export class SlimParts {
   // ReplicaSet repeats its template, and hashing it canonically was 3-4 % of a replay; a template
   // written the same way hashes the same. Fewer entries: a key is a whole template (~1.5 KB).
   readonly #templateHashes = new Map<string, string>();
+  // Short texts every pod repeats — condition reasons and messages ('containers with unready
+  // status: [app]'), namespace, node name, phase — each its own string as JSON.parse made it:
+  // ~130 bytes a settled pod of the real deploy recording (issue 16).
+  readonly #texts = new Map<string, string>();
 
   constructor(maxEntries = 10_000) {
     this.#maxEntries = Math.max(1, maxEntries);
@@ -32,6 +37,16 @@ export class SlimParts {
   containers(containers: readonly SlimContainer[]): readonly SlimContainer[] {
     const key = containers.map((c) => `${c.init ? 'i' : 'c'}${c.name}\n${c.image}`).join('\n');
     return this.#share(this.#containers, key, containers);
+  }
+
+  /** The shared string equal to `text`; a long one (a unique message, likely) is kept as it is. */
+  text(text: string): string {
+    if (text.length === 0 || text.length > MAX_TEXT) return text;
+    const known = this.#texts.get(text);
+    if (known !== undefined) return known;
+    if (this.#texts.size >= this.#maxEntries) this.#texts.clear();
+    this.#texts.set(text, text);
+    return text;
   }
 
   /** The hash of `template`: remembered by its JSON text, else `hash(template)`. */
