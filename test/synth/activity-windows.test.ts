@@ -1,38 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { SpanData } from '../../src/model/span.js';
-import { auditRecordOf } from '../../src/sources/audit/parse-audit.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
 import { checkInvariants } from '../support/invariants.js';
+import { feedConfigMapUpdate } from './audit-records.js';
 
 const WINDOW_MS = 30 * 60_000;
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 
-/** A Metadata-level audit event of a ConfigMap update (a kind covered by activity windows only). */
-function configMapUpdate(id: string, atMs: number): unknown {
-  const at = new Date(atMs).toISOString();
-  return {
-    kind: 'Event',
-    apiVersion: 'audit.k8s.io/v1',
-    level: 'Metadata',
-    auditID: id,
-    stage: 'ResponseComplete',
-    requestURI: '/api/v1/namespaces/shop/configmaps/settings',
-    verb: 'update',
+// A ConfigMap update (a kind covered by activity windows only), as a client with a user agent sends it.
+const feed = (synth: Synthesizer, id: string, atMs: number): SpanData[] =>
+  feedConfigMapUpdate(synth, id, atMs, 'settings', {
     user: { username: 'system:serviceaccount:shop:deployer', groups: ['system:authenticated'] },
     sourceIPs: ['10.0.0.9'],
     userAgent: 'deployer/1.0',
-    objectRef: { resource: 'configmaps', namespace: 'shop', name: 'settings', apiVersion: 'v1' },
-    responseStatus: { metadata: {}, code: 200 },
-    requestReceivedTimestamp: at,
-    stageTimestamp: new Date(atMs + 3).toISOString(),
-  };
-}
-
-function feed(synth: Synthesizer, id: string, atMs: number): SpanData[] {
-  const record = auditRecordOf(configMapUpdate(id, atMs), { file: 'test', line: 1 }, atMs);
-  if (typeof record === 'string') throw new Error(record);
-  return synth.process(record);
-}
+  });
 
 describe('activity windows and late evidence (#17 item 5)', () => {
   it('never exports a window span id twice when audit for a closed window arrives late', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ATTR, OPERATION, OUTCOME } from '../../src/model/attributes.js';
 import type { SpanData } from '../../src/model/span.js';
-import { auditRecordOf } from '../../src/sources/audit/parse-audit.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
 import { checkInvariants } from '../support/invariants.js';
+import { feedConfigMapUpdate } from './audit-records.js';
 
 // Issue 16: open operations and activity windows are bounded by count, not only by time.
 const T0 = Date.parse('2026-03-01T10:00:00Z');
@@ -31,30 +31,6 @@ function feedPendingPod(synth: Synthesizer, i: number, atMs: number): SpanData[]
     timeEstimated: false,
     origin: { file: 'test', line: i + 1 },
   });
-}
-
-/** A Metadata-level audit event of an update to ConfigMap `name`: activity only a window covers. */
-function feedConfigMapUpdate(synth: Synthesizer, name: string, atMs: number): SpanData[] {
-  const record = auditRecordOf(
-    {
-      kind: 'Event',
-      apiVersion: 'audit.k8s.io/v1',
-      level: 'Metadata',
-      auditID: `audit-${name}`,
-      stage: 'ResponseComplete',
-      requestURI: `/api/v1/namespaces/shop/configmaps/${name}`,
-      verb: 'update',
-      user: { username: 'system:serviceaccount:shop:deployer' },
-      objectRef: { resource: 'configmaps', namespace: 'shop', name, apiVersion: 'v1' },
-      responseStatus: { metadata: {}, code: 200 },
-      requestReceivedTimestamp: new Date(atMs).toISOString(),
-      stageTimestamp: new Date(atMs + 3).toISOString(),
-    },
-    { file: 'test', line: 1 },
-    atMs,
-  );
-  if (typeof record === 'string') throw new Error(record);
-  return synth.process(record);
 }
 
 const openRoots = (synth: Synthesizer): number => synth.inProgress.roots().length;
@@ -88,7 +64,7 @@ describe('open operations and windows bounded by count (#16)', () => {
   it('closes the oldest activity window at its last evidence past the bound, and counts it', () => {
     const synth = new Synthesizer({ cluster: 'c', maxOpenWindows: 50 });
     const out: SpanData[] = [];
-    for (let i = 0; i < 120; i++) out.push(...feedConfigMapUpdate(synth, `cm-${i}`, T0 + i * 1_000));
+    for (let i = 0; i < 120; i++) out.push(...feedConfigMapUpdate(synth, `audit-cm-${i}`, T0 + i * 1_000, `cm-${i}`));
     expect(synth.evictions.windows).toBe(70);
     out.push(...synth.advance(T0 + 120 * 1_000 + 60_000));
     const windows = out.filter((s) => s.attributes[ATTR.operation] === OPERATION.activityWindow);
@@ -108,7 +84,7 @@ describe('open operations and windows bounded by count (#16)', () => {
     const run = (synth: Synthesizer): SpanData[] => {
       const out: SpanData[] = [];
       for (let i = 0; i < 200; i++) out.push(...feedPendingPod(synth, i, T0 + i * 100));
-      for (let i = 0; i < 50; i++) out.push(...feedConfigMapUpdate(synth, `cm-${i}`, T0 + i * 100));
+      for (let i = 0; i < 50; i++) out.push(...feedConfigMapUpdate(synth, `audit-cm-${i}`, T0 + i * 100, `cm-${i}`));
       return [...out, ...synth.flush(T0 + 60 * 60_000)];
     };
     expect(run(bounded)).toEqual(run(plain));

@@ -6,10 +6,10 @@ import { CaptureSink } from '../../src/export/capture-sink.js';
 import { ATTR, OPERATION, OUTCOME } from '../../src/model/attributes.js';
 import type { SpanData } from '../../src/model/span.js';
 import { replayDirectory } from '../../src/replay.js';
-import { auditRecordOf } from '../../src/sources/audit/parse-audit.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
 import { runScenario, writeRecording } from '../../tools/sim/index.js';
 import { checkInvariants } from '../support/invariants.js';
+import { feedConfigMapUpdate } from './audit-records.js';
 
 // #14: what is still open when a replay's input ends closes at its last evidence, not at the end
 // of the replay or of its activity window's period (30 min, aligned to the epoch; ADR 0006).
@@ -17,28 +17,8 @@ const T0 = Date.parse('2026-03-01T10:00:00Z');
 const WINDOW_MS = 30 * 60_000;
 const at = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
-function configMapUpdate(synth: Synthesizer, id: string, atMs: number): SpanData[] {
-  const record = auditRecordOf(
-    {
-      kind: 'Event',
-      apiVersion: 'audit.k8s.io/v1',
-      level: 'Metadata',
-      auditID: id,
-      stage: 'ResponseComplete',
-      requestURI: '/api/v1/namespaces/shop/configmaps/settings',
-      verb: 'update',
-      user: { username: 'system:serviceaccount:shop:deployer' },
-      objectRef: { resource: 'configmaps', namespace: 'shop', name: 'settings', apiVersion: 'v1' },
-      responseStatus: { metadata: {}, code: 200 },
-      requestReceivedTimestamp: new Date(atMs).toISOString(),
-      stageTimestamp: new Date(atMs + 3).toISOString(),
-    },
-    { file: 'test', line: 1 },
-    atMs,
-  );
-  if (typeof record === 'string') throw new Error(record);
-  return synth.process(record);
-}
+const configMapUpdate = (synth: Synthesizer, id: string, atMs: number): SpanData[] =>
+  feedConfigMapUpdate(synth, id, atMs);
 
 /** A pod nobody schedules: its startup is still open when the input ends. */
 function pendingPod(synth: Synthesizer, atMs: number): SpanData[] {
