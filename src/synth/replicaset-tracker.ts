@@ -4,9 +4,8 @@ import { ATTR, OPERATION, OUTCOME } from '../model/attributes.js';
 import { controllerActor } from './actors.js';
 import { type SynthContext, firstSightStart } from './context.js';
 import { openOwned } from './owned-open.js';
-import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
-import { type WorkloadTracker, startedBy } from './workload-tracker.js';
+import { type WorkloadTracker, scaleStartShownBy } from './workload-tracker.js';
 
 interface ScaleOp {
   readonly span: PendingSpan;
@@ -93,13 +92,12 @@ export class ReplicaSetTracker {
    * its count with replicas not ready, `rs` was scaling up to it (from a count unknown).
    */
   childStarting(rs: SlimObject, podStartMs: number): void {
-    const sinceMs = this.#unreadySince.get(rs.uid);
-    // A pod created after that first sight (to the second) is no evidence of what went on then.
-    if (sinceMs === undefined || podStartMs > sinceMs + TIMESTAMP_SLACK_MS) return;
+    const startMs = scaleStartShownBy(this.#unreadySince.get(rs.uid), podStartMs);
+    if (startMs === undefined) return;
     this.#unreadySince.delete(rs.uid);
     if (this.#ops.get(rs.uid)?.span.isOpen === true || reachedTarget(rs, true)) return;
     const want = rs.specReplicas ?? 1;
-    const op = this.#step(rs, want - 1, want, startedBy(sinceMs, podStartMs));
+    const op = this.#step(rs, want - 1, want, startMs);
     delete op.span.attributes[ATTR.replicasFrom];
   }
 

@@ -141,18 +141,18 @@ export class WorkloadTracker {
   /**
    * A pod of `s` first seen starting, never having run (childStarting is called while it starts).
    * First seen with its rollout complete and replicas unavailable, `s` was scaling up then, not
-   * crash-looping or losing a node (such a pod has restarts, or had been Ready): its scale opens at that first sight, from an
-   * unknown count (a ScalingReplicaSet Event, when it comes, names both).
+   * crash-looping or losing a node (such a pod has restarts, or had been Ready): its scale opens
+   * at that first sight, from an unknown count (a ScalingReplicaSet Event, when it comes, names
+   * both).
    */
   childStarting(s: SlimObject, podStartMs: number): void {
     const st = this.#state.get(s.uid);
-    const sinceMs = st?.unavailableSinceMs;
-    // A pod created after that first sight (to the second) is no evidence of what went on then.
-    if (st === undefined || sinceMs === undefined || podStartMs > sinceMs + TIMESTAMP_SLACK_MS) return;
+    const startMs = scaleStartShownBy(st?.unavailableSinceMs, podStartMs);
+    if (st === undefined || startMs === undefined) return;
     st.unavailableSinceMs = undefined;
     if (st.op?.isOpen === true || this.#rules.scaleOperation === undefined || this.#rules.isSettled(s)) return;
     const want = s.specReplicas ?? 1;
-    const op = this.#open(st, s, startedBy(sinceMs, podStartMs), false, { from: want, to: want });
+    const op = this.#open(st, s, startMs, false, { from: want, to: want });
     delete op.attributes[ATTR.replicasFrom];
     st.guessed = true;
   }
@@ -264,10 +264,13 @@ export class WorkloadTracker {
 }
 
 /**
- * When an operation first seen at `firstSeenMs` began, given a pod it started at `podStartMs`
- * (no later than that pod, when the pod is new enough to be its work).
+ * When a scale of an owner first seen mid-way at `firstSeenMs` (undefined: not seen so) began,
+ * shown by a pod first seen starting under it at `podStartMs`: no later than that pod, when the
+ * pod is new enough to be its work. Undefined when the pod is no evidence: created after that
+ * first sight (to the second), it says nothing of what went on then.
  */
-export function startedBy(firstSeenMs: number, podStartMs: number): number {
+export function scaleStartShownBy(firstSeenMs: number | undefined, podStartMs: number): number | undefined {
+  if (firstSeenMs === undefined || podStartMs > firstSeenMs + TIMESTAMP_SLACK_MS) return undefined;
   return firstSeenMs - podStartMs <= FRESH_POD_MS ? Math.min(firstSeenMs, podStartMs) : firstSeenMs;
 }
 
