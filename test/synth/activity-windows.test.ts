@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SpanData } from '../../src/model/span.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
 import { checkInvariants } from '../support/invariants.js';
-import { feedConfigMapUpdate } from './audit-records.js';
+import { feedConfigMapUpdate } from './synth-feeds.js';
 
 const WINDOW_MS = 30 * 60_000;
 const T0 = Date.parse('2026-03-01T10:00:00Z');

@@ -3,35 +3,23 @@ import { ATTR, OPERATION, OUTCOME } from '../../src/model/attributes.js';
 import type { SpanData } from '../../src/model/span.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
 import { checkInvariants } from '../support/invariants.js';
-import { feedConfigMapUpdate } from './audit-records.js';
+import { feedConfigMapUpdate, feedPendingPod } from './synth-feeds.js';
 
 // Issue 16: open operations and activity windows are bounded by count, not only by time.
 const T0 = Date.parse('2026-03-01T10:00:00Z');
-const at = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-
-/** A pod nobody schedules: its startup stays open (until the 1 h max age, or the bound). */
-function feedPendingPod(synth: Synthesizer, i: number, atMs: number): SpanData[] {
-  return synth.process({
-    source: 'object',
-    type: 'ADDED',
-    object: {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `storm-${i}`,
-        namespace: 'storm',
-        uid: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
-        resourceVersion: String(1000 + i),
-        creationTimestamp: at(atMs),
-      },
-      spec: { containers: [{ name: 'app', image: 'app:1' }] },
-      status: { phase: 'Pending' },
+/** A pod of the storm nobody schedules: its startup stays open (until the 1 h max age, or the bound). */
+const feedStormPod = (synth: Synthesizer, i: number, atMs: number): SpanData[] =>
+  feedPendingPod(
+    synth,
+    {
+      name: `storm-${i}`,
+      namespace: 'storm',
+      uid: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
+      resourceVersion: String(1000 + i),
     },
-    timeMs: atMs,
-    timeEstimated: false,
-    origin: { file: 'test', line: i + 1 },
-  });
-}
+    atMs,
+    i + 1,
+  );
 
 const openRoots = (synth: Synthesizer): number => synth.inProgress.roots().length;
 
@@ -41,7 +29,7 @@ describe('open operations and windows bounded by count (#16)', () => {
     const out: SpanData[] = [];
     let most = 0;
     for (let i = 0; i < 1_000; i++) {
-      out.push(...feedPendingPod(synth, i, T0 + i * 100));
+      out.push(...feedStormPod(synth, i, T0 + i * 100));
       most = Math.max(most, openRoots(synth));
     }
     // Never more open than the bound: what a storm holds follows the bound, not the storm.
@@ -83,7 +71,7 @@ describe('open operations and windows bounded by count (#16)', () => {
     const plain = new Synthesizer({ cluster: 'c' });
     const run = (synth: Synthesizer): SpanData[] => {
       const out: SpanData[] = [];
-      for (let i = 0; i < 200; i++) out.push(...feedPendingPod(synth, i, T0 + i * 100));
+      for (let i = 0; i < 200; i++) out.push(...feedStormPod(synth, i, T0 + i * 100));
       for (let i = 0; i < 50; i++) out.push(...feedConfigMapUpdate(synth, `audit-cm-${i}`, T0 + i * 100, `cm-${i}`));
       return [...out, ...synth.flush(T0 + 60 * 60_000)];
     };

@@ -9,47 +9,26 @@ import { replayDirectory } from '../../src/replay.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
 import { runScenario, writeRecording } from '../../tools/sim/index.js';
 import { checkInvariants } from '../support/invariants.js';
-import { feedConfigMapUpdate } from './audit-records.js';
+import { feedConfigMapUpdate, feedPendingPod } from './synth-feeds.js';
 
 // #14: what is still open when a replay's input ends closes at its last evidence, not at the end
 // of the replay or of its activity window's period (30 min, aligned to the epoch; ADR 0006).
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 const WINDOW_MS = 30 * 60_000;
-const at = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-
-const configMapUpdate = (synth: Synthesizer, id: string, atMs: number): SpanData[] =>
-  feedConfigMapUpdate(synth, id, atMs);
-
 /** A pod nobody schedules: its startup is still open when the input ends. */
-function pendingPod(synth: Synthesizer, atMs: number): SpanData[] {
-  return synth.process({
-    source: 'object',
-    type: 'ADDED',
-    object: {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: 'waiting',
-        namespace: 'shop',
-        uid: '00000000-0000-4000-8000-00000000000a',
-        resourceVersion: '10',
-        creationTimestamp: at(atMs),
-      },
-      spec: { containers: [{ name: 'app', image: 'app:1' }] },
-      status: { phase: 'Pending' },
-    },
-    timeMs: atMs,
-    timeEstimated: false,
-    origin: { file: 'test', line: 1 },
-  });
-}
+const pendingPod = (synth: Synthesizer, atMs: number): SpanData[] =>
+  feedPendingPod(
+    synth,
+    { name: 'waiting', namespace: 'shop', uid: '00000000-0000-4000-8000-00000000000a', resourceVersion: '10' },
+    atMs,
+  );
 
 describe('spans open at the end of a replay end at their last evidence (#14)', () => {
   it('ends an activity window the input stopped inside at its last record, not at the window or replay end', () => {
     const synth = new Synthesizer({ cluster: 'c', windowMs: WINDOW_MS });
     const out: SpanData[] = [];
-    out.push(...configMapUpdate(synth, 'a-1', T0 + 60_000));
-    out.push(...configMapUpdate(synth, 'a-2', T0 + 120_000));
+    out.push(...feedConfigMapUpdate(synth, 'a-1', T0 + 60_000));
+    out.push(...feedConfigMapUpdate(synth, 'a-2', T0 + 120_000));
     // The replay goes on past the ConfigMap's last change, still inside its window's period.
     out.push(...pendingPod(synth, T0 + 600_000));
     out.push(...synth.flush());
@@ -67,7 +46,7 @@ describe('spans open at the end of a replay end at their last evidence (#14)', (
   it('ends a window whose period passed during the replay at its last evidence too (ADR 0006)', () => {
     const synth = new Synthesizer({ cluster: 'c', windowMs: WINDOW_MS });
     const out: SpanData[] = [];
-    out.push(...configMapUpdate(synth, 'a-1', T0 + 60_000));
+    out.push(...feedConfigMapUpdate(synth, 'a-1', T0 + 60_000));
     out.push(...pendingPod(synth, T0 + WINDOW_MS + 60_000));
     out.push(...synth.flush());
     const window = out.find((s) => s.attributes[ATTR.operation] === OPERATION.activityWindow);

@@ -1,6 +1,7 @@
 /**
- * Audit records for the activity-window tests (issue 14): a Metadata-level update of a ConfigMap
- * in namespace `shop`, activity that no operation covers and only a window holds.
+ * Records the activity-window and open-bound tests feed synth (issues 14 and 16): a Metadata-level
+ * update of a ConfigMap in namespace `shop` (activity that no operation covers, only a window
+ * holds) and a pod nobody schedules (its startup stays open).
  */
 import type { SpanData } from '../../src/model/span.js';
 import { auditRecordOf } from '../../src/sources/audit/parse-audit.js';
@@ -35,4 +36,27 @@ export function feedConfigMapUpdate(
   );
   if (typeof record === 'string') throw new Error(record);
   return synth.process(record);
+}
+
+/** The pod `pod` nobody schedules, first seen (ADDED, Pending) at `atMs`: its startup stays open. */
+export function feedPendingPod(
+  synth: Synthesizer,
+  pod: { readonly name: string; readonly namespace: string; readonly uid: string; readonly resourceVersion: string },
+  atMs: number,
+  line = 1,
+): SpanData[] {
+  return synth.process({
+    source: 'object',
+    type: 'ADDED',
+    object: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { ...pod, creationTimestamp: new Date(atMs).toISOString().replace(/\.\d+Z$/, 'Z') },
+      spec: { containers: [{ name: 'app', image: 'app:1' }] },
+      status: { phase: 'Pending' },
+    },
+    timeMs: atMs,
+    timeEstimated: false,
+    origin: { file: 'test', line },
+  });
 }
