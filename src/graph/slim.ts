@@ -193,8 +193,8 @@ function podSlimOf(object: JsonObject, parts: SlimParts | undefined): SlimObject
     revision: revisionOf(object),
     counts: NO_COUNTS,
     conditions: podConditionsOf(object, parts),
-    nodeName: shareOptional(str(object, 'spec', 'nodeName'), parts),
-    phase: shareOptional(str(object, 'status', 'phase'), parts),
+    nodeName: shareText(str(object, 'spec', 'nodeName'), parts),
+    phase: shareText(str(object, 'status', 'phase'), parts),
     containers: shareContainers(containersOf(object), parts),
     containerStatuses: containerStatusesOf(object, parts),
   };
@@ -224,12 +224,8 @@ function shareContainers(list: SlimContainer[], parts: SlimParts | undefined): r
   return parts === undefined ? list : parts.containers(list);
 }
 
-function shareText(text: string, parts: SlimParts | undefined): string {
-  return parts === undefined ? text : parts.text(text);
-}
-
-function shareOptional(text: string | undefined, parts: SlimParts | undefined): string | undefined {
-  return text === undefined || parts === undefined ? text : parts.text(text);
+function shareText<T extends string | undefined>(text: T, parts: SlimParts | undefined): T {
+  return text === undefined || parts === undefined ? text : (parts.text(text) as T);
 }
 
 function shareLink(link: OwnerLink | undefined, parts: SlimParts | undefined): OwnerLink | undefined {
