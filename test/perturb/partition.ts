@@ -81,7 +81,7 @@ export function partition(spans: readonly SpanData[], cutMs = -Infinity): Map<st
 export interface Comparison {
   readonly tried: number;
   readonly matched: number;
-  /** A few of the differences, for the failure message. */
+  /** A few of the differences (at most compare's maxExamples), for the failure message. */
   readonly examples: string[];
   /** Differences by operation type ('audit' for audited requests) and how: missing or misplaced. */
   readonly misses: Map<string, number>;
@@ -101,6 +101,7 @@ export function compare(
   expected: ReadonlyMap<string, Placement>,
   actual: ReadonlyMap<string, Placement>,
   include: (p: Placement) => boolean = () => true,
+  maxExamples = 5,
 ): Comparison {
   let tried = 0;
   let matched = 0;
@@ -116,7 +117,7 @@ export function compare(
     }
     const kind = missKind(e.id, a === undefined);
     misses.set(kind, (misses.get(kind) ?? 0) + 1);
-    if (examples.length < 5) {
+    if (examples.length < maxExamples) {
       examples.push(
         a === undefined
           ? `${e.id}: missing`

@@ -23,6 +23,11 @@ const TABLE = new Map<PerturbationKind, Tally>();
 /** The same, for the real control-plane recordings alone (test/fixtures/real). */
 const REAL = new Map<PerturbationKind, Tally>();
 let recordings: NamedRecording[] = [];
+/**
+ * PERTURB_DEBUG=<kind>[,<kind>…] (or 'all') prints every difference of those perturbations, per
+ * recording and variant (seed or cut), to find causes; the assertions are the same either way.
+ */
+const DEBUG = new Set((process.env['PERTURB_DEBUG'] ?? '').split(',').filter((k) => k !== ''));
 
 beforeAll(async () => {
   recordings = await allRecordings();
@@ -76,6 +81,10 @@ function variants(kind: PerturbationKind, records: readonly IngestRecord[]): Per
   }
 }
 
+function debugging(kind: PerturbationKind): boolean {
+  return DEBUG.has(kind) || DEBUG.has('all');
+}
+
 /** Runs one perturbation over every recording; returns the tally (invariants are asserted). */
 // What share of the unperturbed placements each perturbation must keep: the measured figure
 // rounded down, so a regression fails while the remaining gaps (listed in the failure) are known.
@@ -101,7 +110,7 @@ function run(kind: PerturbationKind): Tally {
   const real: Tally = { runs: 0, tried: 0, matched: 0, examples: [], misses: new Map() };
   for (const rec of recordings) {
     const base = synthesize(rec.records);
-    for (const p of variants(kind, rec.records)) {
+    for (const [vi, p] of variants(kind, rec.records).entries()) {
       const spans = synthesize(p.records);
       expect(checkInvariants(spans), `${kind} ${rec.name}`).toEqual([]);
       expect(JSON.stringify(synthesize(p.records)), `${kind} ${rec.name}: deterministic`).toBe(JSON.stringify(spans));
@@ -110,7 +119,10 @@ function run(kind: PerturbationKind): Tally {
         e.startMs >= p.cutMs &&
         (p.audit || !e.id.startsWith('audit:')) &&
         (p.deletes !== false || !e.id.startsWith(`${DELETE_OPERATION}:`));
-      const c = compare(partition(base, p.cutMs), partition(spans, p.cutMs), include);
+      const c = compare(partition(base, p.cutMs), partition(spans, p.cutMs), include, debugging(kind) ? Infinity : 5);
+      if (debugging(kind) && c.examples.length > 0) {
+        console.log(`${kind} ${rec.name} variant ${String(vi)}:\n  ${c.examples.join('\n  ')}`);
+      }
       for (const t of rec.name.startsWith('real/') ? [tally, real] : [tally]) {
         t.runs++;
         t.tried += c.tried;
