@@ -3,6 +3,7 @@ import type { SlimObject } from '../graph/slim.js';
 import type { SpecWriter } from '../model/managed-fields.js';
 import type { AuditEntry } from '../model/records.js';
 import { ATTR, OUTCOME, type Outcome } from '../model/attributes.js';
+import { str } from '../model/kube-json.js';
 import type { AttrValue } from '../model/span.js';
 import { controllerActor } from './actors.js';
 import { type SynthContext, firstSightStart } from './context.js';
@@ -30,6 +31,11 @@ interface WorkloadState {
    * scale in progress, until a pod first seen starting under it (childStarting) shows which.
    */
   unavailableSinceMs: number | undefined;
+  /**
+   * The last operation its records ended, and the resourceVersion that ended it: its end is that
+   * version's receive time, which a slow informer delivers seconds after the write (see onAudited).
+   */
+  endedBy: { op: WeakRef<PendingSpan>; resourceVersion: string } | undefined;
 }
 
 function newState(): WorkloadState {
@@ -41,6 +47,7 @@ function newState(): WorkloadState {
     audited: false,
     named: undefined,
     unavailableSinceMs: undefined,
+    endedBy: undefined,
   };
 }
 
@@ -215,7 +222,8 @@ export class WorkloadTracker {
       this.#end(st, recordMs, OUTCOME.progressDeadlineExceeded, failure);
     } else if (this.#rules.isSettled(s)) {
       this.#end(st, recordMs, OUTCOME.ok, undefined);
-    }
+    } else return;
+    if (s.resourceVersion !== '') st.endedBy = { op: new WeakRef(op), resourceVersion: s.resourceVersion };
   }
 
   /**
@@ -224,11 +232,12 @@ export class WorkloadTracker {
    * withdrawn, and none is named again.
    */
   onAudited(entry: AuditEntry, uid: string): void {
-    if (!isAuditedSpecWrite(entry)) return;
     // A workload is known before its audited writes are placed (their subject comes from the graph);
     // none is made up for one already deleted.
     const st = this.#state.get(uid);
     if (st === undefined) return;
+    endAtWrite(st, entry);
+    if (!isAuditedSpecWrite(entry)) return;
     st.audited = true;
     const named = st.named?.deref();
     if (named !== undefined && named.state !== 'emitted') withdrawInitiator(named.attributes);
@@ -261,6 +270,22 @@ export class WorkloadTracker {
       this.#end(st, at, OUTCOME.unfinished, undefined);
     }
   }
+}
+
+/**
+ * The audited write of the version that ended the workload's last operation: it ended when that
+ * write completed, not when the watch delivered it. A DaemonSet informer seconds behind the rest
+ * (kind skew) ended rollout #0 at its receive time, so the next rollout's first pod deletion and
+ * spec patch, within a second of that, went under #0. Only while the operation is not emitted;
+ * what joined it meanwhile stays (its place was announced), the end only moves back.
+ */
+function endAtWrite(st: WorkloadState, entry: AuditEntry): void {
+  const ended = st.endedBy;
+  const op = ended?.op.deref();
+  if (ended === undefined || op === undefined || op.state !== 'closing' || op.endMs === undefined) return;
+  if (str(entry.responseObject, 'metadata', 'resourceVersion') !== ended.resourceVersion) return;
+  st.endedBy = undefined;
+  if (entry.stageMs < op.endMs) op.endMs = Math.max(op.startMs, entry.stageMs);
 }
 
 /**
