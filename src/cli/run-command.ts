@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { describeOtlpExport } from '../export/otlp-export-config.js';
 import { LeaderElector } from '../live/leader-election.js';
@@ -13,7 +12,7 @@ import { KubestitchMetrics } from '../metrics/kubestitch-metrics.js';
 import { healthReport, readyReport, registerServiceMetrics } from './run-observability.js';
 import type { RunState } from './run-observability.js';
 import type { RunServiceOptions, RunningService } from '../live/run-service.js';
-import { KubeHttp, loadKubeConfig } from '../sources/watch/kube-http.js';
+import { KubeHttp, type KubeCredentials, loadKubeConfig } from '../sources/watch/kube-http.js';
 import { startUiServer } from '../ui/ui-server.js';
 import type { UiServer } from '../ui/ui-server.js';
 import type { CliIo } from './main.js';
@@ -66,7 +65,7 @@ export async function runRunCommand(args: ParsedArgs, io: CliIo, stopSignal: Pro
 interface Run {
   readonly settings: RunSettings;
   readonly http: KubeHttp | undefined;
-  readonly kubeConfig: KubeConfig | undefined;
+  readonly kubeConfig: KubeCredentials | undefined;
   readonly metrics: KubestitchMetrics;
   readonly logger: pino.Logger;
   readonly io: CliIo;
@@ -123,7 +122,7 @@ async function loadSettings(args: ParsedArgs, io: CliIo): Promise<RunSettings | 
 function loadKube(
   settings: RunSettings,
   io: CliIo,
-): { http: KubeHttp | undefined; kubeConfig: KubeConfig | undefined } | number {
+): { http: KubeHttp | undefined; kubeConfig: KubeCredentials | undefined } | number {
   const watching = settings.sources.has('watch') || settings.sources.has('events');
   if (!watching && settings.leaderElection === undefined) return { http: undefined, kubeConfig: undefined };
   try {

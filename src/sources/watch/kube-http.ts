@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeCredentials } from './kube-config.js';
+
+export { type KubeConnectOptions, type KubeCredentials, loadKubeConfig } from './kube-config.js';
 
 /**
  * The apiserver answered with an error status (or an in-stream watch ERROR event). `status` is
@@ -23,29 +25,6 @@ export class KubeApiError extends Error {
   }
 }
 
-/** Where to find the cluster: a kubeconfig file, the in-cluster service account, or the default chain. */
-export interface KubeConnectOptions {
-  /** Path of a kubeconfig; default: in-cluster when KUBERNETES_SERVICE_HOST is set, else $KUBECONFIG / ~/.kube/config. */
-  readonly kubeconfig?: string;
-  /** A kubeconfig context to use instead of the current one. */
-  readonly context?: string;
-}
-
-/**
- * Loads the client configuration. Throws with the loader's message when the kubeconfig is
- * missing or invalid (a usage error for `kubestitch run`).
- */
-export function loadKubeConfig(options: KubeConnectOptions = {}): KubeConfig {
-  const kc = new KubeConfig();
-  if (options.kubeconfig !== undefined) kc.loadFromFile(options.kubeconfig);
-  else if (process.env['KUBERNETES_SERVICE_HOST'] !== undefined && process.env['KUBECONFIG'] === undefined) {
-    kc.loadFromCluster();
-  } else kc.loadFromDefault();
-  if (options.context !== undefined) kc.setCurrentContext(options.context);
-  if (kc.getCurrentCluster() === null) throw new Error('kubeconfig has no current cluster');
-  return kc;
-}
-
 /** One open watch stream; `close()` aborts it (the `onEnd` callback then reports `aborted`). */
 export interface WatchStream {
   close(): void;
@@ -61,16 +40,17 @@ export type WatchEnd =
 const LIST_TIMEOUT_MS = 60_000;
 
 /**
- * A minimal apiserver client for list and watch on any resource path, with the credentials of a
- * client-node `KubeConfig` (certificates, tokens, exec plugins, in-cluster service account).
+ * A minimal apiserver client for list and watch on any resource path (and the few writes leader
+ * election makes), with the credentials of a kubeconfig (`loadKubeConfig`: certificates, tokens,
+ * in-cluster service account; exec plugins through client-node).
  * It exists because client-node's `Watch` cannot send an `Accept` header (metadata-only watches)
  * and drops unparseable lines silently; we count them.
  */
 export class KubeHttp {
-  readonly #kc: KubeConfig;
+  readonly #kc: KubeCredentials;
   readonly #server: URL;
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeCredentials) {
     this.#kc = kc;
     const cluster = kc.getCurrentCluster();
     if (cluster === null) throw new Error('kubeconfig has no current cluster');
@@ -93,7 +73,7 @@ export class KubeHttp {
     accept = 'application/json',
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const res = await this.#request(path, query, accept, LIST_TIMEOUT_MS, undefined, signal);
+    const res = await this.#request(path, query, accept, LIST_TIMEOUT_MS, signal !== undefined ? { signal } : {});
     const body = await readBody(res);
     if ((res.statusCode ?? 0) >= 300) throw statusError(res.statusCode ?? 0, body);
     try {
@@ -132,7 +112,7 @@ export class KubeHttp {
       req = r;
       if (aborted) r.destroy();
     };
-    void this.#request(path, { ...query, watch: 'true' }, accept, idleTimeoutMs, onRequest).then(
+    void this.#request(path, { ...query, watch: 'true' }, accept, idleTimeoutMs, { onRequest }).then(
       async (res) => {
         if (res.statusCode !== 200) {
           const body = await readBody(res).catch(() => '');
@@ -181,19 +161,45 @@ export class KubeHttp {
     };
   }
 
+  /**
+   * One request with a JSON body (`body` undefined: none) whose answer is read whole, whatever its
+   * status: the Lease reads and writes of leader election. Rejects on a transport error, or when
+   * there is no complete answer within `timeoutMs`.
+   */
+  async sendJson(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+  ): Promise<{ readonly status: number; readonly body: string }> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const res = await this.#request(path, {}, 'application/json', timeoutMs, {
+      signal,
+      method,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.statusCode ?? 0, body: await readBody(res) };
+  }
+
   async #request(
     path: string,
     query: Record<string, string>,
     accept: string,
     timeoutMs: number,
-    onRequest?: (req: http.ClientRequest) => void,
-    signal?: AbortSignal,
+    more: {
+      readonly onRequest?: (req: http.ClientRequest) => void;
+      readonly signal?: AbortSignal;
+      readonly method?: string;
+      readonly body?: string;
+    },
   ): Promise<http.IncomingMessage> {
+    const { onRequest, signal, body } = more;
     const url = new URL(path.replace(/^\//, ''), this.#server);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const opts: https.RequestOptions = { headers: {} };
     await this.#kc.applyToHTTPSOptions(opts);
     const headers: Record<string, string> = { Accept: accept, 'User-Agent': 'kubestitch' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     for (const [k, v] of Object.entries(opts.headers ?? {})) {
       if (typeof v === 'string' || typeof v === 'number') headers[k] = String(v);
     }
@@ -205,7 +211,7 @@ export class KubeHttp {
       const req = (isHttps ? https : http).request(
         url,
         {
-          method: 'GET',
+          method: more.method ?? 'GET',
           headers,
           ...(signal !== undefined ? { signal } : {}),
           // A watch holds its connection for its whole life, so the keep-alive pool gains nothing;
@@ -221,6 +227,7 @@ export class KubeHttp {
                 ca: opts.ca,
                 cert: opts.cert,
                 key: opts.key,
+                ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
                 ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
               }
             : {}),
@@ -230,7 +237,7 @@ export class KubeHttp {
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`no data from the apiserver for ${timeoutMs} ms`)));
       req.on('error', reject);
       onRequest?.(req);
-      req.end();
+      req.end(body);
     });
   }
 }
@@ -241,6 +248,10 @@ function readBody(res: http.IncomingMessage): Promise<string> {
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
+    // An answer cut off (the request aborted by its timeout) may close without an error.
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('the apiserver connection closed before the answer ended'));
+    });
   });
 }
 
