@@ -202,11 +202,12 @@ export class EventEvidence {
     const link = { kind: 'Deployment', name: dep.name, uid: dep.uid };
     const rs = this.#object('ReplicaSet', r.namespace, step.rs, '', link);
     if (rs === undefined) return;
-    // Records delivered late open their operations at their receive time, seconds after the Event.
-    const seen = this.#ctx.ops.at(rs.uid, atMs, HISTORY_MS);
-    if (seen?.attributes[ATTR.operation] === OPERATION.replicasetScale && seen.name.endsWith(step.up ? 'up' : 'down')) {
-      return;
-    }
+    // Records delivered late open their operations at their receive time, seconds after the Event;
+    // but the step that covers the Event's time is its own, though a later one is open by now
+    // (the Event applied after the ReplicaSet's next change: its 3→5 step seen again as a new one).
+    const steps = [this.#ctx.ops.at(rs.uid, atMs), this.#ctx.ops.at(rs.uid, atMs, HISTORY_MS)];
+    const name = `ReplicaSet scale ${step.up ? 'up' : 'down'}`;
+    if (steps.some((s) => s?.attributes[ATTR.operation] === OPERATION.replicasetScale && s.name === name)) return;
     const rollout = isRolloutStep(dep, rs, step, atMs);
     const range = { from: step.from ?? dep.specReplicas ?? step.to, to: step.to };
     const newReplicaSet = rollout && step.up && step.from === 0 ? rs.uid : undefined;

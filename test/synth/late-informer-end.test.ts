@@ -1,10 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { str } from '../../src/model/kube-json.js';
-import type { IngestRecord } from '../../src/model/records.js';
 import { synthesizeRecords } from '../../src/replay.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
 import { compare, partition } from '../perturb/partition.js';
+import { skewed } from './skewed-records.js';
 
 // Informers of different kinds deliver seconds apart (issue 14, kind skew). With the DaemonSet's
 // watch 3.5 s behind, the status write that completed its first rollout (10:23:24.750) arrived at
@@ -15,16 +14,6 @@ import { compare, partition } from '../perturb/partition.js';
 // rollout; moving a span already placed would change a trace id the stitcher was given.)
 
 const DS = fileURLToPath(new URL('../fixtures/real/ds', import.meta.url));
-
-/** Records re-delivered with each stream late by its delay (ms); a stream keeps its order. */
-function skewed(records: readonly IngestRecord[], delays: Readonly<Record<string, number>>): IngestRecord[] {
-  const stream = (r: IngestRecord): string =>
-    r.source === 'audit' ? 'audit' : r.source === 'event' ? 'Event' : (str(r.object, 'kind') ?? '');
-  return records
-    .map((r, i) => ({ r: { ...r, timeMs: r.timeMs + (delays[stream(r)] ?? 0) } as IngestRecord, i }))
-    .sort((a, b) => a.r.timeMs - b.r.timeMs || a.i - b.i)
-    .map((x) => x.r);
-}
 
 describe('a workload operation ended by a watch event its informer delivered late', () => {
   it('the real DaemonSet rollouts with its watch 3.5 s and audit 4.5 s late: the replay’s trees', async () => {
