@@ -9,8 +9,22 @@ import { type SynthContext, refineTime } from './context.js';
 import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import { openOwned } from './owned-open.js';
 import type { PendingSpan } from './pending-span.js';
-import { containerOfFieldPath } from './pod-event-placement.js';
+import {
+  EventTerminations,
+  NO_FURTHER_EVIDENCE_REASON,
+  RUNNING_AGAIN_REASON,
+  runningAgain,
+} from './pod-event-termination.js';
 import { PodStartupFacts } from './pod-startup-facts.js';
+import {
+  failureMessage,
+  hasRun,
+  isStarted,
+  readyFromContainers,
+  startedByEvents,
+  startsHere,
+  startupEvidenceMs,
+} from './pod-startup-evidence.js';
 import { StuckWatch } from './pod-stuck.js';
 import {
   type StartupDraft,
@@ -42,6 +56,8 @@ export class PodTracker {
   readonly #stuck = new StuckWatch();
   /** Startups with a finished phase to draw once the adoption window has passed (ADR 0005). */
   readonly #phaseTimers = new TimerQueue();
+  /** Terminations only Events showed, for a pod no record showed deleted: ended on evidence. */
+  readonly #eventOnly = new EventTerminations();
   #nowMs = -Infinity;
   /**
    * Pods first seen starting that never ran before (no restarts), by their startup's start: while
@@ -58,6 +74,7 @@ export class PodTracker {
 
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
+    if (this.#eventOnly.has(next.uid)) this.#checkEventOnly(next, change.deleted, recordMs);
     const fresh = prev === undefined && !this.#startups.has(next.uid); // an Event may have opened it
     if (fresh && next.deletionMs === undefined && !change.deleted && startsHere(next, recordMs)) {
       const startMs = refineTime(next.creationMs, recordMs);
@@ -175,6 +192,27 @@ export class PodTracker {
     if (span !== undefined && pod.deletionGraceS === undefined) {
       delete span.attributes['kubestitch.termination.grace_period_s'];
     }
+    if (span !== undefined && pod.deletionMs === undefined) this.#eventOnly.open(pod.uid, span.startMs, graceS);
+  }
+
+  // A record of a pod whose termination only Events showed: one showing the deletion makes it an
+  // ordinary termination; one showing the pod ran on after the kill ends it at its evidence.
+  #checkEventOnly(pod: SlimObject, deleted: boolean, recordMs: number): void {
+    const span = this.#terminations.get(pod.uid);
+    if (span === undefined || deleted || pod.deletionMs !== undefined) this.#eventOnly.forget(pod.uid);
+    else if (runningAgain(pod, span.startMs)) {
+      this.#closeEventOnly(pod.uid, this.#ctx.tree.lastEvidenceMs(span, recordMs), RUNNING_AGAIN_REASON);
+    }
+  }
+
+  #closeEventOnly(uid: string, endMs: number, reason: string): void {
+    const span = this.#terminations.get(uid);
+    this.#eventOnly.forget(uid);
+    if (span === undefined) return;
+    this.#terminations.delete(uid);
+    this.#seenMs.delete(uid);
+    span.attributes['kubestitch.close_reason'] = reason;
+    this.#ctx.tree.close(span, endMs, { outcome: OUTCOME.unfinished });
   }
 
   /**
@@ -324,6 +362,7 @@ export class PodTracker {
     this.#ctx.ops.register(pod.uid, span, (at) => {
       this.#terminations.delete(pod.uid);
       this.#seenMs.delete(pod.uid);
+      this.#eventOnly.forget(pod.uid);
       this.#ctx.tree.close(span, at, { outcome: OUTCOME.unfinished });
     });
   }
@@ -337,6 +376,7 @@ export class PodTracker {
     const span = this.#terminations.get(pod.uid);
     this.#terminations.delete(pod.uid);
     this.#seenMs.delete(pod.uid);
+    this.#eventOnly.forget(pod.uid);
     if (span !== undefined) {
       // Deletion is how a termination succeeds — unless it happened while kubestitch was down:
       // then the end is when the relist noticed, and the outcome says so.
@@ -368,6 +408,15 @@ export class PodTracker {
     if (nowMs > this.#nowMs) this.#nowMs = nowMs;
     for (const uid of this.#phaseTimers.popDue(this.#nowMs)) this.#drawSettled(uid);
     for (const uid of this.#stuck.popDue(this.#nowMs)) this.#judgeStuck(uid, this.#nowMs);
+    const last = (uid: string): number | undefined => {
+      const span = this.#terminations.get(uid);
+      return span === undefined ? undefined : this.#ctx.tree.lastEvidenceMs(span, this.#nowMs);
+    };
+    for (const uid of this.#eventOnly.popIdle(this.#nowMs, last)) {
+      const span = this.#terminations.get(uid);
+      if (span !== undefined)
+        this.#closeEventOnly(uid, this.#lastSeenMs(uid, span, this.#nowMs), NO_FURTHER_EVIDENCE_REASON);
+    }
   }
 
   /** What is known of the open startup of pod `uid`, for saying what it waits for. */
@@ -410,69 +459,9 @@ export class PodTracker {
     }
     for (const [uid, span] of [...this.#terminations].sort(([a], [b]) => (a < b ? -1 : 1))) {
       this.#terminations.delete(uid);
+      this.#eventOnly.forget(uid);
       tree.close(span, this.#lastSeenMs(uid, span, atMs), { outcome: OUTCOME.unfinished });
     }
     this.#seenMs.clear();
   }
-}
-
-// Seen only once it finished, a pod no longer says when it was Ready: its containers' start is
-// the best evidence, and a Job pod's run lasted until they finished.
-function readyFromContainers(pod: SlimObject, facts: PodStartupFacts): void {
-  if (facts.readyMs !== undefined || (pod.phase !== 'Succeeded' && pod.phase !== 'Failed')) return;
-  const started = [...facts.containers.values()].filter((c) => !c.init).map((c) => c.startedMs ?? -Infinity);
-  const readyMs = Math.max(...started);
-  if (Number.isFinite(readyMs)) facts.readyMs = readyMs;
-}
-
-// When the last of a pod's containers started, if every container the pod has (its spec known)
-// was seen running or the kubelet's Started Events say so (one without a container regards all).
-function startedByEvents(s: Startup): number | undefined {
-  const started = new Map<string, number>();
-  for (const e of s.events.values()) {
-    const name = e.reason === 'Started' ? (containerOfFieldPath(e.regarding.fieldPath) ?? '') : undefined;
-    if (name !== undefined) started.set(name, Math.max(e.lastMs, started.get(name) ?? -Infinity));
-  }
-  const main = [...s.facts.containers.values()].filter((c) => !c.init);
-  const times = main.map((c) => c.startedMs ?? started.get(c.name) ?? started.get(''));
-  if (main.length === 0 || times.includes(undefined)) return undefined;
-  return Math.max(...times.map((t) => t ?? -Infinity));
-}
-
-// A startup keeps its Events and requests aside until it ends (they become phases then).
-function startupEvidenceMs(spanEvidenceMs: number, s: Startup, capMs: number): number {
-  let last = spanEvidenceMs;
-  for (const e of s.events.values()) last = Math.max(last, e.lastMs);
-  for (const a of s.bindings) last = Math.max(last, a.entry.stageMs);
-  return Math.min(last, capMs);
-}
-
-// A pod created this recently and first seen Ready (a watch that started, or an informer that
-// delivered, after it came up) still gets its startup, drawn from its status times.
-const FIRST_SEEN_READY_MS = 60_000;
-
-function startsHere(pod: SlimObject, recordMs: number): boolean {
-  if (!isStarted(pod)) return true;
-  const fresh = pod.creationMs !== undefined && recordMs - pod.creationMs <= FIRST_SEEN_READY_MS;
-  return fresh && pod.conditions['Ready']?.status === 'True';
-}
-
-// A pod not Ready now that had run before: a container restarted, or Ready went False after a
-// container started (it had been Ready: a probe failing, its node lost).
-function hasRun(pod: SlimObject): boolean {
-  const notReadyMs = pod.conditions['Ready']?.lastTransitionMs ?? -Infinity;
-  return pod.containerStatuses.some((c) => c.restartCount > 0 || (c.startedMs ?? Infinity) < notReadyMs);
-}
-
-function isStarted(pod: SlimObject): boolean {
-  return pod.conditions['Ready']?.status === 'True' || pod.phase === 'Succeeded' || pod.phase === 'Failed';
-}
-
-function failureMessage(pod: SlimObject): string {
-  for (const cs of pod.containerStatuses) {
-    if (cs.state === 'terminated' && (cs.exitCode ?? 0) !== 0) {
-      return `container ${cs.name} exited with code ${cs.exitCode ?? '?'}${cs.reason !== '' ? ` (${cs.reason})` : ''}`;
-    }
-  }
-  return 'pod failed';
 }
