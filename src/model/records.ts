@@ -103,6 +103,11 @@ export interface AuditEntry {
   readonly responseObject: JsonObject | undefined;
   /** pods/binding: the node the pod was bound to. */
   readonly bindingTarget: string | undefined;
+  /**
+   * A delete answered by a Status (the object removed at once): the uid its `details` name, at
+   * any audit level. How audit-only input finds an object created before the audit began.
+   */
+  readonly deletedUid?: string | undefined;
 }
 
 export interface AuditRecord {

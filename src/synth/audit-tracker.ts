@@ -11,7 +11,7 @@ import type { SynthContext } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 import type { PodTracker } from './pod-tracker.js';
 import { phaseKeyOf } from './pod-startup-plan.js';
-import { TIMESTAMP_SLACK_MS } from './operation-index.js';
+import { DELETE_OPERATION, TIMESTAMP_SLACK_MS } from './operation-index.js';
 
 /** Counters of what happened to audit events, for the replay summary and /metrics. */
 export interface AuditStats {
@@ -84,7 +84,7 @@ export class AuditTracker {
     if (subject?.kind === 'Pod' && this.#pods.onAudit(subject, entry, diff)) return;
     // The request that ended an operation (the status write completing a rollout) belongs to it.
     const ended = endedOp !== undefined && endedOp.state === 'closing' ? endedOp : undefined;
-    const found = this.#parentFor(entry, subject) ?? ended;
+    const found = this.#deletionOf(entry, subject) ?? this.#parentFor(entry, subject) ?? ended;
     const parent = found !== undefined && isBinding(entry) ? (schedulePhaseOf(found) ?? found) : found;
     if (parent !== undefined) {
       emitAuditSpan(this.#ctx.tree, entry, parent, {}, diff);
@@ -96,6 +96,14 @@ export class AuditTracker {
         : requestSubject(ref);
     const window = this.#ctx.windows.windowFor(windowSubject, entry.receivedMs, KUBESTITCH_ACTOR);
     emitAuditSpan(this.#ctx.tree, entry, window, {}, diff);
+  }
+
+  // A delete belongs to the deletion it started (the garbage collector's delete of a ReplicaSet
+  // inside that ReplicaSet's deletion, part of its owner's cascade), not to the owner's operation.
+  #deletionOf(entry: AuditEntry, subject: SlimObject | undefined): PendingSpan | undefined {
+    if (entry.verb !== 'delete' || subject === undefined) return undefined;
+    const op = this.#ctx.ops.at(subject.uid, entry.receivedMs);
+    return op?.attributes[ATTR.operation] === DELETE_OPERATION ? op : undefined;
   }
 
   #parentFor(entry: AuditEntry, subject: SlimObject | undefined): PendingSpan | undefined {

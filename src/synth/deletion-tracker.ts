@@ -7,6 +7,8 @@ import type { Attributes } from '../model/span.js';
 import { KUBESTITCH_ACTOR, controllerActor } from './actors.js';
 import { auditActor } from './audit-actor.js';
 import { type SynthContext, ownerUidsOf, refineTime } from './context.js';
+import { DeletionOwners, MAX_DELETION_OWNERS } from './deletion-owners.js';
+import { type OpenDeletionOwner, requestedSubject } from './deletion-subject.js';
 import { DELETE_OPERATION } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
 import { TimerQueue } from './timer-queue.js';
@@ -30,8 +32,7 @@ const CASCADING_KINDS: ReadonlySet<string> = new Set([
 // informers of other kinds deliver up to the adoption window later.
 const MIN_QUIET_MS = 5_000;
 
-interface Deletion {
-  readonly uid: string;
+interface Deletion extends OpenDeletionOwner {
   readonly span: PendingSpan;
   gone: boolean;
   /** No request named who deleted it: the actor is a guess until its place is known. */
@@ -49,10 +50,21 @@ export class DeletionTracker {
   readonly #open = new Map<string, Deletion>();
   readonly #due = new TimerQueue();
   /** Controllers of a kind outside CASCADING_KINDS (CRDs such as an Argo Rollout) seen owning. */
-  readonly #owners = new Set<string>();
+  readonly #owners: DeletionOwners;
 
-  constructor(ctx: SynthContext) {
+  constructor(ctx: SynthContext, maxOwners = MAX_DELETION_OWNERS) {
     this.#ctx = ctx;
+    this.#owners = new DeletionOwners(maxOwners);
+  }
+
+  /** CRD owners forgotten because more than the bound were remembered (their deletion is no operation). */
+  get ownersForgotten(): number {
+    return this.#owners.forgotten;
+  }
+
+  /** CRD owners remembered now (a gauge for memory). */
+  get ownersRemembered(): number {
+    return this.#owners.size;
   }
 
   get #quietMs(): number {
@@ -62,8 +74,7 @@ export class DeletionTracker {
   /** A watched (or audited body's) change of any object. */
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
-    const owner = next.controller;
-    if (owner !== undefined && !CASCADING_KINDS.has(owner.kind)) this.#owners.add(owner.uid);
+    this.#noteOwner(change);
     const marked = next.deletionMs !== undefined && prev?.deletionMs === undefined;
     if ((!change.deleted && !marked) || !deletable(next)) return;
     const open = this.#open.get(next.uid);
@@ -71,19 +82,41 @@ export class DeletionTracker {
       if (change.deleted) this.#gone(open, recordMs);
       return;
     }
-    if (!this.#cascades(next) || this.#ctx.ops.had(next.uid, DELETE_OPERATION)) return;
+    if (!this.#cascades(next) || this.#ctx.ops.had(next.uid, DELETE_OPERATION)) {
+      if (change.deleted) this.#owners.forget(next.uid);
+      return;
+    }
     const startMs =
       next.deletionMs !== undefined && next.deletionMs <= recordMs ? refineTime(next.deletionMs, recordMs) : recordMs;
     const d = this.#openDeletion(next, startMs, undefined);
     if (change.deleted) this.#gone(d, recordMs);
   }
 
+  // A controller of a kind without rules seen owning something. A dependent going away is no
+  // sign of its owner acting (the owner may be gone already).
+  #noteOwner(change: GraphChange): void {
+    const owner = change.next.controller;
+    if (owner === undefined || CASCADING_KINDS.has(owner.kind)) return;
+    if (!change.deleted && change.next.deletionMs === undefined) this.#owners.saw(owner.uid);
+  }
+
   /**
    * An audited delete request, before it is placed: the best evidence of when the deletion began
    * and who asked. A response that is not the object (a Status) means it was removed at once.
+   * `resolve`: the object as the graph knows it. When nothing knows it (audit-only input that began
+   * after its creation, a kind nobody watches), the request's own names are used
+   * (deletion-subject): returns that object when its deletion is open, for the request's placement.
    */
-  onRequest(entry: AuditEntry, subject: SlimObject | undefined): void {
-    if (subject === undefined || !deletes(entry) || !deletable(subject)) return;
+  onRequest(entry: AuditEntry, resolve: () => SlimObject | undefined): SlimObject | undefined {
+    if (!deletes(entry)) return undefined;
+    const known = resolve();
+    const subject = known ?? requestedSubject(entry, () => this.#open.values());
+    if (subject === undefined || !deletable(subject)) return undefined;
+    this.#onRequest(entry, subject);
+    return known === undefined && this.#open.has(subject.uid) ? subject : undefined;
+  }
+
+  #onRequest(entry: AuditEntry, subject: SlimObject): void {
     let d = this.#open.get(subject.uid);
     if (d === undefined) {
       if (!this.#cascades(subject) || this.#ctx.ops.had(subject.uid, DELETE_OPERATION)) return;
@@ -135,7 +168,15 @@ export class DeletionTracker {
       resource: request !== undefined ? auditActor(request) : cascade ? GC_ACTOR : KUBESTITCH_ACTOR,
       attributes: { ...this.#ctx.attrsOf(slim), [ATTR.operation]: DELETE_OPERATION },
     });
-    const d: Deletion = { uid: slim.uid, span, gone: false, guessedActor: request === undefined && !cascade };
+    const d: Deletion = {
+      kind: slim.kind,
+      namespace: slim.namespace,
+      name: slim.name,
+      uid: slim.uid,
+      span,
+      gone: false,
+      guessedActor: request === undefined && !cascade,
+    };
     this.#open.set(slim.uid, d);
     this.#ctx.ops.register(slim.uid, span, (at) => {
       this.#end(d, at, OUTCOME.unfinished);
@@ -151,7 +192,7 @@ export class DeletionTracker {
   #end(d: Deletion, atMs: number, outcome: typeof OUTCOME.ok | typeof OUTCOME.unfinished): void {
     if (this.#open.get(d.uid) !== d) return;
     this.#open.delete(d.uid);
-    this.#owners.delete(d.uid);
+    this.#owners.forget(d.uid);
     // Adopted by its owner's deletion meanwhile: the garbage collector deleted it.
     const parentOp = d.span.parent?.attributes[ATTR.operation];
     if (d.guessedActor && parentOp === DELETE_OPERATION) setActor(d.span, GC_ACTOR);

@@ -3,8 +3,9 @@ import type { SlimObject } from '../graph/slim.js';
 import { ATTR, OUTCOME } from '../model/attributes.js';
 import { kindInfo, kindOfResource } from '../model/object-ref.js';
 import type { JsonObject } from '../model/kube-json.js';
-import { arr, isObject, num, parseTimeMs, str } from '../model/kube-json.js';
+import { isObject, num, str } from '../model/kube-json.js';
 import type { AuditEntry, EventRecord, IngestRecord, ObjectRecord, WatchType } from '../model/records.js';
+import { auditWatchType } from './audit-watch-type.js';
 import type { AttrValue, SpanData, SpanEventData, SpanLinkData } from '../model/span.js';
 import { ObjectVersions } from './object-versions.js';
 import { type StitchAnchor, anchorOf } from './stitch-anchor.js';
@@ -62,6 +63,12 @@ export interface SynthesizerOptions {
    */
   readonly maxOpenOperations?: number;
   readonly maxOpenWindows?: number;
+  /**
+   * CRD owners (a controller of a kind without rules seen owning something) remembered so their
+   * deletion is an operation; past it the least recently seen is forgotten, counted in
+   * `deletionOwnersForgotten`. Default MAX_DELETION_OWNERS (20,000).
+   */
+  readonly maxDeletionOwners?: number;
   /**
    * Record time an operation whose owner's operation has not been seen waits to be adopted, and
    * a closed operation waits for late evidence, before its place is final and it is emitted
@@ -157,7 +164,7 @@ export class Synthesizer {
     this.#pods = new PodTracker(this.#ctx, tellOwnersStarting(graph, this.#replicaSets, this.#workloads));
     this.#nodes = new NodeTracker(this.#ctx);
     this.#audit = new AuditTracker(this.#ctx, this.#pods);
-    this.#deletions = new DeletionTracker(this.#ctx);
+    this.#deletions = new DeletionTracker(this.#ctx, options.maxDeletionOwners);
     this.#versions = new ObjectVersions(options.diffCacheObjects ?? 10_000, options.diffCacheIdleMs);
     this.inProgress = new InProgress(this.#ctx, this.#pods, (uid) => this.#versions.latest(uid));
     const trackers = {
@@ -173,6 +180,11 @@ export class Synthesizer {
   /** Operations and activity windows ended early because more than their bound were open. */
   get evictions(): { readonly operations: number; readonly windows: number } {
     return { operations: this.#ctx.ops.evicted, windows: this.#ctx.windows.evicted };
+  }
+
+  /** CRD owners the deletion tracker forgot past its bound: their deletion, later, is no operation. */
+  get deletionOwnersForgotten(): number {
+    return this.#deletions.ownersForgotten;
   }
 
   /** Number of live objects in the graph. */
@@ -297,11 +309,12 @@ export class Synthesizer {
   #onAudit(entry: AuditEntry, t: number): void {
     this.stats.auditRecords++;
     if (!this.#audit.accept(entry)) return;
-    // A delete request opens the deletion it starts before the body (if any) is applied.
-    if (entry.verb === 'delete') this.#deletions.onRequest(entry, this.#resolveAuditObject(entry));
+    // A delete request opens the deletion it starts before the body (if any) is applied; an
+    // object only the request names is its subject when its deletion opened.
+    const deleted = this.#deletions.onRequest(entry, () => this.#resolveAuditObject(entry));
     this.#opBeforeChange = undefined;
     const applied = this.#applyAuditBody(entry, t);
-    const subject = applied?.slim ?? this.#resolveAuditObject(entry);
+    const subject = applied?.slim ?? this.#resolveAuditObject(entry) ?? deleted;
     // The diff is joined to its request by the response's resourceVersion (DESIGN §3.4).
     this.#audit.place(entry, subject, applied?.diff, this.#opBeforeChange);
     if (subject !== undefined) this.#workloads.get(subject.kind)?.onAudited(entry, subject.uid);
@@ -459,33 +472,6 @@ function isStoredObject(entry: AuditEntry, body: JsonObject): boolean {
 // An error response (a conflict, a rejected admission) carries a Status, never the stored object.
 function succeeded(entry: AuditEntry): boolean {
   return (entry.code ?? 200) < 400;
-}
-
-// What the write did to the stored object, as a watch would have shown it.
-function auditWatchType(entry: AuditEntry, body: JsonObject, known: SlimObject | undefined): WatchType {
-  if (entry.verb === 'create') return 'ADDED';
-  return entry.verb === 'delete' && !onlyMarked(body, known) ? 'DELETED' : 'MODIFIED';
-}
-
-// A delete answered with the object still there (graceful, or held by finalizers) only marked it.
-// Grace 0, or a second delete of an already marked object, without finalizers, removes it (the
-// kubelet's final delete of a pod).
-function onlyMarked(body: JsonObject, known: SlimObject | undefined): boolean {
-  if (str(body, 'metadata', 'deletionTimestamp') === undefined) return false;
-  if (arr(body, 'metadata', 'finalizers').length > 0) return true;
-  return num(body, 'metadata', 'deletionGracePeriodSeconds') !== 0 && !markedByAnother(body, known);
-}
-
-// Marked by another request than this one: a late audit batch may bring the marking delete itself
-// after the watch showed its mark (same deletionTimestamp and grace).
-function markedByAnother(body: JsonObject, known: SlimObject | undefined): boolean {
-  return (
-    known?.deletionMs !== undefined &&
-    !(
-      known.deletionMs === parseTimeMs(str(body, 'metadata', 'deletionTimestamp')) &&
-      known.deletionGraceS === num(body, 'metadata', 'deletionGracePeriodSeconds')
-    )
-  );
 }
 
 // The Scale a successful write of the scale subresource answered; undefined for any other request.

@@ -67,6 +67,25 @@ const deletedAt = (records: readonly IngestRecord[], kind: string, name: string)
       (r.object['metadata'] as { name?: string } | undefined)?.name === name,
   )?.timeMs;
 
+// #14: the simulator's audit log begins with the recording, after the three workloads were
+// created: their delete requests alone name them (resource, namespace, name; the uid in the
+// response status), and the garbage collector's requests nest by the names it deletes.
+describe('deleting workloads created before the audit began (audit only)', () => {
+  it('gives each deletion the trees the watch and audit together give', () => {
+    const all = partition(synthesize(recordsOf('all')));
+    const audit = partition(synthesize(recordsOf('all').filter((r) => r.source === 'audit')));
+    const deletions = [...all].filter(([id]) => id.startsWith(`${DELETE_OPERATION}:`));
+    // Deployment, StatefulSet and Job deletions as roots; the ReplicaSet and ControllerRevision under them.
+    expect(deletions.filter(([, p]) => p.parent === '')).toHaveLength(3);
+    expect(deletions).toHaveLength(5);
+    // Everything in those traces: the deletions, six pod terminations, and every request.
+    const cascade = new Map([...all].filter(([, p]) => deletions.some(([id]) => p.root === id)));
+    const operations = [...cascade.keys()].filter((id) => !id.startsWith('audit:'));
+    expect(operations).toHaveLength(deletions.length + 6);
+    expect(compare(cascade, audit).examples).toEqual([]);
+  });
+});
+
 describe.each(['watch+events', 'all'])('deleting workloads (%s)', (label) => {
   it('makes a Deployment deletion one trace: its ReplicaSet deletion by the garbage collector, then the pods', () => {
     const records = recordsOf(label);

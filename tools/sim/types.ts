@@ -47,7 +47,12 @@ export interface AuditEventJson {
   readonly sourceIPs: readonly string[];
   readonly userAgent: string;
   readonly objectRef: AuditObjectRef;
-  readonly responseStatus: { readonly metadata: JsonObject; readonly status?: string; readonly code: number };
+  readonly responseStatus: {
+    readonly metadata: JsonObject;
+    readonly status?: string;
+    readonly details?: unknown;
+    readonly code: number;
+  };
   readonly requestObject?: unknown;
   readonly responseObject?: unknown;
   readonly requestReceivedTimestamp: string;

@@ -57,7 +57,14 @@ function entryOf(ev: JsonObject, redactBody: (body: JsonObject) => JsonObject): 
       resource === 'pods' && str(ref, 'subresource') === 'binding'
         ? str(ev, 'requestObject', 'target', 'name')
         : undefined,
+    deletedUid: text(ev, 'verb') === 'delete' ? statusUid(ev) : undefined,
   };
+}
+
+// The responseStatus (every level) or a Status response of a delete names what it removed.
+function statusUid(ev: JsonObject): string | undefined {
+  const uid = str(ev, 'responseStatus', 'details', 'uid') ?? str(ev, 'responseObject', 'details', 'uid');
+  return uid === '' ? undefined : uid;
 }
 
 // apiVersion and kind may be absent (apiVersion-less events are accepted), but when present must say audit Event.

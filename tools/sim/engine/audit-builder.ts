@@ -39,7 +39,12 @@ export function buildAuditEvent(a: AuditInput): AuditEventJson {
     sourceIPs: [a.actor.sourceIp],
     userAgent: a.actor.userAgent,
     objectRef: a.objectRef,
-    responseStatus: { metadata: {}, ...(a.statusText === undefined ? {} : { status: a.statusText }), code: a.code },
+    responseStatus: {
+      metadata: {},
+      ...(a.statusText === undefined ? {} : { status: a.statusText }),
+      ...statusDetails(a.responseObject),
+      code: a.code,
+    },
     ...bodies,
     requestReceivedTimestamp: rfc3339Micros(a.receivedUs),
     stageTimestamp: rfc3339Micros(a.stageUs),
@@ -48,4 +53,11 @@ export function buildAuditEvent(a: AuditInput): AuditEventJson {
       'authorization.k8s.io/reason': a.actor.authzReason,
     },
   };
+}
+
+// The apiserver's audit responseStatus is the Status it answered, details included (a delete's
+// names the object and its uid), at every level — not only RequestResponse's responseObject.
+function statusDetails(response: unknown): { details?: unknown } {
+  if (typeof response !== 'object' || response === null || !('details' in response)) return {};
+  return (response as { kind?: unknown }).kind === 'Status' ? { details: response.details } : {};
 }
