@@ -62,7 +62,9 @@ export class PodTracker {
   /**
    * Pods first seen starting that never ran before (no restarts), by their startup's start: while
    * they start, each change tells `#onStarting` — evidence that owners first seen mid-way (in
-   * either order of the initial lists) were scaling up.
+   * either order of the initial lists) were scaling up. Kept while the startup is open (a pod
+   * never deleted and never Ready leaves at its startup's end: stuck, max-age, max-open), so it
+   * holds no more than the open operations do.
    */
   readonly #firstSeenStarting = new Map<string, number>();
   readonly #onStarting: ((pod: SlimObject, startMs: number) => void) | undefined;
@@ -302,6 +304,7 @@ export class PodTracker {
     if (s === undefined) return;
     this.#startups.delete(uid);
     this.#stuck.forget(uid);
+    this.#firstSeenStarting.delete(uid);
     const { span, facts } = s;
     if (facts.nodeName !== undefined) this.#linkNode(span, facts.nodeName, facts.boundMs ?? endMs);
     span.attributes[ATTR.restartCount] = facts.restartCount;
@@ -417,6 +420,11 @@ export class PodTracker {
       if (span !== undefined)
         this.#closeEventOnly(uid, this.#lastSeenMs(uid, span, this.#nowMs), NO_FURTHER_EVIDENCE_REASON);
     }
+  }
+
+  /** Per-pod entries held besides the open operations' own (for tests of its bounds). */
+  get heldPods(): number {
+    return this.#firstSeenStarting.size + this.#seenMs.size + this.#eventOnly.size;
   }
 
   /** What is known of the open startup of pod `uid`, for saying what it waits for. */
