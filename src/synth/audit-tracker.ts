@@ -1,4 +1,5 @@
 import type { SlimObject } from '../graph/slim.js';
+import { num } from '../model/kube-json.js';
 import { kindOfResource } from '../model/object-ref.js';
 import type { AuditEntry } from '../model/records.js';
 import type { WindowSubject } from './activity-windows.js';
@@ -117,9 +118,25 @@ export class AuditTracker {
     // (pods/binding is a create too, but of the pod's own startup.)
     if ((entry.verb === 'create' && specWrite) || (subject.kind === 'ReplicaSet' && specWrite))
       return ownerOp ?? this.#ctx.ops.at(subject.uid, atMs);
-    const own = this.#ctx.ops.at(subject.uid, atMs);
+    return this.#statusParent(entry, subject, atMs, ownerOp);
+  }
+
+  // A status (or other) write: the object's own operation, else a ReplicaSet's owner's.
+  #statusParent(
+    entry: AuditEntry,
+    subject: SlimObject,
+    atMs: number,
+    ownerOp: PendingSpan | undefined,
+  ): PendingSpan | undefined {
+    // Not an operation its object's change opened after the write (a webhook batch delivered after
+    // `kubectl scale` brings the Deployment's status write from before it, generation 2 of 3).
+    const own = this.#ctx.ops.at(subject.uid, atMs, undefined, generationOf(entry));
     if (own !== undefined && isAfterPodRan(entry, subject, own)) return undefined;
-    return own ?? (subject.kind === 'ReplicaSet' ? ownerOp : undefined);
+    if (own !== undefined || subject.kind !== 'ReplicaSet' || ownerOp === undefined) return own;
+    // A ReplicaSet with no operation of its own reports to its owner's, if that had begun by the
+    // write: the owner's next operation opens at the receive time of its change, and a late batch
+    // brings the old ReplicaSet's last status write from before it.
+    return ownerOp.isOpen && ownerOp.startMs > atMs + TIMESTAMP_SLACK_MS ? undefined : ownerOp;
   }
 }
 
@@ -135,6 +152,11 @@ function isAfterPodRan(entry: AuditEntry, subject: SlimObject, op: PendingSpan):
   if (subject.phase !== 'Succeeded' && subject.phase !== 'Failed') return false;
   const finishedMs = Math.max(...subject.containerStatuses.map((c) => c.finishedMs ?? Infinity));
   return Number.isFinite(finishedMs) && finishedMs + TIMESTAMP_SLACK_MS <= entry.receivedMs;
+}
+
+// The generation of the object the request wrote, as stored (its response).
+function generationOf(entry: AuditEntry): number | undefined {
+  return entry.responseObject === undefined ? undefined : num(entry.responseObject, 'metadata', 'generation');
 }
 
 function isBinding(entry: AuditEntry): boolean {

@@ -231,24 +231,31 @@ export class OperationIndex {
   /**
    * The operation of `uid` that evidence from `atMs` belongs to: the open one, else the newest
    * closed one not yet emitted whose interval, widened by `slackMs`, covers `atMs` (evidence that
-   * arrived late). Without an adoption window only the open one.
+   * arrived late). Without an adoption window only the open one. Evidence that saw the object at
+   * `generation` (metadata.generation) is never part of an operation opened at a later one.
    */
-  at(uid: string, atMs: number, slackMs = TIMESTAMP_SLACK_MS): PendingSpan | undefined {
-    const open = this.current(uid);
+  at(uid: string, atMs: number, slackMs = TIMESTAMP_SLACK_MS, generation = Infinity): PendingSpan | undefined {
+    const current = this.current(uid);
+    const open = current !== undefined && openedAt(current) > generation ? undefined : current;
     if (this.#tree.adoptionWindowMs <= 0) return open;
     const slack = Math.min(slackMs, this.#tree.adoptionWindowMs);
     // Evidence from before the open operation began (it arrived late) belongs to the one it
     // happened in, if that one is still here: a kubelet status patch of a Job pod's startup
     // delivered once the pod's run had begun.
     if (open !== undefined && open.startMs <= atMs + (precise(open) ? 0 : slack)) return open;
+    return this.#closedAt(uid, atMs, slack, generation) ?? open;
+  }
+
+  // The newest closed operation not yet emitted whose interval, widened by `slack`, covers `atMs`.
+  #closedAt(uid: string, atMs: number, slack: number, generation: number): PendingSpan | undefined {
     const list = this.#byUid.get(uid) ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const s = list[i];
-      if (s === undefined || s.state !== 'closing') continue;
+      if (s === undefined || s.state !== 'closing' || openedAt(s) > generation) continue;
       const end = Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
       if (atMs >= s.startMs - slack && atMs <= end + slack) return s;
     }
-    return open;
+    return undefined;
   }
 
   // The oldest operation of `uid` not emitted yet that began in (atMs, atMs + RECEIVE_SKEW_MS].
@@ -398,6 +405,12 @@ export const DELETE_OPERATION = 'object.delete';
 // happened before it (a scale step's late Event) is not part of it.
 function precise(span: PendingSpan): boolean {
   return span.attributes[ATTR.operation] === DELETE_OPERATION;
+}
+
+// The generation whose change opened a workload operation (kubestitch.generation); others: -1.
+function openedAt(span: PendingSpan): number {
+  const generation = span.attributes[ATTR.generation];
+  return typeof generation === 'number' ? generation : -1;
 }
 
 function replaceAll<T>(list: T[], items: readonly T[]): void {
