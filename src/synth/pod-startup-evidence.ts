@@ -42,9 +42,19 @@ export function startupEvidenceMs(spanEvidenceMs: number, s: StartupDraft, capMs
 const FIRST_SEEN_READY_MS = 60_000;
 
 export function startsHere(pod: SlimObject, recordMs: number): boolean {
-  if (!isStarted(pod)) return true;
+  if (!isStarted(pod)) return !wasReady(pod);
   const fresh = pod.creationMs !== undefined && recordMs - pod.creationMs <= FIRST_SEEN_READY_MS;
   return fresh && pod.conditions['Ready']?.status === 'True';
+}
+
+// Not Ready now, but Ready went False after a running container had started: the pod was Ready
+// before (its node lost, a readiness probe failing) and its startup was over before we saw it. A
+// pod never Ready has had Ready False since its first status, before its containers started.
+function wasReady(pod: SlimObject): boolean {
+  const ready = pod.conditions['Ready'];
+  if (ready === undefined || ready.status === 'True') return false;
+  const notReadyMs = ready.lastTransitionMs ?? -Infinity;
+  return pod.containerStatuses.some((c) => c.state === 'running' && (c.startedMs ?? Infinity) < notReadyMs);
 }
 
 // A pod not Ready now that had run before: a container restarted, or Ready went False after a
