@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IngestRecord } from '../../model/records.js';
 import { splitJsonValues } from '../json-values.js';
+import { utf8Text } from './line-reader.js';
 import type { JsonValueResult } from '../json-values.js';
 import { estimateWriteTimeMs, numericResourceVersion } from './object-time.js';
 import { type RankedRecord, compareOrderKeys, orderKeyOf } from './record-order.js';
@@ -102,13 +103,13 @@ export async function readFilesInMemory(
 ): Promise<RankedRecord[]> {
   const ranked: RankedRecord[] = [];
   for (const file of files) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(join(dir, file), 'utf8');
+      bytes = await readFile(join(dir, file));
     } catch (err: unknown) {
       throw new RecordingError(`cannot read ${join(dir, file)}: ${errMessage(err)}`);
     }
-    parseFile(file, text, ranked, problems, count, valueReaderFor(file));
+    parseFile(file, bytes, ranked, problems, count, valueReaderFor(file));
   }
   assignEstimatedTimes(ranked);
   // Keys computed once per record, not per comparison.
@@ -137,8 +138,8 @@ export async function byteCounter(
 }
 
 /** The file's JSON values, each counted (with its newline) as parsed. */
-function* counted(text: string, count: Counter): Generator<JsonValueResult> {
-  for (const v of splitJsonValues(text)) {
+function* counted(bytes: Buffer, count: Counter): Generator<JsonValueResult> {
+  for (const v of splitJsonValues(utf8Text(bytes))) {
     if (count !== undefined && v.ok) count(v.raw.length + 1);
     yield v;
   }
@@ -154,13 +155,13 @@ export async function readLines(path: string): Promise<string[]> {
 
 function parseFile(
   file: string,
-  text: string,
+  bytes: Buffer,
   out: RankedRecord[],
   problems: RecordingProblem[],
   count: Counter,
   read: ValueReader,
 ): void {
-  for (const v of counted(text, count)) {
+  for (const v of counted(bytes, count)) {
     if (!v.ok) {
       problems.push({ file, line: v.line, reason: v.reason });
       continue;
