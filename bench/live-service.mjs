@@ -10,6 +10,7 @@
 // `advance` moves this process's wall clock (`Date.now`) forward: activity windows (30 min,
 // epoch-aligned) and operations (1 h max age) then end at the next clock tick as they would an
 // hour later, which shows what the service still holds once they have. Timers are unaffected.
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { writeHeapSnapshot } from 'node:v8';
@@ -21,7 +22,24 @@ let offsetMs = 0;
 // …), to see where the bytes per pod go; off by default (a snapshot costs seconds and its size in RAM).
 const snapshotDir = process.env.KUBESTITCH_BENCH_HEAP_SNAPSHOTS;
 let snapshots = 0;
+// KUBESTITCH_BENCH_HEAP_SNAPSHOT_AT=5,6: only at those measurements (1-based), e.g. around the storm
+// of a 100,000-pod run, where a snapshot at every one would take minutes each.
+const snapshotAtText = process.env.KUBESTITCH_BENCH_HEAP_SNAPSHOT_AT;
+const snapshotAt =
+  snapshotAtText !== undefined && snapshotAtText !== '' ? new Set(snapshotAtText.split(',').map(Number)) : undefined;
 Date.now = () => realNow() + offsetMs;
+
+// KUBESTITCH_BENCH_MEMORY_LOG=FILE: every 250 ms a line `ms heapUsed heapTotal rss external` (bytes)
+// appended to FILE, to see what a peak RSS is made of between the measurements (which collect first).
+const memoryLog = process.env.KUBESTITCH_BENCH_MEMORY_LOG;
+if (memoryLog !== undefined && memoryLog !== '') {
+  globalThis
+    .setInterval(() => {
+      const m = process.memoryUsage();
+      appendFileSync(memoryLog, `${realNow()} ${m.heapUsed} ${m.heapTotal} ${m.rss} ${m.external}\n`);
+    }, 250)
+    .unref();
+}
 
 process.on('message', (m) => {
   if (m?.type === 'advance') {
@@ -36,8 +54,9 @@ process.on('message', (m) => {
   gc();
   gc();
   const mem = process.memoryUsage();
-  if (snapshotDir !== undefined && snapshotDir !== '')
-    writeHeapSnapshot(join(snapshotDir, `${process.pid}-${++snapshots}.heapsnapshot`));
+  ++snapshots;
+  if (snapshotDir !== undefined && snapshotDir !== '' && (snapshotAt === undefined || snapshotAt.has(snapshots)))
+    writeHeapSnapshot(join(snapshotDir, `${process.pid}-${snapshots}.heapsnapshot`));
   const cpu = process.cpuUsage();
   process.send?.({
     type: 'memory',
