@@ -37,6 +37,11 @@ interface Deletion extends OpenDeletionOwner {
   gone: boolean;
   /** No request named who deleted it: the actor is a guess until its place is known. */
   guessedActor: boolean;
+  /**
+   * The object's operation before its deletion, when no request dated the deletion (its start is
+   * a receive time): its dependents' terminations placed there tentatively are this cascade.
+   */
+  prior: PendingSpan | undefined;
 }
 
 /**
@@ -75,6 +80,7 @@ export class DeletionTracker {
   onChange(change: GraphChange, recordMs: number): void {
     const { prev, next } = change;
     this.#noteOwner(change);
+    this.#takeCascade(next.controller?.uid);
     const marked = next.deletionMs !== undefined && prev?.deletionMs === undefined;
     if ((!change.deleted && !marked) || !deletable(next)) return;
     const open = this.#open.get(next.uid);
@@ -90,6 +96,15 @@ export class DeletionTracker {
       next.deletionMs !== undefined && next.deletionMs <= recordMs ? refineTime(next.deletionMs, recordMs) : recordMs;
     const d = this.#openDeletion(next, startMs, undefined);
     if (change.deleted) this.#gone(d, recordMs);
+  }
+
+  // A dependent's termination seen before its owner's deletion was, under the owner's operation
+  // then (tentatively: a running Job's pod, owned-open), or opened since under that operation
+  // because it began before the deletion's receive time: the deletion takes it.
+  #takeCascade(ownerUid: string | undefined): void {
+    const d = ownerUid === undefined ? undefined : this.#open.get(ownerUid);
+    if (d?.prior === undefined) return;
+    for (const child of [...d.prior.openChildren]) this.#ctx.tree.retake(child, d.span);
   }
 
   // A controller of a kind without rules seen owning something. A dependent going away is no
@@ -122,6 +137,7 @@ export class DeletionTracker {
       if (!this.#cascades(subject) || this.#ctx.ops.had(subject.uid, DELETE_OPERATION)) return;
       d = this.#openDeletion(subject, entry.receivedMs, entry);
     } else if (d.span.state !== 'emitted') {
+      d.prior = undefined;
       if (entry.receivedMs < d.span.startMs) d.span.startMs = entry.receivedMs;
       setActor(d.span, auditActor(entry));
       d.guessedActor = false;
@@ -176,8 +192,10 @@ export class DeletionTracker {
       span,
       gone: false,
       guessedActor: request === undefined && !cascade,
+      prior: request === undefined ? this.#ctx.ops.at(slim.uid, startMs) : undefined,
     };
     this.#open.set(slim.uid, d);
+    this.#takeCascade(slim.uid);
     this.#ctx.ops.register(slim.uid, span, (at) => {
       this.#end(d, at, OUTCOME.unfinished);
     });

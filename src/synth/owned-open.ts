@@ -1,5 +1,5 @@
 import type { OwnerLink, SlimObject } from '../graph/slim.js';
-import { ATTR, OUTCOME } from '../model/attributes.js';
+import { ATTR, OPERATION, OUTCOME } from '../model/attributes.js';
 import type { AttrValue } from '../model/span.js';
 import { KUBESTITCH_ACTOR, controllerActor } from './actors.js';
 import { type SynthContext, ownerUidsOf } from './context.js';
@@ -39,7 +39,19 @@ export function openOwned(
       openReconcile(ctx, link, spec.startMs);
     }
   }
-  return ctx.ops.openUnderOwner(owners, spec, slackMs, ownerBehind(ctx, slim, spec));
+  const placed = mayBeCascade(ctx, slim, spec, slackMs) ? { ...spec, tentative: true } : spec;
+  return ctx.ops.openUnderOwner(owners, placed, slackMs, ownerBehind(ctx, slim, spec));
+}
+
+// A running Job does not delete its pods (unless it fails): a pod's termination in the Job's run
+// may be the garbage collector's after the Job's deletion, whose record is late (the Job informer
+// behind the pods', its start that late receive time). Under the run only tentatively: the Job's
+// deletion, seen within the adoption window, takes it (deletion-tracker).
+function mayBeCascade(ctx: SynthContext, slim: SlimObject, spec: OwnedSpanSpec, slackMs: number): boolean {
+  const link = slim.controller;
+  if (slim.kind !== 'Pod' || link?.kind !== 'Job') return false;
+  if (spec.attributes[ATTR.operation] !== OPERATION.podTermination) return false;
+  return ctx.ops.at(link.uid, spec.startMs, slackMs)?.attributes[ATTR.operation] === OPERATION.jobRun;
 }
 
 // Its extent is its children's: opened and closed at once, it stays joinable while it lingers

@@ -40,6 +40,12 @@ export class PendingSpan {
    * and nothing of its subtree is emitted (ADR 0004). Undefined once its place is settled.
    */
   awaitingOwnerUntilMs: number | undefined;
+  /**
+   * Under its parent only tentatively until this record time: a later operation (its owner's
+   * deletion, seen late) may still take it into its own trace, so nothing of it is announced or
+   * emitted before (SpanTree.retake). Undefined once its place is settled.
+   */
+  tentativeUntilMs: number | undefined;
   /** Record time before which a closed span is not emitted: late evidence may still join it. */
   lingerUntilMs = -Infinity;
   /** Whether onOpen has seen this span (it is told once the span's place is settled). */
@@ -76,9 +82,10 @@ export class PendingSpan {
     return this.parent === undefined ? this : this.parent.root;
   }
 
-  /** True when no span on the way to the root may still be adopted: the trace id is final. */
+  /** True when no span on the way to the root may still be adopted or taken: the trace id is final. */
   get placed(): boolean {
-    return this.root.awaitingOwnerUntilMs === undefined;
+    if (this.tentativeUntilMs !== undefined) return false;
+    return this.parent === undefined ? this.awaitingOwnerUntilMs === undefined : this.parent.placed;
   }
 
   get isOpen(): boolean {

@@ -34,6 +34,11 @@ export interface OpenSpanSpec {
    * its records are late), so the span waits in the adoption window before it becomes a root.
    */
   readonly awaitOwner?: boolean;
+  /**
+   * With a parent: placed there only tentatively for the adoption window — an operation seen
+   * late (the owner's deletion) may still take it (retake) — and announced once that has passed.
+   */
+  readonly tentative?: boolean;
   readonly kind?: SpanKind;
 }
 
@@ -79,6 +84,7 @@ export class SpanTree {
   // each is ordered by deadline; stale entries (adopted, emitted) are skipped when reached.
   readonly #provisional = new DeadlineQueue();
   readonly #lingering = new DeadlineQueue();
+  readonly #tentative = new DeadlineQueue();
   /** Keys of spans not yet emitted: a second span with a key in use gets a distinct one. */
   readonly #liveKeys = new Set<string>();
 
@@ -112,7 +118,7 @@ export class SpanTree {
 
   /** Spans held back: provisional roots waiting for an owner, closed spans waiting for late evidence. */
   get heldCount(): number {
-    return this.#provisional.size + this.#lingering.size;
+    return this.#provisional.size + this.#lingering.size + this.#tentative.size;
   }
 
   /**
@@ -136,8 +142,13 @@ export class SpanTree {
       resource: { ...spec.resource, ...this.#clusterResource },
       attributes: spec.attributes,
     });
-    if (parent !== undefined) this.#attach(span, parent);
-    else if (spec.awaitOwner === true && this.#windowMs > 0) {
+    if (parent !== undefined) {
+      this.#attach(span, parent);
+      if (spec.tentative === true && this.#windowMs > 0) {
+        span.tentativeUntilMs = Math.max(this.#nowMs, spec.startMs) + this.#windowMs;
+        this.#tentative.push(span, span.tentativeUntilMs);
+      }
+    } else if (spec.awaitOwner === true && this.#windowMs > 0) {
       span.awaitingOwnerUntilMs = Math.max(this.#nowMs, spec.startMs) + this.#windowMs;
       this.#provisional.push(span, span.awaitingOwnerUntilMs);
     }
@@ -175,6 +186,31 @@ export class SpanTree {
     return true;
   }
 
+  /**
+   * Moves a span placed tentatively (open's `tentative`) with its subtree under `parent`, into
+   * parent's trace: nothing of it was announced or emitted. Returns false (and changes nothing)
+   * when it is no longer tentative or either is emitted.
+   */
+  retake(span: PendingSpan, parent: PendingSpan): boolean {
+    const from = span.parent;
+    if (span.tentativeUntilMs === undefined || from === undefined || from === parent) return false;
+    if (span.state === 'emitted' || parent.state === 'emitted') return false;
+    for (let p: PendingSpan | undefined = parent; p !== undefined; p = p.parent) if (p === span) return false;
+    from.openChildren.delete(span);
+    this.#attach(span, parent);
+    this.#settleTentative(span);
+    this.#maybeEmit(from);
+    return true;
+  }
+
+  // Its tentative time passed (or another operation took it): its place is final once its
+  // trace's is.
+  #settleTentative(span: PendingSpan): void {
+    if (span.tentativeUntilMs === undefined) return;
+    span.tentativeUntilMs = undefined;
+    if (span.placed) this.#place(span);
+  }
+
   /** True while `span` is a root that an owner's operation may still adopt. */
   isAwaitingOwner(span: PendingSpan): boolean {
     return span.parent === undefined && span.awaitingOwnerUntilMs !== undefined;
@@ -188,6 +224,9 @@ export class SpanTree {
     if (nowMs > this.#nowMs) this.#nowMs = nowMs;
     for (let s = this.#provisional.popDue(this.#nowMs); s !== undefined; s = this.#provisional.popDue(this.#nowMs)) {
       this.#placeAsRoot(s);
+    }
+    for (let s = this.#tentative.popDue(this.#nowMs); s !== undefined; s = this.#tentative.popDue(this.#nowMs)) {
+      this.#settleTentative(s);
     }
     for (let s = this.#lingering.popDue(this.#nowMs); s !== undefined; s = this.#lingering.popDue(this.#nowMs)) {
       this.#maybeEmit(s);
@@ -203,6 +242,9 @@ export class SpanTree {
     try {
       for (let s = this.#provisional.popDue(Infinity); s !== undefined; s = this.#provisional.popDue(Infinity)) {
         this.#placeAsRoot(s);
+      }
+      for (let s = this.#tentative.popDue(Infinity); s !== undefined; s = this.#tentative.popDue(Infinity)) {
+        this.#settleTentative(s);
       }
       for (let s = this.#lingering.popDue(Infinity); s !== undefined; s = this.#lingering.popDue(Infinity)) {
         this.#maybeEmit(s);
@@ -249,6 +291,8 @@ export class SpanTree {
   #place(root: PendingSpan): void {
     const order: PendingSpan[] = [];
     const walk = (s: PendingSpan): void => {
+      // A tentative subtree is placed when its tentative time ends (settleTentative).
+      if (s.tentativeUntilMs !== undefined) return;
       this.#announce(s);
       for (const c of [...s.openChildren]) walk(c);
       order.push(s);

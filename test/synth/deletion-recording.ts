@@ -9,10 +9,10 @@ import { deploymentId, s, threeNodes } from '../../tools/sim/scenarios/scenario.
 
 /**
  * A simulator recording of `kubectl delete` (propagationPolicy Background) of a 3-replica
- * Deployment, then of a 2-replica StatefulSet and of a running Job: the garbage collector deletes
+ * Deployment, then of a 2-replica StatefulSet and of a running Job (or of its pod, `last`): the garbage collector deletes
  * what each owned, the kubelets terminate their pods. Deterministic (seed 1).
  */
-export function deletionRecording(): Recording {
+export function deletionRecording(last: 'job' | 'job-pod' = 'job'): Recording {
   const startUs = DEFAULT_START_MS * US_PER_MS;
   const t0 = startUs - s(10 * 60);
   const cl = new SimCluster({ startUs: t0, seed: 1, cluster: 'sim' });
@@ -43,9 +43,12 @@ export function deletionRecording(): Recording {
   cl.at(startUs + s(65), () =>
     cl.kubectl.delete({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: 'db', name: 'kv' }),
   );
-  cl.at(startUs + s(125), () =>
-    cl.kubectl.delete({ apiVersion: 'batch/v1', kind: 'Job', namespace: 'batch', name: 'long' }),
-  );
+  // 'job-pod': its pod instead (the seed names it long-z867j), the Job running on.
+  const lastId =
+    last === 'job'
+      ? { apiVersion: 'batch/v1', kind: 'Job', namespace: 'batch', name: 'long' }
+      : { apiVersion: 'v1', kind: 'Pod', namespace: 'batch', name: 'long-z867j' };
+  cl.at(startUs + s(125), () => cl.kubectl.delete(lastId));
   cl.runUntil(startUs + s(185));
   return cl.drain();
 }
