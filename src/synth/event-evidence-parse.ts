@@ -1,4 +1,5 @@
 import type { OwnerLink, SlimObject } from '../graph/slim.js';
+import { OPERATION } from '../model/attributes.js';
 import type { KubeEvent } from '../model/records.js';
 import { kindInfo } from '../model/object-ref.js';
 
@@ -105,6 +106,44 @@ export function parseEventNote(ev: KubeEvent): EventEvidenceNote | undefined {
   return PARSERS.get(ev.reason)?.(ev);
 }
 
+// The job-controller's Events of a Job's end: "Job completed", or the failed condition's reason.
+const JOB_FAILED: ReadonlySet<string> = new Set([
+  'BackoffLimitExceeded',
+  'DeadlineExceeded',
+  'PodFailurePolicy',
+  'MaxFailedIndexesExceeded',
+  'FailedIndexes',
+]);
+
+export type Evidence = EventEvidenceNote | { readonly kind: 'job-finished'; readonly failed: boolean };
+
+/** What `ev` is evidence of: parseEventNote's notes, and a Job's end. */
+export function evidenceNote(ev: KubeEvent): Evidence | undefined {
+  if (ev.regarding.kind === 'Job' && ev.reason === 'Completed') return { kind: 'job-finished', failed: false };
+  if (ev.regarding.kind === 'Job' && ev.type === 'Warning' && JOB_FAILED.has(ev.reason)) {
+    return { kind: 'job-finished', failed: true };
+  }
+  return parseEventNote(ev);
+}
+
+/**
+ * Whether `pod`, the one the graph holds by the name a delete Event gives, is the replacement of
+ * the pod deleted: a StatefulSet's pod comes back under its name as soon as its predecessor is
+ * gone, before the Event is applied. The deleted pod was created no later than the Event (both
+ * times to the second), and one still running while an older one of its name is known came after.
+ * (Taken for the deleted one, the replacement got a termination that never ended, holding its
+ * rollout open for as long as live ran.)
+ */
+export function isReplacement(
+  pod: SlimObject,
+  seen: readonly { uid: string; firstMs: number }[],
+  atMs: number,
+): boolean {
+  if (pod.deletionMs !== undefined) return false;
+  const createdMs = pod.creationMs ?? -Infinity;
+  return createdMs > atMs || seen.some((u) => u.uid !== pod.uid && u.firstMs <= createdMs);
+}
+
 // A ReplicaSet created this shortly before a scale-up is the new one of a rollout.
 const NEW_REPLICASET_MS = 10_000;
 
@@ -122,6 +161,34 @@ export function isRolloutStep(dep: SlimObject, rs: SlimObject, step: ScalingStep
   const rsRevision = Number(rs.revision);
   if (Number.isFinite(depRevision) && Number.isFinite(rsRevision) && rsRevision < depRevision) return true;
   return step.to === 0 && dep.specReplicas !== 0;
+}
+
+/** What ScalingReplicaSet Events showed of an operation they opened (event-evidence's EvidenceOp). */
+export interface StepsSeen {
+  /** Its kubestitch.operation and replica range. */
+  readonly operation: string;
+  readonly from: number | undefined;
+  readonly to: number | undefined;
+  /** A rollout's new ReplicaSet (brought up from 0). */
+  readonly newReplicaSet: string | undefined;
+  /** The count each other ReplicaSet a rollout scaled down was last taken to, by uid. */
+  readonly drained: ReadonlyMap<string, number>;
+}
+
+/**
+ * Whether a step of `rsUid` that is no rollout step (isRolloutStep) comes after the operation
+ * Events opened, so a new Deployment scale begins: a rollout that brought its new ReplicaSet up
+ * and took every older one it scaled down to 0 is done (without records nothing else ends it, and
+ * the scale after it was folded in), and a scale is done once a step to other replicas comes (the
+ * controller takes the current ReplicaSet to a new count in one step). A step during a rollout
+ * stays part of it, as with records.
+ */
+export function scaleFollows(op: StepsSeen, rsUid: string, step: ScalingStep): boolean {
+  if (op.operation === OPERATION.deploymentScale) {
+    return step.to !== op.to || (step.from !== undefined && op.from !== undefined && step.from !== op.from);
+  }
+  if (op.operation !== OPERATION.deploymentRollout || op.newReplicaSet !== rsUid || op.drained.size === 0) return false;
+  return [...op.drained.values()].every((n) => n === 0);
 }
 
 /**

@@ -3,11 +3,13 @@ import { ATTR, OPERATION } from '../model/attributes.js';
 import type { EventRecord, KubeEvent } from '../model/records.js';
 import { type SynthContext, refineTime } from './context.js';
 import {
-  type EventEvidenceNote,
+  type Evidence,
   type ScalingStep,
+  evidenceNote,
   evidenceSlim,
+  isReplacement,
   isRolloutStep,
-  parseEventNote,
+  scaleFollows,
 } from './event-evidence-parse.js';
 import type { PendingSpan } from './pending-span.js';
 import type { JobTracker } from './job-tracker.js';
@@ -56,6 +58,8 @@ interface EvidenceOp {
   newReplicaSet: string | undefined;
   /** Pods a StatefulSet or DaemonSet rollout created, by name. */
   readonly created: Set<string>;
+  /** The count each other ReplicaSet a Deployment rollout scaled down was last taken to, by uid. */
+  readonly drained: Map<string, number>;
 }
 
 /**
@@ -202,18 +206,42 @@ export class EventEvidence {
     const link = { kind: 'Deployment', name: dep.name, uid: dep.uid };
     const rs = this.#object('ReplicaSet', r.namespace, step.rs, '', link);
     if (rs === undefined) return;
-    // Records delivered late open their operations at their receive time, seconds after the Event;
-    // but the step that covers the Event's time is its own, though a later one is open by now
-    // (the Event applied after the ReplicaSet's next change: its 3→5 step seen again as a new one).
-    const steps = [this.#ctx.ops.at(rs.uid, atMs), this.#ctx.ops.at(rs.uid, atMs, HISTORY_MS)];
-    const name = `ReplicaSet scale ${step.up ? 'up' : 'down'}`;
-    if (steps.some((s) => s?.attributes[ATTR.operation] === OPERATION.replicasetScale && s.name === name)) return;
+    // A step the ReplicaSet's operations show is not opened again — unless it comes after what
+    // Events showed of the Deployment: a new scale, though the ReplicaSet's last step, settled, is
+    // still open with the operation that ends now.
     const rollout = isRolloutStep(dep, rs, step, atMs);
     const range = { from: step.from ?? dep.specReplicas ?? step.to, to: step.to };
+    const next = !rollout && this.#endBeforeScale(dep.uid, rs.uid, step, atMs);
+    this.#noteDrained(dep.uid, rs.uid, step);
+    if (!next && stepSeen(this.#ctx, rs.uid, step.up, atMs)) return;
     const newReplicaSet = rollout && step.up && step.from === 0 ? rs.uid : undefined;
-    this.#workloadOp(dep, rollout, atMs, range, newReplicaSet);
+    if (next) this.#openFromEvent(dep, false, atMs, range);
+    else this.#workloadOp(dep, rollout, atMs, range, newReplicaSet);
     const span = this.#trackers.replicaSets.stepFromEvent(rs, step.from, step.to, step.up, atMs);
     startNoLaterThan(span, atMs);
+  }
+
+  // Any ReplicaSet but the new one scaled down while the Deployment rolls out (with a Deployment
+  // snapshot from before the rollout, the old one's revision is not older yet).
+  #noteDrained(depUid: string, rsUid: string, step: ScalingStep): void {
+    const o = this.#open.find((e) => e.uid === depUid && e.span.isOpen);
+    if (!step.up && o?.newReplicaSet !== undefined && o.newReplicaSet !== rsUid) o.drained.set(rsUid, step.to);
+  }
+
+  // A scale step after the operation Events opened for the Deployment (scaleFollows) ends it at its
+  // last evidence, as going quiet would; returns true when it did, for the step to open the scale.
+  #endBeforeScale(uid: string, rsUid: string, step: ScalingStep, atMs: number): boolean {
+    const o = this.#open.find((e) => e.uid === uid && e.span.isOpen);
+    if (o === undefined) return false;
+    const a = o.span.attributes;
+    const count = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+    const seen = { ...o, operation: String(a[ATTR.operation]) };
+    if (!scaleFollows({ ...seen, from: count(a[ATTR.replicasFrom]), to: count(a[ATTR.replicasTo]) }, rsUid, step)) {
+      return false;
+    }
+    this.#trackers.replicaSets.endWith(rsUid, o.span, atMs);
+    o.tracker.endFromEvent(uid, o.span, this.#ctx.tree.lastEvidenceMs(o.span, atMs));
+    return true;
   }
 
   // A StatefulSet or DaemonSet controller creating and deleting pods is rolling them out. A
@@ -290,7 +318,7 @@ export class EventEvidence {
     if (tracker === undefined || op === undefined) return;
     const known = this.#open.find((o) => o.span === op);
     if (known === undefined)
-      this.#open.push({ uid: workload.uid, span: op, tracker, newReplicaSet, created: new Set() });
+      this.#open.push({ uid: workload.uid, span: op, tracker, newReplicaSet, created: new Set(), drained: new Map() });
     else known.newReplicaSet ??= newReplicaSet;
   }
 
@@ -378,38 +406,14 @@ export class EventEvidence {
   }
 }
 
-// The job-controller's Events of a Job's end: "Job completed", or the failed condition's reason.
-const JOB_FAILED: ReadonlySet<string> = new Set([
-  'BackoffLimitExceeded',
-  'DeadlineExceeded',
-  'PodFailurePolicy',
-  'MaxFailedIndexesExceeded',
-  'FailedIndexes',
-]);
-
-type Evidence = EventEvidenceNote | { readonly kind: 'job-finished'; readonly failed: boolean };
-
-/** What `ev` is evidence of: parseEventNote's notes, and a Job's end. */
-function evidenceNote(ev: KubeEvent): Evidence | undefined {
-  if (ev.regarding.kind === 'Job' && ev.reason === 'Completed') return { kind: 'job-finished', failed: false };
-  if (ev.regarding.kind === 'Job' && ev.type === 'Warning' && JOB_FAILED.has(ev.reason)) {
-    return { kind: 'job-finished', failed: true };
-  }
-  return parseEventNote(ev);
-}
-
-/**
- * Whether `pod`, the one the graph holds by the name a delete Event gives, is the replacement of
- * the pod deleted: a StatefulSet's pod comes back under its name as soon as its predecessor is
- * gone, before the Event is applied. The deleted pod was created no later than the Event (both
- * times to the second), and one still running while an older one of its name is known came after.
- * (Taken for the deleted one, the replacement got a termination that never ended, holding its
- * rollout open for as long as live ran.)
- */
-function isReplacement(pod: SlimObject, seen: readonly { uid: string; firstMs: number }[], atMs: number): boolean {
-  if (pod.deletionMs !== undefined) return false;
-  const createdMs = pod.creationMs ?? -Infinity;
-  return createdMs > atMs || seen.some((u) => u.uid !== pod.uid && u.firstMs <= createdMs);
+// Whether the ReplicaSet's step in that direction is known at `atMs`: the one covering it (though
+// a later one is open by now: the Event applied after the ReplicaSet's next change), or one its
+// records, delivered late, opened at their receive time seconds after the Event.
+function stepSeen(ctx: SynthContext, rsUid: string, up: boolean, atMs: number): boolean {
+  const name = `ReplicaSet scale ${up ? 'up' : 'down'}`;
+  return [ctx.ops.at(rsUid, atMs), ctx.ops.at(rsUid, atMs, HISTORY_MS)].some(
+    (s) => s?.attributes[ATTR.operation] === OPERATION.replicasetScale && s.name === name,
+  );
 }
 
 // A step joined an operation first seen later than the Event: it (and what holds it) began then.

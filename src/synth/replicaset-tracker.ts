@@ -88,6 +88,17 @@ export class ReplicaSetTracker {
   }
 
   /**
+   * Ends the step of `rsUid` that is part of `owner`, an operation Events showed over: at its
+   * settle time, or unfinished at its last evidence up to `atMs` (a first sight after the Event
+   * unsettled it, and nothing but the next scale step would end it).
+   */
+  endWith(rsUid: string, owner: PendingSpan, atMs: number): void {
+    const op = this.#ops.get(rsUid);
+    if (op?.span.parent !== owner) return;
+    this.#end(rsUid, this.#ctx.tree.lastEvidenceMs(op.span, atMs), OUTCOME.unfinished);
+  }
+
+  /**
    * A pod of `rs` first seen starting, never having run, created by `podStartMs`: first seen at
    * its count with replicas not ready, `rs` was scaling up to it (from a count unknown).
    */

@@ -98,7 +98,8 @@ const FLOOR: Readonly<Record<PerturbationKind, number>> = {
   'audit-batches-10s-offsets': 1,
   cut: 0.99,
   'cut-shuffled-lists': 0.99,
-  'snapshot-only': 0.92,
+  // 562 of 585: pod startups and terminations of real/deploy, real/ds and real/sts.
+  'snapshot-only': 0.96,
 };
 
 function expectFloor(kind: PerturbationKind, t: Tally): void {
