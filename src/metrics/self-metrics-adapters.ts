@@ -23,16 +23,20 @@ export const DROP_REASON = {
   /** Open operations / activity windows ended early (close_reason max-open): too many open at once. */
   openOperationsFull: 'open-operations-full',
   openWindowsFull: 'open-windows-full',
+  /** CRD owners the deletion tracker forgot past its bound: their deletion, later, is no operation. */
+  deletionOwnersFull: 'deletion-owners-full',
 } as const;
 
 /**
  * Records synth processed, by source: `watch` (objects), `events`, `audit`; and the operations
  * and windows it ended early because too many were open (drops `open-operations-full`,
- * `open-windows-full`: exported unfinished, but no longer followed).
+ * `open-windows-full`: exported unfinished, but no longer followed), and the CRD owners it forgot
+ * (`deletion-owners-full`).
  */
 export function synthSources(synth: {
   readonly stats: Readonly<SynthStats>;
   readonly evictions?: { readonly operations: number; readonly windows: number };
+  readonly deletionOwnersForgotten?: number;
 }): SelfMetricsSources {
   return {
     recordsIn: () => ({
@@ -43,6 +47,7 @@ export function synthSources(synth: {
     drops: () => ({
       [DROP_REASON.openOperationsFull]: synth.evictions?.operations ?? 0,
       [DROP_REASON.openWindowsFull]: synth.evictions?.windows ?? 0,
+      [DROP_REASON.deletionOwnersFull]: synth.deletionOwnersForgotten ?? 0,
     }),
   };
 }

@@ -60,6 +60,7 @@ describe('SelfMetrics', () => {
       const synth = {
         stats: { objectRecords: 5, eventRecords: 2, auditRecords: 7, duplicateObjects: 0, spansEmitted: 9 },
         evictions: { operations: 0, windows: 0 },
+        deletionOwnersForgotten: 0,
       };
       const pipeline = { stats: { malformed: 1, droppedSpans: 0, lagMs: 1_500 } };
       metrics.self.register(synthSources(synth));
@@ -79,6 +80,9 @@ describe('SelfMetrics', () => {
       fams = await scrape(metrics);
       expect(value(fams, 'kubestitch_drops_total', { reason: 'open-operations-full' })).toBe(3);
       expect(value(fams, 'kubestitch_drops_total', { reason: 'open-windows-full' })).toBe(2);
+      synth.deletionOwnersForgotten = 4;
+      fams = await scrape(metrics);
+      expect(value(fams, 'kubestitch_drops_total', { reason: 'deletion-owners-full' })).toBe(4);
     });
 
     it('counts input refused at the boundary by source and reason', async () => {
