@@ -350,7 +350,7 @@ export class PodTracker {
       code: 'error',
       message: 'pod deleted before it became ready',
     });
-    const span = openOwned(this.#ctx, pod, {
+    const spec = {
       key: `${pod.uid}/termination`,
       name: 'pod termination',
       startMs: requestedMs,
@@ -360,7 +360,14 @@ export class PodTracker {
         [ATTR.operation]: OPERATION.podTermination,
         'kubestitch.termination.grace_period_s': pod.deletionGraceS ?? 0,
       },
-    });
+    };
+    // A ReplicaSet scaling up deletes no pod: the scale-down that did is on its way (an Event the
+    // records did not show yet, a late informer). The termination waits for it (adoption window).
+    const rs = pod.controller?.kind === 'ReplicaSet' ? pod.controller.uid : undefined;
+    const span =
+      rs !== undefined && scalingUp(this.#ctx.ops.at(rs, requestedMs))
+        ? this.#ctx.ops.openUnderOwner([rs], spec, undefined, rs)
+        : openOwned(this.#ctx, pod, spec);
     this.#terminations.set(pod.uid, span);
     this.#ctx.ops.register(pod.uid, span, (at) => {
       this.#terminations.delete(pod.uid);
@@ -472,4 +479,13 @@ export class PodTracker {
     }
     this.#seenMs.clear();
   }
+}
+
+function scalingUp(op: PendingSpan | undefined): boolean {
+  return (
+    op !== undefined &&
+    op.isOpen &&
+    op.attributes[ATTR.operation] === OPERATION.replicasetScale &&
+    op.name.endsWith(' up')
+  );
 }
