@@ -11,7 +11,9 @@ import {
   isRolloutStep,
   scaleFollows,
 } from './event-evidence-parse.js';
+import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
+import { widenRange } from './scaling-event.js';
 import type { JobTracker } from './job-tracker.js';
 import type { NodeTracker } from './node-tracker.js';
 import type { PodTracker } from './pod-tracker.js';
@@ -213,7 +215,13 @@ export class EventEvidence {
     const range = { from: step.from ?? dep.specReplicas ?? step.to, to: step.to };
     const next = !rollout && this.#endBeforeScale(dep.uid, rs.uid, step, atMs);
     this.#noteDrained(dep.uid, rs.uid, step);
-    if (!next && stepSeen(this.#ctx, rs.uid, step.up, atMs)) return;
+    const seen = next ? undefined : stepSeen(this.#ctx, rs.uid, step.up, atMs);
+    if (seen !== undefined) {
+      // Steps of one direction are one operation: it takes this one's range, as an Event placed in it
+      // does (scaling-event), when it began by the Event's time (one an Event opened).
+      if (seen.startMs <= atMs + TIMESTAMP_SLACK_MS) widenRange(seen, step.up, step.from, step.to);
+      return;
+    }
     const newReplicaSet = rollout && step.up && step.from === 0 ? rs.uid : undefined;
     if (next) this.#openFromEvent(dep, false, atMs, range);
     else this.#workloadOp(dep, rollout, atMs, range, newReplicaSet);
@@ -409,9 +417,9 @@ export class EventEvidence {
 // Whether the ReplicaSet's step in that direction is known at `atMs`: the one covering it (though
 // a later one is open by now: the Event applied after the ReplicaSet's next change), or one its
 // records, delivered late, opened at their receive time seconds after the Event.
-function stepSeen(ctx: SynthContext, rsUid: string, up: boolean, atMs: number): boolean {
+function stepSeen(ctx: SynthContext, rsUid: string, up: boolean, atMs: number): PendingSpan | undefined {
   const name = `ReplicaSet scale ${up ? 'up' : 'down'}`;
-  return [ctx.ops.at(rsUid, atMs), ctx.ops.at(rsUid, atMs, HISTORY_MS)].some(
+  return [ctx.ops.at(rsUid, atMs), ctx.ops.at(rsUid, atMs, HISTORY_MS)].find(
     (s) => s?.attributes[ATTR.operation] === OPERATION.replicasetScale && s.name === name,
   );
 }
