@@ -68,17 +68,25 @@ export function kindInfo(kind: string, apiVersion?: string): KindInfo {
   return { group: groupOfApiVersion(apiVersion), resource: plural, clusterScoped: false };
 }
 
+// Resource → its kinds by group, and the first in KNOWN_KINDS' order: built once. Scanning
+// Object.entries(KNOWN_KINDS) built an array of 28 pairs on every call — several per audit event.
+const KINDS_BY_RESOURCE: ReadonlyMap<string, { readonly first: string; readonly byGroup: Map<string, string> }> =
+  (() => {
+    const out = new Map<string, { first: string; byGroup: Map<string, string> }>();
+    for (const [kind, info] of Object.entries(KNOWN_KINDS)) {
+      const kinds = out.get(info.resource) ?? { first: kind, byGroup: new Map<string, string>() };
+      if (!kinds.byGroup.has(info.group)) kinds.byGroup.set(info.group, kind);
+      out.set(info.resource, kinds);
+    }
+    return out;
+  })();
+
 /**
  * The kind of a group/resource pair for the kinds kubestitch knows (audit objectRefs name the
  * resource, Events and the graph the kind). Undefined for unknown resources (CRDs).
  */
 export function kindOfResource(group: string, resource: string): string | undefined {
-  let byResourceOnly: string | undefined;
-  for (const [kind, info] of Object.entries(KNOWN_KINDS)) {
-    if (info.resource !== resource) continue;
-    if (info.group === group) return kind;
-    // Old group names (extensions/v1beta1 Deployments) still name the same kind.
-    byResourceOnly ??= kind;
-  }
-  return byResourceOnly;
+  const kinds = KINDS_BY_RESOURCE.get(resource);
+  // Old group names (extensions/v1beta1 Deployments) still name the same kind.
+  return kinds === undefined ? undefined : (kinds.byGroup.get(group) ?? kinds.first);
 }
