@@ -15,6 +15,7 @@ import {
   RUNNING_AGAIN_REASON,
   runningAgain,
 } from './pod-event-termination.js';
+import { startsNextOperation, terminatesInNextOperation } from './pod-next-operation.js';
 import { PodStartupFacts } from './pod-startup-facts.js';
 import {
   failureMessage,
@@ -247,13 +248,17 @@ export class PodTracker {
   }
 
   #openStartupSpan(pod: SlimObject, startMs: number): PendingSpan {
-    return openOwned(this.#ctx, pod, {
+    const spec = {
       key: `${pod.uid}/startup`,
       name: 'pod startup',
       startMs,
       resource: SCHEDULER_ACTOR,
       attributes: { ...this.#ctx.attrsOf(pod), [ATTR.operation]: OPERATION.podStartup },
-    });
+    };
+    const next = startsNextOperation(this.#ctx, pod, startMs);
+    return next !== undefined
+      ? this.#ctx.ops.openUnderOwner([next], spec, undefined, next)
+      : openOwned(this.#ctx, pod, spec);
   }
 
   #checkStartupEnd(pod: SlimObject, s: Startup, recordMs: number): void {
@@ -361,12 +366,10 @@ export class PodTracker {
         'kubestitch.termination.grace_period_s': pod.deletionGraceS ?? 0,
       },
     };
-    // A ReplicaSet scaling up deletes no pod: the scale-down that did is on its way (an Event the
-    // records did not show yet, a late informer). The termination waits for it (adoption window).
-    const rs = pod.controller?.kind === 'ReplicaSet' ? pod.controller.uid : undefined;
+    const next = terminatesInNextOperation(this.#ctx, pod, requestedMs);
     const span =
-      rs !== undefined && scalingUp(this.#ctx.ops.at(rs, requestedMs))
-        ? this.#ctx.ops.openUnderOwner([rs], spec, undefined, rs)
+      next !== undefined
+        ? this.#ctx.ops.openUnderOwner([next], spec, undefined, next)
         : openOwned(this.#ctx, pod, spec);
     this.#terminations.set(pod.uid, span);
     this.#ctx.ops.register(pod.uid, span, (at) => {
@@ -479,13 +482,4 @@ export class PodTracker {
     }
     this.#seenMs.clear();
   }
-}
-
-function scalingUp(op: PendingSpan | undefined): boolean {
-  return (
-    op !== undefined &&
-    op.isOpen &&
-    op.attributes[ATTR.operation] === OPERATION.replicasetScale &&
-    op.name.endsWith(' up')
-  );
 }

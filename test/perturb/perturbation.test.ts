@@ -110,9 +110,10 @@ const FLOOR: Readonly<Record<PerturbationKind, number>> = {
   // replay does), job-retries and cronjob (a Job pod first seen running gets no pod run).
   cut: 0.996,
   'cut-shuffled-lists': 0.996,
-  // 569 of 585: pod startups (9) and terminations (7) of real/deploy, real/ds and real/sts, placed from their
-  // records before the Event evidence that opens their owner's operation is applied (PERTURB_DEBUG=snapshot-only).
-  'snapshot-only': 0.972,
+  // 574 of 585: pod startups (4) and terminations (7) of real/deploy, real/ds and real/sts, placed from their
+  // records before the Event evidence that opens their owner's operation is applied, or (2 deploy terminations
+  // per seed) under the Deployment's deletion, which snapshot-only input does not show (PERTURB_DEBUG=snapshot-only).
+  'snapshot-only': 0.981,
 };
 
 function expectFloor(kind: PerturbationKind, t: Tally): void {
