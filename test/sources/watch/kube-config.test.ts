@@ -305,7 +305,8 @@ describe('KubeHttp with a kubeconfig', () => {
       },
       (req, res) => {
         const peer = (req.socket as TLSSocket).getPeerCertificate();
-        seen.push({ cert: peer.subject?.CN, auth: req.headers.authorization });
+        const cn = peer.subject?.CN;
+        seen.push({ cert: Array.isArray(cn) ? cn.join(',') : cn, auth: req.headers.authorization });
         res.setHeader('Content-Type', 'application/json');
         res.end('{"kind":"Status","ok":true}');
       },
