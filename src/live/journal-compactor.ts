@@ -16,27 +16,59 @@ export interface CompactionResult {
   readonly baselineDeletes: number;
 }
 
+// Journal entries folded per atomic baseline write. One write for everything past the horizon
+// held every object's last line in the heap and the whole batch in LevelDB's native memory at
+// once: the first compaction of a 100,000-pod cluster (its initial list, 2.4 KB lines) peaked at
+// 544 MB heap and 1.35 GB RSS for 17 s of CPU. Folding a prefix of the journal is a compaction
+// with an earlier horizon, so each chunk leaves a complete baseline of its own.
+const ENTRIES_PER_WRITE = 10_000;
+
 /**
  * Bounds the journal (DESIGN §6 retention): committed entries appended before `horizonMs` are
  * folded into the baseline — the last version of every object still alive, keyed by uid — and
  * truncated. Pick the horizon so every operation and activity window open at it has ended by now
  * (max operation age + window length + margin): then replaying baseline + journal rebuilds the
- * state that matters. The baseline is written (with its base sequence) in one atomic batch before
- * the journal is truncated, so a crash between the two only leaves entries the restore skips.
- * Rejects with the store's error; nothing is truncated then.
+ * state that matters. The entries are folded `entriesPerWrite` at a time, oldest first; each
+ * chunk's baseline is written (with its base sequence) in one atomic batch before the journal is
+ * truncated to it, so a crash between the two only leaves entries the restore skips, and a crash
+ * between chunks leaves the baseline of the chunks done. Rejects with the store's error; the
+ * chunks done before it stay done.
  */
 export async function compactJournal(
   journal: IntakeLog,
   baseline: KvStore,
   horizonMs: number,
+  entriesPerWrite = ENTRIES_PER_WRITE,
 ): Promise<CompactionResult> {
+  const before = journal.baseSeq;
+  let puts = 0;
+  let deletes = 0;
+  for (;;) {
+    const chunk = await compactChunk(journal, baseline, horizonMs, Math.max(1, entriesPerWrite));
+    if (chunk === undefined) break;
+    puts += chunk.puts;
+    deletes += chunk.deletes;
+  }
+  return {
+    baseSeq: journal.baseSeq,
+    truncatedEntries: journal.baseSeq - before,
+    baselinePuts: puts,
+    baselineDeletes: deletes,
+  };
+}
+
+// Folds up to `limit` entries past the baseline; undefined when none was old enough.
+async function compactChunk(
+  journal: IntakeLog,
+  baseline: KvStore,
+  horizonMs: number,
+  limit: number,
+): Promise<{ puts: number; deletes: number } | undefined> {
   const from = Math.max(journal.baseSeq, await baselineBase(baseline));
   const ops = new Map<string, KvOp>();
   let last = from - 1;
-  let puts = 0;
-  let deletes = 0;
   for await (const entry of journal.readFrom(from)) {
-    if (entry.seq > journal.committedSeq || entry.appendedAtMs >= horizonMs) break;
+    if (entry.seq > journal.committedSeq || entry.appendedAtMs >= horizonMs || entry.seq - from >= limit) break;
     last = entry.seq;
     const line = objectLine(entry.body);
     if (line === undefined) continue;
@@ -44,20 +76,12 @@ export async function compactJournal(
     if (line.type === 'DELETED') ops.set(key, { type: 'del', key });
     else ops.set(key, { type: 'put', key, value: entry.body });
   }
-  if (last < from) return { baseSeq: journal.baseSeq, truncatedEntries: 0, baselinePuts: 0, baselineDeletes: 0 };
-  for (const op of ops.values()) {
-    if (op.type === 'put') puts++;
-    else deletes++;
-  }
+  if (last < from) return undefined;
+  let puts = 0;
+  for (const op of ops.values()) if (op.type === 'put') puts++;
   await baseline.batch([...ops.values(), { type: 'put', key: BASE_KEY, value: String(last + 1) }]);
-  const before = journal.baseSeq;
   await journal.truncateBefore(last + 1);
-  return {
-    baseSeq: journal.baseSeq,
-    truncatedEntries: journal.baseSeq - before,
-    baselinePuts: puts,
-    baselineDeletes: deletes,
-  };
+  return { puts, deletes: ops.size - puts };
 }
 
 /** The first journal sequence the baseline does not cover (1 when there is no baseline). */
