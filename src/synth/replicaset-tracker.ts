@@ -32,6 +32,17 @@ function reachedTarget(rs: SlimObject, up: boolean): boolean {
   );
 }
 
+/** Whether the replica range of `span` (one direction) already covers the step `from`→`to`. */
+function told(span: PendingSpan, from: number, to: number): boolean {
+  const spanFrom = span.attributes[ATTR.replicasFrom];
+  const spanTo = Number(span.attributes[ATTR.replicasTo]);
+  const lo = Math.min(from, to);
+  const hi = Math.max(from, to);
+  const up = to > from;
+  const start = spanFrom === undefined ? (up ? -Infinity : Infinity) : Number(spanFrom);
+  return up ? lo >= start && hi <= spanTo : lo >= spanTo && hi <= start;
+}
+
 /**
  * ReplicaSet scale up/down (DESIGN §3.2). Consecutive steps in one direction under an open
  * rollout are one operation ("scaled 0→3"), settled between steps and closed with the rollout;
@@ -80,9 +91,8 @@ export class ReplicaSetTracker {
    */
   stepFromEvent(rs: SlimObject, from: number | undefined, to: number, up: boolean, atMs: number): PendingSpan {
     const joined = this.#ops.get(rs.uid);
-    const joins = joined !== undefined && joined.span.isOpen && joined.up === up;
     const op = this.#step(rs, from ?? (up ? to - 1 : to + 1), to, atMs);
-    if (!joins && from === undefined) delete op.span.attributes[ATTR.replicasFrom];
+    if (op !== joined && from === undefined) delete op.span.attributes[ATTR.replicasFrom];
     this.#ctx.tree.settle(op.span, Math.max(op.span.settledAtMs ?? -Infinity, atMs));
     return op.span;
   }
@@ -119,6 +129,18 @@ export class ReplicaSetTracker {
       current.span.attributes[ATTR.replicasTo] = to;
       current.span.name = `ReplicaSet scale ${up ? 'up' : 'down'}`;
       this.#ctx.tree.unsettle(current.span);
+      return current;
+    }
+    if (
+      current !== undefined &&
+      current.up === up &&
+      current.span.state === 'closing' &&
+      told(current.span, from, to)
+    ) {
+      // The ReplicaSet's record of a step an Event already put in this operation, arriving after
+      // its owner's operation closed it (the ReplicaSet informer seconds behind the Deployment's):
+      // not a new step; the operation lasted until it.
+      current.span.endMs = Math.max(current.span.endMs ?? atMs, atMs);
       return current;
     }
     this.#end(rs.uid, atMs, OUTCOME.superseded);
