@@ -129,18 +129,23 @@ export function canonicalAttributesKey(attributes: Attributes): string {
  * and the problem; encoders let it propagate and sinks turn it into a `failed` result.
  */
 export function assertEncodable(span: SpanData): void {
-  const where = `span ${JSON.stringify(span.name)} (${span.spanId})`;
-  if (!isTraceId(span.traceId)) throw new RangeError(`${where}: invalid traceId ${span.traceId}`);
-  if (!isSpanId(span.spanId)) throw new RangeError(`${where}: invalid spanId`);
+  if (!isTraceId(span.traceId)) throw unencodable(span, `invalid traceId ${span.traceId}`);
+  if (!isSpanId(span.spanId)) throw unencodable(span, 'invalid spanId');
   if (span.parentSpanId !== undefined && !isSpanId(span.parentSpanId)) {
-    throw new RangeError(`${where}: invalid parentSpanId ${span.parentSpanId}`);
+    throw unencodable(span, `invalid parentSpanId ${span.parentSpanId}`);
   }
   for (const link of span.links) {
     if (!isTraceId(link.traceId) || !isSpanId(link.spanId)) {
-      throw new RangeError(`${where}: invalid link ${link.traceId}/${link.spanId}`);
+      throw unencodable(span, `invalid link ${link.traceId}/${link.spanId}`);
     }
   }
   msToEpochMicros(span.startMs);
   msToEpochMicros(span.endMs);
   for (const event of span.events) msToEpochMicros(event.timeMs);
+}
+
+// Named only on failure: every encoded span passes assertEncodable, and a message built up front
+// (a JSON.stringify and a template) was garbage for each of them.
+function unencodable(span: SpanData, problem: string): RangeError {
+  return new RangeError(`span ${JSON.stringify(span.name)} (${span.spanId}): ${problem}`);
 }
