@@ -70,24 +70,25 @@ export function encodeOtlpJson(spans: readonly SpanData[], options: OtlpJsonOpti
   return JSON.stringify({ resourceSpans });
 }
 
-// Spans of one batch mostly share a handful of resource attribute objects: each is keyed once.
+// Spans of one batch mostly share a handful of resource objects (synth interns one per actor):
+// each object finds its group by identity, and only a new object is keyed by content.
 function groupByResource(spans: readonly SpanData[]): ResourceGroup[] {
   const groups = new Map<string, ResourceGroup>();
-  const keys = new Map<Attributes, string>();
+  const byObject = new Map<Attributes, ResourceGroup>();
   for (const span of spans) {
     assertEncodable(span);
     const attributes = span.resource.attributes;
-    let key = keys.get(attributes);
-    if (key === undefined) {
-      key = canonicalAttributesKey(attributes);
-      keys.set(attributes, key);
-    }
-    const group = groups.get(key);
+    let group = byObject.get(attributes);
     if (group === undefined) {
-      groups.set(key, { attributes, spans: [span] });
-    } else {
-      group.spans.push(span);
+      const key = canonicalAttributesKey(attributes);
+      group = groups.get(key);
+      if (group === undefined) {
+        group = { attributes, spans: [] };
+        groups.set(key, group);
+      }
+      byObject.set(attributes, group);
     }
+    group.spans.push(span);
   }
   return [...groups.values()];
 }

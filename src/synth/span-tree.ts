@@ -13,6 +13,7 @@ import type {
 import { kubeEventToSpanEvent } from './kube-event-span-event.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { PendingSpan } from './pending-span.js';
+import { ResourceInterner } from './resource-interner.js';
 
 export interface OpenSpanSpec {
   /** Unique, deterministic key; the span id derives from it, the trace id from the root's key. */
@@ -73,6 +74,8 @@ const INSTANT_ROOT_MS = 1;
 export class SpanTree {
   readonly #cluster: string;
   readonly #clusterResource: Attributes;
+  /** One merged resource per actor, shared by its spans (see ResourceInterner). */
+  readonly #resources = new ResourceInterner();
   #batch: SpanData[] = [];
   #deferring = false;
   readonly #deferred: PendingSpan[] = [];
@@ -139,7 +142,7 @@ export class SpanTree {
       kind: spec.kind ?? 'internal',
       name: spec.name,
       startMs: spec.startMs,
-      resource: { ...spec.resource, ...this.#clusterResource },
+      resource: this.#resources.merged(spec.resource, this.#clusterResource),
       attributes: spec.attributes,
     });
     if (parent !== undefined) {
