@@ -122,6 +122,18 @@ export class ReplicaSetTracker {
     delete op.span.attributes[ATTR.replicasFrom];
   }
 
+  /**
+   * The last scale-down of a rollout's tail (rollout-tail.ts): from `startMs` (the deletion of a pod
+   * first seen terminating) to 0, from a count unknown, ended at `endMs` (its first sight); the
+   * pod's termination nests under it.
+   */
+  tailStep(rs: SlimObject, startMs: number, endMs: number): void {
+    const op = this.#step(rs, 1, 0, startMs);
+    delete op.span.attributes[ATTR.replicasFrom];
+    this.#ops.delete(rs.uid);
+    this.#ctx.tree.close(op.span, endMs, { outcome: OUTCOME.ok, status: { code: 'ok' } });
+  }
+
   #step(rs: SlimObject, from: number, to: number, atMs: number): ScaleOp {
     const up = to > from;
     const current = this.#ops.get(rs.uid);

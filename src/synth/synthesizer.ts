@@ -22,6 +22,7 @@ import { OperationIndex } from './operation-index.js';
 import { OPERATION_KINDS } from './owned-open.js';
 import { PodTracker } from './pod-tracker.js';
 import { ReplicaSetTracker, tellOwnersStarting } from './replicaset-tracker.js';
+import { type RolloutTail, openRolloutTail } from './rollout-tail.js';
 import { applyScalingEvent } from './scaling-event.js';
 import { InProgress } from './in-progress.js';
 import { EventEvidence } from './event-evidence.js';
@@ -115,6 +116,7 @@ export class Synthesizer {
   readonly #replicaSets: ReplicaSetTracker;
   readonly #jobs: JobTracker;
   readonly #pods: PodTracker;
+  readonly #rolloutTail: RolloutTail;
   readonly #nodes: NodeTracker;
   readonly #audit: AuditTracker;
   readonly #versions: ObjectVersions;
@@ -162,6 +164,10 @@ export class Synthesizer {
     this.#replicaSets = new ReplicaSetTracker(this.#ctx);
     this.#jobs = new JobTracker(this.#ctx);
     this.#pods = new PodTracker(this.#ctx, tellOwnersStarting(graph, this.#replicaSets, this.#workloads));
+    this.#rolloutTail = openRolloutTail(this.#ctx, graph, {
+      replicaSets: this.#replicaSets,
+      workloads: this.#workloads,
+    });
     this.#nodes = new NodeTracker(this.#ctx);
     this.#audit = new AuditTracker(this.#ctx, this.#pods);
     this.#deletions = new DeletionTracker(this.#ctx, options.maxDeletionOwners);
@@ -387,8 +393,12 @@ export class Synthesizer {
     if (workload !== undefined) workload.onChange(change, t);
     else if (kind === 'ReplicaSet') this.#replicaSets.onChange(change, t);
     else if (kind === 'Job') this.#jobs.onChange(change, t);
-    else if (kind === 'Pod') this.#pods.onChange(change, t);
-    else if (kind === 'Node') this.#nodes.onChange(change, t);
+    else if (kind === 'Pod') {
+      if (change.prev === undefined) this.#rolloutTail.podFirstSeen(change.next, t);
+      this.#pods.onChange(change, t);
+    } else if (kind === 'Node') this.#nodes.onChange(change, t);
+    if (change.prev === undefined && (kind === 'ReplicaSet' || kind === 'Deployment'))
+      this.#rolloutTail.ownerFirstSeen(t);
     this.#deletions.onChange(change, t);
     if (!OPERATION_KINDS.has(kind)) this.#recordActivity(change.next, type, t, change.prev === undefined, diff);
     return { slim: change.next, diff };

@@ -165,6 +165,20 @@ export class WorkloadTracker {
   }
 
   /**
+   * A rollout's tail (rollout-tail.ts): `s` first seen complete while a pod of an old ReplicaSet
+   * still terminates. Opened at `startMs` (that pod's deletion) and ended at `endMs` (its first
+   * sight) unless an operation of `s` is open; returns it.
+   */
+  rolloutTail(s: SlimObject, startMs: number, endMs: number): PendingSpan | undefined {
+    const st = this.#state.get(s.uid);
+    if (st === undefined || st.op?.isOpen === true) return undefined;
+    const op = this.#open(st, s, startMs, true, undefined);
+    if (s.revision !== undefined) op.attributes[ATTR.revision] = s.revision;
+    this.#end(st, endMs, OUTCOME.ok, undefined);
+    return op;
+  }
+
+  /**
    * Ends the operation an Event opened, at its last evidence: superseded by the next one Events
    * show, or unfinished when none has come for a while.
    */
