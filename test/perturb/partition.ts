@@ -85,12 +85,7 @@ export interface Comparison {
   readonly examples: string[];
   /** Differences by operation type ('audit' for audited requests) and how: missing or misplaced. */
   readonly misses: Map<string, number>;
-  /** Differences the input could not show, by reason: not tried, but counted (see `unknowable`). */
-  readonly excluded: Map<string, number>;
 }
-
-/** Why a difference could not be known from the perturbed input, or undefined when it could. */
-export type Unknowable = (expected: Placement, actual: Placement | undefined) => string | undefined;
 
 /** `deployment.rollout missing`, `audit misplaced`: what a difference is, for the tally. */
 function missKind(id: string, missing: boolean): string {
@@ -100,36 +95,26 @@ function missKind(id: string, missing: boolean): string {
 
 /**
  * How many placements of `expected` (restricted by `include`) come out identically in `actual`:
- * same parent, same trace root. A difference `unknowable` names a reason for is not tried but
- * counted under that reason (and listed among the examples).
+ * same parent, same trace root.
  */
 export function compare(
   expected: ReadonlyMap<string, Placement>,
   actual: ReadonlyMap<string, Placement>,
   include: (p: Placement) => boolean = () => true,
   maxExamples = 5,
-  unknowable: Unknowable = () => undefined,
 ): Comparison {
   let tried = 0;
   let matched = 0;
   const examples: string[] = [];
   const misses = new Map<string, number>();
-  const excluded = new Map<string, number>();
   for (const e of expected.values()) {
     if (!include(e)) continue;
+    tried++;
     const a = actual.get(e.id);
     if (a !== undefined && a.parent === e.parent && a.root === e.root) {
-      tried++;
       matched++;
       continue;
     }
-    const reason = unknowable(e, a);
-    if (reason !== undefined) {
-      excluded.set(reason, (excluded.get(reason) ?? 0) + 1);
-      if (examples.length < maxExamples) examples.push(`${e.id}: excluded, ${reason}`);
-      continue;
-    }
-    tried++;
     const kind = missKind(e.id, a === undefined);
     misses.set(kind, (misses.get(kind) ?? 0) + 1);
     if (examples.length < maxExamples) {
@@ -140,38 +125,5 @@ export function compare(
       );
     }
   }
-  return { tried, matched, examples, misses, excluded };
-}
-
-const TERMINATION = 'pod.termination:';
-const TERMINATION_TAIL = 'the tail of a pod termination begun before the cut, under operations the lists show settled';
-
-/**
- * What a cut makes unknowable. A pod termination that began before the cut, whose owners'
- * operations also began before it and which is all that is left of them (a rollout's last old pod
- * terminating): the lists show the Deployment complete and its old ReplicaSet at 0, nothing in
- * progress, so nothing opens the rollout, and the termination's later requests (its kubelet's
- * status patch and final delete) are placed right under it but it stands as its own root. Only a
- * guess from the pod's older revision could name the rollout; synth does not guess one. Narrow:
- * the parent must be right, the root must be that termination itself, and the unperturbed root
- * must have no counterpart at all after the cut — a termination that loses an owner operation
- * which still exists (a nesting bug) counts as a miss.
- */
-export function unknowableAfterCut(
-  cutMs: number,
-  expected: ReadonlyMap<string, Placement>,
-  actual: ReadonlyMap<string, Placement>,
-): Unknowable {
-  const before = (id: string): boolean => (expected.get(id)?.startMs ?? Infinity) < cutMs;
-  return (e, a) =>
-    a !== undefined &&
-    e.parent.startsWith(TERMINATION) &&
-    a.parent === e.parent &&
-    a.root === e.parent &&
-    e.root !== e.parent &&
-    !actual.has(e.root) &&
-    before(e.parent) &&
-    before(e.root)
-      ? TERMINATION_TAIL
-      : undefined;
+  return { tried, matched, examples, misses };
 }
