@@ -36,6 +36,8 @@ import {
 export class ConversionScope {
   readonly instrumentationScope: InstrumentationScope;
   #resources = new Map<string, Resource>();
+  // Synth shares one resource object per actor: a span's object finds its Resource without a key.
+  #byObject = new Map<Attributes, Resource>();
 
   /** `scopeVersion` is kubestitch's version; omitted from the scope when not given. */
   constructor(scopeVersion?: string) {
@@ -47,12 +49,15 @@ export class ConversionScope {
 
   /** The shared Resource for these attributes (created on first use). Never throws. */
   resourceFor(resource: ResourceData): Resource {
+    const seen = this.#byObject.get(resource.attributes);
+    if (seen !== undefined) return seen;
     const key = canonicalAttributesKey(resource.attributes);
     let cached = this.#resources.get(key);
     if (cached === undefined) {
       cached = resourceFromAttributes(toOtelAttributes(resource.attributes));
       this.#resources.set(key, cached);
     }
+    this.#byObject.set(resource.attributes, cached);
     return cached;
   }
 }
