@@ -1,8 +1,14 @@
 import { LRUCache } from 'lru-cache';
-import { str, withoutManagedFields } from '../model/kube-json.js';
+import { isObject, str, withoutManagedFields } from '../model/kube-json.js';
 import type { JsonObject } from '../model/kube-json.js';
 import type { SpanEventData } from '../model/span.js';
 import { diffObjects } from './object-diff.js';
+import { keepEqualParts, shareWith } from './shared-version.js';
+
+// Owners (and kinds) whose last stored version new versions share their equal parts with. Few are
+// needed at once (a watch list or rollout brings one owner's pods together); an evicted exemplar
+// only means the next version shares with its kind's instead.
+const MAX_EXEMPLARS = 1024;
 
 interface Version {
   readonly object: JsonObject;
@@ -20,6 +26,7 @@ interface Version {
 export class ObjectVersions {
   readonly #cache: LRUCache<string, Version>;
   readonly #maxIdleMs: number;
+  readonly #exemplars = new LRUCache<string, JsonObject>({ max: MAX_EXEMPLARS });
 
   constructor(maxObjects: number, maxIdleMs = Infinity) {
     this.#cache = new LRUCache({ max: Math.max(1, maxObjects) });
@@ -46,6 +53,19 @@ export class ObjectVersions {
     for (const uid of idle) this.#cache.delete(uid);
   }
 
+  // The version as stored: its parts equal to its owner's (else its kind's) exemplar are the
+  // exemplar's, so pods of one ReplicaSet keep one copy of their common spec and strings.
+  #shared(object: JsonObject): JsonObject {
+    const owner = controllerUid(object);
+    const kindKey = `${str(object, 'apiVersion') ?? ''}/${str(object, 'kind') ?? ''}`;
+    const exemplar = (owner === undefined ? undefined : this.#exemplars.get(owner)) ?? this.#exemplars.get(kindKey);
+    const stored = exemplar === undefined ? object : (shareWith(object, exemplar) as JsonObject);
+    if (owner !== undefined) this.#exemplars.set(owner, stored);
+    else this.#exemplars.set(kindKey, stored);
+    if (!this.#exemplars.has(kindKey)) this.#exemplars.set(kindKey, stored);
+    return stored;
+  }
+
   /**
    * Remembers `object` as the current version of `uid` and returns the `diff` span event
    * against the previous version, or undefined when there is none or nothing meaningful changed.
@@ -53,7 +73,13 @@ export class ObjectVersions {
   update(uid: string, object: JsonObject, atMs: number, deleted: boolean): SpanEventData | undefined {
     const before = this.#cache.get(uid)?.object;
     if (deleted) this.#cache.delete(uid);
-    else this.#cache.set(uid, { object: withoutManagedFields(object), atMs });
+    else {
+      const stored = withoutManagedFields(object);
+      this.#cache.set(uid, {
+        object: before === undefined ? this.#shared(stored) : keepEqualParts(stored, before),
+        atMs,
+      });
+    }
     if (before === undefined || deleted) return undefined;
     const { changes, total } = diffObjects(before, object);
     if (total === 0) return undefined;
@@ -67,4 +93,12 @@ export class ObjectVersions {
       },
     };
   }
+}
+
+function controllerUid(object: JsonObject): string | undefined {
+  const meta = object['metadata'];
+  const refs = isObject(meta) ? meta['ownerReferences'] : undefined;
+  if (!Array.isArray(refs)) return undefined;
+  for (const ref of refs) if (isObject(ref) && ref['controller'] === true) return str(ref, 'uid');
+  return undefined;
 }
