@@ -42,3 +42,45 @@ describe('DedupeIndex: append times kept per batch, not per id (#16)', () => {
     expect(index.has('mid', 2 * HOUR)).toBe(false);
   });
 });
+
+describe('DedupeIndex: ids held compact, UUIDs as 16 bytes (#16)', () => {
+  const uid = '96631d0d-e114-48cf-b7d8-c8a785a39378';
+  const ids = [
+    `o:${uid}:1947746`,
+    `o:${uid}:1947746:d`,
+    `o:${uid}:missed`,
+    `${uid}/ResponseComplete`,
+    `${uid}/RequestReceived`,
+    `o:${uid.toUpperCase()}:1`,
+    `o:load-0/app-0:5`,
+    't:1700000000000',
+    '\u0001raw',
+    '\u0003raw',
+    `\u0001${uid}`,
+    '',
+  ];
+
+  it('keys different ids apart and the same id alike, watch, audit and other ids', () => {
+    const index = new DedupeIndex(100, HOUR);
+    index.apply(
+      [],
+      ids.map((id, i) => ({ id, seq: i + 1 })),
+      0,
+    );
+    expect(index.size).toBe(ids.length);
+    for (const id of ids) expect(index.has(id, 1)).toBe(true);
+    for (const id of [`o:${uid}:1947747`, `o:${uid.replace('6', '7')}:1947746`, `${uid}/ResponseStarted`, '\u0002raw'])
+      expect(index.has(id, 1)).toBe(false);
+  });
+
+  it('replaces a re-added id and forgets it by the sequence it was re-added with', () => {
+    const index = new DedupeIndex(2, HOUR);
+    const id = `o:${uid}:7`;
+    index.apply([], [{ id, seq: 1 }], 0);
+    const removals = index.planRemovals([id], 1);
+    expect(removals.map((r) => r.seq)).toEqual([1]);
+    index.apply(removals, [{ id, seq: 2 }], 1);
+    expect(index.size).toBe(1);
+    expect(index.has(id, HOUR)).toBe(true); // its new time, not the first one
+  });
+});
