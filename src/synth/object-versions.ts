@@ -7,7 +7,8 @@ import { keepEqualParts, shareWith } from './shared-version.js';
 
 // Owners (and kinds) whose last stored version new versions share their equal parts with. Few are
 // needed at once (a watch list or rollout brings one owner's pods together); an evicted exemplar
-// only means the next version shares with its kind's instead.
+// only means the next version shares with its kind's instead. Swept with the versions, so an
+// exemplar never keeps a version alive past the idle bound.
 const MAX_EXEMPLARS = 1024;
 
 interface Version {
@@ -26,7 +27,7 @@ interface Version {
 export class ObjectVersions {
   readonly #cache: LRUCache<string, Version>;
   readonly #maxIdleMs: number;
-  readonly #exemplars = new LRUCache<string, JsonObject>({ max: MAX_EXEMPLARS });
+  readonly #exemplars = new LRUCache<string, Version>({ max: MAX_EXEMPLARS });
 
   constructor(maxObjects: number, maxIdleMs = Infinity) {
     this.#cache = new LRUCache({ max: Math.max(1, maxObjects) });
@@ -45,24 +46,20 @@ export class ObjectVersions {
   sweep(nowMs: number): void {
     const cutoff = nowMs - this.#maxIdleMs;
     if (!Number.isFinite(cutoff)) return;
-    const idle: string[] = [];
-    for (const uid of this.#cache.rkeys()) {
-      if ((this.#cache.peek(uid)?.atMs ?? -Infinity) > cutoff) break;
-      idle.push(uid);
-    }
-    for (const uid of idle) this.#cache.delete(uid);
+    forgetBefore(this.#cache, cutoff);
+    forgetBefore(this.#exemplars, cutoff);
   }
 
   // The version as stored: its parts equal to its owner's (else its kind's) exemplar are the
   // exemplar's, so pods of one ReplicaSet keep one copy of their common spec and strings.
-  #shared(object: JsonObject): JsonObject {
+  #shared(object: JsonObject, atMs: number): JsonObject {
     const owner = controllerUid(object);
     const kindKey = `${str(object, 'apiVersion') ?? ''}/${str(object, 'kind') ?? ''}`;
-    const exemplar = (owner === undefined ? undefined : this.#exemplars.get(owner)) ?? this.#exemplars.get(kindKey);
-    const stored = exemplar === undefined ? object : (shareWith(object, exemplar) as JsonObject);
-    if (owner !== undefined) this.#exemplars.set(owner, stored);
-    else this.#exemplars.set(kindKey, stored);
-    if (!this.#exemplars.has(kindKey)) this.#exemplars.set(kindKey, stored);
+    const exemplar = (owner === undefined ? undefined : this.#exemplars.peek(owner)) ?? this.#exemplars.peek(kindKey);
+    const stored = exemplar === undefined ? object : (shareWith(object, exemplar.object) as JsonObject);
+    if (owner !== undefined) this.#exemplars.set(owner, { object: stored, atMs });
+    else this.#exemplars.set(kindKey, { object: stored, atMs });
+    if (!this.#exemplars.has(kindKey)) this.#exemplars.set(kindKey, { object: stored, atMs });
     return stored;
   }
 
@@ -76,7 +73,7 @@ export class ObjectVersions {
     else {
       const stored = withoutManagedFields(object);
       this.#cache.set(uid, {
-        object: before === undefined ? this.#shared(stored) : keepEqualParts(stored, before),
+        object: before === undefined ? this.#shared(stored, atMs) : keepEqualParts(stored, before),
         atMs,
       });
     }
@@ -101,4 +98,15 @@ function controllerUid(object: JsonObject): string | undefined {
   if (!Array.isArray(refs)) return undefined;
   for (const ref of refs) if (isObject(ref) && ref['controller'] === true) return str(ref, 'uid');
   return undefined;
+}
+
+// Entries set `cutoff` or earlier (record time). Every set moves an entry to the recent end, so
+// they are the least recent ones: O(forgotten).
+function forgetBefore(cache: LRUCache<string, Version>, cutoff: number): void {
+  const idle: string[] = [];
+  for (const key of cache.rkeys()) {
+    if ((cache.peek(key)?.atMs ?? -Infinity) > cutoff) break;
+    idle.push(key);
+  }
+  for (const key of idle) cache.delete(key);
 }

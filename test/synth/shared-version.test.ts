@@ -65,4 +65,17 @@ describe('shared versions (#16: the diff cache keeps one copy of what pods of on
     expect(versions.latest('uid-b')).toEqual(pod('b', 'node-2', 'nginx:1.26'));
     expect(versions.latest('uid-a')).toEqual(pod('a', 'node-1'));
   });
+
+  it('lets the idle sweep forget exemplars too, so none keeps a version alive past the idle bound', () => {
+    const versions = new ObjectVersions(10, 1000);
+    const a = pod('a', 'node-1');
+    versions.update('uid-a', a, 0, false);
+    const spec = (o: JsonObject | undefined) => o?.['spec'];
+    versions.update('uid-b', pod('b', 'node-1'), 10, false);
+    expect(spec(versions.latest('uid-b'))).toBe(spec(a));
+    versions.sweep(2000);
+    versions.update('uid-c', pod('c', 'node-1'), 2001, false);
+    expect(spec(versions.latest('uid-c'))).not.toBe(spec(a));
+    expect(versions.latest('uid-c')).toEqual(pod('c', 'node-1'));
+  });
 });
