@@ -44,7 +44,16 @@ const FIRST_SEEN_READY_MS = 60_000;
 export function startsHere(pod: SlimObject, recordMs: number): boolean {
   if (!isStarted(pod)) return !wasReady(pod);
   const fresh = pod.creationMs !== undefined && recordMs - pod.creationMs <= FIRST_SEEN_READY_MS;
-  return fresh && pod.conditions['Ready']?.status === 'True';
+  return fresh && (pod.conditions['Ready']?.status === 'True' || jobPodRanToEnd(pod));
+}
+
+// A Job's pod that finished just before its first sight (a list taken between its exit and the
+// Job's next step) ran: its containers' start and finish times give its startup and run, as a
+// pod watched through would have had them, so its kubelet's last status writes have their run.
+function jobPodRanToEnd(pod: SlimObject): boolean {
+  if (pod.controller?.kind !== 'Job' || (pod.phase !== 'Succeeded' && pod.phase !== 'Failed')) return false;
+  const main = pod.containerStatuses.filter((c) => !c.init);
+  return main.length > 0 && main.every((c) => c.state === 'terminated' && c.startedMs !== undefined);
 }
 
 // Not Ready now, but Ready went False after a running container had started: the pod was Ready
