@@ -130,7 +130,10 @@ export class AuditTracker {
   ): PendingSpan | undefined {
     // Not an operation its object's change opened after the write (a webhook batch delivered after
     // `kubectl scale` brings the Deployment's status write from before it, generation 2 of 3).
-    const own = this.#ctx.ops.at(subject.uid, atMs, undefined, generationOf(entry));
+    // A ReplicaSet's step settles at its target before its last pods' terminations end; the
+    // controller's status write reporting them gone (terminatingReplicas back to 0) follows those
+    // terminations and is the step's. (Other kinds' writes keep the narrower interval for now.)
+    const own = this.#ctx.ops.at(subject.uid, atMs, undefined, generationOf(entry), subject.kind === 'ReplicaSet');
     if (own !== undefined && isAfterPodRan(entry, subject, own)) return undefined;
     if (own !== undefined || subject.kind !== 'ReplicaSet' || ownerOp === undefined) return own;
     // A ReplicaSet with no operation of its own reports to its owner's, if that had begun by the

@@ -233,8 +233,16 @@ export class OperationIndex {
    * closed one not yet emitted whose interval, widened by `slackMs`, covers `atMs` (evidence that
    * arrived late). Without an adoption window only the open one. Evidence that saw the object at
    * `generation` (metadata.generation) is never part of an operation opened at a later one.
+   * `withEndedChildren` counts a closed operation's interval to the end of its children that ended
+   * but are not emitted yet (see coveredUntil).
    */
-  at(uid: string, atMs: number, slackMs = TIMESTAMP_SLACK_MS, generation = Infinity): PendingSpan | undefined {
+  at(
+    uid: string,
+    atMs: number,
+    slackMs = TIMESTAMP_SLACK_MS,
+    generation = Infinity,
+    withEndedChildren = false,
+  ): PendingSpan | undefined {
     const current = this.current(uid);
     const open = current !== undefined && openedAt(current) > generation ? undefined : current;
     if (this.#tree.adoptionWindowMs <= 0) return open;
@@ -243,16 +251,22 @@ export class OperationIndex {
     // happened in, if that one is still here: a kubelet status patch of a Job pod's startup
     // delivered once the pod's run had begun.
     if (open !== undefined && open.startMs <= atMs + (precise(open) ? 0 : slack)) return open;
-    return this.#closedAt(uid, atMs, slack, generation) ?? open;
+    return this.#closedAt(uid, atMs, slack, generation, withEndedChildren) ?? open;
   }
 
   // The newest closed operation not yet emitted whose interval, widened by `slack`, covers `atMs`.
-  #closedAt(uid: string, atMs: number, slack: number, generation: number): PendingSpan | undefined {
+  #closedAt(
+    uid: string,
+    atMs: number,
+    slack: number,
+    generation: number,
+    withEndedChildren: boolean,
+  ): PendingSpan | undefined {
     const list = this.#byUid.get(uid) ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const s = list[i];
       if (s === undefined || s.state !== 'closing' || openedAt(s) > generation) continue;
-      const end = Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
+      const end = withEndedChildren ? coveredUntil(s) : Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
       if (atMs >= s.startMs - slack && atMs <= end + slack) return s;
     }
     return undefined;
@@ -416,4 +430,13 @@ function openedAt(span: PendingSpan): number {
 function replaceAll<T>(list: T[], items: readonly T[]): void {
   list.length = 0;
   for (const item of items) list.push(item);
+}
+
+// Where a closed operation's interval will end once emitted: its children's too, including those
+// ended but not emitted yet (a ReplicaSet scale step settled before the termination of its last
+// pod ended; the controller's status write right after that termination is the step's).
+function coveredUntil(s: PendingSpan): number {
+  let end = Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
+  for (const c of s.openChildren) if (c.endMs !== undefined) end = Math.max(end, c.endMs);
+  return end;
 }

@@ -13,7 +13,8 @@ import { compare, partition } from '../perturb/partition.js';
 // scale (phases 1–4 s) delivers those two writes once the scale has opened from the Deployment's
 // watch event: they went under the scale, which stretched back 1.9 s to cover them. They were
 // written before it — the Deployment's at generation 2, the scale's change is generation 3 — and
-// replayed in order they are in the objects' activity windows.
+// replayed in order the ReplicaSet's is in its scale-down step (it reports that step's last pod
+// gone: test/synth/replicaset-last-status-write), the Deployment's in its activity window.
 
 const DEPLOY = fileURLToPath(new URL('../fixtures/real/deploy', import.meta.url));
 const RS_STATUS = 'f67948fd-815c-4ed2-9e14-c7c125762071';
@@ -35,7 +36,7 @@ describe('status writes from before a scale, in a webhook batch delivered after 
     for (let phaseMs = 0; phaseMs < 10_000; phaseMs += 1000) {
       const spans = synth(auditBatches(records, 10_000, phaseMs).records);
       const at = `phase ${phaseMs / 1000} s`;
-      expect(parentOf(spans, RS_STATUS)?.name, at).toBe('ReplicaSet activity');
+      expect(parentOf(spans, RS_STATUS)?.name, at).toBe('ReplicaSet scale down');
       expect(parentOf(spans, DEPLOYMENT_STATUS)?.name, at).toBe('Deployment activity');
       const scale = spans.find((s) => s.name === 'Deployment scale');
       expect(new Date(scale?.startMs ?? 0).toISOString(), at).toBe('2026-12-07T10:23:40.972Z');
