@@ -9,6 +9,7 @@ import type { SlimObject } from '../graph/slim.js';
 import { OUTCOME, type Outcome } from '../model/attributes.js';
 import type { KubeEvent } from '../model/records.js';
 import { refineTime } from './context.js';
+import { containerOfFieldPath } from './pod-event-placement.js';
 
 /** How long each kind of stuck must last before the startup ends with it. */
 export interface StuckThresholds {
@@ -46,6 +47,8 @@ interface Backoff {
   reason: string;
   message: string;
   restarts: number;
+  /** Already backing off when the pod was first seen (kubestitch started, or relisted, meanwhile). */
+  readonly atFirstSight: boolean;
 }
 
 interface Unschedulable {
@@ -57,10 +60,12 @@ interface Unschedulable {
 export class StuckEvidence {
   #backoff: Backoff | undefined;
   #unschedulable: Unschedulable | undefined;
+  #observed = false;
 
   /** Folds in one pod version observed at `recordMs`. */
   observe(pod: SlimObject, recordMs: number): void {
     this.#observeBackoff(pod, recordMs);
+    this.#observed = true;
     const scheduled = pod.conditions['PodScheduled'];
     if (scheduled?.status === 'True' || pod.nodeName !== undefined) this.#unschedulable = undefined;
     else if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
@@ -86,6 +91,7 @@ export class StuckEvidence {
       reason: '',
       message: '',
       restarts: 0,
+      atFirstSight: !this.#observed,
     };
     next.outcome = BACKOFF_OUTCOME[stuck.reason] ?? OUTCOME.failed;
     next.container = stuck.name;
@@ -96,9 +102,9 @@ export class StuckEvidence {
   }
 
   /** When the startup will be stuck if nothing changes; undefined when nothing is stuck. */
-  dueMs(thresholds: StuckThresholds): number | undefined {
+  dueMs(thresholds: StuckThresholds, events: Iterable<KubeEvent>): number | undefined {
     const times = [
-      this.#backoff === undefined ? Infinity : this.#backoff.sinceMs + thresholds.backoffMs,
+      this.#backoff === undefined ? Infinity : backoffSinceMs(this.#backoff, events) + thresholds.backoffMs,
       this.#unschedulable === undefined ? Infinity : this.#unschedulable.sinceMs + thresholds.unschedulableMs,
     ];
     const due = Math.min(...times);
@@ -112,7 +118,7 @@ export class StuckEvidence {
   verdict(nowMs: number, thresholds: StuckThresholds, events: Iterable<KubeEvent>): StuckVerdict | undefined {
     const b = this.#backoff;
     const u = this.#unschedulable;
-    const backoffAt = b === undefined ? Infinity : b.sinceMs + thresholds.backoffMs;
+    const backoffAt = b === undefined ? Infinity : backoffSinceMs(b, events) + thresholds.backoffMs;
     const unschedulableAt = u === undefined ? Infinity : u.sinceMs + thresholds.unschedulableMs;
     if (b !== undefined && backoffAt <= nowMs && backoffAt <= unschedulableAt) {
       return { outcome: b.outcome, atMs: backoffAt, message: backoffMessage(b, events) };
@@ -123,6 +129,21 @@ export class StuckEvidence {
     }
     return undefined;
   }
+}
+
+/**
+ * When a back-off began. A pull first seen backing off began before that sight: the kubelet's
+ * Failed and BackOff Events of its container say when they first happened (firstTimestamp), as
+ * a pod watched through would have shown it — else the verdict would come a first sight late.
+ */
+function backoffSinceMs(b: Backoff, events: Iterable<KubeEvent>): number {
+  if (!b.atFirstSight || b.outcome !== OUTCOME.imagePullBackoff) return b.sinceMs;
+  let since = b.sinceMs;
+  for (const e of events) {
+    if (e.reason !== 'Failed' && e.reason !== 'BackOff') continue;
+    if (containerOfFieldPath(e.regarding.fieldPath) === b.container) since = Math.min(since, e.firstMs);
+  }
+  return since;
 }
 
 function backoffMessage(b: Backoff, events: Iterable<KubeEvent>): string {
@@ -161,15 +182,25 @@ export class StuckWatch {
     this.#thresholds = thresholds;
   }
 
-  /** Folds in a version of the pod of open startup `uid`. */
-  observe(uid: string, pod: SlimObject, recordMs: number): void {
+  /** Folds in a version of the pod of open startup `uid`, whose Events so far are `events`. */
+  observe(uid: string, pod: SlimObject, recordMs: number, events: Iterable<KubeEvent>): void {
     let evidence = this.#evidence.get(uid);
     if (evidence === undefined) {
       evidence = new StuckEvidence();
       this.#evidence.set(uid, evidence);
     }
     evidence.observe(pod, recordMs);
-    const atMs = evidence.dueMs(this.#thresholds);
+    this.#schedule(uid, evidence, events);
+  }
+
+  /** An Event of open startup `uid` arrived: it may date a back-off first seen under way. */
+  onEvents(uid: string, events: Iterable<KubeEvent>): void {
+    const evidence = this.#evidence.get(uid);
+    if (evidence !== undefined) this.#schedule(uid, evidence, events);
+  }
+
+  #schedule(uid: string, evidence: StuckEvidence, events: Iterable<KubeEvent>): void {
+    const atMs = evidence.dueMs(this.#thresholds, events);
     if (atMs === undefined || this.#scheduled.get(uid) === atMs) return;
     this.#scheduled.set(uid, atMs);
     let i = this.#due.length;

@@ -90,7 +90,7 @@ export class PodTracker {
       startup.facts.observe(next, recordMs);
       // An Event opened this startup and the pod's first version seen is a finished one.
       if (prev === undefined) readyFromContainers(next, startup.facts);
-      this.#stuck.observe(next.uid, next, recordMs);
+      this.#stuck.observe(next.uid, next, recordMs, startup.events.values());
       this.#checkStartupEnd(next, startup, recordMs);
       this.#judgeStuck(next.uid, recordMs);
       this.#drawSettled(next.uid);
@@ -126,6 +126,7 @@ export class PodTracker {
     const startup = this.#startups.get(pod.uid);
     if (startup !== undefined) {
       startup.events.set(event.key, event);
+      this.#stuck.onEvents(pod.uid, startup.events.values());
       this.#drawSettled(pod.uid);
       return true;
     }

@@ -95,13 +95,13 @@ const FLOOR: Readonly<Record<PerturbationKind, number>> = {
   'audit-batches-1s': 1,
   'audit-batches-10s': 1,
   'audit-batches-10s-offsets': 1,
-  // 2,298 of 2,303 and 4,596 of 4,606, nothing excluded (a rollout's last old pod terminating across the cut opens
+  // 2,300 of 2,303 and 4,600 of 4,606, nothing excluded (a rollout's last old pod terminating across the cut opens
   // the rollout's tail: synth/rollout-tail; a Job's pod first seen just finished gets its startup and run from its
-  // containers' times: synth/first-sight-job-pod-finished). Left, all audit in simulator recordings, under the
-  // operation first sight opened: crashloop (a pod first seen crash-looping gets a startup its next Ready ends),
-  // image-pull-error (first seen in back-off, judged stuck later than the replay does).
-  cut: 0.9978,
-  'cut-shuffled-lists': 0.9978,
+  // containers' times: synth/first-sight-job-pod-finished; a pull first seen backing off is dated by its kubelet
+  // Events' firstTimestamp: synth/first-sight-image-pull-backoff). Left, all audit in sim/crashloop+audit: a pod
+  // first seen crash-looping gets a startup its next Ready ends, where the whole replay had judged it stuck.
+  cut: 0.9986,
+  'cut-shuffled-lists': 0.9986,
   // 574 of 585: pod startups (4) and terminations (7) of real/deploy, real/ds and real/sts, placed from their
   // records before the Event evidence that opens their owner's operation is applied, or (2 deploy terminations
   // per seed) under the Deployment's deletion, which snapshot-only input does not show (PERTURB_DEBUG=snapshot-only).
