@@ -1,5 +1,5 @@
 import type { SlimObject } from '../graph/slim.js';
-import { num } from '../model/kube-json.js';
+import { num, str } from '../model/kube-json.js';
 import { kindOfResource } from '../model/object-ref.js';
 import type { AuditEntry } from '../model/records.js';
 import type { WindowSubject } from './activity-windows.js';
@@ -104,7 +104,16 @@ export class AuditTracker {
   #deletionOf(entry: AuditEntry, subject: SlimObject | undefined): PendingSpan | undefined {
     if (entry.verb !== 'delete' || subject === undefined) return undefined;
     const op = this.#ctx.ops.at(subject.uid, entry.receivedMs);
-    return op?.attributes[ATTR.operation] === DELETE_OPERATION ? op : undefined;
+    if (op?.attributes[ATTR.operation] === DELETE_OPERATION) return op;
+    // The delete that removes a pod after its grace period (the kubelet's, with the pod's
+    // deletionTimestamp already set) ends its termination, however long before it the pod's own
+    // records, arriving first, closed the termination at their second-precision times: looked up
+    // within the adoption window, in which the termination is still held back.
+    if (subject.kind !== 'Pod' || !alreadyDeleting(entry)) return undefined;
+    const term = this.#ctx.ops.at(subject.uid, entry.receivedMs, Infinity);
+    return term?.attributes[ATTR.operation] === OPERATION.podTermination && term.startMs <= entry.receivedMs
+      ? term
+      : undefined;
   }
 
   #parentFor(entry: AuditEntry, subject: SlimObject | undefined): PendingSpan | undefined {
@@ -155,6 +164,15 @@ function isAfterPodRan(entry: AuditEntry, subject: SlimObject, op: PendingSpan):
   if (subject.phase !== 'Succeeded' && subject.phase !== 'Failed') return false;
   const finishedMs = Math.max(...subject.containerStatuses.map((c) => c.finishedMs ?? Infinity));
   return Number.isFinite(finishedMs) && finishedMs + TIMESTAMP_SLACK_MS <= entry.receivedMs;
+}
+
+// Whether the stored object (the response) was being deleted before the request: a graceful
+// delete sets deletionTimestamp to its own time plus the grace period, at least a second later.
+function alreadyDeleting(entry: AuditEntry): boolean {
+  const at =
+    entry.responseObject === undefined ? undefined : str(entry.responseObject, 'metadata', 'deletionTimestamp');
+  const atMs = at === undefined ? NaN : Date.parse(at);
+  return Number.isFinite(atMs) && atMs <= entry.receivedMs;
 }
 
 // The generation of the object the request wrote, as stored (its response).
