@@ -1,15 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import { isObject, str, withoutManagedFields } from '../model/kube-json.js';
+import { str, withoutManagedFields } from '../model/kube-json.js';
 import type { JsonObject } from '../model/kube-json.js';
 import type { SpanEventData } from '../model/span.js';
 import { diffObjects } from './object-diff.js';
-import { keepEqualParts, shareWith } from './shared-version.js';
-
-// Owners (and kinds) whose last stored version new versions share their equal parts with. Few are
-// needed at once (a watch list or rollout brings one owner's pods together); an evicted exemplar
-// only means the next version shares with its kind's instead. Swept with the versions, so an
-// exemplar never keeps a version alive past the idle bound.
-const MAX_EXEMPLARS = 1024;
 
 interface Version {
   readonly object: JsonObject;
@@ -27,7 +20,6 @@ interface Version {
 export class ObjectVersions {
   readonly #cache: LRUCache<string, Version>;
   readonly #maxIdleMs: number;
-  readonly #exemplars = new LRUCache<string, Version>({ max: MAX_EXEMPLARS });
 
   constructor(maxObjects: number, maxIdleMs = Infinity) {
     this.#cache = new LRUCache({ max: Math.max(1, maxObjects) });
@@ -46,21 +38,12 @@ export class ObjectVersions {
   sweep(nowMs: number): void {
     const cutoff = nowMs - this.#maxIdleMs;
     if (!Number.isFinite(cutoff)) return;
-    forgetBefore(this.#cache, cutoff);
-    forgetBefore(this.#exemplars, cutoff);
-  }
-
-  // The version as stored: its parts equal to its owner's (else its kind's) exemplar are the
-  // exemplar's, so pods of one ReplicaSet keep one copy of their common spec and strings.
-  #shared(object: JsonObject, atMs: number): JsonObject {
-    const owner = controllerUid(object);
-    const kindKey = `${str(object, 'apiVersion') ?? ''}/${str(object, 'kind') ?? ''}`;
-    const exemplar = (owner === undefined ? undefined : this.#exemplars.peek(owner)) ?? this.#exemplars.peek(kindKey);
-    const stored = exemplar === undefined ? object : (shareWith(object, exemplar.object) as JsonObject);
-    if (owner !== undefined) this.#exemplars.set(owner, { object: stored, atMs });
-    else this.#exemplars.set(kindKey, { object: stored, atMs });
-    if (!this.#exemplars.has(kindKey)) this.#exemplars.set(kindKey, { object: stored, atMs });
-    return stored;
+    const idle: string[] = [];
+    for (const uid of this.#cache.rkeys()) {
+      if ((this.#cache.peek(uid)?.atMs ?? -Infinity) > cutoff) break;
+      idle.push(uid);
+    }
+    for (const uid of idle) this.#cache.delete(uid);
   }
 
   /**
@@ -70,13 +53,7 @@ export class ObjectVersions {
   update(uid: string, object: JsonObject, atMs: number, deleted: boolean): SpanEventData | undefined {
     const before = this.#cache.get(uid)?.object;
     if (deleted) this.#cache.delete(uid);
-    else {
-      const stored = withoutManagedFields(object);
-      this.#cache.set(uid, {
-        object: before === undefined ? this.#shared(stored, atMs) : keepEqualParts(stored, before),
-        atMs,
-      });
-    }
+    else this.#cache.set(uid, { object: withoutManagedFields(object), atMs });
     if (before === undefined || deleted) return undefined;
     const { changes, total } = diffObjects(before, object);
     if (total === 0) return undefined;
@@ -90,23 +67,4 @@ export class ObjectVersions {
       },
     };
   }
-}
-
-function controllerUid(object: JsonObject): string | undefined {
-  const meta = object['metadata'];
-  const refs = isObject(meta) ? meta['ownerReferences'] : undefined;
-  if (!Array.isArray(refs)) return undefined;
-  for (const ref of refs) if (isObject(ref) && ref['controller'] === true) return str(ref, 'uid');
-  return undefined;
-}
-
-// Entries set `cutoff` or earlier (record time). Every set moves an entry to the recent end, so
-// they are the least recent ones: O(forgotten).
-function forgetBefore(cache: LRUCache<string, Version>, cutoff: number): void {
-  const idle: string[] = [];
-  for (const key of cache.rkeys()) {
-    if ((cache.peek(key)?.atMs ?? -Infinity) > cutoff) break;
-    idle.push(key);
-  }
-  for (const key of idle) cache.delete(key);
 }
