@@ -1,5 +1,5 @@
 import type { SlimObject } from '../graph/slim.js';
-import { num, str } from '../model/kube-json.js';
+import { num, parseTimeMs, str } from '../model/kube-json.js';
 import { kindOfResource } from '../model/object-ref.js';
 import type { AuditEntry } from '../model/records.js';
 import type { WindowSubject } from './activity-windows.js';
@@ -142,7 +142,10 @@ export class AuditTracker {
     // A ReplicaSet's step settles at its target before its last pods' terminations end; the
     // controller's status write reporting them gone (terminatingReplicas back to 0) follows those
     // terminations and is the step's. (Other kinds' writes keep the narrower interval for now.)
-    const own = this.#ctx.ops.at(subject.uid, atMs, undefined, generationOf(entry), subject.kind === 'ReplicaSet');
+    const own = this.#ctx.ops.at(subject.uid, atMs, TIMESTAMP_SLACK_MS, {
+      generation: generationOf(entry),
+      withEndedChildren: subject.kind === 'ReplicaSet',
+    });
     if (own !== undefined && isAfterPodRan(entry, subject, own)) return undefined;
     if (own !== undefined || subject.kind !== 'ReplicaSet' || ownerOp === undefined) return own;
     // A ReplicaSet with no operation of its own reports to its owner's, if that had begun by the
@@ -169,10 +172,8 @@ function isAfterPodRan(entry: AuditEntry, subject: SlimObject, op: PendingSpan):
 // Whether the stored object (the response) was being deleted before the request: a graceful
 // delete sets deletionTimestamp to its own time plus the grace period, at least a second later.
 function alreadyDeleting(entry: AuditEntry): boolean {
-  const at =
-    entry.responseObject === undefined ? undefined : str(entry.responseObject, 'metadata', 'deletionTimestamp');
-  const atMs = at === undefined ? NaN : Date.parse(at);
-  return Number.isFinite(atMs) && atMs <= entry.receivedMs;
+  const atMs = parseTimeMs(str(entry.responseObject, 'metadata', 'deletionTimestamp'));
+  return atMs !== undefined && atMs <= entry.receivedMs;
 }
 
 // The generation of the object the request wrote, as stored (its response).

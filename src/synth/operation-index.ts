@@ -35,6 +35,14 @@ export const MAX_OPEN_OPERATIONS = 50_000;
 /** The close_reason of an operation ended because too many were open. */
 export const MAX_OPEN_REASON = 'max-open';
 
+/** What OperationIndex.at may return besides the plain time match (see at). */
+export interface AtLimits {
+  /** The metadata.generation the evidence saw: no operation opened at a later one. */
+  readonly generation?: number | undefined;
+  /** A closed operation's interval reaches its ended, not yet emitted children (coveredUntil). */
+  readonly withEndedChildren?: boolean;
+}
+
 /** What a tracker opens under its object's owner: everything but the placement. */
 export type OwnedSpanSpec = Omit<OpenSpanSpec, 'parent' | 'joinClosing' | 'awaitOwner'>;
 
@@ -236,13 +244,8 @@ export class OperationIndex {
    * `withEndedChildren` counts a closed operation's interval to the end of its children that ended
    * but are not emitted yet (see coveredUntil).
    */
-  at(
-    uid: string,
-    atMs: number,
-    slackMs = TIMESTAMP_SLACK_MS,
-    generation = Infinity,
-    withEndedChildren = false,
-  ): PendingSpan | undefined {
+  at(uid: string, atMs: number, slackMs = TIMESTAMP_SLACK_MS, only: AtLimits = {}): PendingSpan | undefined {
+    const { generation = Infinity, withEndedChildren = false } = only;
     const current = this.current(uid);
     const open = current !== undefined && openedAt(current) > generation ? undefined : current;
     if (this.#tree.adoptionWindowMs <= 0) return open;
