@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../src/model/kube-json.js';
-import type { IngestRecord } from '../../src/model/records.js';
 import { Synthesizer } from '../../src/synth/synthesizer.js';
+import { runningPod, seen } from '../support/first-seen-pod.js';
 
 // A pod first seen not Ready (an initial list, a recording cut mid-way) is starting only if it has
 // never been Ready. Ready False since after its running container started means it was Ready and
@@ -10,50 +10,14 @@ import { Synthesizer } from '../../src/synth/synthesizer.js';
 // its creation minutes ago (the perturbation harness's cut of sim/node-not-ready+audit).
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
-const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 function notReadyPod(createdMs: number, startedMs: number, notReadyMs: number): JsonObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: 'web-1',
-      namespace: 'shop',
-      uid: 'pod-1',
-      resourceVersion: '10',
-      creationTimestamp: iso(createdMs),
-    },
-    spec: { nodeName: 'node-1', containers: [{ name: 'nginx', image: 'nginx:1.27' }] },
-    status: {
-      phase: 'Running',
-      conditions: [
-        { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(createdMs) },
-        { type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: iso(notReadyMs) },
-      ],
-      containerStatuses: [
-        {
-          name: 'nginx',
-          ready: false,
-          restartCount: 0,
-          image: 'nginx:1.27',
-          state: { running: { startedAt: iso(startedMs) } },
-        },
-      ],
-    },
-  };
+  return runningPod(createdMs, startedMs, { ready: false, sinceMs: notReadyMs });
 }
 
 function startups(object: JsonObject, seenMs: number): number {
   const synth = new Synthesizer({ cluster: 'c' });
-  const record: IngestRecord = {
-    source: 'object',
-    type: 'ADDED',
-    object,
-    timeMs: seenMs,
-    timeEstimated: false,
-    origin: { file: 't', line: 1 },
-  };
-  return [...synth.process(record), ...synth.flush()].filter((s) => s.name === 'pod startup').length;
+  return [...synth.process(seen(object, seenMs)), ...synth.flush()].filter((s) => s.name === 'pod startup').length;
 }
 
 describe('a pod first seen not Ready', () => {
