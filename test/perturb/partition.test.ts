@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Placement, compare } from './partition.js';
+import { type Placement, compare, operationUid } from './partition.js';
 
 // What a cut leaves observable is compared like anything else: no difference is excused. The case
 // 7798515 once excluded — a rollout's last old pod terminating across the cut, the lists showing
@@ -59,5 +59,69 @@ describe('comparing what a cut left observable', () => {
     expect([c.tried, c.matched]).toEqual([1, 0]);
     const missing = compare(expected, new Map(), afterCut, 5);
     expect([missing.tried, missing.matched, [...missing.misses]]).toEqual([1, 0, [['audit missing', 1]]]);
+  });
+});
+
+// Snapshot-only input has no DELETED record, a cut none of an object gone before it: what sits
+// under such an operation is judged only in what the input shows, and tallied apart.
+describe('comparing placements under an operation the input cannot hold', () => {
+  const DELETE = 'object.delete:d#0';
+  const RS_DELETE = 'object.delete:rs#0';
+  const GONE = 'pod.termination:g#0';
+  const under = new Map<string, Placement>([
+    [DELETE, { id: DELETE, parent: '', root: DELETE, startMs: 0, ancestors: [] }],
+    [RS_DELETE, { id: RS_DELETE, parent: DELETE, root: DELETE, startMs: 10, ancestors: [DELETE] }],
+    [GONE, { id: GONE, parent: RS_DELETE, root: DELETE, startMs: 20, ancestors: [RS_DELETE, DELETE] }],
+    ['audit:kill', { id: 'audit:kill', parent: GONE, root: DELETE, startMs: 30, ancestors: [GONE, RS_DELETE, DELETE] }],
+  ]);
+  const noDeletions = (id: string): string | undefined => (id.startsWith('object.delete:') ? 'no deletion' : undefined);
+
+  it('tallies apart a termination placed elsewhere for want of its deletion, and the deletions themselves', () => {
+    const actual = new Map<string, Placement>([
+      [GONE, at(GONE, SCALE_DOWN, ROLLOUT, 20)],
+      ['audit:kill', at('audit:kill', GONE, ROLLOUT, 30)],
+    ]);
+    const c = compare(under, actual, () => true, 5, noDeletions);
+    expect([c.tried, c.matched, [...c.unobservable]]).toEqual([
+      0,
+      0,
+      [
+        ['no deletion (the operation itself)', 2],
+        ['no deletion', 2],
+      ],
+    ]);
+  });
+
+  it('still counts as a miss a termination missing, or a request not under its observable parent', () => {
+    const missing = compare(under, new Map(), () => true, 5, noDeletions);
+    expect([missing.tried, missing.matched, [...missing.misses]]).toEqual([
+      2,
+      0,
+      [
+        ['pod.termination missing', 1],
+        ['audit missing', 1],
+      ],
+    ]);
+    const astray = compare(
+      under,
+      new Map([['audit:kill', at('audit:kill', '', 'audit:kill', 30)]]),
+      () => true,
+      5,
+      noDeletions,
+    );
+    expect([astray.tried, astray.matched, [...astray.misses]]).toEqual([
+      2,
+      0,
+      [
+        ['pod.termination missing', 1],
+        ['audit misplaced', 1],
+      ],
+    ]);
+  });
+
+  it('reads the object uid of an operation identity only', () => {
+    expect(operationUid('replicaset.scale:3d4c-a#1')).toBe('3d4c-a');
+    expect(operationUid('audit:3d4c')).toBeUndefined();
+    expect(operationUid('pod startup@deployment.rollout:d#0')).toBeUndefined();
   });
 });

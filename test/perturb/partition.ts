@@ -8,6 +8,8 @@ export interface Placement {
   /** Identity of the trace's root: which operations share a trace. */
   readonly root: string;
   readonly startMs: number;
+  /** Identities of every span above it, its parent first, its root last (none for a root). */
+  readonly ancestors?: readonly string[];
 }
 
 const OPERATION = 'kubestitch.operation';
@@ -65,14 +67,18 @@ export function partition(spans: readonly SpanData[], cutMs = -Infinity): Map<st
     const op = s.attributes[OPERATION];
     const counted = typeof s.attributes['audit-id'] === 'string' || (typeof op === 'string' && !NOT_COUNTED.has(op));
     if (!counted) continue;
+    const ancestors: string[] = [];
     let root = s;
-    for (let p = parentOf(root); p !== undefined; p = parentOf(root)) root = p;
-    const p = parentOf(s);
+    for (let p = parentOf(root); p !== undefined; p = parentOf(root)) {
+      ancestors.push(identity(p));
+      root = p;
+    }
     out.set(identity(s), {
       id: identity(s),
-      parent: p === undefined ? '' : identity(p),
+      parent: ancestors[0] ?? '',
       root: identity(root),
       startMs: s.startMs,
+      ancestors,
     });
   }
   return out;
@@ -85,6 +91,36 @@ export interface Comparison {
   readonly examples: string[];
   /** Differences by operation type ('audit' for audited requests) and how: missing or misplaced. */
   readonly misses: Map<string, number>;
+  /**
+   * Placements not judged as such, by reason (see Hidden): each present in `actual`, and under its
+   * expected parent wherever that parent is itself observable. Any other difference is a miss.
+   */
+  readonly unobservable: Map<string, number>;
+}
+
+/**
+ * Why the operation of this identity cannot be in the perturbed input (snapshot-only input has no
+ * deletion; a cut does not show an object gone before it), or undefined when it can.
+ */
+export type Hidden = (id: string) => string | undefined;
+
+/** The object uid of an operation identity (`replicaset.scale:<uid>#1`), or undefined. */
+export function operationUid(id: string): string | undefined {
+  return /^[a-z][\w.-]*:([^#:@]+)#\d+$/.exec(id)?.[1];
+}
+
+/**
+ * Whether a placement is unobservable as such and right in what is observable: the reason when it
+ * (or one of its ancestors) is hidden, and it exists and sits under its expected parent unless
+ * that parent is hidden too. Undefined when it is judged in full, or wrong in an observable part.
+ */
+function unobservable(e: Placement, a: Placement | undefined, hidden: Hidden): string | undefined {
+  const own = hidden(e.id);
+  if (own !== undefined) return `${own} (the operation itself)`;
+  const reason = (e.ancestors ?? []).map(hidden).find((r) => r !== undefined);
+  if (reason === undefined || a === undefined) return undefined;
+  const parentHidden = e.parent !== '' && hidden(e.parent) !== undefined;
+  return parentHidden || a.parent === e.parent ? reason : undefined;
 }
 
 /** `deployment.rollout missing`, `audit misplaced`: what a difference is, for the tally. */
@@ -95,22 +131,30 @@ function missKind(id: string, missing: boolean): string {
 
 /**
  * How many placements of `expected` (restricted by `include`) come out identically in `actual`:
- * same parent, same trace root.
+ * same parent, same trace root. Those under an operation `hidden` names are tallied apart when
+ * what is observable of them matches.
  */
 export function compare(
   expected: ReadonlyMap<string, Placement>,
   actual: ReadonlyMap<string, Placement>,
   include: (p: Placement) => boolean = () => true,
   maxExamples = 5,
+  hidden: Hidden = () => undefined,
 ): Comparison {
   let tried = 0;
   let matched = 0;
   const examples: string[] = [];
   const misses = new Map<string, number>();
+  const unobserved = new Map<string, number>();
   for (const e of expected.values()) {
     if (!include(e)) continue;
-    tried++;
     const a = actual.get(e.id);
+    const reason = unobservable(e, a, hidden);
+    if (reason !== undefined) {
+      unobserved.set(reason, (unobserved.get(reason) ?? 0) + 1);
+      continue;
+    }
+    tried++;
     if (a !== undefined && a.parent === e.parent && a.root === e.root) {
       matched++;
       continue;
@@ -125,5 +169,5 @@ export function compare(
       );
     }
   }
-  return { tried, matched, examples, misses };
+  return { tried, matched, examples, misses, unobservable: unobserved };
 }

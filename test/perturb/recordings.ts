@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { IngestRecord } from '../../src/model/records.js';
 import { type Recording, SCENARIOS, runScenario, writeRecording } from '../../tools/sim/index.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
+import { deletionRecording } from '../synth/deletion-recording.js';
 
 export interface NamedRecording {
   readonly name: string;
@@ -30,8 +31,11 @@ export async function allRecordings(): Promise<NamedRecording[]> {
   }
   for (const e of EXAMPLES) out.push({ name: e, records: (await readRecording(join(ROOT, e))).records });
   const base = await mkdtemp(join(tmpdir(), 'ks-perturb-'));
-  for (const scenario of SCENARIOS) {
-    const rec = runScenario(scenario);
+  // The simulator's scenarios, and the deletion recording the deletion golden replays (kubectl
+  // delete of a Deployment, a StatefulSet and a running Job: garbage collection and terminations).
+  const sims: [string, Recording][] = [...SCENARIOS.map((s): [string, Recording] => [s, runScenario(s)])];
+  sims.push(['deletion', deletionRecording()]);
+  for (const [scenario, rec] of sims) {
     const inputs: [string, Recording][] = [
       ['', { ...rec, audit: [] }],
       ['+audit', rec],
