@@ -121,8 +121,13 @@ export class PodTracker {
     return seen === undefined ? last : Math.max(last, Math.min(seen, capMs));
   }
 
-  /** Takes an Event regarding a pod when a startup or termination of it is open. */
-  onEvent(pod: SlimObject, event: KubeEvent): boolean {
+  /**
+   * Takes an Event regarding a pod when a startup or termination of it is open. `receivedMs`: the
+   * Event record's time, which refines the Event's — not the time it is placed: Event evidence is
+   * applied up to 6 s after it arrived (event-evidence), which put a termination's end up to 1 s
+   * late.
+   */
+  onEvent(pod: SlimObject, event: KubeEvent, receivedMs: number): boolean {
     const startup = this.#startups.get(pod.uid);
     if (startup !== undefined) {
       startup.events.set(event.key, event);
@@ -133,7 +138,7 @@ export class PodTracker {
     const open = this.#terminations.get(pod.uid) ?? this.#runs.get(pod.uid);
     if (open !== undefined) {
       this.#ctx.tree.addKubeEvent(open, event);
-      this.#seen(pod.uid, refineTime(event.lastMs, this.#nowMs));
+      this.#seen(pod.uid, eventSeenMs(event, receivedMs));
       return true;
     }
     return false;
@@ -483,4 +488,11 @@ export class PodTracker {
     }
     this.#seenMs.clear();
   }
+}
+
+// An Event's time has one-second precision, refined by its receive time as object times are —
+// unless it has milliseconds already (a MicroTime eventTime, or the kubelet's Killing that
+// event-evidence re-dated): refined again it would move up to a second later.
+function eventSeenMs(event: KubeEvent, receivedMs: number): number {
+  return event.lastMs % 1000 === 0 ? refineTime(event.lastMs, receivedMs) : event.lastMs;
 }

@@ -433,13 +433,13 @@ export class Synthesizer {
   #onEvent(record: EventRecord, t: number): void {
     this.stats.eventRecords++;
     applyScalingEvent(this.#ctx, record.event);
-    const placed = !this.#evidence.placesLater(record.event) && this.#placeInOperation(record.event);
+    const placed = !this.#evidence.placesLater(record.event) && this.#placeInOperation(record.event, t);
     // Evidence of an operation no record opened holds the Event until it is applied (event-evidence).
     if (!this.#evidence.note(record, t, placed) && !placed) this.#placeEvent(record.event, t);
   }
 
   #placeEvent(ev: EventRecord['event'], t: number): void {
-    if (this.#placeInOperation(ev)) return;
+    if (this.#placeInOperation(ev, t)) return;
     const r = ev.regarding;
     const slim =
       (r.uid !== '' ? this.#ctx.graph.get(r.uid) : undefined) ??
@@ -448,7 +448,8 @@ export class Synthesizer {
     this.#ctx.windows.addKubeEvent(subject, ev, t, eventActor(ev));
   }
 
-  #placeInOperation(ev: EventRecord['event']): boolean {
+  // `t`: when the Event was received (its placement may come later, see event-evidence).
+  #placeInOperation(ev: EventRecord['event'], t: number): boolean {
     const r = ev.regarding;
     // An object known only from Events may have an operation they opened (event-evidence).
     const slim =
@@ -456,7 +457,7 @@ export class Synthesizer {
       this.#ctx.graph.findByName(r.kind, r.namespace, r.name) ??
       (r.uid !== '' ? evidenceSlim(r.kind, r.namespace, r.name, r.uid, undefined) : undefined);
     if (slim === undefined) return false;
-    if (slim.kind === 'Pod' && this.#pods.onEvent(slim, ev)) return true;
+    if (slim.kind === 'Pod' && this.#pods.onEvent(slim, ev, t)) return true;
     const op = this.#ctx.ops.at(slim.uid, ev.lastMs);
     if (op === undefined) return false;
     this.#ctx.tree.addKubeEvent(op, ev);

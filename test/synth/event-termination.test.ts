@@ -43,11 +43,9 @@ function pod(status: JsonObject): IngestRecord {
 const terminations = (spans: readonly SpanData[]): SpanData[] => spans.filter((s) => s.name === 'pod termination');
 
 describe('a termination only Events show, of a pod never seen deleted', () => {
-  const killed = [
-    event(DS, 'SuccessfulCreate', 'Created pod: agent-a', T0 - 30_000, 30_020),
-    event(DS, 'SuccessfulDelete', 'Deleted pod: agent-a', T0),
-    event(POD, 'Killing', 'Stopping container agent', T0 + 1000),
-  ];
+  const created = event(DS, 'SuccessfulCreate', 'Created pod: agent-a', T0 - 30_000, 30_020);
+  const deleted = event(DS, 'SuccessfulDelete', 'Deleted pod: agent-a', T0);
+  const killed = [created, deleted, event(POD, 'Killing', 'Stopping container agent', T0 + 1000)];
 
   it('ends at its last evidence once nothing more of it came, and its owner’s operation leaves with it', () => {
     const spans = live(killed, T0 + 5 * 60_000);
@@ -60,6 +58,17 @@ describe('a termination only Events show, of a pod never seen deleted', () => {
     expect(t?.attributes['kubestitch.close_reason']).toBe('no-further-evidence');
     const rollout = spans.find((s) => s.name === 'DaemonSet rollout');
     expect(rollout?.spanId).toBe(t?.parentSpanId);
+  });
+
+  // Event evidence is applied 6 s after it arrived; the pod was last seen by the kill as received,
+  // not as applied (that put the end up to a second late: 10:23:22.019 for a kill received at .020).
+  it('ends at the kill as it was received, also when the Event came more than a second late', () => {
+    const [onTime] = terminations(live(killed, T0 + 5 * 60_000));
+    expect(onTime?.endMs).toBe(T0 + 1020);
+    const late = [created, deleted, event(POD, 'Killing', 'Stopping container agent', T0 + 1000, 1500)];
+    const [t] = terminations(live(late, T0 + 5 * 60_000));
+    // Received at +2.5 s: the kill happened within its second, by +1.999 s.
+    expect(t?.endMs).toBe(T0 + 1999);
   });
 
   it('stays open while its grace period and the idle time have not passed', () => {

@@ -25,15 +25,20 @@ function synthesize(records: readonly IngestRecord[]): SpanData[] {
   return [...records.flatMap((r) => synth.process(r)), ...synth.flush()];
 }
 
-/** Each rollout with the pods whose startups and terminations it holds, in time order. */
+/**
+ * Each rollout with the pods whose startups and terminations it holds, in time order: child spans,
+ * or a child whose evidence is one instant (a termination Events show only by its delete and kill
+ * in one second), which is a span event on the rollout (DESIGN §3.5, invariant 2).
+ */
 function rollouts(spans: readonly SpanData[]): string[] {
   return spans
     .filter((s) => s.name.endsWith(' rollout'))
     .sort((a, b) => a.startMs - b.startMs)
     .map((r) => {
-      const children = spans
-        .filter((c) => c.parentSpanId === r.spanId && c.traceId === r.traceId && c.name.startsWith('pod '))
-        .sort((a, b) => a.startMs - b.startMs)
+      const spanChildren = spans.filter((c) => c.parentSpanId === r.spanId && c.traceId === r.traceId);
+      const children = [...spanChildren.map((c) => ({ ...c, timeMs: c.startMs })), ...r.events]
+        .filter((c) => c.name === 'pod startup' || c.name === 'pod termination')
+        .sort((a, b) => a.timeMs - b.timeMs)
         .map((c) => `${c.name.replace('pod ', '')} ${String(c.attributes['k8s.pod.name'])}`);
       return `${r.name}: ${children.join(', ')}`;
     });
