@@ -145,6 +145,7 @@ export class AuditTracker {
     const own = this.#ctx.ops.at(subject.uid, atMs, TIMESTAMP_SLACK_MS, {
       generation: generationOf(entry),
       withEndedChildren: subject.kind === 'ReplicaSet',
+      version: str(entry.responseObject, 'metadata', 'resourceVersion'),
     });
     if (own !== undefined && isAfterPodRan(entry, subject, own)) return undefined;
     if (own !== undefined || subject.kind !== 'ReplicaSet' || ownerOp === undefined) return own;

@@ -41,6 +41,18 @@ export interface AtLimits {
   readonly generation?: number | undefined;
   /** A closed operation's interval reaches its ended, not yet emitted children (coveredUntil). */
   readonly withEndedChildren?: boolean;
+  /**
+   * The resourceVersion the evidence (a write's response) stored: a closed operation whose
+   * completing version (completedBy) is older takes it only within its children's time.
+   */
+  readonly version?: string | undefined;
+}
+
+// AtLimits with its defaults applied.
+interface Limits {
+  readonly generation: number;
+  readonly withEndedChildren: boolean;
+  readonly version: string | undefined;
 }
 
 /** What a tracker opens under its object's owner: everything but the placement. */
@@ -78,6 +90,8 @@ export class OperationIndex {
   /** `${uid} ${operation}` of recent registrations, oldest first (bounded: REMEMBERED). */
   readonly #registered = new Set<string>();
   readonly #maxOpen: number;
+  // The resourceVersion of the object's change that completed an operation (see completedBy).
+  readonly #completedBy = new WeakMap<PendingSpan, string>();
   // Registered entries above which the oldest open operations are evicted (see #evictOldest).
   #evictAbove: number;
   #evicted = 0;
@@ -220,6 +234,18 @@ export class OperationIndex {
     if (oldest.done !== true) this.#registered.delete(oldest.value);
   }
 
+  /**
+   * Records `resourceVersion` as the version of its object that completed `span` (a scale step's
+   * ReplicaSet at its target), or forgets it (undefined: the operation goes on). Its object's
+   * later writes happened after it completed, however close in time — the step's end is the
+   * receive time of that version, which a late informer moves seconds past the write — so they
+   * are not its unless its children were still going on (see at).
+   */
+  completedBy(span: PendingSpan, resourceVersion: string | undefined): void {
+    if (resourceVersion === undefined || resourceVersion === '') this.#completedBy.delete(span);
+    else this.#completedBy.set(span, resourceVersion);
+  }
+
   /** The current open operation of `uid`, or undefined. */
   current(uid: string): PendingSpan | undefined {
     const list = this.#byUid.get(uid);
@@ -245,7 +271,7 @@ export class OperationIndex {
    * but are not emitted yet (see coveredUntil).
    */
   at(uid: string, atMs: number, slackMs = TIMESTAMP_SLACK_MS, only: AtLimits = {}): PendingSpan | undefined {
-    const { generation = Infinity, withEndedChildren = false } = only;
+    const { generation = Infinity, withEndedChildren = false, version } = only;
     const current = this.current(uid);
     const open = current !== undefined && openedAt(current) > generation ? undefined : current;
     if (this.#tree.adoptionWindowMs <= 0) return open;
@@ -254,25 +280,29 @@ export class OperationIndex {
     // happened in, if that one is still here: a kubelet status patch of a Job pod's startup
     // delivered once the pod's run had begun.
     if (open !== undefined && open.startMs <= atMs + (precise(open) ? 0 : slack)) return open;
-    return this.#closedAt(uid, atMs, slack, generation, withEndedChildren) ?? open;
+    return this.#closedAt(uid, atMs, slack, { generation, withEndedChildren, version }) ?? open;
   }
 
   // The newest closed operation not yet emitted whose interval, widened by `slack`, covers `atMs`.
-  #closedAt(
-    uid: string,
-    atMs: number,
-    slack: number,
-    generation: number,
-    withEndedChildren: boolean,
-  ): PendingSpan | undefined {
+  #closedAt(uid: string, atMs: number, slack: number, only: Limits): PendingSpan | undefined {
     const list = this.#byUid.get(uid) ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const s = list[i];
-      if (s === undefined || s.state !== 'closing' || openedAt(s) > generation) continue;
-      const end = withEndedChildren ? coveredUntil(s) : Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
-      if (atMs >= s.startMs - slack && atMs <= end + slack) return s;
+      if (s === undefined || s.state !== 'closing' || openedAt(s) > only.generation) continue;
+      if (atMs >= s.startMs - slack && atMs <= this.#endFor(s, only) + slack) return s;
     }
     return undefined;
+  }
+
+  // Where a closed operation's interval ends for evidence within `only`: a write newer than the
+  // version that completed it reaches only its children (a scale-down's last pod termination,
+  // ended after the step settled: the controller's write reporting it gone is the step's).
+  #endFor(s: PendingSpan, only: Limits): number {
+    const completed = this.#completedBy.get(s);
+    if (completed !== undefined && isNewerVersion(only.version, completed)) {
+      return only.withEndedChildren ? endedChildrenUntil(s) : s.childMaxEndMs;
+    }
+    return only.withEndedChildren ? coveredUntil(s) : Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
   }
 
   // The oldest operation of `uid` not emitted yet that began in (atMs, atMs + RECEIVE_SKEW_MS].
@@ -439,7 +469,17 @@ function replaceAll<T>(list: T[], items: readonly T[]): void {
 // ended but not emitted yet (a ReplicaSet scale step settled before the termination of its last
 // pod ended; the controller's status write right after that termination is the step's).
 function coveredUntil(s: PendingSpan): number {
-  let end = Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
+  return Math.max(s.endMs ?? s.startMs, endedChildrenUntil(s));
+}
+
+// The latest end among a span's children that ended, emitted or not.
+function endedChildrenUntil(s: PendingSpan): number {
+  let end = s.childMaxEndMs;
   for (const c of s.openChildren) if (c.endMs !== undefined) end = Math.max(end, c.endMs);
   return end;
+}
+
+// resourceVersions are opaque, but etcd's are decimal revisions: only those are compared.
+function isNewerVersion(rv: string | undefined, than: string): boolean {
+  return rv !== undefined && /^\d{1,15}$/.test(rv) && /^\d{1,15}$/.test(than) && Number(rv) > Number(than);
 }

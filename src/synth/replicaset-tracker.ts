@@ -141,6 +141,7 @@ export class ReplicaSetTracker {
       current.span.attributes[ATTR.replicasTo] = to;
       current.span.name = `ReplicaSet scale ${up ? 'up' : 'down'}`;
       this.#ctx.tree.unsettle(current.span);
+      this.#ctx.ops.completedBy(current.span, undefined);
       return current;
     }
     if (
@@ -188,6 +189,8 @@ export class ReplicaSetTracker {
       return;
     }
     if (!reachedTarget(rs, op.up)) return;
+    // The ReplicaSet's version at its target: its status writes after it are not the step's.
+    if (op.span.settledAtMs === undefined) this.#ctx.ops.completedBy(op.span, rs.resourceVersion);
     if (this.#ownerMayGoOn(op.span)) {
       // The rollout may take this ReplicaSet further in the same direction; close with it.
       if (op.span.settledAtMs === undefined) this.#ctx.tree.settle(op.span, recordMs);
