@@ -121,12 +121,19 @@ export class OperationIndex {
     this.#remember(`${uid} ${String(span.attributes[ATTR.operation] ?? '')}`);
     if (--this.#untilSweep <= 0) this.#sweepEmitted();
     if (this.#deadlines.length - this.#head > this.#evictAbove) this.#evictOldest();
-    const nearer = this.#nearer.get(uid);
-    if (nearer !== undefined) {
-      this.#nearer.delete(uid);
-      for (const w of nearer) if (span.startMs <= w.untilMs) this.#tree.moveUnder(w.span, span);
-    }
+    this.adoptNearer(uid, span);
     this.adoptWaiting(uid, span);
+  }
+
+  /**
+   * Moves under `span`, an operation of `uid` registered or going on after it closed (a late
+   * record of its last step), the spans placed under a farther owner's operation meanwhile.
+   */
+  adoptNearer(uid: string, span: PendingSpan): void {
+    const nearer = this.#nearer.get(uid);
+    if (nearer === undefined) return;
+    this.#nearer.delete(uid);
+    for (const w of nearer) if (span.startMs <= w.untilMs) this.#tree.moveUnder(w.span, span);
   }
 
   /**

@@ -144,15 +144,8 @@ export class ReplicaSetTracker {
       this.#ctx.ops.completedBy(current.span, undefined);
       return current;
     }
-    if (
-      current !== undefined &&
-      current.up === up &&
-      current.span.state === 'closing' &&
-      told(current.span, from, to)
-    ) {
-      // The ReplicaSet's record of a step an Event already put in this operation, arriving after
-      // its owner's operation closed it (the ReplicaSet informer seconds behind the Deployment's):
-      // not a new step; the operation lasted until it.
+    if (current !== undefined && current.up === up && this.#goesOnClosed(current.span, rs, from, to, atMs)) {
+      // Not a new step: the operation lasted until it.
       current.span.endMs = Math.max(current.span.endMs ?? atMs, atMs);
       return current;
     }
@@ -179,6 +172,29 @@ export class ReplicaSetTracker {
     this.#ops.set(rs.uid, op);
     this.#ctx.ops.register(rs.uid, span, (at) => this.#end(rs.uid, at, OUTCOME.unfinished));
     return op;
+  }
+
+  /**
+   * Whether the ReplicaSet's record of a step from `from` to `to` at `atMs`, arriving after its
+   * owner's operation closed `span` (the ReplicaSet informer seconds behind the Deployment's; `span`
+   * still lingers, not emitted), is a step of `span`: one an Event already put in it, or — the Event
+   * later still — the last one, where the owner ended with this ReplicaSet (an old one at 0, the
+   * newest at the Deployment's replicas) and no newer operation of the owner has opened since.
+   */
+  #goesOnClosed(span: PendingSpan, rs: SlimObject, from: number, to: number, atMs: number): boolean {
+    if (span.state !== 'closing') return false;
+    if (told(span, from, to)) return true;
+    const owner = span.parent;
+    const link = rs.controller;
+    if (owner?.state !== 'closing' || link?.kind !== 'Deployment') return false;
+    const dep = this.#ctx.graph.get(link.uid);
+    if (dep === undefined || this.#ctx.ops.at(dep.uid, atMs, RECEIVE_SKEW_MS) !== owner) return false;
+    if (to !== (rs.revision !== undefined && rs.revision === dep.revision ? dep.specReplicas : 0)) return false;
+    span.attributes[ATTR.replicasTo] = to;
+    this.#ctx.ops.completedBy(span, undefined);
+    // A pod deletion of the step seen before this record went under the Deployment's operation.
+    this.#ctx.ops.adoptNearer(rs.uid, span);
+    return true;
   }
 
   #checkSettled(rs: SlimObject, recordMs: number): void {
