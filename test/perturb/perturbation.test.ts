@@ -2,26 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestRecord } from '../../src/model/records.js';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
-import { DELETE_OPERATION } from '../../src/synth/operation-index.js';
 import { checkInvariants } from '../support/invariants.js';
-import { str } from '../../src/model/kube-json.js';
-import { type Hidden, type Placement, compare, operationUid, partition } from './partition.js';
+import { type Placement, compare, partition } from './partition.js';
 import { type PerturbationKind, type Perturbed, auditBatches, cutAt, kindSkew, snapshotOnly } from './perturb.js';
 import { type NamedRecording, allRecordings } from './recordings.js';
+import { type Tally, addComparison, hiddenIn, newTally, objectUids, tallyRow, total } from './tally.js';
 
 // DESIGN §3.5 invariant 7 and §3.6, measured: every recording the tests have, replayed as real
 // delivery would hand it over, must give the unperturbed trace partition for what it observed.
 
-interface Tally {
-  runs: number;
-  tried: number;
-  matched: number;
-  examples: string[];
-  /** Differences by operation type and how (see partition.ts compare). */
-  misses: Map<string, number>;
-  /** Placements under an operation the input cannot contain, right in what it shows, by reason. */
-  unobservable: Map<string, number>;
-}
 const TABLE = new Map<PerturbationKind, Tally>();
 /** The same, for the real control-plane recordings alone (test/fixtures/real). */
 const REAL = new Map<PerturbationKind, Tally>();
@@ -37,13 +26,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
-  const rows = [...TABLE].map(
-    ([kind, t]) =>
-      `${kind.padEnd(20)} runs=${String(t.runs).padStart(4)} operations tried=${String(t.tried).padStart(6)} ` +
-      `matching unperturbed=${String(t.matched).padStart(6)} (${((100 * t.matched) / Math.max(1, t.tried)).toFixed(1)}%)` +
-      missesLine(t.misses) +
-      unobservableLine(t.unobservable),
-  );
+  const rows = [...TABLE].map(([kind, t]) => tallyRow(kind, t));
   const real = [...REAL].map(
     ([kind, t]) =>
       `${kind.padEnd(20)} real only: tried=${t.tried} matching=${t.matched}` +
@@ -51,49 +34,6 @@ afterAll(() => {
   );
   console.log(`perturbation harness (${recordings.length} recordings)\n${rows.join('\n')}\n${real.join('\n')}`);
 });
-
-// Where the differences are, largest first: what to work on next.
-function missesLine(misses: ReadonlyMap<string, number>): string {
-  const top = [...misses].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 6);
-  return top.length === 0 ? '' : `\n${' '.repeat(22)}${top.map(([k, n]) => `${k} ${n}`).join(', ')}`;
-}
-
-function total(by: ReadonlyMap<string, number>): number {
-  return [...by.values()].reduce((a, b) => a + b, 0);
-}
-
-// Not in tried, not silently dropped either: how many placements sat under an operation the
-// perturbed input cannot hold, and why (each present, under its expected parent where that parent
-// is observable; any other difference of theirs is a miss).
-function unobservableLine(by: ReadonlyMap<string, number>): string {
-  const n = total(by);
-  if (n === 0) return '';
-  const reasons = [...by].sort((a, b) => b[1] - a[1]).map(([r, k]) => `${r}: ${k}`);
-  return `\n${' '.repeat(22)}unobservable ${n} — ${reasons.join('; ')}`;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function objectUids(records: readonly IngestRecord[]): Set<string> {
-  const out = new Set<string>();
-  for (const r of records) if (r.source === 'object') out.add(str(r.object, 'metadata', 'uid') ?? '');
-  return out;
-}
-
-/**
- * Operations the perturbed input cannot contain: a deletion when no DELETED record reached synth
- * (snapshot-only), and any operation on an object the whole recording has but the perturbed input
- * never shows (a cut taken after it was gone: its uid is in no list and no later record).
- */
-function hiddenIn(p: Perturbed, whole: ReadonlySet<string>): Hidden {
-  const seen = objectUids(p.records);
-  return (id) => {
-    if (p.deletes === false && id.startsWith(`${DELETE_OPERATION}:`)) return 'a deletion, with no DELETED record';
-    const uid = operationUid(id);
-    if (uid !== undefined && UUID.test(uid) && whole.has(uid) && !seen.has(uid)) return 'an object gone before the cut';
-    return undefined;
-  };
-}
 
 function synthesize(records: readonly IngestRecord[]): SpanData[] {
   return synthesizeRecords(records, { cluster: 'perturb' }).flat();
@@ -160,8 +100,7 @@ function expectFloor(kind: PerturbationKind, t: Tally): void {
 }
 
 function run(kind: PerturbationKind): Tally {
-  const tally: Tally = { runs: 0, tried: 0, matched: 0, examples: [], misses: new Map(), unobservable: new Map() };
-  const real: Tally = { runs: 0, tried: 0, matched: 0, examples: [], misses: new Map(), unobservable: new Map() };
+  const [tally, real] = [newTally(), newTally()];
   for (const rec of recordings) {
     const base = synthesize(rec.records);
     const wholeUids = objectUids(rec.records);
@@ -177,13 +116,7 @@ function run(kind: PerturbationKind): Tally {
       if (debugging(kind) && c.examples.length > 0) {
         console.log(`${kind} ${rec.name} variant ${String(vi)}:\n  ${c.examples.join('\n  ')}`);
       }
-      for (const t of rec.name.startsWith('real/') ? [tally, real] : [tally]) {
-        t.runs++;
-        t.tried += c.tried;
-        t.matched += c.matched;
-        for (const [k, n] of c.misses) t.misses.set(k, (t.misses.get(k) ?? 0) + n);
-        for (const [k, n] of c.unobservable) t.unobservable.set(k, (t.unobservable.get(k) ?? 0) + n);
-      }
+      for (const t of rec.name.startsWith('real/') ? [tally, real] : [tally]) addComparison(t, c);
       for (const e of c.examples) if (tally.examples.length < 12) tally.examples.push(`${rec.name}: ${e}`);
     }
   }
