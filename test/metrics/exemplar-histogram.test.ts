@@ -32,7 +32,9 @@ function labelsOf(i: number): Record<Label, string> {
 }
 
 function openMetricsRegistry(): Registry<OpenMetricsContentType> {
-  return new Registry<OpenMetricsContentType>(Registry.OPENMETRICS_CONTENT_TYPE);
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  return registry;
 }
 
 function histogram(registry: Registry<OpenMetricsContentType>, max: number): ExemplarHistogram<Label> {
