@@ -13,6 +13,8 @@ import {
   EventTerminations,
   NO_FURTHER_EVIDENCE_REASON,
   RUNNING_AGAIN_REASON,
+  eventSeenMs,
+  podDeletedEvent,
   runningAgain,
 } from './pod-event-termination.js';
 import { startsNextOperation, terminatesInNextOperation } from './pod-next-operation.js';
@@ -222,6 +224,7 @@ export class PodTracker {
     this.#seenMs.delete(uid);
     span.attributes['kubestitch.close_reason'] = reason;
     this.#ctx.tree.close(span, endMs, { outcome: OUTCOME.unfinished });
+    this.#eventOnly.ended(uid, span);
   }
 
   /**
@@ -357,12 +360,17 @@ export class PodTracker {
     const deletion = pod.deletionMs;
     if (deletion === undefined || this.#terminations.has(pod.uid)) return;
     const requestedMs = refineTime(deletion - (pod.deletionGraceS ?? 0) * 1000, recordMs);
+    // Its termination ended before this record of its deletion (lateDeletion says what it is).
+    const again = this.#ctx.ops.had(pod.uid, OPERATION.podTermination);
+    const late = again ? this.#eventOnly.lateDeletion(pod.uid, requestedMs, this.#ctx.tree) : undefined;
+    if (late?.kind === 'reopened') this.#terminations.set(pod.uid, late.span);
+    if (late !== undefined && late.kind !== 'new') return;
     this.#endStartup(pod.uid, requestedMs, this.#ctx.deletedOutcome, {
       code: 'error',
       message: 'pod deleted before it became ready',
     });
     const spec = {
-      key: `${pod.uid}/termination`,
+      key: again ? `${pod.uid}/termination/2` : `${pod.uid}/termination`,
       name: 'pod termination',
       startMs: requestedMs,
       resource: kubeletActor(pod.nodeName),
@@ -396,6 +404,7 @@ export class PodTracker {
     this.#terminations.delete(pod.uid);
     this.#seenMs.delete(pod.uid);
     this.#eventOnly.forget(pod.uid);
+    this.#eventOnly.forgetEnded(pod.uid);
     if (span !== undefined) {
       // Deletion is how a termination succeeds — unless it happened while kubestitch was down:
       // then the end is when the relist noticed, and the outcome says so.
@@ -406,13 +415,11 @@ export class PodTracker {
       });
       return;
     }
-    // Deleted without a graceful phase (force delete, or never scheduled): an instant fact.
+    // Deleted without a graceful phase (force delete, or never scheduled), or after its
+    // termination was exported (lateDeletion): an instant fact, naming that termination.
     const target = pod.controller === undefined ? undefined : this.#ctx.ops.at(pod.controller.uid, recordMs);
-    const event = {
-      name: 'pod deleted',
-      timeMs: recordMs,
-      attributes: { [ATTR.podName]: pod.name, [ATTR.podUid]: pod.uid },
-    };
+    const ended = this.#ctx.ops.had(pod.uid, OPERATION.podTermination) ? this.#ctx.cluster : undefined;
+    const event = podDeletedEvent(pod, recordMs, ended);
     if (target !== undefined) this.#ctx.tree.addEvent(target, event);
     else
       this.#ctx.windows.addEvent(
@@ -488,11 +495,4 @@ export class PodTracker {
     }
     this.#seenMs.clear();
   }
-}
-
-// An Event's time has one-second precision, refined by its receive time as object times are —
-// unless it has milliseconds already (a MicroTime eventTime, or the kubelet's Killing that
-// event-evidence re-dated): refined again it would move up to a second later.
-function eventSeenMs(event: KubeEvent, receivedMs: number): number {
-  return event.lastMs % 1000 === 0 ? refineTime(event.lastMs, receivedMs) : event.lastMs;
 }
