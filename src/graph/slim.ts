@@ -34,6 +34,11 @@ export interface SlimContainerStatus {
   readonly startedMs: number | undefined;
   readonly finishedMs: number | undefined;
   readonly exitCode: number | undefined;
+  /**
+   * When the container's previous run (lastState.terminated) started: it ran before its present
+   * state, a restart ago (a pod first seen crash-looping had started before).
+   */
+  readonly lastStartedMs: number | undefined;
 }
 
 export interface OwnerLink {
@@ -334,6 +339,7 @@ function containerStatusOf(cs: unknown, init: boolean, parts: SlimParts | undefi
     startedMs: parseTimeMs(field(detail, 'startedAt')),
     finishedMs: parseTimeMs(field(detail, 'finishedAt')),
     exitCode: num(detail, 'exitCode'),
+    lastStartedMs: parseTimeMs(field(cs, 'lastState', 'terminated', 'startedAt')),
   };
 }
 

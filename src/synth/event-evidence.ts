@@ -346,8 +346,11 @@ export class EventEvidence {
   #startPod(pod: SlimObject | undefined, atMs: number, t: number): void {
     if (pod === undefined) return;
     if (this.#ctx.ops.had(pod.uid, OPERATION.podStartup)) return;
-    // A known pod created long before is restarting its containers, not starting.
+    // A known pod created long before is restarting its containers, not starting; so is one whose
+    // containers have restarted (first seen crash-looping, its startup over or not knowable: its
+    // Ready now is not its first).
     if (pod.creationMs !== undefined && atMs - pod.creationMs > RESTART_MS) return;
+    if (pod.containerStatuses.some((c) => c.restartCount > 0)) return;
     const startMs = pod.creationMs !== undefined ? Math.min(refineTime(pod.creationMs, atMs), atMs) : atMs;
     this.#trackers.pods.startFromEvent(pod, startMs, t);
   }

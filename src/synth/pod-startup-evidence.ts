@@ -56,14 +56,19 @@ function jobPodRanToEnd(pod: SlimObject): boolean {
   return main.length > 0 && main.every((c) => c.state === 'terminated' && c.startedMs !== undefined);
 }
 
-// Not Ready now, but Ready went False after a running container had started: the pod was Ready
-// before (its node lost, a readiness probe failing) and its startup was over before we saw it. A
-// pod never Ready has had Ready False since its first status, before its containers started.
+// Not Ready now, but Ready went False after a container had started — running now, or in its run
+// before the last restart (a crash loop between runs): the pod was Ready before (its node lost, a
+// readiness probe failing, its container crashed) and its startup was over before we saw it. A pod
+// never Ready has had Ready False since its first status, before its containers started: the
+// kubelet moves a condition's lastTransitionTime only when its status changes.
 function wasReady(pod: SlimObject): boolean {
   const ready = pod.conditions['Ready'];
   if (ready === undefined || ready.status === 'True') return false;
   const notReadyMs = ready.lastTransitionMs ?? -Infinity;
-  return pod.containerStatuses.some((c) => c.state === 'running' && (c.startedMs ?? Infinity) < notReadyMs);
+  return pod.containerStatuses.some(
+    (c) =>
+      (c.state === 'running' && (c.startedMs ?? Infinity) < notReadyMs) || (c.lastStartedMs ?? Infinity) < notReadyMs,
+  );
 }
 
 // A pod not Ready now that had run before: a container restarted, or Ready went False after a
