@@ -80,15 +80,15 @@ const FLOOR: Readonly<Record<PerturbationKind, number>> = {
   'audit-batches-1s': 1,
   'audit-batches-10s': 1,
   'audit-batches-10s-offsets': 1,
-  // 2,447 of 2,450 and 4,894 of 4,900 with sim/deletion(+audit) (a rollout's last old pod terminating across the cut opens
-  // the rollout's tail: synth/rollout-tail; a Job's pod first seen just finished gets its startup and run from its
-  // containers' times: synth/first-sight-job-pod-finished; a pull first seen backing off is dated by its kubelet
-  // Events' firstTimestamp: synth/first-sight-image-pull-backoff). Left, all audit in sim/crashloop+audit: a pod
-  // first seen crash-looping gets a startup its next Ready ends, where the whole replay had judged it stuck.
+  // 2,450 of 2,450 and 4,900 of 4,900 with sim/deletion(+audit) (a rollout's last old pod terminating across the cut
+  // opens the rollout's tail: synth/rollout-tail; a Job's pod first seen just finished gets its startup and run from
+  // its containers' times: synth/first-sight-job-pod-finished; a pull first seen backing off is dated by its kubelet
+  // Events' firstTimestamp: synth/first-sight-image-pull-backoff; a pod first seen crash-looping that had been Ready
+  // gets no fresh startup: synth/pod-first-seen-crash-looping).
   // Unobservable, 7 and 14: requests of pod terminations begun before the cut, whose root is the deletion of a
   // Deployment or StatefulSet gone before it (no list shows it); each still under its termination.
-  cut: 0.9986,
-  'cut-shuffled-lists': 0.9986,
+  cut: 1,
+  'cut-shuffled-lists': 1,
   // 580 of 587 (PERTURB_DEBUG=snapshot-only): pod startups (4) and terminations (3) of real/deploy, real/ds and
   // real/sts. Unobservable, 82: the deletions themselves and what sits under them (snapshot-only input has no
   // DELETED record), each present and under its expected parent where that parent is observable.
