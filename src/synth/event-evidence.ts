@@ -14,6 +14,7 @@ import {
 import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
 import { widenRange } from './scaling-event.js';
+import { HeldScaleUps } from './held-scaling.js';
 import type { JobTracker } from './job-tracker.js';
 import type { NodeTracker } from './node-tracker.js';
 import type { PodTracker } from './pod-tracker.js';
@@ -50,6 +51,8 @@ interface Held {
   readonly dueMs: number;
   /** The Event is not placed yet: it goes where it belongs once the evidence is applied. */
   readonly place: boolean;
+  /** What a ScalingReplicaSet Event says. */
+  readonly step?: ScalingStep;
 }
 
 interface EvidenceOp {
@@ -89,6 +92,8 @@ export class EventEvidence {
   readonly #uids = new Map<string, { uid: string; firstMs: number }[]>();
   /** The owner an Event said created or deleted a pod, by namespace/name. */
   readonly #podOwners = new Map<string, OwnerLink>();
+  /** Held scale-ups by ReplicaSet. */
+  readonly #scaleUps = new HeldScaleUps<Held>();
 
   constructor(ctx: SynthContext, trackers: EvidenceTrackers, place: (record: EventRecord, t: number) => void) {
     this.#ctx = ctx;
@@ -106,9 +111,16 @@ export class EventEvidence {
     this.#firstMs ??= t;
     // (Event times have one-second precision.)
     const history = ev.lastMs < t - HISTORY_MS || ev.lastMs < this.#firstMs - 1000;
-    if (record.type === 'DELETED' || history || evidenceNote(ev) === undefined) return false;
+    const parsed = evidenceNote(ev);
+    if (record.type === 'DELETED' || history || parsed === undefined) return false;
     const defer = Math.min(DEFER_MS, this.#ctx.tree.adoptionWindowMs / 2);
-    this.#held.push({ record, t, dueMs: t + defer, place: !placed });
+    const step = parsed.kind === 'scaled' ? parsed : undefined;
+    const held: Held = { record, t, dueMs: t + defer, place: !placed, ...(step !== undefined ? { step } : {}) };
+    this.#held.push(held);
+    if (step !== undefined) {
+      const entry = { held, step, atMs: refineTime(ev.firstMs, t) };
+      this.#scaleUps.add(ev.regarding.namespace, entry);
+    }
     if (defer <= 0) this.advance(t);
     return !placed;
   }
@@ -131,14 +143,54 @@ export class EventEvidence {
     while (this.#head < this.#held.length) {
       const h = this.#held[this.#head];
       if (h === undefined || h.dueMs > nowMs) break;
-      this.#head++;
-      this.#apply(h);
+      this.#applyNext();
     }
     if (this.#head > 1024 && this.#head * 2 > this.#held.length) {
       this.#held.splice(0, this.#head);
       this.#head = 0;
     }
     this.#closeIdle(nowMs);
+  }
+
+  /** A pod first seen (at `recordMs`): a scale-up announced before its creation is applied first. */
+  podFirstSeen(pod: SlimObject, recordMs: number): void {
+    const rs = pod.controller;
+    if (rs?.kind !== 'ReplicaSet' || pod.deletionMs !== undefined) return;
+    this.beforePodStarts(pod.namespace, rs.name, rs.uid, refineTime(pod.creationMs, recordMs));
+  }
+
+  /**
+   * A pod of ReplicaSet `rsName` created at `createdMs` is about to open its startup: a scale-up
+   * of that ReplicaSet an Event announced by then, still held and not open in the ReplicaSet's
+   * operations, is applied now — with every Event held before it, in their order — so the startup
+   * opens in the step it belongs to, as when the pod was seen after the Event was applied. Applied
+   * later, the startup stayed in the ReplicaSet's step of before (whose range the Event widened on
+   * arrival, scaling-event), from which the step the Event then opened does not take it.
+   */
+  beforePodStarts(namespace: string, rsName: string, rsUid: string | undefined, createdMs: number): void {
+    if (rsUid === undefined) return;
+    const isOpen = (e: { atMs: number }): boolean => stepOpen(this.#ctx, rsUid, e.atMs, createdMs);
+    const target = this.#scaleUps.before(namespace, rsName, createdMs, isOpen);
+    if (target === undefined || !this.#scalesAfterRollout(target.held.record.event, target.step, target.atMs)) return;
+    const end = this.#held.indexOf(target.held, this.#head);
+    while (end >= 0 && this.#head <= end) this.#applyNext();
+  }
+
+  // A step of a Deployment's scale (not of its rollout: a rollout's steps are one operation, the
+  // ReplicaSet's, which the pod's startup joins whenever they are applied).
+  #scalesAfterRollout(ev: KubeEvent, step: ScalingStep, atMs: number): boolean {
+    const r = ev.regarding;
+    const dep = this.#object('Deployment', r.namespace, r.name, r.uid, undefined);
+    const link = dep === undefined ? undefined : { kind: 'Deployment', name: dep.name, uid: dep.uid };
+    const rs = link === undefined ? undefined : this.#object('ReplicaSet', r.namespace, step.rs, '', link);
+    return dep !== undefined && rs !== undefined && !isRolloutStep(dep, rs, step, atMs);
+  }
+
+  #applyNext(): void {
+    const h = this.#held[this.#head++];
+    if (h === undefined) return;
+    if (h.step !== undefined) this.#scaleUps.forget(h.record.event.regarding.namespace, h.step, h);
+    this.#apply(h);
   }
 
   /** End of input: applies everything held (trackers then end what is open as unfinished). */
@@ -182,6 +234,8 @@ export class EventEvidence {
     if (parsed.kind === 'pod-created') {
       this.#replacing(ev, atMs, parsed.pod, true);
       this.#jobRun(ev, atMs, h.t);
+      const r = ev.regarding;
+      if (r.kind === 'ReplicaSet') this.beforePodStarts(ns, r.name, r.uid !== '' ? r.uid : undefined, atMs);
       this.#startPod(this.#pod(ns, parsed.pod, '', atMs, true), atMs, h.t);
     } else if (parsed.kind === 'pod-deleted') {
       this.#replacing(ev, atMs, parsed.pod, false);
@@ -425,6 +479,16 @@ function stepSeen(ctx: SynthContext, rsUid: string, up: boolean, atMs: number): 
   return [ctx.ops.at(rsUid, atMs), ctx.ops.at(rsUid, atMs, HISTORY_MS)].find(
     (s) => s?.attributes[ATTR.operation] === OPERATION.replicasetScale && s.name === name,
   );
+}
+
+// Whether the ReplicaSet's operation at `createdMs` is the step an Event of `stepMs` announced: a
+// scale-up its records (or the Event) opened then. One open since before is an earlier step (the
+// Event widened its range on arrival, scaling-event): the Event, applied, may end it and open the
+// step. With none the pod waits for one in the adoption window anyway.
+function stepOpen(ctx: SynthContext, rsUid: string, stepMs: number, createdMs: number): boolean {
+  const op = ctx.ops.at(rsUid, createdMs);
+  if (op?.attributes[ATTR.operation] !== OPERATION.replicasetScale || op.name !== 'ReplicaSet scale up') return true;
+  return op.startMs >= stepMs - TIMESTAMP_SLACK_MS;
 }
 
 // A step joined an operation first seen later than the Event: it (and what holds it) began then.

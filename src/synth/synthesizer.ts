@@ -395,6 +395,7 @@ export class Synthesizer {
     else if (kind === 'Job') this.#jobs.onChange(change, t);
     else if (kind === 'Pod') {
       if (change.prev === undefined) this.#rolloutTail.podFirstSeen(change.next, t);
+      if (change.prev === undefined) this.#evidence.podFirstSeen(change.next, t);
       this.#pods.onChange(change, t);
     } else if (kind === 'Node') this.#nodes.onChange(change, t);
     if (change.prev === undefined && (kind === 'ReplicaSet' || kind === 'Deployment'))
