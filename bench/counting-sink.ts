@@ -1,12 +1,12 @@
-import { encodeOtlpJson } from '../src/export/otlp-json.js';
+import { encodeOtlpJsonBytes } from '../src/export/otlp-json.js';
 import type { ExportResult, SpanSink } from '../src/export/sink.js';
 import type { SpanData } from '../src/model/span.js';
 
 const OK: ExportResult = { status: 'ok' };
 
 /**
- * A null exporter: encodes every batch as one OTLP/JSON line, as the file exporter would, and
- * only counts the bytes. `onWrite` (optional) sees each batch as it is handed over, before
+ * A null exporter: encodes every batch as one OTLP/JSON line into its bytes, as the file exporter
+ * does, and only counts them. `onWrite` (optional) sees each batch as it is handed over, before
  * encoding — the latency benchmark stamps spans there. Never fails.
  */
 export class CountingSink implements SpanSink {
@@ -21,8 +21,9 @@ export class CountingSink implements SpanSink {
 
   write(spans: readonly SpanData[]): Promise<ExportResult> {
     this.#onWrite?.(spans);
-    // +1: the newline a JSON-lines file would add.
-    this.bytes += Buffer.byteLength(encodeOtlpJson(spans)) + 1;
+    // The line's bytes, newline included, as the file exporter appends them: the bench pays for
+    // the UTF-8 encoding a real exporter does, not only for a count.
+    this.bytes += encodeOtlpJsonBytes(spans, {}, '\n').length;
     this.spans += spans.length;
     this.batches++;
     return Promise.resolve(OK);

@@ -7,7 +7,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { SpanData } from '../model/span.js';
 import { UnencodableSpanFilter } from './encodable-spans.js';
 import { splitRequests } from './otlp-grpc-sink.js';
-import { encodeOtlpJson } from './otlp-json.js';
+import { encodeOtlpJsonBytes } from './otlp-json.js';
 import { toReadableSpans } from './readable-span.js';
 import type { ExportResult, SpanSink } from './sink.js';
 
@@ -154,7 +154,7 @@ export class OtlpHttpSink implements SpanSink {
     const scopeVersion = this.#options.scopeVersion;
     const raw =
       this.#o.encoding === 'json'
-        ? Buffer.from(encodeOtlpJson(spans, scopeVersion === undefined ? {} : { scopeVersion }), 'utf8')
+        ? encodeOtlpJsonBytes(spans, scopeVersion === undefined ? {} : { scopeVersion })
         : Buffer.from(ProtobufTraceSerializer.serializeRequest(toReadableSpans(spans, scopeVersion)) ?? []);
     return this.#o.compression === 'gzip' ? gzipAsync(raw) : raw;
   }

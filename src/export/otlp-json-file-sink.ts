@@ -4,8 +4,10 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { SpanData } from '../model/span.js';
 import { UnencodableSpanFilter } from './encodable-spans.js';
-import { encodeOtlpJson } from './otlp-json.js';
+import { encodeOtlpJsonBytes } from './otlp-json.js';
 import type { ExportResult, SpanSink } from './sink.js';
+
+const NEWLINE = Buffer.from('\n');
 
 /** Options for OtlpJsonFileSink. */
 export interface OtlpJsonFileSinkOptions {
@@ -56,10 +58,10 @@ export class OtlpJsonFileSink implements SpanSink {
     }
     const spans = this.unencodable.keep(batch);
     if (spans.length === 0) return Promise.resolve({ status: 'ok' });
-    let line: string;
+    let line: Buffer;
     try {
       // Encoded now, so the line reflects the batch as it was when handed over.
-      line = `${encodeOtlpJson(spans, this.#options())}\n`;
+      line = encodeOtlpJsonBytes(spans, this.#options(), '\n');
     } catch (error: unknown) {
       return Promise.resolve(failed(error));
     }
@@ -90,12 +92,12 @@ export class OtlpJsonFileSink implements SpanSink {
     return next;
   }
 
-  async #append(line: string): Promise<ExportResult> {
+  async #append(line: Buffer): Promise<ExportResult> {
     try {
       const file = await this.#openFile();
       // A newline first isolates a fragment left by a failed append on its own (bad) line, so
       // readers lose that one batch rather than this one too.
-      await file.appendFile(this.#lineBroken ? `\n${line}` : line, 'utf8');
+      await file.appendFile(this.#lineBroken ? Buffer.concat([NEWLINE, line]) : line);
       this.#lineBroken = false;
       return { status: 'ok' };
     } catch (error: unknown) {

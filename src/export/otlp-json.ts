@@ -54,6 +54,48 @@ interface ResourceGroup {
  * Throws a RangeError if a span has an invalid id or time (see assertEncodable).
  */
 export function encodeOtlpJson(spans: readonly SpanData[], options: OtlpJsonOptions = {}): string {
+  return JSON.stringify(exportRequest(spans, options));
+}
+
+/**
+ * The same line as encodeOtlpJson, as its UTF-8 bytes (what a file or an HTTP body holds):
+ * exactly `Buffer.from(encodeOtlpJson(spans, options), 'utf8')`. JSON.stringify of a whole batch
+ * returns a tree of string pieces that must be flattened into one string (a copy as long as the
+ * line, up to MBs, UTF-16 once a single non-ASCII character such as a diff's `→` is in it) before
+ * its bytes can be counted or written; here each span is stringified on its own (small strings,
+ * flat, short-lived) and written straight into the buffer. The pieces join to the same text:
+ * JSON.stringify without indentation is the concatenation of its members' encodings. `end` (a
+ * line's newline) is written after the line. Throws as encodeOtlpJson.
+ */
+export function encodeOtlpJsonBytes(spans: readonly SpanData[], options: OtlpJsonOptions = {}, end = ''): Buffer {
+  const parts: string[] = ['{"resourceSpans":['];
+  for (const [g, group] of exportRequest(spans, options).resourceSpans.entries()) {
+    parts.push(`${g > 0 ? ',' : ''}{"resource":${JSON.stringify(group.resource)},"scopeSpans":[`);
+    for (const [s, scoped] of group.scopeSpans.entries()) {
+      parts.push(`${s > 0 ? ',' : ''}{"scope":${JSON.stringify(scoped.scope)},"spans":[`);
+      for (const [i, span] of scoped.spans.entries())
+        parts.push(i > 0 ? `,${JSON.stringify(span)}` : JSON.stringify(span));
+      parts.push(']}');
+    }
+    parts.push(']}');
+  }
+  parts.push(`]}${end}`);
+  let size = 0;
+  for (const part of parts) size += Buffer.byteLength(part);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const part of parts) at += out.write(part, at);
+  return out;
+}
+
+interface ExportRequest {
+  readonly resourceSpans: readonly {
+    readonly resource: object;
+    readonly scopeSpans: readonly { readonly scope: CarriedScope; readonly spans: readonly object[] }[];
+  }[];
+}
+
+function exportRequest(spans: readonly SpanData[], options: OtlpJsonOptions): ExportRequest {
   const ownScope =
     options.scopeVersion === undefined
       ? { name: INSTRUMENTATION_SCOPE_NAME }
@@ -67,7 +109,7 @@ export function encodeOtlpJson(spans: readonly SpanData[], options: OtlpJsonOpti
       ),
     })),
   }));
-  return JSON.stringify({ resourceSpans });
+  return { resourceSpans };
 }
 
 // Spans of one batch mostly share a handful of resource objects (synth interns one per actor):

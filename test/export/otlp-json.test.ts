@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { encodeOtlpJson } from '../../src/export/otlp-json.js';
+import { encodeOtlpJson, encodeOtlpJsonBytes } from '../../src/export/otlp-json.js';
 import { decodeOtlpJsonLine, OtlpJsonDecodeError } from '../support/otlp-json-decode.js';
 import type { SpanData } from '../../src/model/span.js';
 import { OTLP_PROTO_ROOT, TRACE_SERVICE_PROTO } from '../support/otlp-grpc-receiver.js';
@@ -131,6 +131,42 @@ describe('encodeOtlpJson', () => {
     expect(mapIds(back, (bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes).toString('hex') : bytes))).toEqual(
       json,
     );
+  });
+});
+
+describe('encodeOtlpJsonBytes', () => {
+  // What a file line or an HTTP body holds must not depend on which encoder wrote it.
+  function bytesOfText(spans: readonly SpanData[], version?: string): Buffer {
+    return Buffer.from(encodeOtlpJson(spans, version === undefined ? {} : { scopeVersion: version }), 'utf8');
+  }
+
+  it('gives the UTF-8 bytes of the golden line, its newline after it', () => {
+    expect(encodeOtlpJsonBytes(sampleTrace(), { scopeVersion: '0.1.0' }, '\n').toString('utf8')).toBe(GOLDEN);
+  });
+
+  it('gives the bytes of encodeOtlpJson for several resources and scopes, non-ASCII text and lone surrogates', () => {
+    const diff = span({
+      spanId: 'cccccccccccccccc',
+      name: 'scale ∅ → 3 … 🚀',
+      events: [
+        { name: 'diff', timeMs: 1700000001000, attributes: { 'kubestitch.diff.changes': ['a: ∅ → 1', 'b: x'] } },
+      ],
+    });
+    const real = span({
+      spanId: 'aaaaaaaaaaaaaaaa',
+      attributes: { 'otel.scope.name': 'é-scope', 'otel.scope.version': '1', note: 'naïve' },
+    });
+    const lone = span({ spanId: 'dddddddddddddddd', status: { code: 'error', message: 'half \ud83d of a pair' } });
+    const batches: SpanData[][] = [[], sampleTrace(), [diff, ...sampleTrace(), real], [real, lone, diff]];
+    for (const batch of batches) {
+      expect(encodeOtlpJsonBytes(batch).equals(bytesOfText(batch))).toBe(true);
+      expect(encodeOtlpJsonBytes(batch, { scopeVersion: '2.0' }).equals(bytesOfText(batch, '2.0'))).toBe(true);
+    }
+    expect(encodeOtlpJsonBytes([lone]).toString('utf8')).toContain('half \\ud83d of a pair');
+  });
+
+  it('throws a RangeError for a span with an invalid id', () => {
+    expect(() => encodeOtlpJsonBytes([span({ spanId: 'XYZ' })])).toThrow(RangeError);
   });
 });
 
