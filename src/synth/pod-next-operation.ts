@@ -1,5 +1,5 @@
 import type { SlimObject } from '../graph/slim.js';
-import { ATTR, OPERATION } from '../model/attributes.js';
+import { ATTR, OPERATION, OUTCOME } from '../model/attributes.js';
 import type { SynthContext } from './context.js';
 import type { PendingSpan } from './pending-span.js';
 
@@ -10,9 +10,11 @@ import type { PendingSpan } from './pending-span.js';
 
 /**
  * A ReplicaSet scaling up deletes no pod: a pod terminating while its ReplicaSet's open
- * operation is a scale-up was deleted by the scale-down on its way.
+ * operation is a scale-up was deleted by the scale-down on its way. Nor does a completed rollout
+ * of a StatefulSet or DaemonSet (see completedBefore).
  */
 export function terminatesInNextOperation(ctx: SynthContext, pod: SlimObject, atMs: number): string | undefined {
+  if (completedBefore(ctx, pod, atMs)) return pod.controller?.uid;
   const rs = pod.controller?.kind === 'ReplicaSet' ? pod.controller.uid : undefined;
   const op = rs === undefined ? undefined : ctx.ops.at(rs, atMs);
   const scalingUp =
@@ -21,6 +23,26 @@ export function terminatesInNextOperation(ctx: SynthContext, pod: SlimObject, at
     op.attributes[ATTR.operation] === OPERATION.replicasetScale &&
     op.name.endsWith(' up');
   return scalingUp ? rs : undefined;
+}
+
+/**
+ * A StatefulSet's or DaemonSet's rollout replaces each old pod before its last new one is ready, so
+ * one its records showed complete (outcome ok) has requested every deletion it makes by its end: a
+ * pod deletion requested after that end, though within its second of slack, is the next
+ * operation's. Seen so with the DaemonSet's informer late (real/ds, kind skew): rollout #0 ended
+ * at the late receive time of its last status write (10:23:28.253 for 10:23:24.750), and the first
+ * pod deletion of rollout #1 (10:23:28.49), whose spec change was still on its way, joined #0.
+ * The audit record of that write, arriving later, moves #0's end back (workload-tracker endAtWrite)
+ * but cannot move what joined it: the termination and its requests were announced (onOpen gave
+ * the stitcher their trace id) the moment they joined a placed root. So it waits for the next
+ * operation in the adoption window instead, and that rollout adopts it when its change arrives.
+ */
+function completedBefore(ctx: SynthContext, pod: SlimObject, atMs: number): boolean {
+  const owner = pod.controller;
+  if (owner === undefined || (owner.kind !== 'StatefulSet' && owner.kind !== 'DaemonSet')) return false;
+  const op = ctx.ops.at(owner.uid, atMs);
+  if (op === undefined || op.state !== 'closing' || op.endMs === undefined || atMs <= op.endMs) return false;
+  return String(op.attributes[ATTR.operation]).endsWith('.rollout') && op.attributes[ATTR.outcome] === OUTCOME.ok;
 }
 
 /**

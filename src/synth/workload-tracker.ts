@@ -291,7 +291,9 @@ export class WorkloadTracker {
  * write completed, not when the watch delivered it. A DaemonSet informer seconds behind the rest
  * (kind skew) ended rollout #0 at its receive time, so the next rollout's first pod deletion and
  * spec patch, within a second of that, went under #0. Only while the operation is not emitted;
- * what joined it meanwhile stays (its place was announced), the end only moves back.
+ * what joined it meanwhile stays (its place was announced: the stitcher was given its trace id),
+ * the end only moves back — a pod deletion after a completed StatefulSet or DaemonSet rollout does
+ * not join it in the first place (pod-next-operation, completedBefore).
  */
 function endAtWrite(st: WorkloadState, entry: AuditEntry): void {
   const ended = st.endedBy;
