@@ -51,8 +51,12 @@ function pod(
 const stopped: JsonObject = { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] };
 
 /** Processes records in time order with clock ticks once a second between them, until `untilMs`. */
-function live(records: readonly IngestRecord[], untilMs: number, adoptionWindowMs?: number): SpanData[] {
-  const synth = new Synthesizer({ cluster: 'c', ...(adoptionWindowMs !== undefined ? { adoptionWindowMs } : {}) });
+function live(
+  records: readonly IngestRecord[],
+  untilMs: number,
+  options: { readonly adoptionWindowMs?: number; readonly maxOperationMs?: number } = {},
+): SpanData[] {
+  const synth = new Synthesizer({ cluster: 'c', ...options });
   const out: SpanData[] = [];
   const queue = [...records].sort((a, b) => a.timeMs - b.timeMs);
   let next = 0;
@@ -95,7 +99,7 @@ describe('the deletion of a pod seen after its Event-only termination closed', (
   });
 
   it('not exported yet (a 120 s adoption window): the termination goes on and the DELETED ends it', () => {
-    const spans = live([...killed, deletedLate], T0 + 6 * 60_000, 120_000);
+    const spans = live([...killed, deletedLate], T0 + 6 * 60_000, { adoptionWindowMs: 120_000 });
     expectUniqueIds(spans);
     const [t, ...more] = terminations(spans);
     expect(more).toEqual([]);
@@ -122,6 +126,25 @@ describe('the deletion of a pod seen after its Event-only termination closed', (
     expect(terminations(spans).map((t) => [t.startMs, t.endMs, t.attributes['kubestitch.outcome']])).toEqual([
       [T0 + 20, T0 + 1020, 'unfinished'],
       [T0 + 60_020, T0 + 92_000, 'ok'],
+    ]);
+  });
+});
+
+// The same for a termination its records opened that ended at the operation's maximum age (a pod
+// held by a finalizer): its DELETED, later, opened a second termination from the same deletion
+// request, exported under the same span id.
+describe('the DELETED of a pod whose termination ended at its maximum age', () => {
+  it('opens no second termination; it is a "pod deleted" event naming the first', () => {
+    const deleting = pod('MODIFIED', T0 + 1000, stopped, { atMs: T0 + 30_000, graceS: 30 });
+    const gone = pod('DELETED', T0 + 120_000, stopped, { atMs: T0 + 30_000, graceS: 30 });
+    const spans = live([deleting, gone], T0 + 8 * 60_000, { maxOperationMs: 60_000 });
+    expectUniqueIds(spans);
+    const [t, ...more] = terminations(spans);
+    expect(more).toEqual([]);
+    expect(t?.attributes['kubestitch.close_reason']).toBe('max-age');
+    const deleted = spans.flatMap((s) => s.events).filter((e) => e.name === 'pod deleted');
+    expect(deleted.map((e) => [e.timeMs, e.attributes['kubestitch.termination.span_id']])).toEqual([
+      [T0 + 120_000, t?.spanId],
     ]);
   });
 });
