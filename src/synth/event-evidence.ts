@@ -156,7 +156,7 @@ export class EventEvidence {
   podFirstSeen(pod: SlimObject, recordMs: number): void {
     const rs = pod.controller;
     if (rs?.kind !== 'ReplicaSet' || pod.deletionMs !== undefined) return;
-    this.beforePodStarts(pod.namespace, rs.name, rs.uid, refineTime(pod.creationMs, recordMs));
+    this.#beforePodStarts(pod.namespace, rs.name, rs.uid, refineTime(pod.creationMs, recordMs));
   }
 
   /**
@@ -167,23 +167,26 @@ export class EventEvidence {
    * later, the startup stayed in the ReplicaSet's step of before (whose range the Event widened on
    * arrival, scaling-event), from which the step the Event then opened does not take it.
    */
-  beforePodStarts(namespace: string, rsName: string, rsUid: string | undefined, createdMs: number): void {
+  #beforePodStarts(
+    namespace: string,
+    rsName: string,
+    rsUid: string | undefined,
+    createdMs: number,
+    byEvent = false,
+  ): void {
     if (rsUid === undefined) return;
-    const isOpen = (e: { atMs: number }): boolean => stepOpen(this.#ctx, rsUid, e.atMs, createdMs);
+    // A pod a SuccessfulCreate names, its ReplicaSet with no operation, goes under the Deployment's
+    // operation of the time (no record of the ReplicaSet will move it): the ScalingReplicaSet
+    // recorded milliseconds after it by the other controller comes first. A pod's own record
+    // waits for the ReplicaSet's operation in the adoption window instead.
+    const isOpen = (e: { atMs: number }): boolean =>
+      byEvent && this.#ctx.ops.at(rsUid, createdMs) === undefined
+        ? false
+        : stepOpen(this.#ctx, rsUid, e.atMs, createdMs);
     const target = this.#scaleUps.before(namespace, rsName, createdMs, isOpen);
-    if (target === undefined || !this.#scalesAfterRollout(target.held.record.event, target.step, target.atMs)) return;
+    if (target === undefined) return;
     const end = this.#held.indexOf(target.held, this.#head);
     while (end >= 0 && this.#head <= end) this.#applyNext();
-  }
-
-  // A step of a Deployment's scale (not of its rollout: a rollout's steps are one operation, the
-  // ReplicaSet's, which the pod's startup joins whenever they are applied).
-  #scalesAfterRollout(ev: KubeEvent, step: ScalingStep, atMs: number): boolean {
-    const r = ev.regarding;
-    const dep = this.#object('Deployment', r.namespace, r.name, r.uid, undefined);
-    const link = dep === undefined ? undefined : { kind: 'Deployment', name: dep.name, uid: dep.uid };
-    const rs = link === undefined ? undefined : this.#object('ReplicaSet', r.namespace, step.rs, '', link);
-    return dep !== undefined && rs !== undefined && !isRolloutStep(dep, rs, step, atMs);
   }
 
   #applyNext(): void {
@@ -235,7 +238,7 @@ export class EventEvidence {
       this.#replacing(ev, atMs, parsed.pod, true);
       this.#jobRun(ev, atMs, h.t);
       const r = ev.regarding;
-      if (r.kind === 'ReplicaSet') this.beforePodStarts(ns, r.name, r.uid !== '' ? r.uid : undefined, atMs);
+      if (r.kind === 'ReplicaSet') this.#beforePodStarts(ns, r.name, r.uid !== '' ? r.uid : undefined, atMs, true);
       this.#startPod(this.#pod(ns, parsed.pod, '', atMs, true), atMs, h.t);
     } else if (parsed.kind === 'pod-deleted') {
       this.#replacing(ev, atMs, parsed.pod, false);

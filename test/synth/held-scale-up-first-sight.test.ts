@@ -17,15 +17,17 @@ import { snapshotOnly } from '../perturb/perturb.js';
 const DEPLOY = fileURLToPath(new URL('../fixtures/real/deploy', import.meta.url));
 const POD = 'web-765c69d446-9mms5';
 
-function chainOf(spans: readonly SpanData[]): string[] {
+/** The pod's startup and what holds it: names, with replica ranges (`ranges`) or revisions. */
+function chainOf(spans: readonly SpanData[], pod = POD, ranges = true): string[] {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
-  const startup = spans.find((s) => s.name === 'pod startup' && s.attributes['k8s.pod.name'] === POD);
+  const startup = spans.find((s) => s.name === 'pod startup' && s.attributes['k8s.pod.name'] === pod);
   const out: string[] = [];
   for (let s = startup; s !== undefined; s = s.parentSpanId === undefined ? undefined : byId.get(s.parentSpanId)) {
     const from = s.attributes['kubestitch.replicas.from'];
-    out.push(
-      from === undefined ? s.name : `${s.name} ${String(from)}→${String(s.attributes['kubestitch.replicas.to'])}`,
-    );
+    const revision = s.attributes['kubestitch.revision'];
+    if (ranges && from !== undefined)
+      out.push(`${s.name} ${String(from)}→${String(s.attributes['kubestitch.replicas.to'])}`);
+    else out.push(!ranges && revision !== undefined ? `${s.name} revision ${String(revision)}` : s.name);
   }
   return out;
 }
@@ -43,5 +45,19 @@ describe('a pod first seen while the scale-up that created it is announced by a 
       );
       expect(chainOf(synthesizeRecords(perturbed, { cluster: 'c' }).flat()), `seed ${seed}`).toEqual(expected);
     }
+  });
+
+  // Seed 1: "Created pod: web-765c69d446-d5t6b" (received 10:23:27.254) came 7 ms before "Scaled up
+  // replica set web-765c69d446 from 0 to 1" (the ReplicaSet controller's Event before the
+  // Deployment controller's), the ReplicaSet with no operation yet: the startup went under the
+  // Deployment's operation of the time, the rollout to revision 1 its first snapshot opened.
+  it('a pod a SuccessfulCreate names just before the scale-up that made it starts in that scale-up', async () => {
+    const { records } = await readRecording(DEPLOY);
+    const pod = 'web-765c69d446-d5t6b';
+    const expected = ['pod startup', 'ReplicaSet scale up revision 2', 'Deployment rollout revision 2'];
+    expect(chainOf(synthesizeRecords(records, { cluster: 'c' }).flat(), pod, false)).toEqual(expected);
+    const spans = synthesizeRecords(snapshotOnly(records, 1).records, { cluster: 'c' }).flat();
+    // (The rollout Events opened carries no revision; the one its snapshot opened does: 1.)
+    expect(chainOf(spans, pod, false)).toEqual(['pod startup', 'ReplicaSet scale up revision 2', 'Deployment rollout']);
   });
 });
