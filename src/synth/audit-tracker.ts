@@ -109,6 +109,9 @@ export class AuditTracker {
     // deletionTimestamp already set) ends its termination, however long before it the pod's own
     // records, arriving first, closed the termination at their second-precision times: looked up
     // within the adoption window, in which the termination is still held back.
+    // Pods only: graceful deletion (deletionTimestamp in the future) is theirs alone; the first
+    // delete of any other kind with finalizers (foreground, a CRD's) stores deletionTimestamp =
+    // now (apiserver markAsDeleting), so "already being deleted" would mistake it for a final one.
     if (subject.kind !== 'Pod' || !alreadyDeleting(entry)) return undefined;
     const term = this.#ctx.ops.at(subject.uid, entry.receivedMs, Infinity);
     return term?.attributes[ATTR.operation] === OPERATION.podTermination && term.startMs <= entry.receivedMs
@@ -141,7 +144,15 @@ export class AuditTracker {
     // `kubectl scale` brings the Deployment's status write from before it, generation 2 of 3).
     // A ReplicaSet's step settles at its target before its last pods' terminations end; the
     // controller's status write reporting them gone (terminatingReplicas back to 0) follows those
-    // terminations and is the step's. (Other kinds' writes keep the narrower interval for now.)
+    // terminations and is the step's. Only there, by decision (test/synth/ended-children-scope):
+    // a step's children are its pods' operations, each carrying its own end, so the step's extent
+    // is known once they end.
+    // A rollout's ended children do not carry their own children's ends, so the Deployment's
+    // write reporting the old pods gone joined the rollout only when the streams were skewed
+    // (real/deploy kind-skew seed 4), and a CronJob reconcile, which has no end of its own, took a
+    // user's `kubectl patch` right after its run (real/cron). The cronjob-controller's sync after
+    // its Job completes (SawCompletedJob, the status write, the history-limit Job delete) is that
+    // run's, but placed by ended children it lands there only if the Job's record came first.
     const own = this.#ctx.ops.at(subject.uid, atMs, TIMESTAMP_SLACK_MS, {
       generation: generationOf(entry),
       withEndedChildren: subject.kind === 'ReplicaSet',

@@ -39,7 +39,10 @@ export const MAX_OPEN_REASON = 'max-open';
 export interface AtLimits {
   /** The metadata.generation the evidence saw: no operation opened at a later one. */
   readonly generation?: number | undefined;
-  /** A closed operation's interval reaches its ended, not yet emitted children (coveredUntil). */
+  /**
+   * A closed operation's interval reaches its ended, not yet emitted children (coveredUntil).
+   * Off by default: only a ReplicaSet's status writes use it (see AuditTracker #statusParent).
+   */
   readonly withEndedChildren?: boolean;
   /**
    * The resourceVersion the evidence (a write's response) stored: a closed operation whose
