@@ -154,9 +154,30 @@ export class EventEvidence {
 
   /** A pod first seen (at `recordMs`): a scale-up announced before its creation is applied first. */
   podFirstSeen(pod: SlimObject, recordMs: number): void {
-    const rs = pod.controller;
-    if (rs?.kind !== 'ReplicaSet' || pod.deletionMs !== undefined) return;
-    this.#beforePodStarts(pod.namespace, rs.name, rs.uid, refineTime(pod.creationMs, recordMs));
+    const owner = pod.controller;
+    if (owner?.kind === 'StatefulSet' || owner?.kind === 'DaemonSet') this.#beforeReplacing(pod, owner.uid, recordMs);
+    if (owner?.kind !== 'ReplicaSet' || pod.deletionMs !== undefined) return;
+    this.#beforePodStarts(pod.namespace, owner.name, owner.uid, refineTime(pod.creationMs, recordMs));
+  }
+
+  /**
+   * A StatefulSet's or DaemonSet's pod first seen while the workload's operation is one only
+   * Events opened: the workload's held Events creating or deleting pods by the time the pod's
+   * startup (its creation) or termination (its deletion request) began are applied first, with
+   * every Event held before them — deleting a pod the rollout created, they end it and open the
+   * next (#replacing), which the pod's operation belongs to. Applied after, the pod's operation
+   * stayed in the rollout they ended, which no later operation takes it from.
+   */
+  #beforeReplacing(pod: SlimObject, ownerUid: string, recordMs: number): void {
+    if (!this.#open.some((o) => o.uid === ownerUid && o.span.isOpen)) return;
+    const graceMs = (pod.deletionGraceS ?? 0) * 1000;
+    const startMs = pod.deletionMs !== undefined ? pod.deletionMs - graceMs : refineTime(pod.creationMs, recordMs);
+    let end = -1;
+    for (let i = this.#head; i < this.#held.length; i++) {
+      const h = this.#held[i];
+      if (h !== undefined && changesPodsBy(h, ownerUid, startMs + TIMESTAMP_SLACK_MS)) end = i;
+    }
+    while (end >= 0 && this.#head <= end) this.#applyNext();
   }
 
   /**
@@ -482,6 +503,15 @@ function stepSeen(ctx: SynthContext, rsUid: string, up: boolean, atMs: number): 
   return [ctx.ops.at(rsUid, atMs), ctx.ops.at(rsUid, atMs, HISTORY_MS)].find(
     (s) => s?.attributes[ATTR.operation] === OPERATION.replicasetScale && s.name === name,
   );
+}
+
+// Whether a held Event is the owner `ownerUid` creating or deleting a pod by `byMs`.
+function changesPodsBy(h: Held, ownerUid: string, byMs: number): boolean {
+  const ev = h.record.event;
+  if (ev.regarding.uid !== ownerUid) return false;
+  const kind = evidenceNote(ev)?.kind;
+  if (kind !== 'pod-created' && kind !== 'pod-deleted') return false;
+  return refineTime(ev.count > 1 ? ev.lastMs : ev.firstMs, h.t) <= byMs;
 }
 
 // Whether the ReplicaSet's operation at `createdMs` is the step an Event of `stepMs` announced: a
