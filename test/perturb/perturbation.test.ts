@@ -89,10 +89,13 @@ const FLOOR: Readonly<Record<PerturbationKind, number>> = {
   // Deployment or StatefulSet gone before it (no list shows it); each still under its termination.
   cut: 1,
   'cut-shuffled-lists': 1,
-  // 580 of 587 (PERTURB_DEBUG=snapshot-only): pod startups (4) and terminations (3) of real/deploy, real/ds and
-  // real/sts. Unobservable, 82: the deletions themselves and what sits under them (snapshot-only input has no
-  // DELETED record), each present and under its expected parent where that parent is observable.
-  'snapshot-only': 0.981,
+  // 585 of 589 (PERTURB_DEBUG=snapshot-only; a pod seen before held Events of its owner's next operation are applied
+  // has them applied first: synth/held-scale-up-first-sight, synth/held-replacement-first-sight). Left: real/deploy
+  // seeds 2–3, web-765c69d446-d5t6b's and -svxgb's terminations, shown by their kubelet's Killing alone (the
+  // Deployment's deletion is not in the input), have no measurable length and are span events (795dd4b), not spans.
+  // Unobservable, 80: the deletions themselves and what sits under them (snapshot-only input has no DELETED
+  // record), each present and under its expected parent where that parent is observable.
+  'snapshot-only': 0.9932,
 };
 
 function expectFloor(kind: PerturbationKind, t: Tally): void {
