@@ -19,17 +19,18 @@ export class PendingSpan {
   readonly kind: SpanKind;
   resource: Attributes;
   readonly attributes: Record<string, AttrValue>;
-  readonly events: SpanEventData[] = [];
-  /** Kubernetes Events by Event key: a repeated Event updates its entry, it never adds one. */
-  readonly kubeEvents = new Map<string, KubeEvent>();
-  readonly links: SpanLinkData[] = [];
-  /** Children not emitted yet (open, closing, or waiting for their own place to settle). */
-  readonly openChildren = new Set<PendingSpan>();
+  // The collections below are made on first use and the children's set is dropped when it empties:
+  // most spans never get a Kubernetes Event, a link or a child, and a storm of pending pods holds
+  // two open spans per pod (the empty Map, Set and two arrays were ~400 B of each).
+  #events: SpanEventData[] | undefined;
+  #kubeEvents: Map<string, KubeEvent> | undefined;
+  #links: SpanLinkData[] | undefined;
+  #openChildren: Set<PendingSpan> | undefined;
   name: string;
   startMs: number;
   /** The span's own end (its operation's end condition); children may extend it. */
   endMs: number | undefined;
-  status: SpanStatus = { code: 'unset' };
+  status: SpanStatus = UNSET;
   state: PendingState = 'open';
   /** When an operation reached its goal but may still continue (e.g. the next scale step). */
   settledAtMs: number | undefined;
@@ -73,6 +74,45 @@ export class PendingSpan {
     this.attributes = init.attributes;
   }
 
+  get events(): readonly SpanEventData[] {
+    return this.#events ?? NONE;
+  }
+
+  /** Kubernetes Events by Event key: a repeated Event updates its entry, it never adds one. */
+  get kubeEvents(): ReadonlyMap<string, KubeEvent> {
+    return this.#kubeEvents ?? NO_KUBE_EVENTS;
+  }
+
+  get links(): readonly SpanLinkData[] {
+    return this.#links ?? NONE;
+  }
+
+  /** Children not emitted yet (open, closing, or waiting for their own place to settle). */
+  get openChildren(): ReadonlySet<PendingSpan> {
+    return this.#openChildren ?? NO_CHILDREN;
+  }
+
+  addEvent(event: SpanEventData): void {
+    (this.#events ??= []).push(event);
+  }
+
+  setKubeEvent(event: KubeEvent): void {
+    (this.#kubeEvents ??= new Map()).set(event.key, event);
+  }
+
+  addLink(link: SpanLinkData): void {
+    (this.#links ??= []).push(link);
+  }
+
+  addChild(child: PendingSpan): void {
+    (this.#openChildren ??= new Set()).add(child);
+  }
+
+  removeChild(child: PendingSpan): void {
+    const children = this.#openChildren;
+    if (children?.delete(child) === true && children.size === 0) this.#openChildren = undefined;
+  }
+
   /** The trace id of the span's root: decided by where the span is placed, not where it opened. */
   get traceId(): string {
     return this.root.ownTraceId;
@@ -92,3 +132,9 @@ export class PendingSpan {
     return this.state === 'open';
   }
 }
+
+/** The status of a span not ended yet; shared (frozen), every change assigns a new status. */
+export const UNSET: SpanStatus = Object.freeze({ code: 'unset' });
+const NONE: readonly never[] = Object.freeze([]);
+const NO_KUBE_EVENTS: ReadonlyMap<string, KubeEvent> = new Map();
+const NO_CHILDREN: ReadonlySet<PendingSpan> = new Set();

@@ -184,7 +184,7 @@ export class SpanTree {
     if (from === undefined || from === parent || span.state === 'emitted' || parent.state === 'emitted') return false;
     if (parent.root !== span.root) return false;
     for (let p: PendingSpan | undefined = parent; p !== undefined; p = p.parent) if (p === span) return false;
-    from.openChildren.delete(span);
+    from.removeChild(span);
     this.#attach(span, parent);
     return true;
   }
@@ -199,7 +199,7 @@ export class SpanTree {
     if (span.tentativeUntilMs === undefined || from === undefined || from === parent) return false;
     if (span.state === 'emitted' || parent.state === 'emitted') return false;
     for (let p: PendingSpan | undefined = parent; p !== undefined; p = p.parent) if (p === span) return false;
-    from.openChildren.delete(span);
+    from.removeChild(span);
     this.#attach(span, parent);
     this.#settleTentative(span);
     this.#maybeEmit(from);
@@ -268,7 +268,7 @@ export class SpanTree {
 
   #attach(span: PendingSpan, parent: PendingSpan): void {
     span.parent = parent;
-    parent.openChildren.add(span);
+    parent.addChild(span);
     for (let p: PendingSpan | undefined = parent; p !== undefined; p = p.parent) {
       if (p.startMs > span.startMs) p.startMs = span.startMs;
     }
@@ -307,17 +307,17 @@ export class SpanTree {
   /** Records a Kubernetes Event; a repeat of the same Event object replaces the earlier count. */
   addKubeEvent(span: PendingSpan, event: KubeEvent): void {
     if (span.state === 'emitted') return;
-    span.kubeEvents.set(event.key, event);
+    span.setKubeEvent(event);
   }
 
   addEvent(span: PendingSpan, event: SpanEventData): void {
-    if (span.state !== 'emitted') span.events.push(event);
+    if (span.state !== 'emitted') span.addEvent(event);
   }
 
   addLink(span: PendingSpan, link: SpanLinkData): void {
     if (span.state === 'emitted') return;
     if (span.links.some((l) => l.spanId === link.spanId && l.traceId === link.traceId)) return;
-    span.links.push(link);
+    span.addLink(link);
   }
 
   /** The operation reached its goal at `atMs` but stays open for a continuation. */
@@ -424,7 +424,7 @@ export class SpanTree {
       this.#emit(span, endMs);
     }
     if (parent !== undefined) {
-      parent.openChildren.delete(span);
+      parent.removeChild(span);
       if (endMs > parent.childMaxEndMs) parent.childMaxEndMs = endMs;
       this.#maybeEmit(parent);
     }
@@ -439,9 +439,9 @@ export class SpanTree {
       attributes['otel.status_code'] = 'ERROR';
       attributes['otel.status_description'] = span.status.message;
     }
-    parent.events.push({ name: span.name, timeMs: span.startMs, attributes });
-    for (const e of span.events) parent.events.push(e);
-    for (const [k, e] of span.kubeEvents) parent.kubeEvents.set(k, e);
+    parent.addEvent({ name: span.name, timeMs: span.startMs, attributes });
+    for (const e of span.events) parent.addEvent(e);
+    for (const e of span.kubeEvents.values()) parent.setKubeEvent(e);
     for (const l of span.links) this.addLink(parent, l);
   }
 
