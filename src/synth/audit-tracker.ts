@@ -86,7 +86,7 @@ export class AuditTracker {
     // The request that ended an operation (the status write completing a rollout) belongs to it.
     const ended = endedOp !== undefined && endedOp.state === 'closing' ? endedOp : undefined;
     const found = this.#deletionOf(entry, subject) ?? this.#parentFor(entry, subject) ?? ended;
-    const parent = found !== undefined && isBinding(entry) ? (schedulePhaseOf(found) ?? found) : found;
+    const parent = isBinding(entry) ? this.#bindingParent(found, subject) : found;
     if (parent !== undefined) {
       emitAuditSpan(this.#ctx.tree, entry, parent, {}, diff);
       return;
@@ -97,6 +97,17 @@ export class AuditTracker {
         : requestSubject(ref);
     const window = this.#ctx.windows.windowFor(windowSubject, entry.receivedMs, KUBESTITCH_ACTOR);
     emitAuditSpan(this.#ctx.tree, entry, window, {}, diff);
+  }
+
+  // A pod's binding is its scheduling, in its startup — also when the request's audit arrives after
+  // the record of the pod's deletion, whose termination, open at the record's time, `at` prefers.
+  #bindingParent(found: PendingSpan | undefined, subject: SlimObject | undefined): PendingSpan | undefined {
+    const startup =
+      subject?.kind === 'Pod' && found?.attributes[ATTR.operation] === OPERATION.podTermination
+        ? this.#ctx.ops.newest(subject.uid, OPERATION.podStartup)
+        : undefined;
+    const op = startup ?? found;
+    return op === undefined ? undefined : (schedulePhaseOf(op) ?? op);
   }
 
   // A delete belongs to the deletion it started (the garbage collector's delete of a ReplicaSet

@@ -231,7 +231,12 @@ export class OperationIndex {
 
   /** Whether `uid` has an operation of type `operation` (kubestitch.operation) not yet emitted. */
   has(uid: string, operation: string): boolean {
-    return (this.#byUid.get(uid) ?? []).some(
+    return this.newest(uid, operation) !== undefined;
+  }
+
+  /** The newest operation of `uid` of type `operation` (kubestitch.operation) not yet emitted. */
+  newest(uid: string, operation: string): PendingSpan | undefined {
+    return (this.#byUid.get(uid) ?? []).findLast(
       (s) => s.state !== 'emitted' && s.attributes[ATTR.operation] === operation,
     );
   }
