@@ -91,18 +91,20 @@ function run(kind: PerturbationKind): Tally {
 // go up; PERTURB_DEBUG=<kind> lists the misses).
 const FLOOR: Readonly<Record<PerturbationKind, number>> = {
   unperturbed: 1,
-  // 5,862 of 5,904.
-  'kind-skew': 0.992,
-  // 2,945 of 2,952.
-  'audit-batches-1s': 0.997,
-  'audit-batches-10s': 0.997,
-  // 5,873 of 5,904.
-  'audit-batches-10s-offsets': 0.994,
+  // 5,862 of 5,904. Left: web-api's scale 4→6 130 ms before its rollout (its first pods' startups and
+  // requests); cart-worker's old ReplicaSet's pod deleted by rollout #1, placed under #0 when the
+  // Deployment's record arrives before the ReplicaSet's (nothing moves it across traces after).
+  'kind-skew': 0.9928,
+  // 2,946 of 2,952: web-api's scale just before its rollout (status writes and the scale's own pods).
+  'audit-batches-1s': 0.9979,
+  'audit-batches-10s': 0.9979,
+  // 5,875 of 5,904.
+  'audit-batches-10s-offsets': 0.995,
   // 4,570 of 4,570 and 3,774 of 3,783.
   cut: 1,
-  'cut-shuffled-lists': 0.997,
-  // 532 of 748.
-  'snapshot-only': 0.711,
+  'cut-shuffled-lists': 0.9976,
+  // 533 of 748 (48 unobservable): pod startups and terminations, ReplicaSet steps; not examined yet.
+  'snapshot-only': 0.7125,
 };
 
 const KINDS: readonly PerturbationKind[] = [
