@@ -8,7 +8,7 @@ import type { IngestRecord } from '../../src/model/records.js';
 import type { SpanData } from '../../src/model/span.js';
 import { synthesizeRecords } from '../../src/replay.js';
 import { readRecording } from '../../src/sources/recording/read-recording.js';
-import { runScenario, writeRecording } from '../../tools/sim/index.js';
+import { type ScenarioName, runScenario, writeRecording } from '../../tools/sim/index.js';
 import { kindSkew } from '../perturb/perturb.js';
 
 // Why a closed operation reaches its ended, not yet emitted children (OperationIndex.at's
@@ -41,7 +41,7 @@ function parentOfRequest(spans: readonly SpanData[], auditId: string): string {
   );
 }
 
-async function simRecording(scenario: string): Promise<readonly IngestRecord[]> {
+async function simRecording(scenario: ScenarioName): Promise<readonly IngestRecord[]> {
   const dir = join(await mkdtemp(join(tmpdir(), 'ks-ended-')), scenario);
   await writeRecording(dir, runScenario(scenario));
   return (await readRecording(dir)).records;
