@@ -49,6 +49,8 @@ interface Backoff {
   restarts: number;
   /** Already backing off when the pod was first seen (kubestitch started, or relisted, meanwhile). */
   readonly atFirstSight: boolean;
+  /** At first sight, when the container's previous run began (lastState.terminated.startedAt). */
+  readonly lastStartedMs: number | undefined;
 }
 
 interface Unschedulable {
@@ -92,6 +94,7 @@ export class StuckEvidence {
       message: '',
       restarts: 0,
       atFirstSight: !this.#observed,
+      lastStartedMs: stuck.restartCount >= 2 ? stuck.lastStartedMs : undefined,
     };
     next.outcome = BACKOFF_OUTCOME[stuck.reason] ?? OUTCOME.failed;
     next.container = stuck.name;
@@ -132,16 +135,26 @@ export class StuckEvidence {
 }
 
 /**
- * When a back-off began. A pull first seen backing off began before that sight: the kubelet's
- * Failed and BackOff Events of its container say when they first happened (firstTimestamp), as
- * a pod watched through would have shown it — else the verdict would come a first sight late.
+ * When a back-off began. One first seen under way began before that sight, and its kubelet's
+ * Events of the container say when they first happened (firstTimestamp), as a pod watched
+ * through would have shown it — else the verdict would come a first sight late. A pull: its
+ * Failed and BackOff Events. A crash loop (a startup is open at first sight only for a pod never
+ * Ready, so this is its one episode): its BackOff "Back-off restarting failed container" Events,
+ * which the kubelet records in the sync that first shows CrashLoopBackOff (doBackOff); without
+ * them, a container restarted twice or more had backed off before its last run began — the
+ * kubelet restarts at once after the first exit only.
  */
 function backoffSinceMs(b: Backoff, events: Iterable<KubeEvent>): number {
-  if (!b.atFirstSight || b.outcome !== OUTCOME.imagePullBackoff) return b.sinceMs;
-  let since = b.sinceMs;
+  if (!b.atFirstSight) return b.sinceMs;
+  const pull = b.outcome === OUTCOME.imagePullBackoff;
+  if (!pull && b.outcome !== OUTCOME.crashLoopBackoff) return b.sinceMs;
+  let since = pull ? b.sinceMs : Math.min(b.sinceMs, b.lastStartedMs ?? Infinity);
   for (const e of events) {
-    if (e.reason !== 'Failed' && e.reason !== 'BackOff') continue;
-    if (containerOfFieldPath(e.regarding.fieldPath) === b.container) since = Math.min(since, e.firstMs);
+    if (containerOfFieldPath(e.regarding.fieldPath) !== b.container) continue;
+    const dates = pull
+      ? e.reason === 'Failed' || e.reason === 'BackOff'
+      : e.reason === 'BackOff' && e.note.startsWith('Back-off restarting failed container');
+    if (dates) since = Math.min(since, e.firstMs);
   }
   return since;
 }
