@@ -4,7 +4,6 @@ import { ExportedOnceSink } from '../export/exported-once-sink.js';
 import { FanOutSink } from '../export/fan-out-sink.js';
 import type { OtlpExportConfig } from '../export/otlp-export-config.js';
 import { OtlpJsonFileSink } from '../export/otlp-json-file-sink.js';
-import { createOtlpSink } from '../export/otlp-sink.js';
 import type { SpanSink } from '../export/sink.js';
 import { SpoolingSink } from '../export/spooling-sink.js';
 import { TraceStoreSink } from '../export/trace-store-sink.js';
@@ -53,11 +52,11 @@ export interface Outputs {
 /**
  * Builds the sink chain from resolved output settings: OTLP export (spooled and exported-once
  * when durable), the OTLP/JSON file, the trace store; fanned out; span metrics over all of them.
- * The settings are checked already (resolveOtlpExport), so this does not throw.
+ * The settings are checked already (resolveOtlpExport), so this does not reject.
  */
-export function assembleOutputs(s: OutputSettings): Outputs {
+export async function assembleOutputs(s: OutputSettings): Promise<Outputs> {
   const scopeVersion = packageVersion();
-  const otlp = s.otlpExport === undefined ? undefined : otlpSink(s.otlpExport, scopeVersion, s.logger);
+  const otlp = s.otlpExport === undefined ? undefined : await otlpSink(s.otlpExport, scopeVersion, s.logger);
   const spooling = otlp === undefined ? undefined : spooled(otlp, s.durable, s.logger);
   const file = s.out === undefined ? undefined : new OtlpJsonFileSink({ path: s.out, scopeVersion });
   const sinks = [
@@ -79,7 +78,14 @@ export function assembleOutputs(s: OutputSettings): Outputs {
   return { sink, spooling };
 }
 
-function otlpSink(config: OtlpExportConfig, scopeVersion: string, logger: pino.Logger | undefined): SpanSink {
+// Loaded only for an OTLP export: its gRPC and protobuf modules are ~5.6 MB of heap that a run
+// or replay writing only a file or the trace store would hold for nothing (#16).
+async function otlpSink(
+  config: OtlpExportConfig,
+  scopeVersion: string,
+  logger: pino.Logger | undefined,
+): Promise<SpanSink> {
+  const { createOtlpSink } = await import('../export/otlp-sink.js');
   const exportLogger = logger?.child({ mod: 'export' });
   return createOtlpSink(config, {
     scopeVersion,

@@ -46,7 +46,7 @@ export async function runReplayCommand(options: ReplayCommandOptions, io: CliIo)
   const opened = await openStore(options, io);
   if (opened === 'failed') return 1;
   const store = opened;
-  const { sink, summarySink } = replaySink(options, store);
+  const { sink, summarySink } = await replaySink(options, store);
   const progress = options.progress && new ProgressLine({ ...options.progress, write: io.err });
   try {
     const summary = await replayDirectory(options.dir, sink, replayOptions(options, progress));
@@ -126,12 +126,12 @@ async function openStore(options: ReplayCommandOptions, io: CliIo): Promise<Trac
   }
 }
 
-function replaySink(
+async function replaySink(
   options: ReplayCommandOptions,
   store: TraceStore | undefined,
-): { sink: SpanSink; summarySink: OperationSummarySink | undefined } {
+): Promise<{ sink: SpanSink; summarySink: OperationSummarySink | undefined }> {
   // The same assembly as run and the demo (app/outputs.ts).
-  const { sink } = assembleOutputs({ out: options.out, otlpExport: options.otlp, traceStore: store });
+  const { sink } = await assembleOutputs({ out: options.out, otlpExport: options.otlp, traceStore: store });
   if (sink !== undefined) return { sink, summarySink: undefined };
   // Without an output the replay still answers something: what operations it found.
   const summarySink = new OperationSummarySink();

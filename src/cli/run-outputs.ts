@@ -42,7 +42,7 @@ export class Outputs {
             maxBytes: s.spoolMaxBytes,
             logger: this.#logger.child({ mod: 'spool' }),
           });
-    const outputs = assembleOutputs({
+    const outputs = await assembleOutputs({
       out: s.out,
       otlpExport: s.otlpExport,
       traceStore: this.traceStore,

@@ -15,7 +15,7 @@ import { Synthesizer } from '../synth/synthesizer.js';
 import { tickEntry } from './journal-entries.js';
 import { baselineBase, compactJournal, loadBaseline } from './journal-compactor.js';
 import { JournalPipeline, type PipelineLogger } from './journal-pipeline.js';
-import { type OtlpStitchOptions, type OtlpStitchService, startOtlpStitch } from './otlp-stitch-service.js';
+import type { OtlpStitchOptions, OtlpStitchService } from './otlp-stitch-service.js';
 import { WatchIntake } from './watch-intake.js';
 import { serialLoop, shutdownSteps } from './run-shutdown.js';
 import type { StartedParts } from './run-shutdown.js';
@@ -193,7 +193,13 @@ async function startCore(options: RunServiceOptions, parts: StartedParts): Promi
   });
   parts.intake = intake;
   // The store: the forward path's spool (--otlp-forward-endpoint) survives a restart like the export's.
-  const otlp = options.otlp && (await startOtlpStitch(options.otlp, options.cluster, sink, options.logger, store));
+  let otlp: OtlpStitchService | undefined;
+  if (options.otlp !== undefined) {
+    // Loaded only with a receiver: the OTLP stack (gRPC, protobuf, the forward export) is ~8 MB
+    // of heap that a service without one held for nothing (#16).
+    const { startOtlpStitch } = await import('./otlp-stitch-service.js');
+    otlp = await startOtlpStitch(options.otlp, options.cluster, sink, options.logger, store);
+  }
   parts.otlp = otlp;
   const maxOperationMs = options.maxOperationMs ?? MAX_OPERATION_MS;
   const synth = new Synthesizer({

@@ -54,7 +54,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   };
   try {
     // The same assembly as replay and run; the demo's only output is the store it serves.
-    const { sink } = assembleOutputs({ traceStore: store });
+    const { sink } = await assembleOutputs({ traceStore: store });
     if (sink === undefined) throw new Error('no output assembled for the demo store');
     for (const name of RECORDINGS) {
       const summary = await replayDirectory(join(options.demoDir, name), sink, { cluster: 'demo' });

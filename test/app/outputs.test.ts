@@ -27,8 +27,8 @@ async function lines(path: string): Promise<string[]> {
 }
 
 describe('assembleOutputs', () => {
-  it('assembles nothing when no output is given (replay then prints its summary)', () => {
-    const outputs = assembleOutputs({});
+  it('assembles nothing when no output is given (replay then prints its summary)', async () => {
+    const outputs = await assembleOutputs({});
     expect(outputs.sink).toBeUndefined();
     expect(outputs.spooling).toBeUndefined();
   });
@@ -37,7 +37,7 @@ describe('assembleOutputs', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ks-outputs-'));
     const out = join(dir, 'spans.jsonl');
     const store = await TraceStore.open(new MemoryStore());
-    const { sink } = assembleOutputs({ out, traceStore: store });
+    const { sink } = await assembleOutputs({ out, traceStore: store });
     if (sink === undefined) throw new Error('no sink');
     expect(await sink.write([span(1), span(2)])).toEqual({ status: 'ok' });
     await sink.shutdown();
@@ -53,7 +53,7 @@ describe('assembleOutputs', () => {
     const kv = new MemoryStore();
     for (const batch of [[span(1)], [span(1), span(2)]]) {
       // A new assembly on the same data store, as after a restart.
-      const { sink } = assembleOutputs({ out, durable: { kv, spool: undefined, flushDeadlineMs: 1_000 } });
+      const { sink } = await assembleOutputs({ out, durable: { kv, spool: undefined, flushDeadlineMs: 1_000 } });
       if (sink === undefined) throw new Error('no sink');
       expect(await sink.write(batch)).toEqual({ status: 'ok' });
       await sink.shutdown();
