@@ -31,7 +31,7 @@ const FILES: Readonly<Record<IngestSource, readonly string[]>> = {
 
 /**
  * Replays a workload chunk by chunk through the `replay` path — readRecording → Synthesizer →
- * SpanBatcher → encodeOtlpJson into a CountingSink — keeping one Synthesizer across chunks, so state builds up
+ * SpanBatcher → encodeOtlpJsonBytes into a CountingSink — keeping one Synthesizer across chunks, so state builds up
  * as in one long recording. Chunks are recording directories written beforehand (see
  * writeChunk); each is a whole virtual-time slice, so sorting within it is the global processing
  * order. The same files are then `JSON.parse`d line by line as the physical limit. Rejects on I/O
