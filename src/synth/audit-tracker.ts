@@ -140,8 +140,23 @@ export class AuditTracker {
     const specWrite = (entry.objectRef?.subresource ?? '') === '';
     // (pods/binding is a create too, but of the pod's own startup.)
     if ((entry.verb === 'create' && specWrite) || (subject.kind === 'ReplicaSet' && specWrite))
-      return ownerOp ?? this.#ctx.ops.at(subject.uid, atMs);
+      return this.#scaleUpOf(entry, subject, ownerOp) ?? ownerOp ?? this.#ctx.ops.at(subject.uid, atMs);
     return this.#statusParent(entry, subject, atMs, ownerOp);
+  }
+
+  // A ReplicaSet creates pods only scaling up: a pod's create that `at` gives to the scale-down
+  // opened after it (the scale-down's start a receive time, within slack after the request; the
+  // request's audit batch arriving later) is the scale-up's that holds the request's time.
+  #scaleUpOf(entry: AuditEntry, subject: SlimObject, ownerOp: PendingSpan | undefined): PendingSpan | undefined {
+    const rs = subject.controller;
+    if (entry.verb !== 'create' || subject.kind !== 'Pod' || rs?.kind !== 'ReplicaSet') return undefined;
+    if (ownerOp?.attributes[ATTR.operation] !== OPERATION.replicasetScale || !ownerOp.name.endsWith(' down')) {
+      return undefined;
+    }
+    const exact = this.#ctx.ops.at(rs.uid, entry.receivedMs, 0);
+    return exact?.attributes[ATTR.operation] === OPERATION.replicasetScale && exact.name.endsWith(' up')
+      ? exact
+      : undefined;
   }
 
   // A status (or other) write: the object's own operation, else a ReplicaSet's owner's.
