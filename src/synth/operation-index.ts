@@ -95,6 +95,8 @@ export class OperationIndex {
   readonly #maxOpen: number;
   // The resourceVersion of the object's change that completed an operation (see completedBy).
   readonly #completedBy = new WeakMap<PendingSpan, string>();
+  // The generation whose change opened an operation not carrying kubestitch.generation.
+  readonly #generations = new WeakMap<PendingSpan, number>();
   // Registered entries above which the oldest open operations are evicted (see #evictOldest).
   #evictAbove: number;
   #evicted = 0;
@@ -229,6 +231,19 @@ export class OperationIndex {
     return this.#registered.has(`${uid} ${operation}`);
   }
 
+  /**
+   * Records the generation (metadata.generation) of the object whose change opened `span`, for an
+   * operation that does not carry it (a ReplicaSet's scale step): evidence that saw the object at
+   * an older generation is not its (see at).
+   */
+  openedAtGeneration(span: PendingSpan, generation: number | undefined): void {
+    if (generation !== undefined) this.#generations.set(span, generation);
+  }
+
+  #openedAt(span: PendingSpan): number {
+    return this.#generations.get(span) ?? openedAt(span);
+  }
+
   /** Whether `uid` has an operation of type `operation` (kubestitch.operation) not yet emitted. */
   has(uid: string, operation: string): boolean {
     return this.newest(uid, operation) !== undefined;
@@ -288,7 +303,7 @@ export class OperationIndex {
   at(uid: string, atMs: number, slackMs = TIMESTAMP_SLACK_MS, only: AtLimits = {}): PendingSpan | undefined {
     const { generation = Infinity, withEndedChildren = false, version } = only;
     const current = this.current(uid);
-    const open = current !== undefined && openedAt(current) > generation ? undefined : current;
+    const open = current !== undefined && this.#openedAt(current) > generation ? undefined : current;
     if (this.#tree.adoptionWindowMs <= 0) return open;
     const slack = Math.min(slackMs, this.#tree.adoptionWindowMs);
     // Evidence from before the open operation began (it arrived late) belongs to the one it
@@ -303,7 +318,7 @@ export class OperationIndex {
     const list = this.#byUid.get(uid) ?? [];
     for (let i = list.length - 1; i >= 0; i--) {
       const s = list[i];
-      if (s === undefined || s.state !== 'closing' || openedAt(s) > only.generation) continue;
+      if (s === undefined || s.state !== 'closing' || this.#openedAt(s) > only.generation) continue;
       if (atMs >= s.startMs - slack && atMs <= this.#endFor(s, only) + slack) return s;
     }
     return undefined;

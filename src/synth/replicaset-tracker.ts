@@ -168,6 +168,8 @@ export class ReplicaSetTracker {
       },
       RECEIVE_SKEW_MS,
     );
+    // Its ReplicaSet's status writes from before this step (an older generation) are not its.
+    this.#ctx.ops.openedAtGeneration(span, rs.generation);
     const op = { span, up };
     this.#ops.set(rs.uid, op);
     this.#ctx.ops.register(rs.uid, span, (at) => this.#end(rs.uid, at, OUTCOME.unfinished));
