@@ -32,8 +32,10 @@ export class ActivityWindows {
   readonly #tree: SpanTree;
   readonly #windowMs: number;
   readonly #open = new Map<string, PendingSpan>();
-  // Windows open in time order and all have the same length, so a FIFO is ordered by end.
-  readonly #fifo: FifoEntry[] = [];
+  // Windows open in time order and all have the same length, so a FIFO is ordered by end. Slots
+  // before the head are cleared as their windows close: #compact splices them out only past 1,024,
+  // and until then they held up to that many ended windows' spans and events (~2 KB each, #16).
+  readonly #fifo: (FifoEntry | undefined)[] = [];
   #fifoHead = 0;
   /**
    * Windows closed during the last window length: the span while late evidence can still join
@@ -153,6 +155,7 @@ export class ActivityWindows {
   // and drawing the quiet would make the two trees differ.
   #closeEntry(entry: FifoEntry): void {
     const endMs = this.#tree.lastEvidenceMs(entry.span, entry.endMs);
+    this.#fifo[this.#fifoHead] = undefined;
     this.#fifoHead++;
     this.#open.delete(entry.key);
     this.#closed.set(entry.key, { span: entry.span, forgetMs: this.#nowMs + this.#windowMs });
