@@ -150,9 +150,16 @@ const NEW_REPLICASET_MS = 10_000;
 /**
  * Whether a ScalingReplicaSet step belongs to a rollout (a ReplicaSet other than the one the
  * Deployment had as current: created for it, brought up from 0, or older than the Deployment's
- * revision and drained) rather than to a scale of the current one.
+ * revision and drained — `othersRunning`: another of its ReplicaSets still has replicas) rather
+ * than to a scale of the current one.
  */
-export function isRolloutStep(dep: SlimObject, rs: SlimObject, step: ScalingStep, atMs: number): boolean {
+export function isRolloutStep(
+  dep: SlimObject,
+  rs: SlimObject,
+  step: ScalingStep,
+  atMs: number,
+  othersRunning = false,
+): boolean {
   if (step.up) {
     if (step.from === 0) return true;
     return rs.creationMs !== undefined && atMs - rs.creationMs <= NEW_REPLICASET_MS && atMs >= rs.creationMs - 1000;
@@ -160,7 +167,9 @@ export function isRolloutStep(dep: SlimObject, rs: SlimObject, step: ScalingStep
   const depRevision = Number(dep.revision);
   const rsRevision = Number(rs.revision);
   if (Number.isFinite(depRevision) && Number.isFinite(rsRevision) && rsRevision < depRevision) return true;
-  return step.to === 0 && dep.specReplicas !== 0;
+  // Another ReplicaSet of the Deployment running while this one goes down (ReplicaSetCounts): the
+  // Deployment's record, late or from before, does not show the revision yet.
+  return othersRunning || (step.to === 0 && dep.specReplicas !== 0);
 }
 
 /** What ScalingReplicaSet Events showed of an operation they opened (event-evidence's EvidenceOp). */

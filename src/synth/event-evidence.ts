@@ -15,6 +15,7 @@ import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
 import { widenRange } from './scaling-event.js';
 import { HeldScaleUps } from './held-scaling.js';
+import { ReplicaSetCounts } from './replicaset-counts.js';
 import type { JobTracker } from './job-tracker.js';
 import type { NodeTracker } from './node-tracker.js';
 import type { PodTracker } from './pod-tracker.js';
@@ -94,6 +95,8 @@ export class EventEvidence {
   readonly #podOwners = new Map<string, OwnerLink>();
   /** Held scale-ups by ReplicaSet. */
   readonly #scaleUps = new HeldScaleUps<Held>();
+  /** The ReplicaSets ScalingReplicaSet Events took above 0, by Deployment. */
+  readonly #counts = new ReplicaSetCounts();
 
   constructor(ctx: SynthContext, trackers: EvidenceTrackers, place: (record: EventRecord, t: number) => void) {
     this.#ctx = ctx;
@@ -289,7 +292,8 @@ export class EventEvidence {
     // A step the ReplicaSet's operations show is not opened again — unless it comes after what
     // Events showed of the Deployment: a new scale, though the ReplicaSet's last step, settled, is
     // still open with the operation that ends now.
-    const rollout = isRolloutStep(dep, rs, step, atMs);
+    const rollout = isRolloutStep(dep, rs, step, atMs, this.#counts.othersRunning(dep.uid, rs.uid));
+    this.#counts.note(dep.uid, rs.uid, step.to);
     const range = { from: step.from ?? dep.specReplicas ?? step.to, to: step.to };
     const next = !rollout && this.#endBeforeScale(dep.uid, rs.uid, step, atMs);
     this.#noteDrained(dep.uid, rs.uid, step);
