@@ -15,7 +15,7 @@ import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
 import { widenRange } from './scaling-event.js';
 import { HeldScaleUps } from './held-scaling.js';
-import { ReplicaSetCounts } from './replicaset-counts.js';
+import { ReplicaSetCounts, endPreviousRollout } from './replicaset-counts.js';
 import type { JobTracker } from './job-tracker.js';
 import type { NodeTracker } from './node-tracker.js';
 import type { PodTracker } from './pod-tracker.js';
@@ -292,8 +292,8 @@ export class EventEvidence {
     // A step the ReplicaSet's operations show is not opened again — unless it comes after what
     // Events showed of the Deployment: a new scale, though the ReplicaSet's last step, settled, is
     // still open with the operation that ends now.
-    const rollout = isRolloutStep(dep, rs, step, atMs, this.#counts.othersRunning(dep.uid, rs.uid));
-    this.#counts.note(dep.uid, rs.uid, step.to);
+    const before = this.#counts.step(dep.uid, rs.uid, step, atMs);
+    const rollout = isRolloutStep(dep, rs, step, atMs, before.othersRunning);
     const range = { from: step.from ?? dep.specReplicas ?? step.to, to: step.to };
     const next = !rollout && this.#endBeforeScale(dep.uid, rs.uid, step, atMs);
     this.#noteDrained(dep.uid, rs.uid, step);
@@ -305,7 +305,11 @@ export class EventEvidence {
       return;
     }
     const newReplicaSet = rollout && step.up && step.from === 0 ? rs.uid : undefined;
+    const ended =
+      !this.#open.some((e) => e.uid === dep.uid && e.span.isOpen) &&
+      endPreviousRollout(this.#ctx, this.#trackers.workloads.get('Deployment'), dep.uid, atMs, before.previousNewMs);
     if (next) this.#openFromEvent(dep, false, atMs, range);
+    else if (ended) this.#openFromEvent(dep, rollout, atMs, range, newReplicaSet);
     else this.#workloadOp(dep, rollout, atMs, range, newReplicaSet);
     const span = this.#trackers.replicaSets.stepFromEvent(rs, step.from, step.to, step.up, atMs);
     startNoLaterThan(span, atMs);

@@ -1,3 +1,9 @@
+import { ATTR } from '../model/attributes.js';
+import type { SynthContext } from './context.js';
+import type { ScalingStep } from './event-evidence-parse.js';
+import { TIMESTAMP_SLACK_MS } from './operation-index.js';
+import type { WorkloadTracker } from './workload-tracker.js';
+
 // Deployments whose ReplicaSets' counts are kept (live runs for days; the oldest are dropped).
 const MAX_DEPLOYMENTS = 10_000;
 
@@ -11,6 +17,37 @@ const MAX_DEPLOYMENTS = 10_000;
  */
 export class ReplicaSetCounts {
   readonly #running = new Map<string, Map<string, number>>();
+  /** The ReplicaSet each Deployment last brought up from 0 (a rollout's new one), and when. */
+  readonly #newest = new Map<string, { uid: string; atMs: number }>();
+
+  /**
+   * Notes a ScalingReplicaSet step of `rsUid`; returns what was known before it: whether another
+   * ReplicaSet of the Deployment runs, and, for one brought up from 0 (a rollout's new one), when
+   * the Deployment brought up the one before it.
+   */
+  step(
+    depUid: string,
+    rsUid: string,
+    step: ScalingStep,
+    atMs: number,
+  ): { othersRunning: boolean; previousNewMs: number | undefined } {
+    const othersRunning = this.othersRunning(depUid, rsUid);
+    const previousNewMs = step.up && step.from === 0 ? this.broughtUp(depUid, rsUid, atMs) : undefined;
+    this.note(depUid, rsUid, step.to);
+    return { othersRunning, previousNewMs };
+  }
+
+  /**
+   * Notes that the Deployment `depUid` brought `rsUid` up from 0 at `atMs`; returns when it did so
+   * with the ReplicaSet before, another one (the previous rollout's new ReplicaSet).
+   */
+  broughtUp(depUid: string, rsUid: string, atMs: number): number | undefined {
+    const previous = this.#newest.get(depUid);
+    this.#newest.delete(depUid);
+    this.#newest.set(depUid, { uid: rsUid, atMs });
+    if (this.#newest.size > MAX_DEPLOYMENTS) this.#dropOldest(this.#newest);
+    return previous !== undefined && previous.uid !== rsUid ? previous.atMs : undefined;
+  }
 
   /** Notes that the Deployment `depUid` took its ReplicaSet `rsUid` to `to` replicas. */
   note(depUid: string, rsUid: string, to: number): void {
@@ -32,8 +69,32 @@ export class ReplicaSetCounts {
 
   #add(depUid: string, counts: Map<string, number>): void {
     this.#running.set(depUid, counts);
-    if (this.#running.size <= MAX_DEPLOYMENTS) return;
-    const oldest = this.#running.keys().next();
-    if (oldest.done !== true) this.#running.delete(oldest.value);
+    if (this.#running.size > MAX_DEPLOYMENTS) this.#dropOldest(this.#running);
   }
+
+  #dropOldest(map: Map<string, unknown>): void {
+    const oldest = map.keys().next();
+    if (oldest.done !== true) map.delete(oldest.value);
+  }
+}
+
+/**
+ * A new ReplicaSet brought up from 0 while the Deployment's open rollout, one its records opened
+ * (event-evidence ends its own), began by the time the previous new ReplicaSet was brought up
+ * (`previousNewMs`): that rollout is over and this is the next — the Deployment's record that
+ * would have ended it is from mid-rollout, or late. Returns true when it ended it.
+ */
+export function endPreviousRollout(
+  ctx: SynthContext,
+  tracker: WorkloadTracker | undefined,
+  uid: string,
+  atMs: number,
+  previousNewMs: number | undefined,
+): boolean {
+  if (previousNewMs === undefined || tracker === undefined) return false;
+  const op = ctx.ops.at(uid, atMs);
+  if (op?.isOpen !== true || !String(op.attributes[ATTR.operation]).endsWith('.rollout')) return false;
+  if (op.startMs > previousNewMs + TIMESTAMP_SLACK_MS) return false;
+  tracker.endFromEvent(uid, op, ctx.tree.lastEvidenceMs(op, atMs), true);
+  return !op.isOpen;
 }

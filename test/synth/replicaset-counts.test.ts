@@ -13,4 +13,12 @@ describe('ReplicaSetCounts', () => {
     expect(counts.othersRunning('dep', 'new')).toBe(false);
     expect(counts.othersRunning('other', 'new')).toBe(false);
   });
+
+  it('gives, when a ReplicaSet is brought up from 0, when the one before it was', () => {
+    const counts = new ReplicaSetCounts();
+    expect(counts.broughtUp('dep', 'rs-2', 1_000)).toBeUndefined();
+    expect(counts.broughtUp('dep', 'rs-2', 2_000)).toBeUndefined();
+    expect(counts.broughtUp('dep', 'rs-3', 60_000)).toBe(2_000);
+    expect(counts.broughtUp('other', 'rs-9', 60_000)).toBeUndefined();
+  });
 });
