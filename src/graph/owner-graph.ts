@@ -1,5 +1,6 @@
 import type { JsonObject } from '../model/kube-json.js';
 import type { WatchType } from '../model/records.js';
+import { isOlderResourceVersion } from '../model/resource-version.js';
 import { type SlimObject, slimOf } from './slim.js';
 import { SlimParts } from './slim-parts.js';
 
@@ -184,12 +185,9 @@ export class OwnerGraph {
  */
 function isStaleVersion(slim: SlimObject, prev: SlimObject): boolean {
   if (prev.resourceVersion === '') return false;
-  return prev.resourceVersion === slim.resourceVersion || isOlder(slim.resourceVersion, prev.resourceVersion);
-}
-
-// resourceVersions are opaque, but etcd's are decimal revisions: only those are compared.
-function isOlder(rv: string, than: string): boolean {
-  return /^\d{1,15}$/.test(rv) && /^\d{1,15}$/.test(than) && Number(rv) < Number(than);
+  return (
+    prev.resourceVersion === slim.resourceVersion || isOlderResourceVersion(slim.resourceVersion, prev.resourceVersion)
+  );
 }
 
 function nameKeyOf(kind: string, namespace: string, name: string): string {

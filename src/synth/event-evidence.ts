@@ -13,6 +13,7 @@ import {
 } from './event-evidence-parse.js';
 import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
+import { rememberRecent } from './recent-map.js';
 import { widenRange } from './scaling-event.js';
 import { HeldScaleUps } from './held-scaling.js';
 import { ReplicaSetCounts, endPreviousRollout } from './replicaset-counts.js';
@@ -540,10 +541,5 @@ function startNoLaterThan(span: PendingSpan, atMs: number): void {
 }
 
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > MAX_REMEMBERED) {
-    const oldest = map.keys().next();
-    if (oldest.done !== true) map.delete(oldest.value);
-  }
+  rememberRecent(map, key, value, MAX_REMEMBERED);
 }

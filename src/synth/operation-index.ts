@@ -1,4 +1,5 @@
 import { ATTR } from '../model/attributes.js';
+import { isOlderResourceVersion } from '../model/resource-version.js';
 import type { PendingSpan } from './pending-span.js';
 import type { OpenSpanSpec, SpanTree } from './span-tree.js';
 
@@ -329,7 +330,7 @@ export class OperationIndex {
   // ended after the step settled: the controller's write reporting it gone is the step's).
   #endFor(s: PendingSpan, only: Limits): number {
     const completed = this.#completedBy.get(s);
-    if (completed !== undefined && isNewerVersion(only.version, completed)) {
+    if (completed !== undefined && isOlderResourceVersion(completed, only.version)) {
       return only.withEndedChildren ? endedChildrenUntil(s) : s.childMaxEndMs;
     }
     return only.withEndedChildren ? coveredUntil(s) : Math.max(s.endMs ?? s.startMs, s.childMaxEndMs);
@@ -507,9 +508,4 @@ function endedChildrenUntil(s: PendingSpan): number {
   let end = s.childMaxEndMs;
   for (const c of s.openChildren) if (c.endMs !== undefined) end = Math.max(end, c.endMs);
   return end;
-}
-
-// resourceVersions are opaque, but etcd's are decimal revisions: only those are compared.
-function isNewerVersion(rv: string | undefined, than: string): boolean {
-  return rv !== undefined && /^\d{1,15}$/.test(rv) && /^\d{1,15}$/.test(than) && Number(rv) > Number(than);
 }

@@ -6,6 +6,7 @@ import type { AttrValue, SpanEventData } from '../model/span.js';
 import { refineTime } from './context.js';
 import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import type { PendingSpan } from './pending-span.js';
+import { rememberRecent } from './recent-map.js';
 import type { SpanTree } from './span-tree.js';
 import { TimerQueue } from './timer-queue.js';
 
@@ -72,11 +73,7 @@ export class EventTerminations {
    * deletion may still come — the pod's records were late or missing — and is this one kill's.
    */
   ended(uid: string, span: PendingSpan): void {
-    this.#ended.delete(uid);
-    this.#ended.set(uid, { span: new WeakRef(span), endMs: span.endMs ?? span.startMs });
-    if (this.#ended.size <= MAX_ENDED) return;
-    const oldest = this.#ended.keys().next();
-    if (oldest.done !== true) this.#ended.delete(oldest.value);
+    rememberRecent(this.#ended, uid, { span: new WeakRef(span), endMs: span.endMs ?? span.startMs }, MAX_ENDED);
   }
 
   forgetEnded(uid: string): void {

@@ -2,6 +2,7 @@ import { ATTR } from '../model/attributes.js';
 import type { SynthContext } from './context.js';
 import type { ScalingStep } from './event-evidence-parse.js';
 import { TIMESTAMP_SLACK_MS } from './operation-index.js';
+import { rememberRecent } from './recent-map.js';
 import type { WorkloadTracker } from './workload-tracker.js';
 
 // Deployments whose ReplicaSets' counts are kept (live runs for days; the oldest are dropped).
@@ -43,9 +44,7 @@ export class ReplicaSetCounts {
    */
   broughtUp(depUid: string, rsUid: string, atMs: number): number | undefined {
     const previous = this.#newest.get(depUid);
-    this.#newest.delete(depUid);
-    this.#newest.set(depUid, { uid: rsUid, atMs });
-    if (this.#newest.size > MAX_DEPLOYMENTS) this.#dropOldest(this.#newest);
+    rememberRecent(this.#newest, depUid, { uid: rsUid, atMs }, MAX_DEPLOYMENTS);
     return previous !== undefined && previous.uid !== rsUid ? previous.atMs : undefined;
   }
 
@@ -54,7 +53,7 @@ export class ReplicaSetCounts {
     const counts = this.#running.get(depUid);
     if (to > 0) {
       if (counts !== undefined) counts.set(rsUid, to);
-      else this.#add(depUid, new Map([[rsUid, to]]));
+      else rememberRecent(this.#running, depUid, new Map([[rsUid, to]]), MAX_DEPLOYMENTS);
       return;
     }
     counts?.delete(rsUid);
@@ -65,16 +64,6 @@ export class ReplicaSetCounts {
   othersRunning(depUid: string, rsUid: string): boolean {
     const counts = this.#running.get(depUid);
     return counts !== undefined && [...counts.keys()].some((uid) => uid !== rsUid);
-  }
-
-  #add(depUid: string, counts: Map<string, number>): void {
-    this.#running.set(depUid, counts);
-    if (this.#running.size > MAX_DEPLOYMENTS) this.#dropOldest(this.#running);
-  }
-
-  #dropOldest(map: Map<string, unknown>): void {
-    const oldest = map.keys().next();
-    if (oldest.done !== true) map.delete(oldest.value);
   }
 }
 
