@@ -12,7 +12,7 @@ import type {
 } from '../model/span.js';
 import { kubeEventToSpanEvent } from './kube-event-span-event.js';
 import { DeadlineQueue } from './deadline-queue.js';
-import { PendingSpan } from './pending-span.js';
+import { PendingSpan, UNSET } from './pending-span.js';
 import { ResourceInterner } from './resource-interner.js';
 
 export interface OpenSpanSpec {
@@ -365,7 +365,7 @@ export class SpanTree {
     span.state = 'open';
     span.endMs = undefined;
     span.lingerUntilMs = -Infinity;
-    span.status = { code: 'unset' };
+    span.status = UNSET;
     delete span.attributes[ATTR.outcome];
     return true;
   }
