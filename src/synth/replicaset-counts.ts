@@ -5,19 +5,20 @@ import { TIMESTAMP_SLACK_MS } from './operation-index.js';
 import { rememberRecent } from './recent-map.js';
 import type { WorkloadTracker } from './workload-tracker.js';
 
-// Deployments whose ReplicaSets' counts are kept (live runs for days; the oldest are dropped).
+// Deployments whose running ReplicaSets are kept (live runs for days; the oldest are dropped).
 const MAX_DEPLOYMENTS = 10_000;
 
 /**
- * The replica count each ReplicaSet of a Deployment was last taken to by a ScalingReplicaSet
- * Event, for those above 0. Two ReplicaSets of one Deployment both running mean a rollout is
- * under way — a plain scale never changes which ReplicaSet is current — which the ReplicaSets'
- * own steps show when the Deployment's record, with the revision to compare, has not arrived yet
- * (or arrived from before the rollout). A snapshot of a ReplicaSet may be older than its last
- * Event (an old one seen mid-rollout, taken to 0 since), so the Events' counts are what is kept.
+ * The ReplicaSets of each Deployment whose last ScalingReplicaSet Event took them above 0 (only
+ * whether a count is above 0 matters, not the count). Two ReplicaSets of one Deployment both
+ * running mean a rollout is under way — a plain scale never changes which ReplicaSet is current —
+ * which the ReplicaSets' own steps show when the Deployment's record, with the revision to
+ * compare, has not arrived yet (or arrived from before the rollout). A snapshot of a ReplicaSet may be older than its last
+ * Event (an old one seen mid-rollout, taken to 0 since), so the Events' steps are what is kept.
  */
 export class ReplicaSetCounts {
-  readonly #running = new Map<string, Map<string, number>>();
+  /** The ReplicaSets running, by Deployment. */
+  readonly #running = new Map<string, Set<string>>();
   /** The ReplicaSet each Deployment last brought up from 0 (a rollout's new one), and when. */
   readonly #newest = new Map<string, { uid: string; atMs: number }>();
 
@@ -50,20 +51,20 @@ export class ReplicaSetCounts {
 
   /** Notes that the Deployment `depUid` took its ReplicaSet `rsUid` to `to` replicas. */
   note(depUid: string, rsUid: string, to: number): void {
-    const counts = this.#running.get(depUid);
+    const running = this.#running.get(depUid);
     if (to > 0) {
-      if (counts !== undefined) counts.set(rsUid, to);
-      else rememberRecent(this.#running, depUid, new Map([[rsUid, to]]), MAX_DEPLOYMENTS);
+      if (running !== undefined) running.add(rsUid);
+      else rememberRecent(this.#running, depUid, new Set([rsUid]), MAX_DEPLOYMENTS);
       return;
     }
-    counts?.delete(rsUid);
-    if (counts?.size === 0) this.#running.delete(depUid);
+    running?.delete(rsUid);
+    if (running?.size === 0) this.#running.delete(depUid);
   }
 
   /** Whether a ReplicaSet of `depUid` other than `rsUid` was last taken to more than 0. */
   othersRunning(depUid: string, rsUid: string): boolean {
-    const counts = this.#running.get(depUid);
-    return counts !== undefined && [...counts.keys()].some((uid) => uid !== rsUid);
+    const running = this.#running.get(depUid);
+    return running !== undefined && running.size > (running.has(rsUid) ? 1 : 0);
   }
 }
 
